@@ -1,0 +1,106 @@
+//! The composition root: opens the stores named by the settings and builds the services
+//! that the HTTP layer, the CLI and the worker share.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::blobs::BlobStore;
+use crate::config::Settings;
+use crate::db::{self, Database, PoolSettings};
+use crate::metrics::Metrics;
+use crate::services::auth::AuthService;
+use crate::services::health::HealthService;
+use crate::services::ingest::IngestService;
+use crate::services::records::RecordService;
+
+/// Limits the HTTP layer enforces before a service sees the request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_upload_bytes: u64,
+}
+
+/// The services of one dangan process; cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub auth: AuthService,
+    pub ingest: IngestService,
+    pub records: RecordService,
+    pub health: HealthService,
+    pub limits: Limits,
+    pub metrics: Arc<Metrics>,
+}
+
+impl App {
+    /// Builds the services over open stores.
+    pub fn new(settings: &Settings, pool: db::Pool, blobs: BlobStore, index_dir: PathBuf) -> Self {
+        let metrics = Arc::new(Metrics::new());
+        Self {
+            auth: AuthService::new(pool.clone(), settings.auth.token_ttl),
+            ingest: IngestService::new(
+                pool.clone(),
+                blobs.clone(),
+                settings.time.timezone,
+                metrics.clone(),
+            ),
+            records: RecordService::new(pool.clone(), blobs.clone()),
+            health: HealthService::new(pool, blobs, index_dir),
+            limits: Limits {
+                max_upload_bytes: settings.server.max_upload_bytes,
+            },
+            metrics,
+        }
+    }
+}
+
+/// The stores of one installation, opened and migrated.
+pub struct Stores {
+    pub database: Database,
+    pub blobs: BlobStore,
+    pub index_dir: PathBuf,
+}
+
+impl Stores {
+    /// Creates the data directory, opens (or starts) the database and applies migrations,
+    /// opens the object store and the index directory.
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        let data_dir = settings.data_dir();
+        std::fs::create_dir_all(&data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}; set DANGAN_DATA_DIR",
+                data_dir.display()
+            )
+        })?;
+        let database = Database::open(
+            settings.database.url.as_ref().map(|url| url.expose()),
+            &data_dir,
+            PoolSettings {
+                max_connections: settings.database.max_connections,
+                acquire_timeout: settings.database.acquire_timeout,
+                connect_timeout: settings.database.connect_timeout,
+            },
+        )
+        .await
+        .context("cannot open the database")?;
+        tracing::info!(database = %database.target.describe(), "database connected");
+        db::migrate(&database.pool)
+            .await
+            .context("cannot migrate the database")?;
+        let blobs = BlobStore::open(
+            settings.storage.object_store_url.as_deref(),
+            &data_dir.join("objects"),
+        )
+        .context("cannot open the object store")?;
+        tracing::info!(objects = %blobs.describe(), "object store opened");
+        let index_dir = data_dir.join("index");
+        std::fs::create_dir_all(&index_dir).with_context(|| {
+            format!("cannot create the index directory {}", index_dir.display())
+        })?;
+        Ok(Self {
+            database,
+            blobs,
+            index_dir,
+        })
+    }
+}

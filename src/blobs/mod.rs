@@ -1,0 +1,312 @@
+//! File content in the object store, addressed by SHA-256. [`BlobKey`] owns every object
+//! path; [`BlobStore`] streams uploads to a staging key while hashing, promotes them to their
+//! content address, reads ranges back and collects staging leftovers.
+
+mod staging;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::prefix::PrefixStore;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
+use uuid::Uuid;
+
+pub use staging::{StageError, StagedBlob};
+
+use crate::domain::{ErrorCode, Sha256Digest};
+
+/// What went wrong in the object store.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("object {0} not found")]
+    NotFound(String),
+    #[error("object store: {0}")]
+    Store(#[source] object_store::Error),
+    #[error("{action}: {source}")]
+    Io {
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("object store URL {url:?}: {reason}")]
+    Url { url: String, reason: String },
+}
+
+impl BlobError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            BlobError::NotFound(_) => ErrorCode::NotFound,
+            BlobError::Store(_) | BlobError::Io { .. } => ErrorCode::Unavailable,
+            BlobError::Url { .. } => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<object_store::Error> for BlobError {
+    fn from(error: object_store::Error) -> Self {
+        match error {
+            object_store::Error::NotFound { path, .. } => BlobError::NotFound(path),
+            other => BlobError::Store(other),
+        }
+    }
+}
+
+/// Every object path dangan uses.
+pub enum BlobKey {
+    /// Content at rest: `blobs/sha256/ab/cd/<hash>`.
+    Content(Sha256Digest),
+    /// An upload in progress or abandoned: `staging/<uuid>`.
+    Staging(Uuid),
+}
+
+impl BlobKey {
+    pub const STAGING_PREFIX: &'static str = "staging";
+    pub const CONTENT_PREFIX: &'static str = "blobs/sha256";
+
+    pub fn path(&self) -> ObjectPath {
+        match self {
+            BlobKey::Content(digest) => {
+                let hex = digest.to_hex();
+                ObjectPath::from(format!(
+                    "{}/{}/{}/{hex}",
+                    Self::CONTENT_PREFIX,
+                    &hex[0..2],
+                    &hex[2..4]
+                ))
+            }
+            BlobKey::Staging(id) => ObjectPath::from(format!("{}/{id}", Self::STAGING_PREFIX)),
+        }
+    }
+}
+
+/// Whether promotion stored new content or found it already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Promotion {
+    /// The staging object became the content object.
+    Created,
+    /// The content was already stored; the staging copy is now redundant.
+    AlreadyStored,
+}
+
+/// The object store with dangan's layout on top.
+#[derive(Clone)]
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+    /// The directory behind a local store: uploads are written there directly, with fsync.
+    local_root: Option<PathBuf>,
+    description: Arc<str>,
+}
+
+impl BlobStore {
+    /// Opens the store at `url` (`s3://`, `gs://`, `az://`, `file://`), or the local
+    /// directory `default_dir` when there is no URL.
+    pub fn open(url: Option<&str>, default_dir: &Path) -> Result<Self, BlobError> {
+        let Some(url) = url else {
+            return Self::local(default_dir);
+        };
+        let bad_url = |reason: String| BlobError::Url {
+            url: url.to_owned(),
+            reason,
+        };
+        let parsed = url::Url::parse(url).map_err(|error| bad_url(error.to_string()))?;
+        if parsed.scheme() == "file" {
+            let dir = parsed
+                .to_file_path()
+                .map_err(|()| bad_url("not an absolute file path".into()))?;
+            return Self::local(&dir);
+        }
+        let store: Arc<dyn ObjectStore> = match parsed.scheme() {
+            "s3" | "s3a" => Arc::new(
+                object_store::aws::AmazonS3Builder::from_env()
+                    .with_url(url)
+                    .build()
+                    .map_err(|error| bad_url(error.to_string()))?,
+            ),
+            "gs" => Arc::new(
+                object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(url)
+                    .build()
+                    .map_err(|error| bad_url(error.to_string()))?,
+            ),
+            "az" | "azure" | "abfs" | "abfss" => Arc::new(
+                object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_url(url)
+                    .build()
+                    .map_err(|error| bad_url(error.to_string()))?,
+            ),
+            other => {
+                return Err(bad_url(format!(
+                    "unsupported scheme {other:?}; use s3, gs, az or file"
+                )));
+            }
+        };
+        let prefix = parsed.path().trim_matches('/');
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            store
+        } else {
+            Arc::new(PrefixStore::new(store, prefix))
+        };
+        Ok(Self {
+            store,
+            local_root: None,
+            description: format!(
+                "{}://{}/{prefix}",
+                parsed.scheme(),
+                parsed.host_str().unwrap_or("")
+            )
+            .into(),
+        })
+    }
+
+    fn local(dir: &Path) -> Result<Self, BlobError> {
+        std::fs::create_dir_all(dir.join(BlobKey::STAGING_PREFIX)).map_err(|source| {
+            BlobError::Io {
+                action: "creating the object directory",
+                source,
+            }
+        })?;
+        let root = std::fs::canonicalize(dir).map_err(|source| BlobError::Io {
+            action: "resolving the object directory",
+            source,
+        })?;
+        let store = LocalFileSystem::new_with_prefix(&root)?.with_automatic_cleanup(true);
+        Ok(Self {
+            store: Arc::new(store),
+            description: format!("file://{}", root.display()).into(),
+            local_root: Some(root),
+        })
+    }
+
+    /// Where the content lives, for logs.
+    pub fn describe(&self) -> &str {
+        &self.description
+    }
+
+    /// Makes the staged content available at its content address. Call it while holding the
+    /// blob's database row lock, so that a concurrent deletion of the same content cannot
+    /// interleave.
+    pub async fn promote(&self, staged: &StagedBlob) -> Result<Promotion, BlobError> {
+        let target = BlobKey::Content(staged.digest).path();
+        match self.store.head(&target).await {
+            Ok(meta) if meta.size == staged.size => return Ok(Promotion::AlreadyStored),
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
+        match &self.local_root {
+            Some(root) => staging::promote_local(root, staged.id, staged.digest).await?,
+            None => {
+                self.store
+                    .rename(&BlobKey::Staging(staged.id).path(), &target)
+                    .await?
+            }
+        }
+        Ok(Promotion::Created)
+    }
+
+    /// Removes a staging object; one that is already gone is fine.
+    pub async fn discard(&self, staging_id: Uuid) -> Result<(), BlobError> {
+        ignore_not_found(
+            self.store
+                .delete(&BlobKey::Staging(staging_id).path())
+                .await,
+        )
+    }
+
+    /// Removes stored content; content that is already gone is fine.
+    pub async fn delete(&self, digest: Sha256Digest) -> Result<(), BlobError> {
+        ignore_not_found(self.store.delete(&BlobKey::Content(digest).path()).await)
+    }
+
+    /// Whether content with this digest is stored.
+    pub async fn exists(&self, digest: Sha256Digest) -> Result<bool, BlobError> {
+        match self.store.head(&BlobKey::Content(digest).path()).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Streams stored content, or the byte `range` of it.
+    pub async fn read(
+        &self,
+        digest: Sha256Digest,
+        range: Option<Range<u64>>,
+    ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        let result = self
+            .store
+            .get_opts(&BlobKey::Content(digest).path(), options)
+            .await?;
+        Ok(result.into_stream().map_err(BlobError::from).boxed())
+    }
+
+    /// Deletes staging objects older than `max_age`; returns how many.
+    pub async fn collect_staging(&self, max_age: Duration) -> Result<usize, BlobError> {
+        let cutoff = chrono::Utc::now()
+            - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
+        let prefix = ObjectPath::from(BlobKey::STAGING_PREFIX);
+        let stale: Vec<ObjectPath> = self
+            .store
+            .list(Some(&prefix))
+            .try_filter(|meta| std::future::ready(meta.last_modified < cutoff))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await?;
+        for location in &stale {
+            ignore_not_found(self.store.delete(location).await)?;
+        }
+        Ok(stale.len())
+    }
+
+    /// Keys of every object under `prefix`, for checks and tests.
+    pub async fn list_keys(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        let prefix = ObjectPath::from(prefix);
+        Ok(self
+            .store
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location.to_string())
+            .try_collect()
+            .await?)
+    }
+
+    /// Checks that the store answers: a lookup of a key that does not exist must say so.
+    pub async fn check(&self) -> Result<(), BlobError> {
+        match self.store.head(&ObjectPath::from("readyz-probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+fn ignore_not_found(result: object_store::Result<()>) -> Result<(), BlobError> {
+    match result {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_keys_fan_out_by_the_first_two_bytes() {
+        let digest: Sha256Digest =
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+                .parse()
+                .expect("valid digest");
+        assert_eq!(
+            BlobKey::Content(digest).path().as_ref(),
+            "blobs/sha256/e3/b0/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! `dangan serve` and `dangan migrate`.
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{App, Stores};
+use crate::config::Settings;
+use crate::{http, jobs};
+
+/// Opens the stores, creates the first admin if needed, and serves until SIGTERM or Ctrl-C.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let stores = Stores::open(&settings).await?;
+    let app = App::new(
+        &settings,
+        stores.database.pool.clone(),
+        stores.blobs.clone(),
+        stores.index_dir.clone(),
+    );
+    let admin_password = settings
+        .auth
+        .admin_password
+        .as_ref()
+        .map(|secret| secret.expose());
+    if let Some(generated) = app.auth.ensure_admin(admin_password).await? {
+        tracing::warn!(
+            "first start: created user `admin` with password {generated} \
+             (shown only this once; set DANGAN_ADMIN_PASSWORD to choose it)"
+        );
+    }
+    let listen = settings.server.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!("cannot listen on {listen}: is another process using it? set DANGAN_LISTEN")
+        })?;
+    tracing::info!(address = %listener.local_addr()?, "dangan is serving");
+
+    let stop = CancellationToken::new();
+    let housekeeping = jobs::spawn_housekeeping(
+        app.clone(),
+        settings.storage.staging_sweep_interval,
+        settings.storage.staging_max_age,
+        stop.clone(),
+    );
+    http::serve(
+        listener,
+        app,
+        shutdown_signal(),
+        settings.server.shutdown_grace,
+    )
+    .await?;
+    stop.cancel();
+    let _ = housekeeping.await;
+    stores
+        .database
+        .close(settings.database.connect_timeout)
+        .await;
+    tracing::info!("dangan stopped");
+    Ok(())
+}
+
+/// Opens the database (starting the embedded cluster if needed), migrates it, and stops.
+pub async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let stores = Stores::open(&settings).await?;
+    tracing::info!("database is up to date");
+    stores
+        .database
+        .close(settings.database.connect_timeout)
+        .await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

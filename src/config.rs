@@ -1,0 +1,428 @@
+//! Typed settings: `config/default.toml` (built in), then an optional file, then `DANGAN_*`
+//! environment variables. Parsed and validated once at start-up.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Format, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::{Deserialize, Deserializer};
+
+/// The documented defaults, compiled into the binary so it runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Environment variable naming an extra TOML file read after the defaults.
+pub const CONFIG_FILE_VAR: &str = "DANGAN_CONFIG";
+
+/// Short names of the configuration contract (api.md) and the keys they set.
+const ENV_ALIASES: &[(&str, &str)] = &[
+    ("DANGAN_LISTEN", "server.listen"),
+    ("DANGAN_MAX_UPLOAD_BYTES", "server.max_upload_bytes"),
+    ("DANGAN_DATA_DIR", "storage.data_dir"),
+    ("DANGAN_OBJECT_STORE_URL", "storage.object_store_url"),
+    ("DANGAN_DATABASE_URL", "database.url"),
+    ("DANGAN_ADMIN_PASSWORD", "auth.admin_password"),
+    ("DANGAN_TIMEZONE", "time.timezone"),
+];
+
+/// All settings of one dangan process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub storage: StorageSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub time: TimeSettings,
+    pub log: LogSettings,
+}
+
+/// The HTTP listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub max_upload_bytes: u64,
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+}
+
+/// Where content and local state live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    pub data_dir: PathBuf,
+    #[serde(default, deserialize_with = "non_empty")]
+    pub object_store_url: Option<String>,
+    #[serde(with = "humantime_serde")]
+    pub staging_max_age: Duration,
+    #[serde(with = "humantime_serde")]
+    pub staging_sweep_interval: Duration,
+}
+
+/// PostgreSQL connection, or the embedded cluster when `url` is unset.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    #[serde(default, deserialize_with = "non_empty_secret")]
+    pub url: Option<Secret>,
+    pub max_connections: u32,
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+}
+
+/// Logins and the first administrator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    #[serde(default, deserialize_with = "non_empty_secret")]
+    pub admin_password: Option<Secret>,
+    #[serde(with = "humantime_serde")]
+    pub token_ttl: Duration,
+}
+
+/// Local time for schedules and due dates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSettings {
+    #[serde(deserialize_with = "time_zone")]
+    pub timezone: chrono_tz::Tz,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A value that must never reach a log line: `Debug` prints `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Why the settings could not be used; the message names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(Box<figment::Error>),
+    #[error("configuration: {setting}: {reason}")]
+    Setting {
+        setting: &'static str,
+        reason: String,
+    },
+}
+
+impl Settings {
+    /// Loads the settings of this process: defaults, `config_file` (or `DANGAN_CONFIG`), then
+    /// the process environment.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_sources(config_file, std::env::vars())
+    }
+
+    /// Loads settings from explicit sources; tests use this instead of the process environment.
+    pub fn from_sources(
+        config_file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let mut figment = Figment::new().merge(Toml::string(DEFAULT_TOML));
+        let file_from_env = env
+            .iter()
+            .find(|(name, value)| name == CONFIG_FILE_VAR && !value.is_empty())
+            .map(|(_, value)| PathBuf::from(value));
+        if let Some(file) = config_file.map(Path::to_path_buf).or(file_from_env) {
+            if !file.is_file() {
+                return Err(ConfigError::Setting {
+                    setting: "--config / DANGAN_CONFIG",
+                    reason: format!("no such file: {}", file.display()),
+                });
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let defaults = Figment::new().merge(Toml::string(DEFAULT_TOML));
+        for (name, value) in env {
+            if let Some(key) = env_key(&name) {
+                let value = typed_like_default(&defaults, &key, value);
+                figment = figment.merge(EnvVar { name, key, value });
+            }
+        }
+        let settings: Settings = figment
+            .extract()
+            .map_err(|error| ConfigError::Invalid(Box::new(error)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |setting, reason: &str| {
+            Err(ConfigError::Setting {
+                setting,
+                reason: reason.to_owned(),
+            })
+        };
+        if self.server.max_upload_bytes == 0 {
+            return invalid("server.max_upload_bytes", "must be greater than 0");
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections", "must be greater than 0");
+        }
+        if self.storage.data_dir.as_os_str().is_empty() {
+            return invalid("storage.data_dir", "must not be empty");
+        }
+        if let Some(url) = &self.storage.object_store_url
+            && url::Url::parse(url).is_err()
+        {
+            return invalid(
+                "storage.object_store_url",
+                "is not a URL (expected s3://…, gs://…, az://… or file:///…)",
+            );
+        }
+        if let Some(url) = &self.database.url {
+            let parsed = url::Url::parse(url.expose()).ok();
+            if !matches!(
+                parsed.as_ref().map(url::Url::scheme),
+                Some("postgres" | "postgresql")
+            ) {
+                return invalid(
+                    "database.url",
+                    "is not a postgres:// URL (the value is not shown: it may hold a password)",
+                );
+            }
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return invalid("log.level", "is not a valid log filter, e.g. \"info\"");
+        }
+        Ok(())
+    }
+
+    /// The data directory as an absolute path.
+    pub fn data_dir(&self) -> PathBuf {
+        std::path::absolute(&self.storage.data_dir)
+            .unwrap_or_else(|_| self.storage.data_dir.clone())
+    }
+}
+
+/// Maps `DANGAN_LISTEN` to `server.listen` and `DANGAN_SECTION__KEY` to `section.key`.
+fn env_key(name: &str) -> Option<String> {
+    if let Some((_, key)) = ENV_ALIASES.iter().find(|(alias, _)| *alias == name) {
+        return Some((*key).to_owned());
+    }
+    let rest = name.strip_prefix("DANGAN_")?;
+    rest.contains("__")
+        .then(|| rest.to_ascii_lowercase().replace("__", "."))
+}
+
+/// An environment value as the type its default has: numbers and booleans are parsed, all
+/// else stays text (so a password such as `007` keeps its zeros). A value that does not
+/// parse stays text and fails extraction with an error naming the variable.
+fn typed_like_default(defaults: &Figment, key: &str, value: String) -> Value {
+    match defaults.find_value(key) {
+        Ok(Value::Num(..)) => match value.trim().parse::<u64>() {
+            Ok(number) => Value::from(number),
+            Err(_) => Value::from(value),
+        },
+        Ok(Value::Bool(..)) => match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Value::from(true),
+            "false" | "0" | "no" | "off" => Value::from(false),
+            _ => Value::from(value),
+        },
+        _ => Value::from(value),
+    }
+}
+
+/// One environment variable as a figment provider, so errors name the variable.
+struct EnvVar {
+    name: String,
+    key: String,
+    value: Value,
+}
+
+impl Provider for EnvVar {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(format!("environment variable {}", self.name))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let nested = figment::util::nest(&self.key, self.value.clone());
+        let dict = nested.into_dict().unwrap_or_default();
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+fn non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<String>::deserialize(deserializer)?;
+    Ok(value.filter(|value| !value.trim().is_empty()))
+}
+
+fn non_empty_secret<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Secret>, D::Error> {
+    Ok(non_empty(deserializer)?.map(Secret))
+}
+
+fn time_zone<'de, D: Deserializer<'de>>(deserializer: D) -> Result<chrono_tz::Tz, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    name.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "unknown time zone {name:?}: use an IANA name such as \"Asia/Shanghai\""
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn default_toml_parses_to_the_documented_defaults() {
+        let settings = Settings::from_sources(None, env(&[])).expect("defaults are valid");
+        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.server.max_upload_bytes, 4 * 1024 * 1024 * 1024);
+        assert_eq!(settings.storage.data_dir, PathBuf::from("./var"));
+        assert!(settings.database.url.is_none());
+        assert!(settings.storage.object_store_url.is_none());
+        assert!(settings.auth.admin_password.is_none());
+        assert_eq!(settings.time.timezone, chrono_tz::Asia::Shanghai);
+    }
+
+    #[test]
+    fn contract_variables_override_the_defaults() {
+        let settings = Settings::from_sources(
+            None,
+            env(&[
+                ("DANGAN_LISTEN", "0.0.0.0:9000"),
+                ("DANGAN_MAX_UPLOAD_BYTES", "1024"),
+                ("DANGAN_DATA_DIR", "/srv/dangan"),
+                ("DANGAN_DATABASE_URL", "postgres://u:pw@db/dangan"),
+                ("DANGAN_ADMIN_PASSWORD", "007"),
+                ("DANGAN_TIMEZONE", "Asia/Taipei"),
+                ("DANGAN_DATABASE__MAX_CONNECTIONS", "3"),
+            ]),
+        )
+        .expect("valid overrides");
+        assert_eq!(settings.server.listen.port(), 9000);
+        assert_eq!(settings.server.max_upload_bytes, 1024);
+        assert_eq!(settings.storage.data_dir, PathBuf::from("/srv/dangan"));
+        assert_eq!(settings.database.max_connections, 3);
+        assert_eq!(
+            settings.auth.admin_password.as_ref().map(Secret::expose),
+            Some("007"),
+            "a numeric-looking password keeps its leading zeros"
+        );
+        assert_eq!(settings.time.timezone, chrono_tz::Asia::Taipei);
+    }
+
+    #[test]
+    fn a_bad_environment_value_names_the_setting_and_the_variable() {
+        let error = Settings::from_sources(None, env(&[("DANGAN_MAX_UPLOAD_BYTES", "lots")]))
+            .expect_err("not a number")
+            .to_string();
+        assert!(error.contains("max_upload_bytes"), "{error}");
+        assert!(error.contains("DANGAN_MAX_UPLOAD_BYTES"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_rejected_with_advice() {
+        let error = Settings::from_sources(None, env(&[("DANGAN_TIMEZONE", "China/Beijing")]))
+            .expect_err("unknown zone")
+            .to_string();
+        assert!(
+            error.contains("timezone") && error.contains("Asia/Shanghai"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let settings = Settings::from_sources(
+            None,
+            env(&[
+                ("DANGAN_DATABASE_URL", "postgres://u:hunter2@db/dangan"),
+                ("DANGAN_ADMIN_PASSWORD", "s3cret-pw"),
+            ]),
+        )
+        .expect("valid");
+        let printed = format!("{settings:?}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("s3cret-pw"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn a_database_url_that_is_not_postgres_is_rejected_without_echoing_it() {
+        let error =
+            Settings::from_sources(None, env(&[("DANGAN_DATABASE_URL", "mysql://u:pw@x/db")]))
+                .expect_err("wrong scheme")
+                .to_string();
+        assert!(
+            error.contains("database.url") && !error.contains("pw@"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_config_file_overrides_defaults_and_env_overrides_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("site.toml");
+        std::fs::write(
+            &file,
+            "[server]\nlisten = \"127.0.0.1:7000\"\nmax_upload_bytes = 10\n",
+        )
+        .expect("write config");
+        let settings =
+            Settings::from_sources(Some(&file), env(&[("DANGAN_MAX_UPLOAD_BYTES", "20")]))
+                .expect("valid");
+        assert_eq!(settings.server.listen.port(), 7000);
+        assert_eq!(settings.server.max_upload_bytes, 20);
+    }
+
+    #[test]
+    fn an_unknown_setting_in_a_file_is_an_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("site.toml");
+        std::fs::write(&file, "[server]\nlisten_port = 80\n").expect("write config");
+        let error = Settings::from_sources(Some(&file), env(&[]))
+            .expect_err("unknown key")
+            .to_string();
+        assert!(error.contains("listen_port"), "{error}");
+    }
+}

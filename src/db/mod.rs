@@ -1,0 +1,261 @@
+//! PostgreSQL: the connection pool, migrations, the embedded cluster, and every query
+//! (one module per table group). Functions take `&mut PgConnection`; services own the
+//! transactions.
+
+pub mod audit;
+pub mod blobs;
+pub mod embedded;
+pub mod records;
+pub mod tokens;
+pub mod users;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+pub use sqlx::{PgConnection, PgPool as Pool, Postgres};
+
+use crate::domain::ErrorCode;
+
+/// A transaction on the pool; commit it with `.commit().await`.
+pub type Tx = sqlx::Transaction<'static, Postgres>;
+
+/// What went wrong talking to PostgreSQL.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The server cannot be reached or is shutting down; callers see 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// A unique or foreign-key constraint refused the change; `constraint` names it.
+    #[error("constraint {constraint} refused the change")]
+    Constraint { constraint: String },
+    /// Any other database error: a fault of ours.
+    #[error("database error: {0}")]
+    Other(#[source] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("embedded PostgreSQL: {0}")]
+    Embedded(#[from] embedded::EmbeddedError),
+}
+
+impl DbError {
+    /// The API error code this failure maps to.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DbError::Unavailable(_) | DbError::Embedded(_) => ErrorCode::Unavailable,
+            DbError::Constraint { .. } => ErrorCode::Conflict,
+            DbError::Other(_) | DbError::Migrate(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The name of the violated constraint, if that is what happened.
+    pub fn constraint(&self) -> Option<&str> {
+        match self {
+            DbError::Constraint { constraint } => Some(constraint),
+            _ => None,
+        }
+    }
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::BeginFailed => DbError::Unavailable(error),
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // 08: connection exception; 57P0x: shutdown in progress; 53300: too many connections.
+                if code.starts_with("08") || code.starts_with("57P") || code == "53300" {
+                    return DbError::Unavailable(error);
+                }
+                match (
+                    db.is_unique_violation() || db.is_foreign_key_violation(),
+                    db.constraint(),
+                ) {
+                    (true, Some(constraint)) => DbError::Constraint {
+                        constraint: constraint.to_owned(),
+                    },
+                    _ => DbError::Other(error),
+                }
+            }
+            _ => DbError::Other(error),
+        }
+    }
+}
+
+/// Where the database is: a URL from the configuration, or the embedded cluster's socket.
+#[derive(Clone)]
+pub enum Target {
+    Url(String),
+    Socket {
+        dir: PathBuf,
+        user: String,
+        database: String,
+    },
+}
+
+impl Target {
+    fn options(&self) -> Result<PgConnectOptions, DbError> {
+        match self {
+            Target::Url(url) => url.parse().map_err(DbError::Other),
+            Target::Socket {
+                dir,
+                user,
+                database,
+            } => Ok(PgConnectOptions::new()
+                .socket(dir)
+                .username(user)
+                .database(database)),
+        }
+    }
+
+    /// Where the database is, without any password.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Url(url) => match url::Url::parse(url) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("***"));
+                    }
+                    parsed.to_string()
+                }
+                Err(_) => "an unparsable URL".to_owned(),
+            },
+            Target::Socket { dir, database, .. } => {
+                format!(
+                    "embedded cluster (socket {}, database {database})",
+                    dir.display()
+                )
+            }
+        }
+    }
+}
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+/// Connects, retrying until `connect_timeout` so that a server still starting is waited for.
+pub async fn connect(target: &Target, settings: PoolSettings) -> Result<Pool, DbError> {
+    let options = target.options()?;
+    let started = Instant::now();
+    loop {
+        let attempt = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_with(options.clone())
+            .await;
+        match attempt.map_err(DbError::from) {
+            Ok(pool) => return Ok(pool),
+            Err(DbError::Unavailable(error)) if started.elapsed() < settings.connect_timeout => {
+                tracing::info!(target = %target.describe(), %error, "database not reachable yet; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// A pool that connects on first use; requests fail with 503 while the server is away.
+pub fn connect_lazy(target: &Target, settings: PoolSettings) -> Result<Pool, DbError> {
+    Ok(PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_lazy_with(target.options()?))
+}
+
+/// An open database: the pool, and the embedded cluster when dangan runs its own.
+pub struct Database {
+    pub pool: Pool,
+    pub target: Target,
+    pub embedded: Option<embedded::EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Connects to `url`, or starts (creating on first use) the embedded cluster under
+    /// `data_dir` when there is none.
+    pub async fn open(
+        url: Option<&str>,
+        data_dir: &std::path::Path,
+        settings: PoolSettings,
+    ) -> Result<Self, DbError> {
+        let Some(url) = url else {
+            return Self::open_embedded(data_dir, settings).await;
+        };
+        let target = Target::Url(url.to_owned());
+        let pool = connect(&target, settings).await?;
+        Ok(Self {
+            pool,
+            target,
+            embedded: None,
+        })
+    }
+
+    async fn open_embedded(
+        data_dir: &std::path::Path,
+        settings: PoolSettings,
+    ) -> Result<Self, DbError> {
+        let dir = data_dir.to_path_buf();
+        let timeout = settings.connect_timeout;
+        let embedded =
+            tokio::task::spawn_blocking(move || embedded::EmbeddedPostgres::start(&dir, timeout))
+                .await
+                .map_err(|error| embedded::EmbeddedError::Command {
+                    action: "starting PostgreSQL".into(),
+                    detail: error.to_string(),
+                })??;
+        let maintenance = connect(&embedded.maintenance_target(), settings).await?;
+        let exists = sqlx::query_scalar!(
+            r#"select exists (select 1 from pg_database where datname = $1) as "exists!""#,
+            embedded::DATABASE
+        )
+        .fetch_one(&maintenance)
+        .await?;
+        if !exists {
+            sqlx::query("create database dangan")
+                .execute(&maintenance)
+                .await?;
+        }
+        maintenance.close().await;
+        let target = embedded.target().clone();
+        let pool = connect(&target, settings).await?;
+        Ok(Self {
+            pool,
+            target,
+            embedded: Some(embedded),
+        })
+    }
+
+    /// Closes the pool, then stops the embedded cluster if dangan started it.
+    pub async fn close(self, timeout: Duration) {
+        self.pool.close().await;
+        if let Some(embedded) = self.embedded {
+            let _ = tokio::task::spawn_blocking(move || embedded.stop(timeout)).await;
+        }
+    }
+}
+
+/// Applies the migrations in `migrations/` that this database has not seen.
+pub async fn migrate(pool: &Pool) -> Result<(), DbError> {
+    sqlx::migrate!("./migrations").run(pool).await?;
+    Ok(())
+}
+
+/// Starts a transaction.
+pub async fn begin(pool: &Pool) -> Result<Tx, DbError> {
+    Ok(pool.begin().await?)
+}
+
+/// Checks that the database answers.
+pub async fn ping(pool: &Pool) -> Result<(), DbError> {
+    sqlx::query!("select 1 as one").fetch_one(pool).await?;
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! Extractors whose rejections are problem-details errors, and the signed-in user.
+
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use crate::app::App;
+use crate::domain::ErrorCode;
+use crate::services::Actor;
+
+/// Name of the session cookie set at login.
+pub const SESSION_COOKIE: &str = "dangan_session";
+
+/// `axum::Json` with problem-details rejections.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+/// `axum::extract::Path` with problem-details rejections.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+/// The token of the request: `Authorization: Bearer …`, else the session cookie.
+pub struct Token(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Token {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        bearer_token(parts)
+            .or_else(|| session_cookie(parts))
+            .map(Token)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Unauthorized,
+                    "log in first: send Authorization: Bearer <token> from POST /api/v1/auth/login",
+                )
+            })
+    }
+}
+
+/// The signed-in user; requests without a valid token are refused with 401.
+pub struct CurrentUser(pub Actor);
+
+impl FromRequestParts<App> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let Token(token) = Token::from_request_parts(parts, app).await?;
+        let actor = app.auth.authenticate(&token).await?;
+        Ok(CurrentUser(actor))
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .then(|| token.trim().to_owned())
+}
+
+fn session_cookie(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+}

@@ -1,0 +1,52 @@
+//! The HTTP API: one route table, thin handlers that call one service function each, and
+//! one error type rendered as problem details.
+
+mod auth;
+pub mod error;
+mod extract;
+mod ops;
+mod records;
+mod router;
+mod users;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+pub use router::router;
+
+use crate::app::App;
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight (such
+/// as uploads) finish for up to `grace` before returning.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let draining = Arc::new(Notify::new());
+    let signal = {
+        let draining = draining.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing requests in flight");
+            draining.notify_one();
+        }
+    };
+    let server = axum::serve(listener, router(app)).with_graceful_shutdown(signal);
+    let deadline = async {
+        draining.notified().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result,
+        () = deadline => {
+            tracing::warn!(?grace, "requests still running after the grace period; stopping anyway");
+            Ok(())
+        }
+    }
+}

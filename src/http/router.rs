@@ -1,0 +1,117 @@
+//! Every route of the service, in one table, and the OpenAPI document built from them.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::ApiError;
+use super::{auth, ops, records, users};
+use crate::app::App;
+use crate::domain::ErrorCode;
+
+/// Request bodies of routes other than uploads are small JSON documents.
+const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "dangan",
+        description = "檔案 dangan: archive and records management. Errors are application/problem+json with a stable `code`."
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "login and sessions"),
+        (name = "records", description = "records (件) and their files"),
+        (name = "users", description = "user accounts"),
+        (name = "operations", description = "health, readiness, metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The complete router over `app`.
+pub fn router(app: App) -> Router {
+    let upload_limit = usize::try_from(app.limits.max_upload_bytes).unwrap_or(usize::MAX);
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(records::create_record))
+        .layer(DefaultBodyLimit::max(upload_limit));
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(users::create_user, users::list_users))
+        .routes(routes!(records::get_record))
+        .routes(routes!(records::get_record_file))
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .merge(uploads)
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    api.route(
+        "/api/openapi.json",
+        get(move || {
+            let openapi = openapi.clone();
+            async move { axum::Json(openapi.as_ref().clone()) }
+        }),
+    )
+    .fallback(unknown_route)
+    .method_not_allowed_fallback(method_not_allowed)
+    .layer(middleware::from_fn_with_state(app.clone(), track_metrics))
+    .layer(TraceLayer::new_for_http())
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    .with_state(app)
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        "no such endpoint; see /api/openapi.json",
+    )
+}
+
+async fn method_not_allowed() -> Response {
+    let mut response = ApiError::validation("method not allowed on this endpoint").into_response();
+    *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
+async fn track_metrics(State(app): State<App>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    app.metrics.record_request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}

@@ -1,0 +1,22 @@
+//! dangan (檔案): archive and records management for Chinese companies and archive offices.
+
+/// The composition root: stores and services built from the settings.
+pub mod app;
+/// File content in the object store, addressed by SHA-256.
+pub mod blobs;
+/// The command line.
+pub mod cli;
+/// Typed settings from default.toml, a config file and DANGAN_* variables.
+pub mod config;
+/// PostgreSQL: pool, migrations, embedded cluster, queries.
+pub mod db;
+/// Plain types and rules, no I/O.
+pub mod domain;
+/// The HTTP API.
+pub mod http;
+/// Background work.
+pub mod jobs;
+/// Prometheus metrics.
+pub mod metrics;
+/// The capabilities: filing, reading, accounts, health.
+pub mod services;

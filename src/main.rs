@@ -1,0 +1,5 @@
+//! The `dangan` binary.
+
+fn main() -> std::process::ExitCode {
+    dangan::cli::run()
+}

@@ -1,0 +1,285 @@
+//! Filing: an upload's files are staged while they stream in, then the record, its files,
+//! the blob references and the audit event commit in one transaction. Content that never
+//! commits is removed, here on failure or by the staging collector after a crash.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::Utc;
+use futures::Stream;
+use uuid::Uuid;
+
+use super::records::{RecordView, record_view};
+use super::{Actor, ServiceError, ServiceResult};
+use crate::blobs::{BlobStore, Promotion, StageError, StagedBlob};
+use crate::db::{self, Pool, Tx};
+use crate::domain::Sha256Digest;
+use crate::domain::media::media_type;
+use crate::domain::record::{RecordMetadata, RecordMetadataInput, clean_filename};
+use crate::metrics::Metrics;
+
+/// Creates records from uploads.
+#[derive(Clone)]
+pub struct IngestService {
+    pool: Pool,
+    blobs: BlobStore,
+    timezone: chrono_tz::Tz,
+    metrics: Arc<Metrics>,
+}
+
+/// A file that is staged and waits for its record to commit.
+struct PendingFile {
+    staged: StagedBlob,
+    filename: String,
+    media_type: String,
+}
+
+/// One upload in progress: files are added as they arrive, then [`Upload::commit`] files the
+/// record. Dropped without committing, it removes what it staged.
+pub struct Upload {
+    service: IngestService,
+    actor: Actor,
+    metadata: Option<RecordMetadata>,
+    files: Vec<PendingFile>,
+}
+
+impl IngestService {
+    pub fn new(
+        pool: Pool,
+        blobs: BlobStore,
+        timezone: chrono_tz::Tz,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            pool,
+            blobs,
+            timezone,
+            metrics,
+        }
+    }
+
+    /// Removes staging objects older than `max_age`: uploads that never committed.
+    pub async fn collect_staging(&self, max_age: std::time::Duration) -> ServiceResult<usize> {
+        Ok(self.blobs.collect_staging(max_age).await?)
+    }
+
+    /// Starts an upload on behalf of `actor`.
+    pub fn begin(&self, actor: Actor) -> Upload {
+        Upload {
+            service: self.clone(),
+            actor,
+            metadata: None,
+            files: Vec::new(),
+        }
+    }
+}
+
+impl Upload {
+    /// Checks and keeps the record's metadata; a second metadata part is an error.
+    pub fn set_metadata(&mut self, input: RecordMetadataInput) -> ServiceResult<()> {
+        if self.metadata.is_some() {
+            return Err(ServiceError::Validation(
+                "metadata: sent more than once".into(),
+            ));
+        }
+        let filed_on = Utc::now()
+            .with_timezone(&self.service.timezone)
+            .date_naive();
+        self.metadata = Some(input.validate(filed_on)?);
+        Ok(())
+    }
+
+    /// Streams one file to staging. `filename` and `declared_type` are what the client sent.
+    pub async fn add_file<S>(
+        &mut self,
+        filename: Option<&str>,
+        declared_type: Option<&str>,
+        body: S,
+    ) -> ServiceResult<()>
+    where
+        S: Stream<Item = Result<Bytes, ServiceError>> + Unpin,
+    {
+        let filename = filename
+            .and_then(clean_filename)
+            .unwrap_or_else(|| format!("file-{}", self.files.len() + 1));
+        let staged = self
+            .service
+            .blobs
+            .stage(body)
+            .await
+            .map_err(|error| match error {
+                StageError::Source(error) => error,
+                StageError::Store(error) => error.into(),
+            })?;
+        let media_type = media_type(&staged.head, &filename, declared_type);
+        tracing::debug!(%filename, digest = %staged.digest, size = staged.size, "file staged");
+        self.files.push(PendingFile {
+            staged,
+            filename,
+            media_type,
+        });
+        Ok(())
+    }
+
+    /// Files the record with the staged files. Nothing is visible until this commits.
+    #[tracing::instrument(skip_all, fields(user.id = %self.actor.user_id, files = self.files.len()))]
+    pub async fn commit(mut self) -> ServiceResult<RecordView> {
+        let service = self.service.clone();
+        let metadata = self.metadata.take().ok_or_else(|| {
+            ServiceError::Validation("metadata: the metadata part is missing".into())
+        })?;
+        let files = std::mem::take(&mut self.files);
+        let staging_ids: Vec<Uuid> = files.iter().map(|file| file.staged.id).collect();
+        let result = service.file_record(&self.actor, &metadata, &files).await;
+        // Whatever happened, the staging copies are no longer needed: promoted content moved
+        // away from staging, and content of a failed upload must not stay.
+        for id in staging_ids {
+            if let Err(error) = service.blobs.discard(id).await {
+                tracing::warn!(%error, staging.id = %id, "staging object left for the collector");
+            }
+        }
+        result
+    }
+}
+
+impl IngestService {
+    async fn file_record(
+        &self,
+        actor: &Actor,
+        metadata: &RecordMetadata,
+        files: &[PendingFile],
+    ) -> ServiceResult<RecordView> {
+        let mut tx = db::begin(&self.pool).await?;
+        let mut created = Vec::new();
+        let written = self
+            .write_record(&mut tx, actor, metadata, files, &mut created)
+            .await;
+        let committed = match written {
+            Ok(record_id) => tx
+                .commit()
+                .await
+                .map(|()| record_id)
+                .map_err(|error| db::DbError::from(error).into()),
+            Err(error) => Err(error),
+        };
+        match committed {
+            Ok(record_id) => {
+                let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+                let record = db::records::find(&mut conn, record_id)
+                    .await?
+                    .ok_or_else(|| ServiceError::Internal("record vanished after commit".into()))?;
+                let files = db::records::files(&mut conn, record_id).await?;
+                tracing::info!(record.id = %record_id, "record filed");
+                record_view(record, files)
+            }
+            Err(error) => {
+                // Content this upload put in place belongs to nothing now.
+                for digest in created {
+                    if let Err(cleanup) = self.blobs.delete(digest).await {
+                        tracing::warn!(%cleanup, %digest, "could not remove content of a failed upload");
+                    }
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Everything of one filing, inside `tx`. `created` collects content that this call
+    /// stored, so a failure can remove it again.
+    async fn write_record(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        metadata: &RecordMetadata,
+        files: &[PendingFile],
+        created: &mut Vec<Sha256Digest>,
+    ) -> ServiceResult<Uuid> {
+        // Row locks in digest order, so two uploads sharing content cannot deadlock.
+        let mut by_digest: Vec<&PendingFile> = files.iter().collect();
+        by_digest.sort_by_key(|file| file.staged.digest);
+        let mut promoted: Vec<Sha256Digest> = Vec::new();
+        for file in by_digest {
+            let staged = &file.staged;
+            let size = i64::try_from(staged.size)
+                .map_err(|_| ServiceError::Validation("file is too large".into()))?;
+            let stored = db::blobs::add_reference(tx, staged.digest.as_bytes(), size).await?;
+            if stored != size {
+                return Err(ServiceError::Internal(format!(
+                    "content {} is stored with {stored} bytes but arrived with {size}",
+                    staged.digest
+                )));
+            }
+            if promoted.last() != Some(&staged.digest) {
+                let promotion = self.blobs.promote(staged).await?;
+                if promotion == Promotion::Created {
+                    created.push(staged.digest);
+                }
+                self.metrics
+                    .record_stored_file(promotion == Promotion::Created, staged.size);
+                promoted.push(staged.digest);
+            }
+        }
+
+        let record_id = Uuid::now_v7();
+        db::records::insert(
+            tx,
+            &db::records::NewRecord {
+                id: record_id,
+                title: &metadata.title,
+                doc_date: metadata.doc_date,
+                category: metadata.category.as_deref(),
+                description: metadata.description.as_deref(),
+                created_by: actor.user_id,
+            },
+        )
+        .await?;
+        let now = Utc::now();
+        let mut audit_files = Vec::with_capacity(files.len());
+        for (position, file) in files.iter().enumerate() {
+            let row = db::records::FileRow {
+                id: Uuid::now_v7(),
+                record_id,
+                position: i32::try_from(position).unwrap_or(i32::MAX),
+                sha256: file.staged.digest.as_bytes().to_vec(),
+                size: i64::try_from(file.staged.size).unwrap_or(i64::MAX),
+                media_type: file.media_type.clone(),
+                filename: file.filename.clone(),
+                created_at: now,
+            };
+            db::records::insert_file(tx, &row).await?;
+            audit_files.push(serde_json::json!({
+                "file_id": row.id,
+                "sha256": file.staged.digest,
+                "size": file.staged.size,
+                "filename": file.filename,
+            }));
+        }
+        db::audit::append(
+            tx,
+            Some(actor.user_id),
+            "record.created",
+            Some(record_id),
+            &serde_json::json!({ "metadata": metadata, "files": audit_files }),
+        )
+        .await?;
+        Ok(record_id)
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if self.files.is_empty() {
+            return;
+        }
+        let blobs = self.service.blobs.clone();
+        let ids: Vec<Uuid> = self.files.iter().map(|file| file.staged.id).collect();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // the staging collector removes them later
+        };
+        runtime.spawn(async move {
+            for id in ids {
+                let _ = blobs.discard(id).await;
+            }
+        });
+    }
+}

@@ -1,0 +1,96 @@
+//! The capabilities of dangan, one module each. A service owns its transactions and returns
+//! [`ServiceError`]; HTTP handlers and CLI commands call exactly one service function.
+
+pub mod auth;
+pub mod health;
+pub mod ingest;
+pub mod records;
+
+use uuid::Uuid;
+
+use crate::blobs::BlobError;
+use crate::db::DbError;
+use crate::domain::ErrorCode;
+use crate::domain::record::ValidationError;
+use crate::domain::user::Role;
+
+/// The signed-in user a request acts for.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub username: String,
+    pub role: Role,
+    pub department_id: Option<Uuid>,
+}
+
+/// Why a service call failed; [`ServiceError::code`] is what the client sees.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Gone(String),
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("range not satisfiable: the content is {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ServiceError::Validation(_) => ErrorCode::Validation,
+            ServiceError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ServiceError::Forbidden(_) => ErrorCode::Forbidden,
+            ServiceError::NotFound(_) => ErrorCode::NotFound,
+            ServiceError::Conflict(_) => ErrorCode::Conflict,
+            ServiceError::Gone(_) => ErrorCode::Gone,
+            ServiceError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            ServiceError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            ServiceError::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
+            ServiceError::Db(error) => error.code(),
+            ServiceError::Blob(error) => error.code(),
+            ServiceError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// A message safe to show the client: internal details stay in the log.
+    pub fn public_detail(&self) -> String {
+        match self.code() {
+            ErrorCode::Internal => "internal error; the server log has the details".to_owned(),
+            ErrorCode::Unavailable => match self {
+                ServiceError::Db(_) => "the database is unreachable; try again shortly".to_owned(),
+                ServiceError::Blob(_) => {
+                    "the object store is unreachable; try again shortly".to_owned()
+                }
+                other => other.to_string(),
+            },
+            _ => self.to_string(),
+        }
+    }
+}
+
+impl From<ValidationError> for ServiceError {
+    fn from(error: ValidationError) -> Self {
+        ServiceError::Validation(error.to_string())
+    }
+}
+
+/// A result of a service call.
+pub type ServiceResult<T> = Result<T, ServiceError>;

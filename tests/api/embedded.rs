@@ -1,0 +1,179 @@
+//! The zero-configuration path: `dangan serve` with no database URL creates and runs its own
+//! PostgreSQL cluster under the data directory, stops it on shutdown, and finds its data
+//! again on the next start. Drives the real binary over TCP.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::{Value, json};
+
+use crate::helpers::{corpus, login};
+
+const PASSWORD: &str = "embedded-admin-pw";
+
+struct Dangan {
+    child: Child,
+    address: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+fn start(data_dir: &Path) -> Dangan {
+    let port = free_port();
+    let log = std::fs::File::create(data_dir.join(format!("dangan-{port}.log"))).expect("log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_dangan"))
+        .arg("serve")
+        .env_remove("DANGAN_DATABASE_URL")
+        .env_remove("DANGAN_CONFIG")
+        .env("DANGAN_DATA_DIR", data_dir)
+        .env("DANGAN_LISTEN", format!("127.0.0.1:{port}"))
+        .env("DANGAN_ADMIN_PASSWORD", PASSWORD)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start dangan");
+    Dangan {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+impl Dangan {
+    async fn wait_ready(&mut self, data_dir: &Path, client: &reqwest::Client) {
+        let started = Instant::now();
+        loop {
+            if let Ok(response) = client.get(format!("{}/readyz", self.address)).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "dangan exited with {status} before it was ready:\n{}",
+                    logs(data_dir)
+                );
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "not ready in time:\n{}",
+                logs(data_dir)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn stop(mut self, data_dir: &Path) {
+        let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid"));
+        kill(pid, Signal::SIGTERM).expect("SIGTERM");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(
+                    status.success(),
+                    "dangan exited with {status}:\n{}",
+                    logs(data_dir)
+                );
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "dangan did not stop:\n{}",
+                logs(data_dir)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn logs(data_dir: &Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(data_dir).into_iter().flatten().flatten() {
+        if entry.path().extension().is_some_and(|ext| ext == "log") {
+            text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+    }
+    text.push_str(&std::fs::read_to_string(data_dir.join("pg/postgres.log")).unwrap_or_default());
+    text
+}
+
+#[tokio::test]
+async fn serve_without_a_database_url_runs_its_own_cluster_and_keeps_the_data() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // the unprivileged postgres user must be able to enter the data directory
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let data_dir = dir.path();
+    let client = reqwest::Client::new();
+    let pdf = corpus("pdf/debian-faq.zh-cn.pdf");
+
+    let mut first = start(data_dir);
+    first.wait_ready(data_dir, &client).await;
+    let token = login(&client, &first.address, "admin", PASSWORD).await;
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "metadata",
+            reqwest::multipart::Part::text(json!({ "title": "嵌入式 資料庫" }).to_string()),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(pdf.clone()).file_name("常見問題.pdf"),
+        );
+    let response = client
+        .post(format!("{}/api/v1/records", first.address))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), 201);
+    let record: Value = response.json().await.expect("record");
+    assert!(
+        data_dir.join("pg/data/PG_VERSION").exists(),
+        "cluster under <data_dir>/pg"
+    );
+    first.stop(data_dir);
+    assert!(
+        !data_dir.join("pg/data/postmaster.pid").exists(),
+        "PostgreSQL stopped with dangan:\n{}",
+        logs(data_dir)
+    );
+
+    let mut second = start(data_dir);
+    second.wait_ready(data_dir, &client).await;
+    let token = login(&client, &second.address, "admin", PASSWORD).await;
+    let id = record["id"].as_str().expect("id");
+    let again: Value = client
+        .get(format!("{}/api/v1/records/{id}", second.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["title"], "嵌入式 資料庫");
+    let file_id = again["files"][0]["id"].as_str().expect("file id");
+    let bytes = client
+        .get(format!(
+            "{}/api/v1/records/{id}/files/{file_id}",
+            second.address
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(bytes.as_ref(), pdf.as_slice());
+    second.stop(data_dir);
+}
