@@ -105,8 +105,19 @@ pub struct BlobStore {
 
 impl BlobStore {
     /// Opens the store at `url` (`s3://`, `gs://`, `az://`, `file://`), or the local
-    /// directory `default_dir` when there is no URL.
+    /// directory `default_dir` when there is none. Remote stores take their credentials and
+    /// options from the usual environment variables (`AWS_*`, `GOOGLE_*`, `AZURE_*`).
     pub fn open(url: Option<&str>, default_dir: &Path) -> Result<Self, BlobError> {
+        Self::open_with(url, default_dir, &[])
+    }
+
+    /// Like [`BlobStore::open`], with extra store options (`endpoint`, `allow_http`, …) on
+    /// top of the environment's.
+    pub fn open_with(
+        url: Option<&str>,
+        default_dir: &Path,
+        options: &[(&str, &str)],
+    ) -> Result<Self, BlobError> {
         let Some(url) = url else {
             return Self::local(default_dir);
         };
@@ -121,25 +132,26 @@ impl BlobStore {
                 .map_err(|()| bad_url("not an absolute file path".into()))?;
             return Self::local(&dir);
         }
-        let store: Arc<dyn ObjectStore> = match parsed.scheme() {
-            "s3" | "s3a" => Arc::new(
-                object_store::aws::AmazonS3Builder::from_env()
-                    .with_url(url)
-                    .build()
-                    .map_err(|error| bad_url(error.to_string()))?,
-            ),
-            "gs" => Arc::new(
-                object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                    .with_url(url)
-                    .build()
-                    .map_err(|error| bad_url(error.to_string()))?,
-            ),
-            "az" | "azure" | "abfs" | "abfss" => Arc::new(
-                object_store::azure::MicrosoftAzureBuilder::from_env()
-                    .with_url(url)
-                    .build()
-                    .map_err(|error| bad_url(error.to_string()))?,
-            ),
+        macro_rules! build {
+            ($builder:ty) => {{
+                let mut builder = <$builder>::from_env().with_url(url);
+                for (key, value) in options {
+                    let key = key
+                        .parse()
+                        .map_err(|error: object_store::Error| bad_url(error.to_string()))?;
+                    builder = builder.with_config(key, *value);
+                }
+                Arc::new(
+                    builder
+                        .build()
+                        .map_err(|error| bad_url(error.to_string()))?,
+                ) as Arc<dyn ObjectStore>
+            }};
+        }
+        let store = match parsed.scheme() {
+            "s3" | "s3a" => build!(object_store::aws::AmazonS3Builder),
+            "gs" => build!(object_store::gcp::GoogleCloudStorageBuilder),
+            "az" | "azure" | "abfs" | "abfss" => build!(object_store::azure::MicrosoftAzureBuilder),
             other => {
                 return Err(bad_url(format!(
                     "unsupported scheme {other:?}; use s3, gs, az or file"
@@ -175,7 +187,8 @@ impl BlobStore {
             action: "resolving the object directory",
             source,
         })?;
-        let store = LocalFileSystem::new_with_prefix(&root)?.with_automatic_cleanup(true);
+        // No automatic cleanup of empty directories: it races with promotions creating them.
+        let store = LocalFileSystem::new_with_prefix(&root)?;
         Ok(Self {
             store: Arc::new(store),
             description: format!("file://{}", root.display()).into(),

@@ -17,8 +17,6 @@ use crate::domain::Sha256Digest;
 
 /// How many leading bytes are kept for content sniffing.
 pub const HEAD_BYTES: usize = 8192;
-/// Chunks queued between the receiving task and the disk writer (bounded memory).
-const WRITE_QUEUE: usize = 64;
 /// Part size and concurrency of multipart uploads to remote stores.
 const PART_BYTES: usize = 8 * 1024 * 1024;
 const PART_CONCURRENCY: usize = 4;
@@ -126,33 +124,56 @@ impl BlobStore {
     }
 }
 
-/// Local stores: the receiving task hashes, a blocking thread writes and fsyncs, so the two
-/// overlap on separate cores.
+/// Local stores: the receiving task hashes and packs the content into large aligned buffers;
+/// a blocking thread writes them with `O_DIRECT` (past the page cache, which on busy hosts is
+/// several times slower than the disk) and fsyncs. Buffers circulate between the two, so
+/// memory stays at [`WRITE_BUFFERS`] × [`WRITE_BUFFER_BYTES`] whatever the file size.
 async fn stage_local<S, E>(root: &Path, id: Uuid, mut body: S) -> Result<StagedBlob, StageError<E>>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
 {
     let path = root.join(BlobKey::Staging(id).path().as_ref());
-    let (sender, receiver) = mpsc::channel::<Bytes>(WRITE_QUEUE);
+    let (full_tx, full_rx) = mpsc::channel::<AlignedBuffer>(WRITE_BUFFERS);
+    let (free_tx, mut free_rx) = mpsc::channel::<AlignedBuffer>(WRITE_BUFFERS);
+    for _ in 1..WRITE_BUFFERS {
+        let _ = free_tx.try_send(AlignedBuffer::new());
+    }
     let writer_path = path.clone();
-    let writer = tokio::task::spawn_blocking(move || write_file(&writer_path, receiver));
+    let writer = tokio::task::spawn_blocking(move || write_file(&writer_path, full_rx, free_tx));
     let mut fingerprint = Fingerprint::new();
+    let mut buffer = AlignedBuffer::new();
     let mut source_error = None;
-    while let Some(chunk) = body.next().await {
-        match chunk {
-            Ok(chunk) => {
-                fingerprint.update(&chunk);
-                if sender.send(chunk).await.is_err() {
-                    break; // the writer failed; its error is collected below
-                }
-            }
+    'receive: while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
             Err(error) => {
                 source_error = Some(error);
                 break;
             }
+        };
+        fingerprint.update(&chunk);
+        let mut rest = chunk.as_ref();
+        while !rest.is_empty() {
+            rest = buffer.fill(rest);
+            if buffer.is_full() {
+                let next = match free_rx.recv().await {
+                    Some(next) => next,
+                    None => break 'receive, // the writer failed; its error is collected below
+                };
+                if full_tx
+                    .send(std::mem::replace(&mut buffer, next))
+                    .await
+                    .is_err()
+                {
+                    break 'receive;
+                }
+            }
         }
     }
-    drop(sender);
+    if source_error.is_none() && !buffer.is_empty() {
+        let _ = full_tx.send(buffer).await;
+    }
+    drop(full_tx);
     let written = writer.await.map_err(|error| BlobError::Io {
         action: "writing a staging file",
         source: std::io::Error::other(error),
@@ -164,6 +185,15 @@ where
             action: "writing a staging file",
             source,
         })),
+        (None, Ok(Ok(size))) if size != fingerprint.size => {
+            Some(StageError::Store(BlobError::Io {
+                action: "writing a staging file",
+                source: std::io::Error::other(format!(
+                    "wrote {size} bytes of {}",
+                    fingerprint.size
+                )),
+            }))
+        }
         (None, Ok(Ok(_))) => None,
     };
     if let Some(failure) = failure {
@@ -173,12 +203,95 @@ where
     Ok(fingerprint.finish(id))
 }
 
-fn write_file(path: &Path, mut chunks: mpsc::Receiver<Bytes>) -> std::io::Result<u64> {
-    let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+/// Buffers in flight between the receiving task and the writer, and their size.
+const WRITE_BUFFERS: usize = 3;
+const WRITE_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+/// Alignment `O_DIRECT` asks of buffers, offsets and lengths.
+const DIRECT_ALIGN: usize = 4096;
+
+/// A fixed-size buffer whose usable part starts on a [`DIRECT_ALIGN`] boundary.
+struct AlignedBuffer {
+    raw: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl AlignedBuffer {
+    fn new() -> Self {
+        let raw = vec![0u8; WRITE_BUFFER_BYTES + DIRECT_ALIGN];
+        let start = raw.as_ptr().align_offset(DIRECT_ALIGN).min(DIRECT_ALIGN);
+        Self { raw, start, len: 0 }
+    }
+
+    /// Copies as much of `data` as fits; returns what did not.
+    fn fill<'a>(&mut self, data: &'a [u8]) -> &'a [u8] {
+        let take = (WRITE_BUFFER_BYTES - self.len).min(data.len());
+        let at = self.start + self.len;
+        self.raw[at..at + take].copy_from_slice(&data[..take]);
+        self.len += take;
+        &data[take..]
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == WRITE_BUFFER_BYTES
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn filled(&self) -> &[u8] {
+        &self.raw[self.start..self.start + self.len]
+    }
+}
+
+/// Writes full buffers as they come and hands them back; the last, partial one is written
+/// in its aligned part directly and its tail through the page cache. Falls back to ordinary
+/// writes where the file system refuses `O_DIRECT` (tmpfs, some network file systems).
+fn write_file(
+    path: &Path,
+    mut full: mpsc::Receiver<AlignedBuffer>,
+    free: mpsc::Sender<AlignedBuffer>,
+) -> std::io::Result<u64> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let direct = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(nix::fcntl::OFlag::O_DIRECT.bits())
+        .open(path);
+    let (mut file, is_direct) = match direct {
+        Ok(file) => (file, true),
+        Err(_) => (
+            OpenOptions::new().write(true).create_new(true).open(path)?,
+            false,
+        ),
+    };
     let mut written = 0u64;
-    while let Some(chunk) = chunks.blocking_recv() {
-        file.write_all(&chunk)?;
-        written += chunk.len() as u64;
+    let mut tail: Vec<u8> = Vec::new();
+    while let Some(mut buffer) = full.blocking_recv() {
+        let data = buffer.filled();
+        let aligned = if is_direct {
+            data.len() / DIRECT_ALIGN * DIRECT_ALIGN
+        } else {
+            data.len()
+        };
+        file.write_all(&data[..aligned])?;
+        written += aligned as u64;
+        if aligned < data.len() {
+            // only the last buffer can be partial
+            tail.extend_from_slice(&data[aligned..]);
+        }
+        buffer.len = 0;
+        let _ = free.blocking_send(buffer);
+    }
+    if !tail.is_empty() {
+        file = OpenOptions::new().write(true).open(path)?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(written))?;
+        file.write_all(&tail)?;
+        written += tail.len() as u64;
     }
     file.sync_all()?;
     Ok(written)

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod blob_store;
 mod config;
 mod embedded;
 mod files;
