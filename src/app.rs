@@ -11,6 +11,8 @@ use crate::config::Settings;
 use crate::db::{self, Database, PoolSettings};
 use crate::metrics::Metrics;
 use crate::services::auth::AuthService;
+use crate::services::catalogue::CatalogueService;
+use crate::services::parties::PartyService;
 use crate::services::health::HealthService;
 use crate::services::ingest::IngestService;
 use crate::services::records::RecordService;
@@ -25,6 +27,8 @@ pub struct Limits {
 #[derive(Clone)]
 pub struct App {
     pub auth: AuthService,
+    pub catalogue: CatalogueService,
+    pub parties: PartyService,
     pub ingest: IngestService,
     pub records: RecordService,
     pub health: HealthService,
@@ -38,6 +42,8 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         Self {
             auth: AuthService::new(pool.clone(), settings.auth.token_ttl),
+            catalogue: CatalogueService::new(pool.clone()),
+            parties: PartyService::new(pool.clone()),
             ingest: IngestService::new(
                 pool.clone(),
                 blobs.clone(),

@@ -37,7 +37,16 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub time: TimeSettings,
+    pub catalogue: CatalogueSettings,
     pub log: LogSettings,
+}
+
+/// The catalogue of a new installation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueSettings {
+    /// Preset loaded on the first start of an empty database: "enterprise" or "none".
+    pub preset: String,
 }
 
 /// The HTTP listener.
@@ -219,6 +228,9 @@ impl Settings {
                     "is not a postgres:// URL (the value is not shown: it may hold a password)",
                 );
             }
+        }
+        if !matches!(self.catalogue.preset.as_str(), "enterprise" | "none") {
+            return invalid("catalogue.preset", "must be \"enterprise\" or \"none\"");
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return invalid("log.level", "is not a valid log filter, e.g. \"info\"");

@@ -27,6 +27,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
              (shown only this once; set DANGAN_ADMIN_PASSWORD to choose it)"
         );
     }
+    if let Some(summary) = app.catalogue.initialise(&settings.catalogue.preset).await? {
+        tracing::info!(
+            preset = %settings.catalogue.preset,
+            categories = summary.categories,
+            retention_policies = summary.retention_policies,
+            "new installation: catalogue preset loaded"
+        );
+    }
     let listen = settings.server.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -4,7 +4,9 @@
 
 pub mod audit;
 pub mod blobs;
+pub mod catalogue;
 pub mod embedded;
+pub mod parties;
 pub mod records;
 pub mod tokens;
 pub mod users;

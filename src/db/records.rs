@@ -1,33 +1,65 @@
-//! Records (件) and their files.
+//! Records (件), their files, archival code sequences and retention due dates.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
 
-/// A record as stored.
+/// A record as stored, with the codes of its classification.
 #[derive(Debug, Clone)]
 pub struct RecordRow {
     pub id: Uuid,
     pub title: String,
     pub doc_date: NaiveDate,
+    pub year: i32,
+    pub fonds: Option<String>,
     pub category: Option<String>,
+    pub retention: Option<String>,
+    pub department: Option<String>,
+    pub party_id: Option<Uuid>,
+    pub doc_number: Option<String>,
+    pub responsible: Option<String>,
+    pub pages: Option<i32>,
+    pub security_level: String,
+    pub open_status: String,
+    pub carrier: String,
+    pub location: Option<Value>,
     pub description: Option<String>,
+    pub translated_title: Option<String>,
+    pub doc_type: Option<String>,
+    pub custom: Value,
+    pub archival_code: Option<String>,
     pub status: String,
+    pub retention_due_on: Option<NaiveDate>,
+    pub retention_reason: Option<String>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-/// A record to insert.
-pub struct NewRecord<'a> {
-    pub id: Uuid,
+/// The stored values of a record's metadata, by id: what inserts and updates write.
+pub struct RecordValues<'a> {
     pub title: &'a str,
     pub doc_date: NaiveDate,
-    pub category: Option<&'a str>,
+    pub year: i32,
+    pub fonds_id: Option<Uuid>,
+    pub category_id: Option<Uuid>,
+    pub retention_policy_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    pub party_id: Option<Uuid>,
+    pub doc_number: Option<&'a str>,
+    pub responsible: Option<&'a str>,
+    pub pages: Option<i32>,
+    pub security_level: &'a str,
+    pub open_status: &'a str,
+    pub carrier: &'a str,
+    pub location: Option<Value>,
     pub description: Option<&'a str>,
-    pub created_by: Uuid,
+    pub translated_title: Option<&'a str>,
+    pub doc_type: Option<&'a str>,
+    pub custom: &'a Value,
 }
 
 /// One electronic file of a record.
@@ -43,21 +75,75 @@ pub struct FileRow {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn insert(conn: &mut PgConnection, record: &NewRecord<'_>) -> Result<RecordRow, DbError> {
-    Ok(sqlx::query_as!(
-        RecordRow,
-        "insert into records (id, title, doc_date, category, description, created_by)
-         values ($1, $2, $3, $4, $5, $6)
-         returning id, title, doc_date, category, description, status, created_by, created_at, updated_at",
-        record.id,
-        record.title,
-        record.doc_date,
-        record.category,
-        record.description,
-        record.created_by,
+pub async fn insert(
+    conn: &mut PgConnection,
+    id: Uuid,
+    values: &RecordValues<'_>,
+    created_by: Uuid,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "insert into records (id, title, doc_date, year, fonds_id, category_id, retention_policy_id,
+           department_id, party_id, doc_number, responsible, pages, security_level, open_status, carrier,
+           location, description, translated_title, doc_type, custom, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+        id,
+        values.title,
+        values.doc_date,
+        values.year,
+        values.fonds_id,
+        values.category_id,
+        values.retention_policy_id,
+        values.department_id,
+        values.party_id,
+        values.doc_number,
+        values.responsible,
+        values.pages,
+        values.security_level,
+        values.open_status,
+        values.carrier,
+        values.location,
+        values.description,
+        values.translated_title,
+        values.doc_type,
+        values.custom,
+        created_by,
     )
-    .fetch_one(conn)
-    .await?)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update(conn: &mut PgConnection, id: Uuid, values: &RecordValues<'_>) -> Result<(), DbError> {
+    sqlx::query!(
+        "update records set title = $2, doc_date = $3, year = $4, fonds_id = $5, category_id = $6,
+           retention_policy_id = $7, department_id = $8, party_id = $9, doc_number = $10, responsible = $11,
+           pages = $12, security_level = $13, open_status = $14, carrier = $15, location = $16,
+           description = $17, translated_title = $18, doc_type = $19, custom = $20, updated_at = now()
+         where id = $1",
+        id,
+        values.title,
+        values.doc_date,
+        values.year,
+        values.fonds_id,
+        values.category_id,
+        values.retention_policy_id,
+        values.department_id,
+        values.party_id,
+        values.doc_number,
+        values.responsible,
+        values.pages,
+        values.security_level,
+        values.open_status,
+        values.carrier,
+        values.location,
+        values.description,
+        values.translated_title,
+        values.doc_type,
+        values.custom,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn insert_file(conn: &mut PgConnection, file: &FileRow) -> Result<(), DbError> {
@@ -78,15 +164,55 @@ pub async fn insert_file(conn: &mut PgConnection, file: &FileRow) -> Result<(), 
     Ok(())
 }
 
+/// The record with the codes of its classification.
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<RecordRow>, DbError> {
     Ok(sqlx::query_as!(
         RecordRow,
-        "select id, title, doc_date, category, description, status, created_by, created_at, updated_at
-         from records where id = $1",
+        r#"select r.id, r.title, r.doc_date, r.year, f.code as "fonds?", c.code as "category?",
+                  rp.code as "retention?", d.code as "department?", r.party_id, r.doc_number, r.responsible,
+                  r.pages, r.security_level, r.open_status, r.carrier, r.location, r.description,
+                  r.translated_title, r.doc_type, r.custom, r.archival_code, r.status, r.retention_due_on,
+                  r.retention_reason, r.created_by, r.created_at, r.updated_at
+           from records r
+           left join fonds f on f.id = r.fonds_id
+           left join categories c on c.id = r.category_id
+           left join retention_policies rp on rp.id = r.retention_policy_id
+           left join departments d on d.id = r.department_id
+           where r.id = $1"#,
         id
     )
     .fetch_optional(conn)
     .await?)
+}
+
+/// The records of a party, in order of document date (卷內文件目錄 order).
+pub async fn of_party(conn: &mut PgConnection, party_id: Uuid) -> Result<Vec<RecordRow>, DbError> {
+    Ok(sqlx::query_as!(
+        RecordRow,
+        r#"select r.id, r.title, r.doc_date, r.year, f.code as "fonds?", c.code as "category?",
+                  rp.code as "retention?", d.code as "department?", r.party_id, r.doc_number, r.responsible,
+                  r.pages, r.security_level, r.open_status, r.carrier, r.location, r.description,
+                  r.translated_title, r.doc_type, r.custom, r.archival_code, r.status, r.retention_due_on,
+                  r.retention_reason, r.created_by, r.created_at, r.updated_at
+           from records r
+           left join fonds f on f.id = r.fonds_id
+           left join categories c on c.id = r.category_id
+           left join retention_policies rp on rp.id = r.retention_policy_id
+           left join departments d on d.id = r.department_id
+           where r.party_id = $1
+           order by r.doc_date, r.created_at"#,
+        party_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Locks the record's row for an update; returns whether it exists.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar!("select id from records where id = $1 for update", id)
+        .fetch_optional(conn)
+        .await?
+        .is_some())
 }
 
 /// The files of a record, in upload order.
@@ -101,11 +227,7 @@ pub async fn files(conn: &mut PgConnection, record_id: Uuid) -> Result<Vec<FileR
     .await?)
 }
 
-pub async fn file(
-    conn: &mut PgConnection,
-    record_id: Uuid,
-    file_id: Uuid,
-) -> Result<Option<FileRow>, DbError> {
+pub async fn file(conn: &mut PgConnection, record_id: Uuid, file_id: Uuid) -> Result<Option<FileRow>, DbError> {
     Ok(sqlx::query_as!(
         FileRow,
         "select id, record_id, position, sha256, size, media_type, filename, created_at
@@ -114,5 +236,125 @@ pub async fn file(
         file_id
     )
     .fetch_optional(conn)
+    .await?)
+}
+
+/// The ids that make up an archival class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchivalClass {
+    pub fonds_id: Uuid,
+    pub category_id: Uuid,
+    pub year: i32,
+    pub retention_policy_id: Uuid,
+    pub department_id: Uuid,
+}
+
+/// Takes the next item number of a class. The sequence row stays locked until the
+/// transaction ends: concurrent filings wait, and a rollback gives the number back.
+pub async fn next_item_number(conn: &mut PgConnection, class: ArchivalClass) -> Result<i32, DbError> {
+    Ok(sqlx::query_scalar!(
+        "insert into archival_sequences (fonds_id, category_id, year, retention_policy_id, department_id, last_item)
+         values ($1, $2, $3, $4, $5, 1)
+         on conflict (fonds_id, category_id, year, retention_policy_id, department_id)
+         do update set last_item = archival_sequences.last_item + 1
+         returning last_item",
+        class.fonds_id,
+        class.category_id,
+        class.year,
+        class.retention_policy_id,
+        class.department_id,
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn set_archival_code(conn: &mut PgConnection, id: Uuid, code: &str, item: i32) -> Result<(), DbError> {
+    sqlx::query!(
+        "update records set archival_code = $2, item_number = $3 where id = $1",
+        id,
+        code,
+        item
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What retention arithmetic needs of one record.
+#[derive(Debug, Clone)]
+pub struct RetentionFacts {
+    pub id: Uuid,
+    pub doc_date: NaiveDate,
+    pub min_due_on: Option<NaiveDate>,
+    pub policy_code: Option<String>,
+    pub years: Option<i32>,
+    pub trigger: Option<String>,
+    /// The latest event of the policy's trigger type, of the record or of its party.
+    pub event_date: Option<NaiveDate>,
+    pub due_on: Option<NaiveDate>,
+    pub reason: Option<String>,
+}
+
+/// Retention facts of the active records selected by record, party or policy (any that is
+/// given must match).
+pub async fn retention_facts(
+    conn: &mut PgConnection,
+    record_id: Option<Uuid>,
+    party_id: Option<Uuid>,
+    policy_id: Option<Uuid>,
+) -> Result<Vec<RetentionFacts>, DbError> {
+    Ok(sqlx::query_as!(
+        RetentionFacts,
+        r#"select r.id, r.doc_date, r.retention_min_due_on as min_due_on, p.code as "policy_code?",
+                  p.years as "years?", p.trigger as "trigger?",
+                  (select max(e.date) from events e
+                    where e.type = p.trigger and (e.record_id = r.id or e.party_id = r.party_id)) as event_date,
+                  r.retention_due_on as due_on, r.retention_reason as reason
+           from records r
+           left join retention_policies p on p.id = r.retention_policy_id
+           where r.status = 'active'
+             and ($1::uuid is null or r.id = $1)
+             and ($2::uuid is null or r.party_id = $2)
+             and ($3::uuid is null or r.retention_policy_id = $3)
+           order by r.id"#,
+        record_id,
+        party_id,
+        policy_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn set_retention(
+    conn: &mut PgConnection,
+    id: Uuid,
+    due_on: Option<NaiveDate>,
+    reason: Option<&str>,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "update records set retention_due_on = $2, retention_reason = $3 where id = $1",
+        id,
+        due_on,
+        reason
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The document types (checklist codes) present among a party's records in the given
+/// categories.
+pub async fn doc_types_of_party(
+    conn: &mut PgConnection,
+    party_id: Uuid,
+    category_ids: &[Uuid],
+) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar!(
+        r#"select distinct doc_type as "doc_type!" from records
+           where party_id = $1 and category_id = any($2) and doc_type is not null and status = 'active'"#,
+        party_id,
+        category_ids
+    )
+    .fetch_all(conn)
     .await?)
 }

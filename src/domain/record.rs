@@ -1,8 +1,12 @@
 //! Record metadata as clients send it, and the rules it must meet before it is filed.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::catalogue::{Carrier, Location, OpenStatus, SecurityLevel};
 
 /// A value that breaks a rule; `field` names the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,8 +32,8 @@ pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
 /// The longest stored filename, in characters.
 pub const MAX_FILENAME_CHARS: usize = 255;
 
-/// Metadata of a record as sent in the `metadata` part of an upload.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+/// Metadata of a record as sent in the `metadata` part of an upload (DA/T 22 / DA/T 46).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordMetadataInput {
     /// Title (題名); required.
@@ -37,57 +41,291 @@ pub struct RecordMetadataInput {
     /// Document date, `YYYY-MM-DD`; defaults to the filing date.
     #[serde(default)]
     pub doc_date: Option<NaiveDate>,
+    /// Year (年度) of the archival code; defaults to the document date's year.
+    #[serde(default)]
+    pub year: Option<i32>,
+    /// Fonds code (全宗號), e.g. `Z109`; defaults to the installation's default fonds.
+    #[serde(default)]
+    pub fonds: Option<String>,
     /// Category code (門類), e.g. `WS`.
     #[serde(default)]
     pub category: Option<String>,
-    /// Free-text description.
+    /// Retention policy code (保管期限), e.g. `D30`; defaults to the category's.
+    #[serde(default)]
+    pub retention: Option<String>,
+    /// Department code, e.g. `BGS`; defaults to the uploader's department.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// The employee or customer whose folder holds the record.
+    #[serde(default)]
+    pub party_id: Option<Uuid>,
+    /// Document number (文號).
+    #[serde(default)]
+    pub doc_number: Option<String>,
+    /// Responsible party (責任者).
+    #[serde(default)]
+    pub responsible: Option<String>,
+    #[serde(default)]
+    pub pages: Option<u32>,
+    #[serde(default)]
+    pub security_level: Option<SecurityLevel>,
+    #[serde(default)]
+    pub open_status: Option<OpenStatus>,
+    /// Defaults to `electronic` when files are attached, else `paper`.
+    #[serde(default)]
+    pub carrier: Option<Carrier>,
+    /// Storage location of a physical record.
+    #[serde(default)]
+    pub location: Option<Location>,
+    /// Free-text description; what a non-paper item is.
     #[serde(default)]
     pub description: Option<String>,
+    /// Chinese title or translation of a foreign-language item.
+    #[serde(default)]
+    pub translated_title: Option<String>,
+    /// The folder checklist item this record fulfils, e.g. `id_card`.
+    #[serde(default)]
+    pub doc_type: Option<String>,
+    /// Custom fields, validated against the category's definitions.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom: Option<Map<String, Value>>,
 }
 
-/// Metadata that met every rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Metadata that met every rule that needs no database; codes are still to be resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecordMetadata {
     pub title: String,
     pub doc_date: NaiveDate,
+    pub year: i32,
+    pub fonds: Option<String>,
     pub category: Option<String>,
+    pub retention: Option<String>,
+    pub department: Option<String>,
+    pub party_id: Option<Uuid>,
+    pub doc_number: Option<String>,
+    pub responsible: Option<String>,
+    pub pages: Option<u32>,
+    pub security_level: Option<SecurityLevel>,
+    pub open_status: Option<OpenStatus>,
+    pub carrier: Option<Carrier>,
+    pub location: Option<Location>,
     pub description: Option<String>,
+    pub translated_title: Option<String>,
+    pub doc_type: Option<String>,
+    pub custom: Map<String, Value>,
 }
 
 impl RecordMetadataInput {
     /// Applies the rules; `filed_on` is the default document date.
     pub fn validate(self, filed_on: NaiveDate) -> Result<RecordMetadata, ValidationError> {
-        let title = self.title.trim().to_owned();
-        if title.is_empty() {
-            return Err(ValidationError::new("title", "is required"));
-        }
-        if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(ValidationError::new(
-                "title",
-                format!("is longer than {MAX_TITLE_CHARS} characters"),
-            ));
-        }
-        let category = optional_text(self.category);
-        if let Some(code) = &category {
-            check_code("category", code)?;
-        }
-        let description = optional_text(self.description);
-        if description
-            .as_ref()
-            .is_some_and(|text| text.chars().count() > MAX_DESCRIPTION_CHARS)
-        {
-            return Err(ValidationError::new(
-                "description",
-                format!("is longer than {MAX_DESCRIPTION_CHARS} characters"),
-            ));
-        }
+        let title = check_title(&self.title)?;
+        let doc_date = self.doc_date.unwrap_or(filed_on);
+        let year = self.year.unwrap_or_else(|| doc_date.year());
+        check_year(year)?;
+        let code = |field: &str, value: Option<String>| -> Result<Option<String>, ValidationError> {
+            let value = optional_text(value);
+            if let Some(code) = &value {
+                check_code(field, code)?;
+            }
+            Ok(value)
+        };
         Ok(RecordMetadata {
             title,
-            doc_date: self.doc_date.unwrap_or(filed_on),
-            category,
-            description,
+            doc_date,
+            year,
+            fonds: code("fonds", self.fonds)?,
+            category: code("category", self.category)?,
+            retention: code("retention", self.retention)?,
+            department: code("department", self.department)?,
+            party_id: self.party_id,
+            doc_number: short_text("doc_number", self.doc_number)?,
+            responsible: short_text("responsible", self.responsible)?,
+            pages: self.pages,
+            security_level: self.security_level,
+            open_status: self.open_status,
+            carrier: self.carrier,
+            location: self.location.filter(|location| !location.is_empty()),
+            description: long_text("description", self.description)?,
+            translated_title: short_text("translated_title", self.translated_title)?,
+            doc_type: short_text("doc_type", self.doc_type)?,
+            custom: self.custom.unwrap_or_default(),
         })
     }
+}
+
+/// A field of a `PATCH` body: absent (unchanged), `null` (cleared) or a new value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Patch<T> {
+    #[default]
+    Unchanged,
+    Clear,
+    Set(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            Some(value) => Patch::Set(value),
+            None => Patch::Clear,
+        })
+    }
+}
+
+impl<T> Patch<T> {
+    pub fn is_unchanged(&self) -> bool {
+        matches!(self, Patch::Unchanged)
+    }
+
+    /// The new value given the current one.
+    pub fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Patch::Unchanged => current,
+            Patch::Clear => None,
+            Patch::Set(value) => Some(value),
+        }
+    }
+}
+
+/// Changes to a record's metadata (`PATCH /api/v1/records/{id}`): only the fields present
+/// change; `null` clears a field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordPatch {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub title: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub doc_date: Patch<NaiveDate>,
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub year: Patch<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub fonds: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub category: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub retention: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub department: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Uuid>)]
+    pub party_id: Patch<Uuid>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub doc_number: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub responsible: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<u32>)]
+    pub pages: Patch<u32>,
+    #[serde(default)]
+    #[schema(value_type = Option<SecurityLevel>)]
+    pub security_level: Patch<SecurityLevel>,
+    #[serde(default)]
+    #[schema(value_type = Option<OpenStatus>)]
+    pub open_status: Patch<OpenStatus>,
+    #[serde(default)]
+    #[schema(value_type = Option<Carrier>)]
+    pub carrier: Patch<Carrier>,
+    #[serde(default)]
+    #[schema(value_type = Option<Location>)]
+    pub location: Patch<Location>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub translated_title: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub doc_type: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub custom: Patch<Map<String, Value>>,
+}
+
+impl RecordPatch {
+    /// Applies the patch to `current`, checking the result as a new record would be checked.
+    pub fn apply_to(self, current: RecordMetadata) -> Result<RecordMetadata, ValidationError> {
+        let title = match self.title {
+            Patch::Unchanged => current.title,
+            Patch::Clear => return Err(ValidationError::new("title", "is required")),
+            Patch::Set(title) => title,
+        };
+        let doc_date = match self.doc_date {
+            Patch::Unchanged => current.doc_date,
+            Patch::Clear => return Err(ValidationError::new("doc_date", "cannot be cleared")),
+            Patch::Set(date) => date,
+        };
+        let year = match self.year {
+            Patch::Unchanged => current.year,
+            Patch::Clear => return Err(ValidationError::new("year", "cannot be cleared")),
+            Patch::Set(year) => year,
+        };
+        let input = RecordMetadataInput {
+            title,
+            doc_date: Some(doc_date),
+            year: Some(year),
+            fonds: self.fonds.apply(current.fonds),
+            category: self.category.apply(current.category),
+            retention: self.retention.apply(current.retention),
+            department: self.department.apply(current.department),
+            party_id: self.party_id.apply(current.party_id),
+            doc_number: self.doc_number.apply(current.doc_number),
+            responsible: self.responsible.apply(current.responsible),
+            pages: self.pages.apply(current.pages),
+            security_level: self.security_level.apply(current.security_level),
+            open_status: self.open_status.apply(current.open_status),
+            carrier: self.carrier.apply(current.carrier),
+            location: self.location.apply(current.location),
+            description: self.description.apply(current.description),
+            translated_title: self.translated_title.apply(current.translated_title),
+            doc_type: self.doc_type.apply(current.doc_type),
+            custom: Some(self.custom.apply(Some(current.custom)).unwrap_or_default()),
+        };
+        input.validate(doc_date)
+    }
+}
+
+fn check_title(title: &str) -> Result<String, ValidationError> {
+    let title = title.trim().to_owned();
+    if title.is_empty() {
+        return Err(ValidationError::new("title", "is required"));
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(ValidationError::new("title", format!("is longer than {MAX_TITLE_CHARS} characters")));
+    }
+    Ok(title)
+}
+
+fn check_year(year: i32) -> Result<(), ValidationError> {
+    if !(1000..=9999).contains(&year) {
+        return Err(ValidationError::new("year", format!("{year} is not a four-digit year")));
+    }
+    Ok(())
+}
+
+fn short_text(field: &str, value: Option<String>) -> Result<Option<String>, ValidationError> {
+    let value = optional_text(value);
+    if value.as_ref().is_some_and(|text| text.chars().count() > MAX_TITLE_CHARS) {
+        return Err(ValidationError::new(field, format!("is longer than {MAX_TITLE_CHARS} characters")));
+    }
+    Ok(value)
+}
+
+fn long_text(field: &str, value: Option<String>) -> Result<Option<String>, ValidationError> {
+    let value = optional_text(value);
+    if value.as_ref().is_some_and(|text| text.chars().count() > MAX_DESCRIPTION_CHARS) {
+        return Err(ValidationError::new(field, format!("is longer than {MAX_DESCRIPTION_CHARS} characters")));
+    }
+    Ok(value)
 }
 
 /// A code of the classification (category, fonds, department…): 1–16 letters, digits or
@@ -131,9 +369,7 @@ mod tests {
     fn input(title: &str) -> RecordMetadataInput {
         RecordMetadataInput {
             title: title.to_owned(),
-            doc_date: None,
-            category: None,
-            description: None,
+            ..RecordMetadataInput::default()
         }
     }
 
@@ -171,6 +407,32 @@ mod tests {
             record.validate(today()).expect_err("space").field,
             "category"
         );
+    }
+
+    #[test]
+    fn the_year_defaults_to_the_document_date_and_must_have_four_digits() {
+        let mut record = input("合同");
+        record.doc_date = Some(NaiveDate::from_ymd_opt(2019, 7, 1).expect("date"));
+        assert_eq!(record.clone().validate(today()).expect("valid").year, 2019);
+        record.year = Some(20);
+        assert_eq!(record.validate(today()).expect_err("short year").field, "year");
+    }
+
+    #[test]
+    fn a_patch_changes_only_what_it_names_and_null_clears() {
+        let mut original = input("合同");
+        original.doc_number = Some("HT-2024-001".into());
+        original.responsible = Some("辦公室".into());
+        let current = original.validate(today()).expect("valid");
+        let patch: RecordPatch =
+            serde_json::from_str(r#"{"title": "勞動合同", "doc_number": null}"#).expect("patch parses");
+        let changed = patch.apply_to(current).expect("valid patch");
+        assert_eq!(changed.title, "勞動合同");
+        assert_eq!(changed.doc_number, None);
+        assert_eq!(changed.responsible.as_deref(), Some("辦公室"));
+        let clear_title: RecordPatch = serde_json::from_str(r#"{"title": null}"#).expect("parses");
+        let current = input("x").validate(today()).expect("valid");
+        assert_eq!(clear_title.apply_to(current).expect_err("title required").field, "title");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use futures::Stream;
 use uuid::Uuid;
 
 use super::records::{RecordView, record_view};
-use super::{Actor, ServiceError, ServiceResult};
+use super::{Actor, ServiceError, ServiceResult, filing};
 use crate::blobs::{BlobStore, Promotion, StageError, StagedBlob};
 use crate::db::{self, Pool, Tx};
 use crate::domain::Sha256Digest;
@@ -221,18 +221,10 @@ impl IngestService {
         }
 
         let record_id = Uuid::now_v7();
-        db::records::insert(
-            tx,
-            &db::records::NewRecord {
-                id: record_id,
-                title: &metadata.title,
-                doc_date: metadata.doc_date,
-                category: metadata.category.as_deref(),
-                description: metadata.description.as_deref(),
-                created_by: actor.user_id,
-            },
-        )
-        .await?;
+        let classified = filing::classify(tx, metadata.clone(), actor, !files.is_empty()).await?;
+        db::records::insert(tx, record_id, &classified.values()?, actor.user_id).await?;
+        let archival_code = filing::assign_archival_code(tx, record_id, &classified).await?;
+        filing::recompute_retention(tx, Some(record_id), None, None).await?;
         let now = Utc::now();
         let mut audit_files = Vec::with_capacity(files.len());
         for (position, file) in files.iter().enumerate() {
@@ -259,7 +251,11 @@ impl IngestService {
             Some(actor.user_id),
             "record.created",
             Some(record_id),
-            &serde_json::json!({ "metadata": metadata, "files": audit_files }),
+            &serde_json::json!({
+                "metadata": classified.metadata,
+                "archival_code": archival_code,
+                "files": audit_files,
+            }),
         )
         .await?;
         Ok(record_id)

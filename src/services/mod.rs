@@ -2,8 +2,11 @@
 //! [`ServiceError`]; HTTP handlers and CLI commands call exactly one service function.
 
 pub mod auth;
+pub mod catalogue;
+pub mod filing;
 pub mod health;
 pub mod ingest;
+pub mod parties;
 pub mod records;
 
 use uuid::Uuid;

@@ -6,24 +6,52 @@ use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Actor, ServiceError, ServiceResult};
+use super::parties::{EventInput, EventView};
+use super::{Actor, ServiceError, ServiceResult, filing};
 use crate::blobs::BlobStore;
 use crate::db::{self, Pool};
 use crate::domain::Sha256Digest;
+use crate::domain::catalogue::{Carrier, Location, OpenStatus, SecurityLevel};
+use crate::domain::record::{RecordMetadata, RecordPatch};
 
 /// A record as clients see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RecordView {
     pub id: Uuid,
+    /// 檔號, e.g. `Z109-WS·2024-D30-BGS-0007`; null until fonds, category, retention and
+    /// department are all known.
+    pub archival_code: Option<String>,
     pub title: String,
     pub doc_date: NaiveDate,
+    pub year: i32,
+    pub fonds: Option<String>,
     pub category: Option<String>,
+    pub retention: Option<String>,
+    pub department: Option<String>,
+    pub party_id: Option<Uuid>,
+    pub doc_number: Option<String>,
+    pub responsible: Option<String>,
+    pub pages: Option<i32>,
+    pub security_level: SecurityLevel,
+    pub open_status: OpenStatus,
+    pub carrier: Carrier,
+    pub location: Option<Location>,
     pub description: Option<String>,
+    pub translated_title: Option<String>,
+    pub doc_type: Option<String>,
+    #[schema(value_type = Object)]
+    pub custom: Value,
     /// `active` or `destroyed`.
     pub status: String,
+    /// Legal holds on the record.
+    pub holds: Vec<Uuid>,
+    pub retention_due_on: Option<NaiveDate>,
+    /// The rule that produced `retention_due_on`.
+    pub retention_reason: Option<String>,
     pub files: Vec<FileView>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -64,6 +92,96 @@ impl RecordService {
             .ok_or_else(|| record_not_found(id))?;
         let files = db::records::files(&mut conn, id).await?;
         record_view(record, files)
+    }
+
+    /// Changes metadata. Parts of an assigned archival code cannot change; a record whose
+    /// code was incomplete gets one as soon as its classification is. Audited with the
+    /// fields' values before and after.
+    #[tracing::instrument(skip_all, fields(record.id = %id))]
+    pub async fn patch(&self, actor: &Actor, id: Uuid, patch: RecordPatch) -> ServiceResult<RecordView> {
+        let mut tx = db::begin(&self.pool).await?;
+        if !db::records::lock(&mut tx, id).await? {
+            return Err(record_not_found(id));
+        }
+        let row = db::records::find(&mut tx, id).await?.ok_or_else(|| record_not_found(id))?;
+        if row.status != "active" {
+            return Err(ServiceError::Conflict(format!("record {id} is {}; it cannot change", row.status)));
+        }
+        let files = db::records::files(&mut tx, id).await?;
+        let before = record_view(row, files.clone())?;
+        let current = stored_metadata(&before);
+        let classified = filing::classify(&mut tx, patch.apply_to(current.clone())?, actor, !files.is_empty()).await?;
+        let after = &classified.metadata;
+        if let Some(code) = &before.archival_code {
+            let frozen = [
+                ("fonds", &current.fonds, &after.fonds),
+                ("category", &current.category, &after.category),
+                ("retention", &current.retention, &after.retention),
+                ("department", &current.department, &after.department),
+            ];
+            for (field, old, new) in frozen {
+                if old != new {
+                    return Err(ServiceError::Conflict(format!(
+                        "{field} is part of the archival code {code} and cannot change after filing"
+                    )));
+                }
+            }
+            if current.year != after.year {
+                return Err(ServiceError::Conflict(format!(
+                    "year is part of the archival code {code} and cannot change after filing"
+                )));
+            }
+        }
+        db::records::update(&mut tx, id, &classified.values()?).await?;
+        let assigned = match before.archival_code {
+            Some(_) => None,
+            None => filing::assign_archival_code(&mut tx, id, &classified).await?,
+        };
+        filing::recompute_retention(&mut tx, Some(id), None, None).await?;
+        let changes = changed_fields(&current, after)?;
+        if !changes.is_empty() || assigned.is_some() {
+            db::audit::append(
+                &mut tx,
+                Some(actor.user_id),
+                "record.updated",
+                Some(id),
+                &serde_json::json!({ "changes": changes, "archival_code_assigned": assigned }),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db::DbError::from)?;
+        self.get(actor, id).await
+    }
+
+    /// Records a dated event of the record (e.g. `asset_disposed`) and recomputes its due date.
+    pub async fn add_event(&self, actor: &Actor, id: Uuid, input: EventInput) -> ServiceResult<EventView> {
+        let event = input.validate()?;
+        let mut tx = db::begin(&self.pool).await?;
+        if !db::records::lock(&mut tx, id).await? {
+            return Err(record_not_found(id));
+        }
+        let row = db::parties::EventRow {
+            id: Uuid::now_v7(),
+            party_id: None,
+            record_id: Some(id),
+            r#type: event.r#type.clone(),
+            date: event.date,
+            note: event.note.clone(),
+            created_by: Some(actor.user_id),
+            created_at: Utc::now(),
+        };
+        db::parties::insert_event(&mut tx, &row).await?;
+        filing::recompute_retention(&mut tx, Some(id), None, None).await?;
+        db::audit::append(
+            &mut tx,
+            Some(actor.user_id),
+            "record.event",
+            Some(id),
+            &serde_json::json!({ "type": row.r#type, "date": row.date, "note": row.note }),
+        )
+        .await?;
+        tx.commit().await.map_err(db::DbError::from)?;
+        Ok(EventView::from(row))
     }
 
     /// One file's description, without its content.
@@ -109,29 +227,85 @@ impl RecordService {
     }
 }
 
-fn record_not_found(id: Uuid) -> ServiceError {
+/// `{field: {before, after}}` for every field that differs.
+fn changed_fields(before: &RecordMetadata, after: &RecordMetadata) -> ServiceResult<serde_json::Map<String, Value>> {
+    let to_object = |metadata: &RecordMetadata| match serde_json::to_value(metadata) {
+        Ok(Value::Object(object)) => Ok(object),
+        _ => Err(ServiceError::Internal("metadata does not serialize to an object".into())),
+    };
+    let (before, after) = (to_object(before)?, to_object(after)?);
+    Ok(after
+        .into_iter()
+        .filter_map(|(field, new)| {
+            let old = before.get(&field).cloned().unwrap_or(Value::Null);
+            (old != new).then(|| (field, serde_json::json!({ "before": old, "after": new })))
+        })
+        .collect())
+}
+
+pub(super) fn record_not_found(id: Uuid) -> ServiceError {
     ServiceError::NotFound(format!("record {id} not found"))
 }
 
-pub(super) fn record_view(
-    record: db::records::RecordRow,
-    files: Vec<db::records::FileRow>,
-) -> ServiceResult<RecordView> {
+pub(super) fn record_view(record: db::records::RecordRow, files: Vec<db::records::FileRow>) -> ServiceResult<RecordView> {
+    let stored = |what: &str, value: &str| ServiceError::Internal(format!("record {} has a stored {what} {value:?}", record.id));
     Ok(RecordView {
         id: record.id,
-        title: record.title,
+        archival_code: record.archival_code.clone(),
+        title: record.title.clone(),
         doc_date: record.doc_date,
-        category: record.category,
-        description: record.description,
-        status: record.status,
-        files: files
-            .into_iter()
-            .map(file_view)
-            .collect::<ServiceResult<_>>()?,
+        year: record.year,
+        fonds: record.fonds.clone(),
+        category: record.category.clone(),
+        retention: record.retention.clone(),
+        department: record.department.clone(),
+        party_id: record.party_id,
+        doc_number: record.doc_number.clone(),
+        responsible: record.responsible.clone(),
+        pages: record.pages,
+        security_level: SecurityLevel::parse(&record.security_level)
+            .ok_or_else(|| stored("security level", &record.security_level))?,
+        open_status: OpenStatus::parse(&record.open_status).ok_or_else(|| stored("open status", &record.open_status))?,
+        carrier: Carrier::parse(&record.carrier).ok_or_else(|| stored("carrier", &record.carrier))?,
+        location: record.location.clone().and_then(|value| serde_json::from_value(value).ok()),
+        description: record.description.clone(),
+        translated_title: record.translated_title.clone(),
+        doc_type: record.doc_type.clone(),
+        custom: record.custom.clone(),
+        status: record.status.clone(),
+        holds: Vec::new(),
+        retention_due_on: record.retention_due_on,
+        retention_reason: record.retention_reason.clone(),
+        files: files.into_iter().map(file_view).collect::<ServiceResult<_>>()?,
         created_by: record.created_by,
         created_at: record.created_at,
         updated_at: record.updated_at,
     })
+}
+
+/// The metadata of a stored record, as a patch applies to it.
+pub(super) fn stored_metadata(view: &RecordView) -> RecordMetadata {
+    RecordMetadata {
+        title: view.title.clone(),
+        doc_date: view.doc_date,
+        year: view.year,
+        fonds: view.fonds.clone(),
+        category: view.category.clone(),
+        retention: view.retention.clone(),
+        department: view.department.clone(),
+        party_id: view.party_id,
+        doc_number: view.doc_number.clone(),
+        responsible: view.responsible.clone(),
+        pages: view.pages.and_then(|pages| u32::try_from(pages).ok()),
+        security_level: Some(view.security_level),
+        open_status: Some(view.open_status),
+        carrier: Some(view.carrier),
+        location: view.location.clone(),
+        description: view.description.clone(),
+        translated_title: view.translated_title.clone(),
+        doc_type: view.doc_type.clone(),
+        custom: view.custom.as_object().cloned().unwrap_or_default(),
+    }
 }
 
 fn file_view(file: db::records::FileRow) -> ServiceResult<FileView> {

@@ -73,6 +73,10 @@ impl TestApp {
             .ensure_admin(Some(ADMIN_PASSWORD))
             .await
             .expect("admin created");
+        app.catalogue
+            .initialise(&settings.catalogue.preset)
+            .await
+            .expect("catalogue preset loads");
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -1,0 +1,192 @@
+//! Parties (當事人): employees and customers, and dated events of parties and records.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::DbError;
+
+/// A party as stored, with its department's code.
+#[derive(Debug, Clone)]
+pub struct PartyRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub identifier: String,
+    pub name: String,
+    pub department: Option<String>,
+    pub status: String,
+    pub industry: Option<String>,
+    pub nature: Option<String>,
+    pub region: Option<String>,
+    pub customer_type: Option<String>,
+    pub grade: Option<String>,
+    pub credit_limit: Option<f64>,
+    pub contacts: Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The stored values of a party.
+pub struct PartyValues<'a> {
+    pub name: &'a str,
+    pub department_id: Option<Uuid>,
+    pub status: &'a str,
+    pub industry: Option<&'a str>,
+    pub nature: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub customer_type: Option<&'a str>,
+    pub grade: Option<&'a str>,
+    pub credit_limit: Option<f64>,
+    pub contacts: &'a Value,
+}
+
+/// A dated event.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub id: Uuid,
+    pub party_id: Option<Uuid>,
+    pub record_id: Option<Uuid>,
+    pub r#type: String,
+    pub date: NaiveDate,
+    pub note: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Inserts a party; a taken identifier fails with `parties_kind_identifier_key`.
+pub async fn insert(
+    conn: &mut PgConnection,
+    id: Uuid,
+    kind: &str,
+    identifier: &str,
+    values: &PartyValues<'_>,
+    created_by: Option<Uuid>,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "insert into parties (id, kind, identifier, name, department_id, status, industry, nature, region,
+           customer_type, grade, credit_limit, contacts, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::float8, $13, $14)",
+        id,
+        kind,
+        identifier,
+        values.name,
+        values.department_id,
+        values.status,
+        values.industry,
+        values.nature,
+        values.region,
+        values.customer_type,
+        values.grade,
+        values.credit_limit,
+        values.contacts,
+        created_by,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update(conn: &mut PgConnection, id: Uuid, values: &PartyValues<'_>) -> Result<(), DbError> {
+    sqlx::query!(
+        "update parties set name = $2, department_id = $3, status = $4, industry = $5, nature = $6,
+           region = $7, customer_type = $8, grade = $9, credit_limit = $10::float8, contacts = $11, updated_at = now()
+         where id = $1",
+        id,
+        values.name,
+        values.department_id,
+        values.status,
+        values.industry,
+        values.nature,
+        values.region,
+        values.customer_type,
+        values.grade,
+        values.credit_limit,
+        values.contacts,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_status(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<(), DbError> {
+    sqlx::query!("update parties set status = $2, updated_at = now() where id = $1", id, status)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<PartyRow>, DbError> {
+    Ok(sqlx::query_as!(
+        PartyRow,
+        r#"select p.id, p.kind, p.identifier, p.name, d.code as "department?", p.status, p.industry, p.nature,
+                  p.region, p.customer_type, p.grade, p.credit_limit::float8 as credit_limit, p.contacts, p.created_at, p.updated_at
+           from parties p left join departments d on d.id = p.department_id
+           where p.id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Parties, filtered by kind, status and department code, in (kind, identifier) order
+/// after the `after` position.
+pub async fn list(
+    conn: &mut PgConnection,
+    kind: Option<&str>,
+    status: Option<&str>,
+    department: Option<&str>,
+    limit: i64,
+    after: Option<(&str, &str)>,
+) -> Result<Vec<PartyRow>, DbError> {
+    let (after_kind, after_identifier) = after.unzip();
+    Ok(sqlx::query_as!(
+        PartyRow,
+        r#"select p.id, p.kind, p.identifier, p.name, d.code as "department?", p.status, p.industry, p.nature,
+                  p.region, p.customer_type, p.grade, p.credit_limit::float8 as credit_limit, p.contacts, p.created_at, p.updated_at
+           from parties p left join departments d on d.id = p.department_id
+           where ($1::text is null or p.kind = $1)
+             and ($2::text is null or p.status = $2)
+             and ($3::text is null or d.code = $3)
+             and ($5::text is null or (p.kind, p.identifier) > ($5, $6))
+           order by p.kind, p.identifier
+           limit $4"#,
+        kind,
+        status,
+        department,
+        limit,
+        after_kind,
+        after_identifier,
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn insert_event(conn: &mut PgConnection, event: &EventRow) -> Result<(), DbError> {
+    sqlx::query!(
+        "insert into events (id, party_id, record_id, type, date, note, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+        event.id,
+        event.party_id,
+        event.record_id,
+        event.r#type,
+        event.date,
+        event.note,
+        event.created_by,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A party's events, oldest first.
+pub async fn events(conn: &mut PgConnection, party_id: Uuid) -> Result<Vec<EventRow>, DbError> {
+    Ok(sqlx::query_as!(
+        EventRow,
+        r#"select id, party_id, record_id, type as "type", date, note, created_by, created_at
+           from events where party_id = $1 order by date, created_at"#,
+        party_id
+    )
+    .fetch_all(conn)
+    .await?)
+}

@@ -1,0 +1,253 @@
+//! Filing rules shared by uploads, metadata changes and imports: resolving the codes of a
+//! record's classification, assigning its archival code (檔號) and computing its retention
+//! due date. Everything here runs inside the caller's transaction.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{Actor, ServiceError, ServiceResult};
+use crate::db::records::{ArchivalClass, RecordValues};
+use crate::db::{self, PgConnection};
+use crate::domain::archival_code::ArchivalCode;
+use crate::domain::catalogue::{Carrier, ChecklistItem, FieldDefinition, OpenStatus, SecurityLevel, check_custom};
+use crate::domain::record::RecordMetadata;
+use crate::domain::retention::{self, Facts, Policy, Trigger};
+
+/// A record's metadata with every code resolved to its row.
+pub struct Classified {
+    pub metadata: RecordMetadata,
+    pub fonds: Option<(Uuid, String)>,
+    pub category: Option<(Uuid, String)>,
+    pub retention: Option<(Uuid, String)>,
+    pub department: Option<(Uuid, String)>,
+    pub carrier: Carrier,
+    pub security_level: SecurityLevel,
+    pub open_status: OpenStatus,
+    location: Option<Value>,
+    custom: Value,
+}
+
+impl Classified {
+    /// The values to store.
+    pub fn values(&self) -> ServiceResult<RecordValues<'_>> {
+        let metadata = &self.metadata;
+        Ok(RecordValues {
+            title: &metadata.title,
+            doc_date: metadata.doc_date,
+            year: metadata.year,
+            fonds_id: self.fonds.as_ref().map(|(id, _)| *id),
+            category_id: self.category.as_ref().map(|(id, _)| *id),
+            retention_policy_id: self.retention.as_ref().map(|(id, _)| *id),
+            department_id: self.department.as_ref().map(|(id, _)| *id),
+            party_id: metadata.party_id,
+            doc_number: metadata.doc_number.as_deref(),
+            responsible: metadata.responsible.as_deref(),
+            pages: metadata
+                .pages
+                .map(i32::try_from)
+                .transpose()
+                .map_err(|_| ServiceError::Validation("pages: too many".into()))?,
+            security_level: self.security_level.as_str(),
+            open_status: self.open_status.as_str(),
+            carrier: self.carrier.as_str(),
+            location: self.location.clone(),
+            description: metadata.description.as_deref(),
+            translated_title: metadata.translated_title.as_deref(),
+            doc_type: metadata.doc_type.as_deref(),
+            custom: &self.custom,
+        })
+    }
+
+    /// The archival class, when every part of the code is known.
+    pub fn class(&self) -> Option<(ArchivalClass, ArchivalCode)> {
+        let ((fonds_id, fonds), (category_id, category), (retention_id, retention), (department_id, department)) =
+            (self.fonds.clone()?, self.category.clone()?, self.retention.clone()?, self.department.clone()?);
+        Some((
+            ArchivalClass {
+                fonds_id,
+                category_id,
+                year: self.metadata.year,
+                retention_policy_id: retention_id,
+                department_id,
+            },
+            ArchivalCode {
+                fonds,
+                category,
+                year: self.metadata.year,
+                retention,
+                department,
+                item: 0,
+            },
+        ))
+    }
+}
+
+/// Resolves the codes of `metadata` and applies the defaults: the default fonds, the
+/// category's retention policy, the uploader's department, the folder category of the party.
+pub async fn classify(
+    conn: &mut PgConnection,
+    mut metadata: RecordMetadata,
+    actor: &Actor,
+    has_files: bool,
+) -> ServiceResult<Classified> {
+    let fonds = match metadata.fonds.as_deref() {
+        Some(code) => Some(
+            db::catalogue::find_fonds(conn, code)
+                .await?
+                .ok_or_else(|| unknown("fonds", "fonds", code))?,
+        ),
+        None => db::catalogue::default_fonds(conn).await?,
+    };
+    let party = match metadata.party_id {
+        Some(id) => Some(
+            db::parties::find(conn, id)
+                .await?
+                .ok_or_else(|| ServiceError::Validation(format!("party_id: no party {id}")))?,
+        ),
+        None => None,
+    };
+    let category = match (metadata.category.as_deref(), &party) {
+        (Some(code), _) => Some(
+            db::catalogue::find_category(conn, code)
+                .await?
+                .ok_or_else(|| unknown("category", "category", code))?,
+        ),
+        // a record for someone's folder goes to the folder category of their kind
+        (None, Some(party)) => db::catalogue::folder_category(conn, &party.kind).await?,
+        (None, None) => None,
+    };
+    let retention_code = metadata
+        .retention
+        .clone()
+        .or_else(|| category.as_ref().and_then(|category| category.retention_code.clone()));
+    let retention = match retention_code.as_deref() {
+        Some(code) => Some(
+            db::catalogue::find_retention(conn, code)
+                .await?
+                .ok_or_else(|| unknown("retention", "retention policy", code))?,
+        ),
+        None => None,
+    };
+    let department = match metadata.department.as_deref() {
+        Some(code) => Some(
+            db::catalogue::find_department(conn, code)
+                .await?
+                .ok_or_else(|| unknown("department", "department", code))?,
+        ),
+        None => match actor.department_id {
+            Some(id) => db::catalogue::list_departments(conn)
+                .await?
+                .into_iter()
+                .find(|department| department.id == id),
+            None => None,
+        },
+    };
+
+    let definitions: Vec<FieldDefinition> = match &category {
+        Some(category) => serde_json::from_value(category.fields.clone())
+            .map_err(|error| ServiceError::Internal(format!("stored field definitions: {error}")))?,
+        None => Vec::new(),
+    };
+    if category.is_some() || !metadata.custom.is_empty() {
+        check_custom(&definitions, &metadata.custom)?;
+    }
+    if let (Some(doc_type), Some(category)) = (metadata.doc_type.as_deref(), &category) {
+        let checklist: Vec<ChecklistItem> = serde_json::from_value(category.checklist.clone()).unwrap_or_default();
+        if !checklist.is_empty() && !checklist.iter().any(|item| item.code == doc_type) {
+            let codes: Vec<&str> = checklist.iter().map(|item| item.code.as_str()).collect();
+            return Err(ServiceError::Validation(format!(
+                "doc_type: {doc_type:?} is not on the checklist of category {}; one of {}",
+                category.code,
+                codes.join(", ")
+            )));
+        }
+    }
+
+    metadata.fonds = fonds.as_ref().map(|row| row.code.clone());
+    metadata.category = category.as_ref().map(|row| row.code.clone());
+    metadata.retention = retention.as_ref().map(|row| row.code.clone());
+    metadata.department = department.as_ref().map(|row| row.code.clone());
+    let location = metadata
+        .location
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|error| ServiceError::Internal(error.to_string()))?;
+    Ok(Classified {
+        carrier: metadata
+            .carrier
+            .unwrap_or(if has_files { Carrier::Electronic } else { Carrier::Paper }),
+        security_level: metadata.security_level.unwrap_or(SecurityLevel::Internal),
+        open_status: metadata.open_status.unwrap_or(OpenStatus::Controlled),
+        custom: Value::Object(metadata.custom.clone()),
+        location,
+        fonds: fonds.map(|row| (row.id, row.code)),
+        category: category.map(|row| (row.id, row.code)),
+        retention: retention.map(|row| (row.id, row.code)),
+        department: department.map(|row| (row.id, row.code)),
+        metadata,
+    })
+}
+
+fn unknown(field: &str, what: &str, code: &str) -> ServiceError {
+    ServiceError::Validation(format!("{field}: no {what} with code {code:?}"))
+}
+
+/// Gives the record the next archival code of its class; `None` while the class is incomplete.
+pub async fn assign_archival_code(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+    classified: &Classified,
+) -> ServiceResult<Option<String>> {
+    let Some((class, mut code)) = classified.class() else {
+        return Ok(None);
+    };
+    let item = db::records::next_item_number(conn, class).await?;
+    code.item = u32::try_from(item).map_err(|_| ServiceError::Internal("negative item number".into()))?;
+    let text = code.to_string();
+    db::records::set_archival_code(conn, record_id, &text, item)
+        .await
+        .map_err(|error| match error.constraint() {
+            Some("records_archival_code_key") => ServiceError::Conflict(format!("archival code {text} is taken")),
+            _ => error.into(),
+        })?;
+    Ok(Some(text))
+}
+
+/// Recomputes the due dates of the selected active records (by record, party or policy) and
+/// stores those that changed; returns how many changed.
+pub async fn recompute_retention(
+    conn: &mut PgConnection,
+    record_id: Option<Uuid>,
+    party_id: Option<Uuid>,
+    policy_id: Option<Uuid>,
+) -> ServiceResult<usize> {
+    let facts = db::records::retention_facts(conn, record_id, party_id, policy_id).await?;
+    let mut changed = 0;
+    for record in facts {
+        let (due_on, reason) = match (&record.policy_code, &record.trigger) {
+            (Some(code), Some(trigger)) => {
+                let policy = Policy {
+                    code: code.clone(),
+                    years: record.years.and_then(|years| u32::try_from(years).ok()),
+                    trigger: Trigger::parse(trigger)?,
+                };
+                let outcome = retention::due_date(
+                    &policy,
+                    Facts {
+                        doc_date: Some(record.doc_date),
+                        event_date: record.event_date,
+                        min_due_on: record.min_due_on,
+                    },
+                );
+                (outcome.due_on, Some(outcome.reason))
+            }
+            _ => (None, None),
+        };
+        if due_on != record.due_on || reason != record.reason {
+            db::records::set_retention(conn, record.id, due_on, reason.as_deref()).await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}

@@ -1,0 +1,495 @@
+//! Parties (當事人) and their folders (案卷): one folder per employee or customer holds its
+//! records in document-date order and shows the checklist items still missing; events such as
+//! `employment_ended` move the folder out of the active set and restart retention clocks.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Actor, ServiceError, ServiceResult, filing};
+use crate::db::{self, PgConnection, Pool};
+use crate::domain::catalogue::{ChecklistItem, missing_items};
+use crate::domain::party::{Contact, PartyIdentifier, PartyKind, PartyStatus};
+use crate::domain::record::{Patch, ValidationError};
+use crate::domain::user::Role;
+
+pub use crate::domain::party::EventInput;
+
+/// A party to create: `POST /api/v1/parties`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewParty {
+    pub kind: PartyKind,
+    /// Employee number (工號) or customer code.
+    pub identifier: String,
+    pub name: String,
+    /// Department code, e.g. `XSB`.
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub status: Option<PartyStatus>,
+    #[serde(default)]
+    pub industry: Option<String>,
+    #[serde(default)]
+    pub nature: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub customer_type: Option<String>,
+    #[serde(default)]
+    pub grade: Option<String>,
+    #[serde(default)]
+    pub credit_limit: Option<f64>,
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+}
+
+/// Changes to a party: `PATCH /api/v1/parties/{id}`; `null` clears a field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartyPatch {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub name: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub department: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<PartyStatus>)]
+    pub status: Patch<PartyStatus>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub industry: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub nature: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub region: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub customer_type: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub grade: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<f64>)]
+    pub credit_limit: Patch<f64>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Contact>>)]
+    pub contacts: Patch<Vec<Contact>>,
+}
+
+/// A party as clients see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PartyView {
+    pub id: Uuid,
+    pub kind: PartyKind,
+    pub identifier: String,
+    pub name: String,
+    pub department: Option<String>,
+    pub status: PartyStatus,
+    pub industry: Option<String>,
+    pub nature: Option<String>,
+    pub region: Option<String>,
+    pub customer_type: Option<String>,
+    pub grade: Option<String>,
+    pub credit_limit: Option<f64>,
+    pub contacts: Vec<Contact>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One line of a folder's item list (卷內文件目錄).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecordSummary {
+    pub id: Uuid,
+    pub archival_code: Option<String>,
+    pub title: String,
+    pub doc_date: NaiveDate,
+    pub doc_number: Option<String>,
+    pub responsible: Option<String>,
+    pub category: Option<String>,
+    pub doc_type: Option<String>,
+    pub pages: Option<i32>,
+    pub status: String,
+    pub retention_due_on: Option<NaiveDate>,
+}
+
+/// A party with its folder: `GET /api/v1/parties/{id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PartyFolder {
+    #[serde(flatten)]
+    pub party: PartyView,
+    /// The category whose records make up this kind of folder (e.g. `RS`).
+    pub folder_category: Option<String>,
+    /// The folder's records in order of document date.
+    pub records: Vec<RecordSummary>,
+    /// Checklist items no record of the folder fulfils yet.
+    pub missing: Vec<ChecklistItem>,
+    /// Records about the party kept outside the folder (training records, …).
+    pub other_records: Vec<RecordSummary>,
+    pub events: Vec<EventView>,
+}
+
+/// A dated event.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub r#type: String,
+    pub date: NaiveDate,
+    pub note: Option<String>,
+    pub party_id: Option<Uuid>,
+    pub record_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<db::parties::EventRow> for EventView {
+    fn from(row: db::parties::EventRow) -> Self {
+        Self {
+            id: row.id,
+            r#type: row.r#type,
+            date: row.date,
+            note: row.note,
+            party_id: row.party_id,
+            record_id: row.record_id,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// A page of parties.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PartyPage {
+    pub items: Vec<PartyView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters of `GET /api/v1/parties`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct PartyFilter {
+    pub kind: Option<PartyKind>,
+    pub status: Option<PartyStatus>,
+    pub department: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Parties, their folders and events.
+#[derive(Clone)]
+pub struct PartyService {
+    pool: Pool,
+}
+
+impl PartyService {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn create(&self, actor: &Actor, input: NewParty) -> ServiceResult<PartyView> {
+        require_writer(actor)?;
+        let identifier = PartyIdentifier::parse(&input.identifier)?;
+        let name = required_text("name", &input.name)?;
+        let mut tx = db::begin(&self.pool).await?;
+        let department_id = department_id(&mut tx, input.department.as_deref()).await?;
+        let contacts = serde_json::to_value(&input.contacts).map_err(internal)?;
+        let status = input.status.unwrap_or(PartyStatus::Active);
+        let id = Uuid::now_v7();
+        db::parties::insert(
+            &mut tx,
+            id,
+            input.kind.as_str(),
+            identifier.as_str(),
+            &db::parties::PartyValues {
+                name: &name,
+                department_id,
+                status: status.as_str(),
+                industry: input.industry.as_deref(),
+                nature: input.nature.as_deref(),
+                region: input.region.as_deref(),
+                customer_type: input.customer_type.as_deref(),
+                grade: input.grade.as_deref(),
+                credit_limit: input.credit_limit,
+                contacts: &contacts,
+            },
+            Some(actor.user_id),
+        )
+        .await
+        .map_err(|error| match error.constraint() {
+            Some("parties_kind_identifier_key") => ServiceError::Conflict(format!(
+                "a {} with identifier {:?} exists",
+                input.kind.as_str(),
+                identifier.as_str()
+            )),
+            _ => error.into(),
+        })?;
+        db::audit::append(
+            &mut tx,
+            Some(actor.user_id),
+            "party.created",
+            None,
+            &serde_json::json!({ "party_id": id, "kind": input.kind, "identifier": identifier.as_str(), "name": name }),
+        )
+        .await?;
+        let party = find(&mut tx, id).await?;
+        tx.commit().await.map_err(db::DbError::from)?;
+        Ok(party)
+    }
+
+    pub async fn update(&self, actor: &Actor, id: Uuid, patch: PartyPatch) -> ServiceResult<PartyView> {
+        require_writer(actor)?;
+        let mut tx = db::begin(&self.pool).await?;
+        let before = find(&mut tx, id).await?;
+        let name = match patch.name {
+            Patch::Unchanged => before.name.clone(),
+            Patch::Clear => return Err(ValidationError::new("name", "is required").into()),
+            Patch::Set(name) => required_text("name", &name)?,
+        };
+        let department = patch.department.apply(before.department.clone());
+        let department_id = department_id(&mut tx, department.as_deref()).await?;
+        let status = patch.status.apply(Some(before.status)).unwrap_or(PartyStatus::Active);
+        let contacts = patch.contacts.apply(Some(before.contacts.clone())).unwrap_or_default();
+        let contacts = serde_json::to_value(&contacts).map_err(internal)?;
+        let (industry, nature, region) = (
+            patch.industry.apply(before.industry.clone()),
+            patch.nature.apply(before.nature.clone()),
+            patch.region.apply(before.region.clone()),
+        );
+        let (customer_type, grade) = (
+            patch.customer_type.apply(before.customer_type.clone()),
+            patch.grade.apply(before.grade.clone()),
+        );
+        db::parties::update(
+            &mut tx,
+            id,
+            &db::parties::PartyValues {
+                name: &name,
+                department_id,
+                status: status.as_str(),
+                industry: industry.as_deref(),
+                nature: nature.as_deref(),
+                region: region.as_deref(),
+                customer_type: customer_type.as_deref(),
+                grade: grade.as_deref(),
+                credit_limit: patch.credit_limit.apply(before.credit_limit),
+                contacts: &contacts,
+            },
+        )
+        .await?;
+        let after = find(&mut tx, id).await?;
+        db::audit::append(
+            &mut tx,
+            Some(actor.user_id),
+            "party.updated",
+            None,
+            &serde_json::json!({ "party_id": id, "before": before, "after": after }),
+        )
+        .await?;
+        tx.commit().await.map_err(db::DbError::from)?;
+        Ok(after)
+    }
+
+    /// The party, its folder's records in document-date order and the missing checklist items.
+    pub async fn folder(&self, _actor: &Actor, id: Uuid) -> ServiceResult<PartyFolder> {
+        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+        let party = find(&mut conn, id).await?;
+        let folder_category = db::catalogue::folder_category(&mut conn, party.kind.as_str()).await?;
+        let folder_codes: HashSet<String> = match &folder_category {
+            Some(category) => folder_category_codes(&mut conn, &category.code).await?,
+            None => HashSet::new(),
+        };
+        let records = db::records::of_party(&mut conn, id).await?;
+        let (in_folder, outside): (Vec<_>, Vec<_>) = records
+            .into_iter()
+            .partition(|record| record.category.as_ref().is_some_and(|code| folder_codes.contains(code)));
+        let checklist: Vec<ChecklistItem> = folder_category
+            .as_ref()
+            .map(|category| serde_json::from_value(category.checklist.clone()))
+            .transpose()
+            .map_err(internal)?
+            .unwrap_or_default();
+        let present: HashSet<&str> = in_folder
+            .iter()
+            .filter(|record| record.status == "active")
+            .filter_map(|record| record.doc_type.as_deref())
+            .collect();
+        let missing = missing_items(&checklist, &present, party.status == PartyStatus::Departed)
+            .into_iter()
+            .cloned()
+            .collect();
+        let events = db::parties::events(&mut conn, id).await?;
+        Ok(PartyFolder {
+            party,
+            folder_category: folder_category.map(|category| category.code),
+            records: in_folder.into_iter().map(summary).collect(),
+            missing,
+            other_records: outside.into_iter().map(summary).collect(),
+            events: events.into_iter().map(EventView::from).collect(),
+        })
+    }
+
+    pub async fn list(&self, _actor: &Actor, filter: PartyFilter) -> ServiceResult<PartyPage> {
+        let limit = filter.limit.unwrap_or(50).clamp(1, 500);
+        let after = match filter.cursor.as_deref() {
+            Some(cursor) => Some(
+                cursor
+                    .split_once(':')
+                    .filter(|(kind, _)| PartyKind::parse(kind).is_some())
+                    .ok_or_else(|| ServiceError::Validation("cursor: not a cursor from this list".into()))?,
+            ),
+            None => None,
+        };
+        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+        let rows = db::parties::list(
+            &mut conn,
+            filter.kind.map(PartyKind::as_str),
+            filter.status.map(PartyStatus::as_str),
+            filter.department.as_deref(),
+            i64::from(limit) + 1,
+            after,
+        )
+        .await?;
+        let mut items: Vec<PartyView> = rows.into_iter().map(party_view).collect::<ServiceResult<_>>()?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|party| format!("{}:{}", party.kind.as_str(), party.identifier))
+        } else {
+            None
+        };
+        Ok(PartyPage { items, next_cursor })
+    }
+
+    /// Records an event of the party. `employment_ended` takes the folder out of the active
+    /// set; every record of the party gets its due date recomputed.
+    #[tracing::instrument(skip_all, fields(party.id = %id))]
+    pub async fn add_event(&self, actor: &Actor, id: Uuid, input: EventInput) -> ServiceResult<EventView> {
+        require_writer(actor)?;
+        let event = input.validate()?;
+        let mut tx = db::begin(&self.pool).await?;
+        let party = find(&mut tx, id).await?;
+        let row = db::parties::EventRow {
+            id: Uuid::now_v7(),
+            party_id: Some(id),
+            record_id: None,
+            r#type: event.r#type.clone(),
+            date: event.date,
+            note: event.note.clone(),
+            created_by: Some(actor.user_id),
+            created_at: Utc::now(),
+        };
+        db::parties::insert_event(&mut tx, &row).await?;
+        if let Some(status) = event.status_after(party.kind) {
+            db::parties::set_status(&mut tx, id, status.as_str()).await?;
+        }
+        let recomputed = filing::recompute_retention(&mut tx, None, Some(id), None).await?;
+        db::audit::append(
+            &mut tx,
+            Some(actor.user_id),
+            "party.event",
+            None,
+            &serde_json::json!({
+                "party_id": id, "type": row.r#type, "date": row.date, "note": row.note,
+                "records_recomputed": recomputed,
+            }),
+        )
+        .await?;
+        tx.commit().await.map_err(db::DbError::from)?;
+        Ok(EventView::from(row))
+    }
+}
+
+/// Who may create and change parties and record their events.
+fn require_writer(actor: &Actor) -> ServiceResult<()> {
+    match actor.role {
+        Role::Admin | Role::Archivist | Role::Director => Ok(()),
+        _ => Err(ServiceError::Forbidden(
+            "only archivists, directors and admins manage parties".into(),
+        )),
+    }
+}
+
+async fn find(conn: &mut PgConnection, id: Uuid) -> ServiceResult<PartyView> {
+    let row = db::parties::find(conn, id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("party {id} not found")))?;
+    party_view(row)
+}
+
+async fn department_id(conn: &mut PgConnection, code: Option<&str>) -> ServiceResult<Option<Uuid>> {
+    let Some(code) = code else { return Ok(None) };
+    let department = db::catalogue::find_department(conn, code)
+        .await?
+        .ok_or_else(|| ServiceError::Validation(format!("department: no department with code {code:?}")))?;
+    Ok(Some(department.id))
+}
+
+/// The folder category and its sub-categories.
+async fn folder_category_codes(conn: &mut PgConnection, root: &str) -> ServiceResult<HashSet<String>> {
+    let categories = db::catalogue::list_categories(conn).await?;
+    let mut codes: HashSet<String> = HashSet::from([root.to_owned()]);
+    loop {
+        let before = codes.len();
+        for category in &categories {
+            if category.parent_code.as_ref().is_some_and(|parent| codes.contains(parent)) {
+                codes.insert(category.code.clone());
+            }
+        }
+        if codes.len() == before {
+            return Ok(codes);
+        }
+    }
+}
+
+fn required_text(field: &str, value: &str) -> Result<String, ValidationError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ValidationError::new(field, "is required"));
+    }
+    Ok(value.to_owned())
+}
+
+fn internal(error: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(error.to_string())
+}
+
+fn party_view(row: db::parties::PartyRow) -> ServiceResult<PartyView> {
+    Ok(PartyView {
+        id: row.id,
+        kind: PartyKind::parse(&row.kind).ok_or_else(|| internal(format!("stored party kind {:?}", row.kind)))?,
+        identifier: row.identifier,
+        name: row.name,
+        department: row.department,
+        status: PartyStatus::parse(&row.status).ok_or_else(|| internal(format!("stored party status {:?}", row.status)))?,
+        industry: row.industry,
+        nature: row.nature,
+        region: row.region,
+        customer_type: row.customer_type,
+        grade: row.grade,
+        credit_limit: row.credit_limit,
+        contacts: serde_json::from_value(row.contacts).unwrap_or_default(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn summary(record: db::records::RecordRow) -> RecordSummary {
+    RecordSummary {
+        id: record.id,
+        archival_code: record.archival_code,
+        title: record.title,
+        doc_date: record.doc_date,
+        doc_number: record.doc_number,
+        responsible: record.responsible,
+        category: record.category,
+        doc_type: record.doc_type,
+        pages: record.pages,
+        status: record.status,
+        retention_due_on: record.retention_due_on,
+    }
+}
