@@ -12,9 +12,9 @@ use crate::db::{self, Database, PoolSettings};
 use crate::metrics::Metrics;
 use crate::services::auth::AuthService;
 use crate::services::catalogue::CatalogueService;
-use crate::services::parties::PartyService;
 use crate::services::health::HealthService;
 use crate::services::ingest::IngestService;
+use crate::services::parties::PartyService;
 use crate::services::records::RecordService;
 
 /// Limits the HTTP layer enforces before a service sees the request.

@@ -63,15 +63,29 @@ pub struct CategoryValues<'a> {
 
 // ---- fonds ----
 
-pub async fn insert_fonds(conn: &mut PgConnection, id: Uuid, code: &str, name: &str) -> Result<(), DbError> {
-    sqlx::query!("insert into fonds (id, code, name) values ($1, $2, $3)", id, code, name)
-        .execute(conn)
-        .await?;
+pub async fn insert_fonds(
+    conn: &mut PgConnection,
+    id: Uuid,
+    code: &str,
+    name: &str,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "insert into fonds (id, code, name) values ($1, $2, $3)",
+        id,
+        code,
+        name
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Inserts a fonds unless one with the code exists; true if inserted.
-pub async fn insert_fonds_if_missing(conn: &mut PgConnection, code: &str, name: &str) -> Result<bool, DbError> {
+pub async fn insert_fonds_if_missing(
+    conn: &mut PgConnection,
+    code: &str,
+    name: &str,
+) -> Result<bool, DbError> {
     let inserted = sqlx::query!(
         "insert into fonds (id, code, name) values ($1, $2, $3) on conflict (code) do nothing",
         Uuid::now_v7(),
@@ -85,9 +99,12 @@ pub async fn insert_fonds_if_missing(conn: &mut PgConnection, code: &str, name: 
 }
 
 pub async fn list_fonds(conn: &mut PgConnection) -> Result<Vec<FondsRow>, DbError> {
-    Ok(sqlx::query_as!(FondsRow, "select id, code, name, is_default, created_at from fonds order by code")
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_as!(
+        FondsRow,
+        "select id, code, name, is_default, created_at from fonds order by code"
+    )
+    .fetch_all(conn)
+    .await?)
 }
 
 pub async fn find_fonds(conn: &mut PgConnection, code: &str) -> Result<Option<FondsRow>, DbError> {
@@ -111,20 +128,34 @@ pub async fn default_fonds(conn: &mut PgConnection) -> Result<Option<FondsRow>, 
 
 /// Makes `code` the default fonds (and no other).
 pub async fn set_default_fonds(conn: &mut PgConnection, code: &str) -> Result<(), DbError> {
-    sqlx::query!("update fonds set is_default = false where is_default and code <> $1", code)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query!("update fonds set is_default = true, updated_at = now() where code = $1", code)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "update fonds set is_default = false where is_default and code <> $1",
+        code
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "update fonds set is_default = true, updated_at = now() where code = $1",
+        code
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-pub async fn rename_fonds(conn: &mut PgConnection, code: &str, name: &str) -> Result<bool, DbError> {
-    let updated = sqlx::query!("update fonds set name = $2, updated_at = now() where code = $1", code, name)
-        .execute(conn)
-        .await?
-        .rows_affected();
+pub async fn rename_fonds(
+    conn: &mut PgConnection,
+    code: &str,
+    name: &str,
+) -> Result<bool, DbError> {
+    let updated = sqlx::query!(
+        "update fonds set name = $2, updated_at = now() where code = $1",
+        code,
+        name
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
     Ok(updated == 1)
 }
 
@@ -138,7 +169,11 @@ pub async fn delete_fonds(conn: &mut PgConnection, code: &str) -> Result<bool, D
 
 // ---- departments ----
 
-pub async fn insert_department(conn: &mut PgConnection, code: &str, name: &str) -> Result<bool, DbError> {
+pub async fn insert_department(
+    conn: &mut PgConnection,
+    code: &str,
+    name: &str,
+) -> Result<bool, DbError> {
     let inserted = sqlx::query!(
         "insert into departments (id, code, name) values ($1, $2, $3) on conflict (code) do nothing",
         Uuid::now_v7(),
@@ -152,14 +187,18 @@ pub async fn insert_department(conn: &mut PgConnection, code: &str, name: &str) 
 }
 
 pub async fn list_departments(conn: &mut PgConnection) -> Result<Vec<DepartmentRow>, DbError> {
-    Ok(
-        sqlx::query_as!(DepartmentRow, "select id, code, name, created_at from departments order by code")
-            .fetch_all(conn)
-            .await?,
+    Ok(sqlx::query_as!(
+        DepartmentRow,
+        "select id, code, name, created_at from departments order by code"
     )
+    .fetch_all(conn)
+    .await?)
 }
 
-pub async fn find_department(conn: &mut PgConnection, code: &str) -> Result<Option<DepartmentRow>, DbError> {
+pub async fn find_department(
+    conn: &mut PgConnection,
+    code: &str,
+) -> Result<Option<DepartmentRow>, DbError> {
     Ok(sqlx::query_as!(
         DepartmentRow,
         "select id, code, name, created_at from departments where code = $1",
@@ -169,7 +208,11 @@ pub async fn find_department(conn: &mut PgConnection, code: &str) -> Result<Opti
     .await?)
 }
 
-pub async fn rename_department(conn: &mut PgConnection, code: &str, name: &str) -> Result<bool, DbError> {
+pub async fn rename_department(
+    conn: &mut PgConnection,
+    code: &str,
+    name: &str,
+) -> Result<bool, DbError> {
     let updated = sqlx::query!(
         "update departments set name = $2, updated_at = now() where code = $1",
         code,
@@ -222,7 +265,10 @@ pub async fn list_retention(conn: &mut PgConnection) -> Result<Vec<RetentionRow>
     .await?)
 }
 
-pub async fn find_retention(conn: &mut PgConnection, code: &str) -> Result<Option<RetentionRow>, DbError> {
+pub async fn find_retention(
+    conn: &mut PgConnection,
+    code: &str,
+) -> Result<Option<RetentionRow>, DbError> {
     Ok(sqlx::query_as!(
         RetentionRow,
         "select id, code, name, years, trigger, created_at from retention_policies where code = $1",
@@ -328,7 +374,10 @@ pub async fn list_categories(conn: &mut PgConnection) -> Result<Vec<CategoryRow>
     .await?)
 }
 
-pub async fn find_category(conn: &mut PgConnection, code: &str) -> Result<Option<CategoryRow>, DbError> {
+pub async fn find_category(
+    conn: &mut PgConnection,
+    code: &str,
+) -> Result<Option<CategoryRow>, DbError> {
     Ok(sqlx::query_as!(
         CategoryRow,
         r#"select c.id, c.code, c.name_hans, c.name_hant, c.name_en, p.code as "parent_code?",
@@ -344,7 +393,10 @@ pub async fn find_category(conn: &mut PgConnection, code: &str) -> Result<Option
 }
 
 /// The category holding the folders of this kind of party, if one is designated.
-pub async fn folder_category(conn: &mut PgConnection, kind: &str) -> Result<Option<CategoryRow>, DbError> {
+pub async fn folder_category(
+    conn: &mut PgConnection,
+    kind: &str,
+) -> Result<Option<CategoryRow>, DbError> {
     Ok(sqlx::query_as!(
         CategoryRow,
         r#"select c.id, c.code, c.name_hans, c.name_hant, c.name_en, p.code as "parent_code?",

@@ -87,7 +87,11 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn update(conn: &mut PgConnection, id: Uuid, values: &PartyValues<'_>) -> Result<(), DbError> {
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    values: &PartyValues<'_>,
+) -> Result<(), DbError> {
     sqlx::query!(
         "update parties set name = $2, department_id = $3, status = $4, industry = $5, nature = $6,
            region = $7, customer_type = $8, grade = $9, credit_limit = $10::float8, contacts = $11, updated_at = now()
@@ -110,9 +114,13 @@ pub async fn update(conn: &mut PgConnection, id: Uuid, values: &PartyValues<'_>)
 }
 
 pub async fn set_status(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<(), DbError> {
-    sqlx::query!("update parties set status = $2, updated_at = now() where id = $1", id, status)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "update parties set status = $2, updated_at = now() where id = $1",
+        id,
+        status
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

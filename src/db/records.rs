@@ -113,7 +113,11 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn update(conn: &mut PgConnection, id: Uuid, values: &RecordValues<'_>) -> Result<(), DbError> {
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    values: &RecordValues<'_>,
+) -> Result<(), DbError> {
     sqlx::query!(
         "update records set title = $2, doc_date = $3, year = $4, fonds_id = $5, category_id = $6,
            retention_policy_id = $7, department_id = $8, party_id = $9, doc_number = $10, responsible = $11,
@@ -209,10 +213,12 @@ pub async fn of_party(conn: &mut PgConnection, party_id: Uuid) -> Result<Vec<Rec
 
 /// Locks the record's row for an update; returns whether it exists.
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<bool, DbError> {
-    Ok(sqlx::query_scalar!("select id from records where id = $1 for update", id)
-        .fetch_optional(conn)
-        .await?
-        .is_some())
+    Ok(
+        sqlx::query_scalar!("select id from records where id = $1 for update", id)
+            .fetch_optional(conn)
+            .await?
+            .is_some(),
+    )
 }
 
 /// The files of a record, in upload order.
@@ -227,7 +233,11 @@ pub async fn files(conn: &mut PgConnection, record_id: Uuid) -> Result<Vec<FileR
     .await?)
 }
 
-pub async fn file(conn: &mut PgConnection, record_id: Uuid, file_id: Uuid) -> Result<Option<FileRow>, DbError> {
+pub async fn file(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+    file_id: Uuid,
+) -> Result<Option<FileRow>, DbError> {
     Ok(sqlx::query_as!(
         FileRow,
         "select id, record_id, position, sha256, size, media_type, filename, created_at
@@ -251,7 +261,10 @@ pub struct ArchivalClass {
 
 /// Takes the next item number of a class. The sequence row stays locked until the
 /// transaction ends: concurrent filings wait, and a rollback gives the number back.
-pub async fn next_item_number(conn: &mut PgConnection, class: ArchivalClass) -> Result<i32, DbError> {
+pub async fn next_item_number(
+    conn: &mut PgConnection,
+    class: ArchivalClass,
+) -> Result<i32, DbError> {
     Ok(sqlx::query_scalar!(
         "insert into archival_sequences (fonds_id, category_id, year, retention_policy_id, department_id, last_item)
          values ($1, $2, $3, $4, $5, 1)
@@ -268,7 +281,12 @@ pub async fn next_item_number(conn: &mut PgConnection, class: ArchivalClass) -> 
     .await?)
 }
 
-pub async fn set_archival_code(conn: &mut PgConnection, id: Uuid, code: &str, item: i32) -> Result<(), DbError> {
+pub async fn set_archival_code(
+    conn: &mut PgConnection,
+    id: Uuid,
+    code: &str,
+    item: i32,
+) -> Result<(), DbError> {
     sqlx::query!(
         "update records set archival_code = $2, item_number = $3 where id = $1",
         id,

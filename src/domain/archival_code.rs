@@ -31,7 +31,9 @@ impl ArchivalCode {
         let invalid = |reason: &str| {
             ValidationError::new(
                 "archival_code",
-                format!("{text:?} is not an archival code like Z109-WS·2024-D30-BGS-0007: {reason}"),
+                format!(
+                    "{text:?} is not an archival code like Z109-WS·2024-D30-BGS-0007: {reason}"
+                ),
             )
         };
         let text = text.trim();
@@ -40,8 +42,12 @@ impl ArchivalCode {
             .ok_or_else(|| invalid("the middle dot before the year is missing"))?;
         let head: Vec<&str> = head.split('-').collect();
         let tail: Vec<&str> = tail.split('-').collect();
-        let ([fonds, category], [year, retention, department, item]) = (head.as_slice(), tail.as_slice()) else {
-            return Err(invalid("expected fonds-category·year-retention-department-item"));
+        let ([fonds, category], [year, retention, department, item]) =
+            (head.as_slice(), tail.as_slice())
+        else {
+            return Err(invalid(
+                "expected fonds-category·year-retention-department-item",
+            ));
         };
         for (field, value) in [
             ("fonds", fonds),
@@ -57,7 +63,9 @@ impl ArchivalCode {
         if item.len() < 4 || !item.chars().all(|c| c.is_ascii_digit()) {
             return Err(invalid("the item number must have at least four digits"));
         }
-        let item: u32 = item.parse().map_err(|_| invalid("the item number is too large"))?;
+        let item: u32 = item
+            .parse()
+            .map_err(|_| invalid("the item number is too large"))?;
         if item == 0 {
             return Err(invalid("item numbers start at 0001"));
         }
@@ -155,7 +163,10 @@ mod tests {
             "Z109-WS·2024-D30-BGS-00x7",
             "Z109-W-S·2024-D30-BGS-0007",
         ] {
-            assert!(ArchivalCode::parse(text).is_err(), "{text:?} should be rejected");
+            assert!(
+                ArchivalCode::parse(text).is_err(),
+                "{text:?} should be rejected"
+            );
         }
     }
 

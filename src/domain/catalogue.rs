@@ -38,10 +38,18 @@ pub enum NameInput {
 
 impl NameInput {
     pub fn resolve(self) -> Result<Names, ValidationError> {
-        let clean = |value: Option<String>| value.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty());
+        let clean = |value: Option<String>| {
+            value
+                .map(|text| text.trim().to_owned())
+                .filter(|text| !text.is_empty())
+        };
         let (hans, hant, en) = match self {
             NameInput::One(name) => (clean(Some(name)), None, None),
-            NameInput::PerLanguage { zh_hans, zh_hant, en } => (clean(zh_hans), clean(zh_hant), clean(en)),
+            NameInput::PerLanguage {
+                zh_hans,
+                zh_hant,
+                en,
+            } => (clean(zh_hans), clean(zh_hant), clean(en)),
         };
         let first = hans
             .clone()
@@ -152,18 +160,30 @@ pub struct Location {
 
 impl Location {
     pub fn is_empty(&self) -> bool {
-        [&self.room, &self.row, &self.cabinet, &self.shelf, &self.r#box]
-            .iter()
-            .all(|part| part.as_deref().is_none_or(|text| text.trim().is_empty()))
+        [
+            &self.room,
+            &self.row,
+            &self.cabinet,
+            &self.shelf,
+            &self.r#box,
+        ]
+        .iter()
+        .all(|part| part.as_deref().is_none_or(|text| text.trim().is_empty()))
     }
 
     /// `room/row/cabinet/shelf/box`, skipping parts not given.
     pub fn display(&self) -> String {
-        [&self.room, &self.row, &self.cabinet, &self.shelf, &self.r#box]
-            .iter()
-            .filter_map(|part| part.as_deref())
-            .collect::<Vec<_>>()
-            .join("/")
+        [
+            &self.room,
+            &self.row,
+            &self.cabinet,
+            &self.shelf,
+            &self.r#box,
+        ]
+        .iter()
+        .filter_map(|part| part.as_deref())
+        .collect::<Vec<_>>()
+        .join("/")
     }
 }
 
@@ -191,34 +211,55 @@ pub fn check_definitions(definitions: &[FieldDefinition]) -> Result<(), Validati
     for field in definitions {
         let valid_name = !field.name.is_empty()
             && field.name.len() <= 64
-            && field.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && field
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid_name {
             return Err(ValidationError::new(
                 "fields",
-                format!("{:?} is not a field name (lower-case letters, digits, _)", field.name),
+                format!(
+                    "{:?} is not a field name (lower-case letters, digits, _)",
+                    field.name
+                ),
             ));
         }
         if !seen.insert(field.name.as_str()) {
-            return Err(ValidationError::new("fields", format!("{:?} is defined twice", field.name)));
+            return Err(ValidationError::new(
+                "fields",
+                format!("{:?} is defined twice", field.name),
+            ));
         }
         if field.kind == FieldType::Enum && field.values.is_empty() {
-            return Err(ValidationError::new("fields", format!("enum field {:?} lists no values", field.name)));
+            return Err(ValidationError::new(
+                "fields",
+                format!("enum field {:?} lists no values", field.name),
+            ));
         }
     }
     Ok(())
 }
 
 /// Checks a record's `custom` object against its category's definitions.
-pub fn check_custom(definitions: &[FieldDefinition], custom: &Map<String, Value>) -> Result<(), ValidationError> {
+pub fn check_custom(
+    definitions: &[FieldDefinition],
+    custom: &Map<String, Value>,
+) -> Result<(), ValidationError> {
     for key in custom.keys() {
         if !definitions.iter().any(|field| &field.name == key) {
-            let known: Vec<&str> = definitions.iter().map(|field| field.name.as_str()).collect();
+            let known: Vec<&str> = definitions
+                .iter()
+                .map(|field| field.name.as_str())
+                .collect();
             return Err(ValidationError::new(
                 format!("custom.{key}"),
                 if known.is_empty() {
                     "the category defines no custom fields".to_owned()
                 } else {
-                    format!("the category defines no such field; it has {}", known.join(", "))
+                    format!(
+                        "the category defines no such field; it has {}",
+                        known.join(", ")
+                    )
                 },
             ));
         }
@@ -227,7 +268,10 @@ pub fn check_custom(definitions: &[FieldDefinition], custom: &Map<String, Value>
         let field_name = format!("custom.{}", field.name);
         let Some(value) = custom.get(&field.name).filter(|value| !value.is_null()) else {
             if field.required {
-                return Err(ValidationError::new(field_name, "is required by the category"));
+                return Err(ValidationError::new(
+                    field_name,
+                    "is required by the category",
+                ));
             }
             continue;
         };
@@ -236,8 +280,12 @@ pub fn check_custom(definitions: &[FieldDefinition], custom: &Map<String, Value>
             FieldType::Number => value.is_number(),
             FieldType::Integer => value.is_i64() || value.is_u64(),
             FieldType::Boolean => value.is_boolean(),
-            FieldType::Date => value.as_str().is_some_and(|text| text.parse::<NaiveDate>().is_ok()),
-            FieldType::Enum => value.as_str().is_some_and(|text| field.values.iter().any(|allowed| allowed == text)),
+            FieldType::Date => value
+                .as_str()
+                .is_some_and(|text| text.parse::<NaiveDate>().is_ok()),
+            FieldType::Enum => value
+                .as_str()
+                .is_some_and(|text| field.values.iter().any(|allowed| allowed == text)),
         };
         if !fits {
             let expected = match field.kind {
@@ -245,7 +293,10 @@ pub fn check_custom(definitions: &[FieldDefinition], custom: &Map<String, Value>
                 FieldType::Date => "a date YYYY-MM-DD".to_owned(),
                 other => format!("a {}", other.as_str()),
             };
-            return Err(ValidationError::new(field_name, format!("{value} is not {expected}")));
+            return Err(ValidationError::new(
+                field_name,
+                format!("{value} is not {expected}"),
+            ));
         }
     }
     Ok(())
@@ -282,15 +333,27 @@ pub fn check_checklist(items: &[ChecklistItem]) -> Result<(), ValidationError> {
     for item in items {
         let valid = !item.code.is_empty()
             && item.code.len() <= 64
-            && item.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            && item
+                .code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
-            return Err(ValidationError::new("checklist", format!("{:?} is not an item code", item.code)));
+            return Err(ValidationError::new(
+                "checklist",
+                format!("{:?} is not an item code", item.code),
+            ));
         }
         if item.name.trim().is_empty() {
-            return Err(ValidationError::new("checklist", format!("item {:?} has no name", item.code)));
+            return Err(ValidationError::new(
+                "checklist",
+                format!("item {:?} has no name", item.code),
+            ));
         }
         if !seen.insert(item.code.as_str()) {
-            return Err(ValidationError::new("checklist", format!("{:?} is listed twice", item.code)));
+            return Err(ValidationError::new(
+                "checklist",
+                format!("{:?} is listed twice", item.code),
+            ));
         }
     }
     Ok(())
@@ -298,7 +361,11 @@ pub fn check_checklist(items: &[ChecklistItem]) -> Result<(), ValidationError> {
 
 /// The checklist items a folder still lacks: required ones (and, once the party has left,
 /// the departure ones) that no record of the folder fulfils.
-pub fn missing_items<'a>(checklist: &'a [ChecklistItem], present: &HashSet<&str>, departed: bool) -> Vec<&'a ChecklistItem> {
+pub fn missing_items<'a>(
+    checklist: &'a [ChecklistItem],
+    present: &HashSet<&str>,
+    departed: bool,
+) -> Vec<&'a ChecklistItem> {
     checklist
         .iter()
         .filter(|item| match item.required {
@@ -335,7 +402,10 @@ mod tests {
         for (bad, field) in [
             (json!({}), "custom.amount"),
             (json!({ "amount": "many" }), "custom.amount"),
-            (json!({ "amount": 1, "signed_on": "2024-02-30" }), "custom.signed_on"),
+            (
+                json!({ "amount": 1, "signed_on": "2024-02-30" }),
+                "custom.signed_on",
+            ),
             (json!({ "amount": 1, "kind": "租赁" }), "custom.kind"),
             (json!({ "amount": 1, "colour": "red" }), "custom.colour"),
         ] {
@@ -346,12 +416,16 @@ mod tests {
 
     #[test]
     fn bad_definitions_are_rejected() {
-        let twice: Vec<FieldDefinition> =
-            serde_json::from_value(json!([{ "name": "a", "type": "text" }, { "name": "a", "type": "date" }])).expect("parse");
+        let twice: Vec<FieldDefinition> = serde_json::from_value(
+            json!([{ "name": "a", "type": "text" }, { "name": "a", "type": "date" }]),
+        )
+        .expect("parse");
         assert!(check_definitions(&twice).is_err());
-        let empty_enum: Vec<FieldDefinition> = serde_json::from_value(json!([{ "name": "k", "type": "enum" }])).expect("parse");
+        let empty_enum: Vec<FieldDefinition> =
+            serde_json::from_value(json!([{ "name": "k", "type": "enum" }])).expect("parse");
         assert!(check_definitions(&empty_enum).is_err());
-        let bad_name: Vec<FieldDefinition> = serde_json::from_value(json!([{ "name": "合同", "type": "text" }])).expect("parse");
+        let bad_name: Vec<FieldDefinition> =
+            serde_json::from_value(json!([{ "name": "合同", "type": "text" }])).expect("parse");
         assert!(check_definitions(&bad_name).is_err());
     }
 
@@ -364,10 +438,21 @@ mod tests {
             { "code": "resignation", "name": "離職申請單", "required": "on_departure" },
         ]))
         .expect("checklist parses");
-        let codes = |items: Vec<&ChecklistItem>| items.iter().map(|item| item.code.clone()).collect::<Vec<_>>();
+        let codes = |items: Vec<&ChecklistItem>| {
+            items
+                .iter()
+                .map(|item| item.code.clone())
+                .collect::<Vec<_>>()
+        };
         let present: HashSet<&str> = ["resume"].into();
-        assert_eq!(codes(missing_items(&checklist, &present, false)), ["id_card"]);
-        assert_eq!(codes(missing_items(&checklist, &present, true)), ["id_card", "resignation"]);
+        assert_eq!(
+            codes(missing_items(&checklist, &present, false)),
+            ["id_card"]
+        );
+        assert_eq!(
+            codes(missing_items(&checklist, &present, true)),
+            ["id_card", "resignation"]
+        );
         let all: HashSet<&str> = ["resume", "id_card", "resignation"].into();
         assert!(missing_items(&checklist, &all, true).is_empty());
     }
@@ -375,15 +460,33 @@ mod tests {
     #[test]
     fn names_fill_missing_languages() {
         let names = NameInput::One("文書".into()).resolve().expect("valid");
-        assert_eq!((names.zh_hans.as_str(), names.zh_hant.as_str(), names.en.as_str()), ("文書", "文書", "文書"));
-        let names: NameInput = serde_json::from_value(json!({ "zh-Hans": "会计", "zh-Hant": "會計", "en": "Accounting" })).expect("parse");
-        assert_eq!(names.resolve().expect("valid").get(Language::ZhHant), "會計");
+        assert_eq!(
+            (
+                names.zh_hans.as_str(),
+                names.zh_hant.as_str(),
+                names.en.as_str()
+            ),
+            ("文書", "文書", "文書")
+        );
+        let names: NameInput = serde_json::from_value(
+            json!({ "zh-Hans": "会计", "zh-Hant": "會計", "en": "Accounting" }),
+        )
+        .expect("parse");
+        assert_eq!(
+            names.resolve().expect("valid").get(Language::ZhHant),
+            "會計"
+        );
         assert!(NameInput::One("  ".into()).resolve().is_err());
     }
 
     #[test]
     fn locations_display_their_given_parts() {
-        let location = Location { room: Some("K1".into()), cabinet: Some("03".into()), r#box: Some("12".into()), ..Location::default() };
+        let location = Location {
+            room: Some("K1".into()),
+            cabinet: Some("03".into()),
+            r#box: Some("12".into()),
+            ..Location::default()
+        };
         assert_eq!(location.display(), "K1/03/12");
         assert!(Location::default().is_empty());
     }

@@ -56,9 +56,13 @@ impl PartyStatus {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [PartyStatus::Active, PartyStatus::Departed, PartyStatus::Inactive]
-            .into_iter()
-            .find(|status| status.as_str() == text)
+        [
+            PartyStatus::Active,
+            PartyStatus::Departed,
+            PartyStatus::Inactive,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
     }
 }
 
@@ -71,11 +75,15 @@ impl PartyIdentifier {
         let text = text.trim();
         let count = text.chars().count();
         let valid = (1..=32).contains(&count)
-            && text.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            && text
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !valid {
             return Err(ValidationError::new(
                 "identifier",
-                format!("{text:?} is not an employee number or customer code (1 to 32 letters, digits, - _ .)"),
+                format!(
+                    "{text:?} is not an employee number or customer code (1 to 32 letters, digits, - _ .)"
+                ),
             ));
         }
         Ok(Self(text.to_owned()))
@@ -117,7 +125,9 @@ impl EventInput {
         let kind = self.r#type.trim();
         let valid = !kind.is_empty()
             && kind.len() <= 64
-            && kind.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && kind
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
             return Err(ValidationError::new(
                 "type",
@@ -127,7 +137,10 @@ impl EventInput {
         Ok(Self {
             r#type: kind.to_owned(),
             date: self.date,
-            note: self.note.map(|note| note.trim().to_owned()).filter(|note| !note.is_empty()),
+            note: self
+                .note
+                .map(|note| note.trim().to_owned())
+                .filter(|note| !note.is_empty()),
         })
     }
 
@@ -157,11 +170,24 @@ mod tests {
 
     #[test]
     fn leaving_and_rehiring_change_an_employee_folder_status() {
-        let event = |kind: &str| EventInput { r#type: kind.into(), date: NaiveDate::MIN, note: None };
-        assert_eq!(event(EMPLOYMENT_ENDED).status_after(PartyKind::Employee), Some(PartyStatus::Departed));
-        assert_eq!(event(REHIRED).status_after(PartyKind::Employee), Some(PartyStatus::Active));
+        let event = |kind: &str| EventInput {
+            r#type: kind.into(),
+            date: NaiveDate::MIN,
+            note: None,
+        };
+        assert_eq!(
+            event(EMPLOYMENT_ENDED).status_after(PartyKind::Employee),
+            Some(PartyStatus::Departed)
+        );
+        assert_eq!(
+            event(REHIRED).status_after(PartyKind::Employee),
+            Some(PartyStatus::Active)
+        );
         assert_eq!(event("regularised").status_after(PartyKind::Employee), None);
-        assert_eq!(event(EMPLOYMENT_ENDED).status_after(PartyKind::Customer), None);
+        assert_eq!(
+            event(EMPLOYMENT_ENDED).status_after(PartyKind::Customer),
+            None
+        );
         assert!(event("Employment Ended").validate().is_err());
     }
 }

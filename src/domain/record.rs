@@ -123,13 +123,14 @@ impl RecordMetadataInput {
         let doc_date = self.doc_date.unwrap_or(filed_on);
         let year = self.year.unwrap_or_else(|| doc_date.year());
         check_year(year)?;
-        let code = |field: &str, value: Option<String>| -> Result<Option<String>, ValidationError> {
-            let value = optional_text(value);
-            if let Some(code) = &value {
-                check_code(field, code)?;
-            }
-            Ok(value)
-        };
+        let code =
+            |field: &str, value: Option<String>| -> Result<Option<String>, ValidationError> {
+                let value = optional_text(value);
+                if let Some(code) = &value {
+                    check_code(field, code)?;
+                }
+                Ok(value)
+            };
         Ok(RecordMetadata {
             title,
             doc_date,
@@ -300,30 +301,48 @@ fn check_title(title: &str) -> Result<String, ValidationError> {
         return Err(ValidationError::new("title", "is required"));
     }
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(ValidationError::new("title", format!("is longer than {MAX_TITLE_CHARS} characters")));
+        return Err(ValidationError::new(
+            "title",
+            format!("is longer than {MAX_TITLE_CHARS} characters"),
+        ));
     }
     Ok(title)
 }
 
 fn check_year(year: i32) -> Result<(), ValidationError> {
     if !(1000..=9999).contains(&year) {
-        return Err(ValidationError::new("year", format!("{year} is not a four-digit year")));
+        return Err(ValidationError::new(
+            "year",
+            format!("{year} is not a four-digit year"),
+        ));
     }
     Ok(())
 }
 
 fn short_text(field: &str, value: Option<String>) -> Result<Option<String>, ValidationError> {
     let value = optional_text(value);
-    if value.as_ref().is_some_and(|text| text.chars().count() > MAX_TITLE_CHARS) {
-        return Err(ValidationError::new(field, format!("is longer than {MAX_TITLE_CHARS} characters")));
+    if value
+        .as_ref()
+        .is_some_and(|text| text.chars().count() > MAX_TITLE_CHARS)
+    {
+        return Err(ValidationError::new(
+            field,
+            format!("is longer than {MAX_TITLE_CHARS} characters"),
+        ));
     }
     Ok(value)
 }
 
 fn long_text(field: &str, value: Option<String>) -> Result<Option<String>, ValidationError> {
     let value = optional_text(value);
-    if value.as_ref().is_some_and(|text| text.chars().count() > MAX_DESCRIPTION_CHARS) {
-        return Err(ValidationError::new(field, format!("is longer than {MAX_DESCRIPTION_CHARS} characters")));
+    if value
+        .as_ref()
+        .is_some_and(|text| text.chars().count() > MAX_DESCRIPTION_CHARS)
+    {
+        return Err(ValidationError::new(
+            field,
+            format!("is longer than {MAX_DESCRIPTION_CHARS} characters"),
+        ));
     }
     Ok(value)
 }
@@ -415,7 +434,10 @@ mod tests {
         record.doc_date = Some(NaiveDate::from_ymd_opt(2019, 7, 1).expect("date"));
         assert_eq!(record.clone().validate(today()).expect("valid").year, 2019);
         record.year = Some(20);
-        assert_eq!(record.validate(today()).expect_err("short year").field, "year");
+        assert_eq!(
+            record.validate(today()).expect_err("short year").field,
+            "year"
+        );
     }
 
     #[test]
@@ -425,14 +447,21 @@ mod tests {
         original.responsible = Some("辦公室".into());
         let current = original.validate(today()).expect("valid");
         let patch: RecordPatch =
-            serde_json::from_str(r#"{"title": "勞動合同", "doc_number": null}"#).expect("patch parses");
+            serde_json::from_str(r#"{"title": "勞動合同", "doc_number": null}"#)
+                .expect("patch parses");
         let changed = patch.apply_to(current).expect("valid patch");
         assert_eq!(changed.title, "勞動合同");
         assert_eq!(changed.doc_number, None);
         assert_eq!(changed.responsible.as_deref(), Some("辦公室"));
         let clear_title: RecordPatch = serde_json::from_str(r#"{"title": null}"#).expect("parses");
         let current = input("x").validate(today()).expect("valid");
-        assert_eq!(clear_title.apply_to(current).expect_err("title required").field, "title");
+        assert_eq!(
+            clear_title
+                .apply_to(current)
+                .expect_err("title required")
+                .field,
+            "title"
+        );
     }
 
     #[test]

@@ -30,11 +30,15 @@ impl Trigger {
         }
         let valid = !text.is_empty()
             && text.len() <= 64
-            && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && text
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
             return Err(ValidationError::new(
                 "trigger",
-                format!("{text:?} is neither \"formation_year\" nor an event type like \"employment_ended\""),
+                format!(
+                    "{text:?} is neither \"formation_year\" nor an event type like \"employment_ended\""
+                ),
             ));
         }
         Ok(Trigger::Event(text.to_owned()))
@@ -117,7 +121,10 @@ pub fn due_date(policy: &Policy, facts: Facts) -> Retention {
             }
             None => Retention {
                 due_on: None,
-                reason: format!("{}: counts from the document date, which is unknown", policy.code),
+                reason: format!(
+                    "{}: counts from the document date, which is unknown",
+                    policy.code
+                ),
             },
         },
         Trigger::Event(event) => match facts.event_date {
@@ -127,7 +134,10 @@ pub fn due_date(policy: &Policy, facts: Facts) -> Retention {
             },
             None => Retention {
                 due_on: None,
-                reason: format!("{}: {years} years after {event}, which has not happened yet", policy.code),
+                reason: format!(
+                    "{}: {years} years after {event}, which has not happened yet",
+                    policy.code
+                ),
             },
         },
     };
@@ -139,7 +149,10 @@ fn apply_minimum(retention: Retention, min_due_on: Option<NaiveDate>) -> Retenti
     match (retention.due_on, min_due_on) {
         (Some(due_on), Some(minimum)) if minimum > due_on => Retention {
             due_on: Some(minimum),
-            reason: format!("kept until {minimum} by appraisal (the rule alone gives {due_on}: {})", retention.reason),
+            reason: format!(
+                "kept until {minimum} by appraisal (the rule alone gives {due_on}: {})",
+                retention.reason
+            ),
         },
         _ => retention,
     }
@@ -181,21 +194,81 @@ mod tests {
         }
         let cases = [
             // D10 for a 2024 document: counted from 2025-01-01
-            Case { policy: policy("D10", Some(10), "formation_year"), doc_date: "2024-05-01", event: None, min: None, due: Some("2035-01-01") },
-            Case { policy: policy("D10", Some(10), "formation_year"), doc_date: "2024-12-31", event: None, min: None, due: Some("2035-01-01") },
-            Case { policy: policy("D10", Some(10), "formation_year"), doc_date: "2024-01-01", event: None, min: None, due: Some("2035-01-01") },
-            Case { policy: policy("D30", Some(30), "formation_year"), doc_date: "2024-03-01", event: None, min: None, due: Some("2055-01-01") },
+            Case {
+                policy: policy("D10", Some(10), "formation_year"),
+                doc_date: "2024-05-01",
+                event: None,
+                min: None,
+                due: Some("2035-01-01"),
+            },
+            Case {
+                policy: policy("D10", Some(10), "formation_year"),
+                doc_date: "2024-12-31",
+                event: None,
+                min: None,
+                due: Some("2035-01-01"),
+            },
+            Case {
+                policy: policy("D10", Some(10), "formation_year"),
+                doc_date: "2024-01-01",
+                event: None,
+                min: None,
+                due: Some("2035-01-01"),
+            },
+            Case {
+                policy: policy("D30", Some(30), "formation_year"),
+                doc_date: "2024-03-01",
+                event: None,
+                min: None,
+                due: Some("2055-01-01"),
+            },
             // permanent: never due
-            Case { policy: policy("Y", None, "formation_year"), doc_date: "2024-03-01", event: None, min: None, due: None },
+            Case {
+                policy: policy("Y", None, "formation_year"),
+                doc_date: "2024-03-01",
+                event: None,
+                min: None,
+                due: None,
+            },
             // LZ2: two years after leaving
-            Case { policy: policy("LZ2", Some(2), "employment_ended"), doc_date: "2020-01-01", event: Some("2026-06-30"), min: None, due: Some("2028-06-30") },
-            Case { policy: policy("LZ2", Some(2), "employment_ended"), doc_date: "2020-01-01", event: None, min: None, due: None },
+            Case {
+                policy: policy("LZ2", Some(2), "employment_ended"),
+                doc_date: "2020-01-01",
+                event: Some("2026-06-30"),
+                min: None,
+                due: Some("2028-06-30"),
+            },
+            Case {
+                policy: policy("LZ2", Some(2), "employment_ended"),
+                doc_date: "2020-01-01",
+                event: None,
+                min: None,
+                due: None,
+            },
             // leap day
-            Case { policy: policy("GZ5", Some(5), "asset_disposed"), doc_date: "2010-01-01", event: Some("2024-02-29"), min: None, due: Some("2029-02-28") },
+            Case {
+                policy: policy("GZ5", Some(5), "asset_disposed"),
+                doc_date: "2010-01-01",
+                event: Some("2024-02-29"),
+                min: None,
+                due: Some("2029-02-28"),
+            },
             // an appraisal extension is never undone by recomputation…
-            Case { policy: policy("D10", Some(10), "formation_year"), doc_date: "2014-05-01", event: None, min: Some("2030-01-01"), due: Some("2030-01-01") },
+            Case {
+                policy: policy("D10", Some(10), "formation_year"),
+                doc_date: "2014-05-01",
+                event: None,
+                min: Some("2030-01-01"),
+                due: Some("2030-01-01"),
+            },
             // …but does not shorten a longer rule either
-            Case { policy: policy("D30", Some(30), "formation_year"), doc_date: "2014-05-01", event: None, min: Some("2030-01-01"), due: Some("2045-01-01") },
+            Case {
+                policy: policy("D30", Some(30), "formation_year"),
+                doc_date: "2014-05-01",
+                event: None,
+                min: Some("2030-01-01"),
+                due: Some("2045-01-01"),
+            },
         ];
         for case in cases {
             let facts = Facts {
@@ -204,8 +277,17 @@ mod tests {
                 min_due_on: case.min.map(date),
             };
             let retention = due_date(&case.policy, facts);
-            assert_eq!(retention.due_on, case.due.map(date), "{}: {}", case.policy.code, retention.reason);
-            assert!(retention.reason.starts_with(&case.policy.code) || retention.reason.starts_with("kept until"));
+            assert_eq!(
+                retention.due_on,
+                case.due.map(date),
+                "{}: {}",
+                case.policy.code,
+                retention.reason
+            );
+            assert!(
+                retention.reason.starts_with(&case.policy.code)
+                    || retention.reason.starts_with("kept until")
+            );
         }
     }
 
@@ -213,17 +295,37 @@ mod tests {
     fn reasons_name_the_rule() {
         let retention = due_date(
             &policy("LZ2", Some(2), "employment_ended"),
-            Facts { doc_date: None, event_date: Some(date("2026-06-30")), min_due_on: None },
+            Facts {
+                doc_date: None,
+                event_date: Some(date("2026-06-30")),
+                min_due_on: None,
+            },
         );
-        assert_eq!(retention.reason, "LZ2: 2 years after employment_ended on 2026-06-30");
-        let pending = due_date(&policy("LZ2", Some(2), "employment_ended"), Facts::default());
-        assert!(pending.reason.contains("has not happened"), "{}", pending.reason);
+        assert_eq!(
+            retention.reason,
+            "LZ2: 2 years after employment_ended on 2026-06-30"
+        );
+        let pending = due_date(
+            &policy("LZ2", Some(2), "employment_ended"),
+            Facts::default(),
+        );
+        assert!(
+            pending.reason.contains("has not happened"),
+            "{}",
+            pending.reason
+        );
     }
 
     #[test]
     fn triggers_are_formation_year_or_event_names() {
-        assert_eq!(Trigger::parse("formation_year").expect("ok"), Trigger::FormationYear);
-        assert_eq!(Trigger::parse("employment_ended").expect("ok"), Trigger::Event("employment_ended".into()));
+        assert_eq!(
+            Trigger::parse("formation_year").expect("ok"),
+            Trigger::FormationYear
+        );
+        assert_eq!(
+            Trigger::parse("employment_ended").expect("ok"),
+            Trigger::Event("employment_ended".into())
+        );
         assert!(Trigger::parse("").is_err());
         assert!(Trigger::parse("Employment Ended").is_err());
     }

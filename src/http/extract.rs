@@ -22,6 +22,11 @@ pub struct Json<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct Path<T>(pub T);
 
+/// `axum::extract::Query` with problem-details rejections.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
 /// The token of the request: `Authorization: Bearer …`, else the session cookie.
 pub struct Token(pub String);
 

@@ -2,9 +2,11 @@
 //! one error type rendered as problem details.
 
 mod auth;
+mod catalogue;
 pub mod error;
 mod extract;
 mod ops;
+mod parties;
 mod records;
 mod router;
 mod users;

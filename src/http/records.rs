@@ -11,11 +11,12 @@ use futures::StreamExt;
 use uuid::Uuid;
 
 use super::error::{ApiError, Problem};
-use super::extract::{CurrentUser, Path};
+use super::extract::{CurrentUser, Json, Path};
 use crate::app::App;
 use crate::domain::ErrorCode;
-use crate::domain::record::RecordMetadataInput;
+use crate::domain::record::{RecordMetadataInput, RecordPatch};
 use crate::services::ServiceError;
+use crate::services::parties::{EventInput, EventView};
 use crate::services::records::{FileView, RecordView};
 
 /// The largest `metadata` part accepted.
@@ -174,6 +175,47 @@ pub async fn get_record(
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<RecordView>, ApiError> {
     Ok(axum::Json(app.records.get(&actor, id).await?))
+}
+
+/// Changes a record's metadata; only the fields present change, `null` clears one. Audited.
+#[utoipa::path(
+    patch, path = "/api/v1/records/{id}", tag = "records",
+    params(("id" = Uuid, Path, description = "record id")),
+    request_body = RecordPatch,
+    responses(
+        (status = 200, body = RecordView),
+        (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "part of the archival code, or the record is destroyed", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_record(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(patch): Json<RecordPatch>,
+) -> Result<axum::Json<RecordView>, ApiError> {
+    Ok(axum::Json(app.records.patch(&actor, id, patch).await?))
+}
+
+/// Records a dated event of the record (e.g. `asset_disposed` for a fixed-asset card).
+#[utoipa::path(
+    post, path = "/api/v1/records/{id}/events", tag = "records",
+    params(("id" = Uuid, Path, description = "record id")),
+    request_body = EventInput,
+    responses((status = 201, body = EventView), (status = 400, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn add_record_event(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<EventInput>,
+) -> Result<(StatusCode, axum::Json<EventView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(app.records.add_event(&actor, id, input).await?),
+    ))
 }
 
 /// The content of one file. `ETag` is its SHA-256; `Range` and `If-None-Match` work.

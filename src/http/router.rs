@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::{auth, ops, records, users};
+use super::{auth, catalogue, ops, parties, records, users};
 use crate::app::App;
 use crate::domain::ErrorCode;
 
@@ -33,6 +33,8 @@ const JSON_BODY_LIMIT: usize = 1024 * 1024;
     tags(
         (name = "auth", description = "login and sessions"),
         (name = "records", description = "records (件) and their files"),
+        (name = "catalogue", description = "fonds, departments, retention schedule, classification scheme"),
+        (name = "parties", description = "employees and customers, their folders and events"),
         (name = "users", description = "user accounts"),
         (name = "operations", description = "health, readiness, metrics"),
     )
@@ -64,7 +66,45 @@ pub fn router(app: App) -> Router {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(users::create_user, users::list_users))
-        .routes(routes!(records::get_record))
+        .routes(routes!(records::get_record, records::update_record))
+        .routes(routes!(records::add_record_event))
+        .routes(routes!(catalogue::create_fonds, catalogue::list_fonds))
+        .routes(routes!(
+            catalogue::get_fonds,
+            catalogue::update_fonds,
+            catalogue::delete_fonds
+        ))
+        .routes(routes!(
+            catalogue::create_department,
+            catalogue::list_departments
+        ))
+        .routes(routes!(
+            catalogue::get_department,
+            catalogue::update_department,
+            catalogue::delete_department
+        ))
+        .routes(routes!(
+            catalogue::create_retention_policy,
+            catalogue::list_retention_policies
+        ))
+        .routes(routes!(
+            catalogue::get_retention_policy,
+            catalogue::update_retention_policy,
+            catalogue::delete_retention_policy
+        ))
+        .routes(routes!(
+            catalogue::create_category,
+            catalogue::list_categories
+        ))
+        .routes(routes!(
+            catalogue::get_category,
+            catalogue::update_category,
+            catalogue::delete_category
+        ))
+        .routes(routes!(catalogue::apply_preset))
+        .routes(routes!(parties::create_party, parties::list_parties))
+        .routes(routes!(parties::get_party, parties::update_party))
+        .routes(routes!(parties::add_party_event))
         .routes(routes!(records::get_record_file))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)

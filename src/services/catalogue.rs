@@ -218,7 +218,11 @@ impl CatalogueService {
     // ---- presets ----
 
     /// Loads a named preset (`enterprise`): adds what is missing, changes nothing that exists.
-    pub async fn apply_preset(&self, actor: Option<&Actor>, name: &str) -> ServiceResult<PresetSummary> {
+    pub async fn apply_preset(
+        &self,
+        actor: Option<&Actor>,
+        name: &str,
+    ) -> ServiceResult<PresetSummary> {
         if let Some(actor) = actor {
             require_admin(actor)?;
         }
@@ -244,13 +248,22 @@ impl CatalogueService {
             }
         }
         for department in &preset.departments {
-            if db::catalogue::insert_department(&mut tx, &department.code, &department.name).await? {
+            if db::catalogue::insert_department(&mut tx, &department.code, &department.name).await?
+            {
                 summary.departments += 1;
             }
         }
         for policy in preset.retention {
             let (years, trigger) = policy_terms(policy.years, policy.trigger.as_deref())?;
-            if db::catalogue::insert_retention(&mut tx, &policy.code, &policy.name, years, trigger.as_str()).await? {
+            if db::catalogue::insert_retention(
+                &mut tx,
+                &policy.code,
+                &policy.name,
+                years,
+                trigger.as_str(),
+            )
+            .await?
+            {
                 summary.retention_policies += 1;
             }
         }
@@ -306,7 +319,13 @@ impl CatalogueService {
         if input.default || db::catalogue::default_fonds(&mut tx).await?.is_none() {
             db::catalogue::set_default_fonds(&mut tx, &input.code).await?;
         }
-        audit(&mut tx, actor, "fonds.created", serde_json::json!({ "code": input.code, "name": name })).await?;
+        audit(
+            &mut tx,
+            actor,
+            "fonds.created",
+            serde_json::json!({ "code": input.code, "name": name }),
+        )
+        .await?;
         let view = fonds(&mut tx, &input.code).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(view)
@@ -314,7 +333,11 @@ impl CatalogueService {
 
     pub async fn list_fonds(&self) -> ServiceResult<Vec<FondsView>> {
         let mut conn = self.pool.acquire().await.map_err(DbError::from)?;
-        Ok(db::catalogue::list_fonds(&mut conn).await?.into_iter().map(fonds_view).collect())
+        Ok(db::catalogue::list_fonds(&mut conn)
+            .await?
+            .into_iter()
+            .map(fonds_view)
+            .collect())
     }
 
     pub async fn get_fonds(&self, code: &str) -> ServiceResult<FondsView> {
@@ -322,7 +345,12 @@ impl CatalogueService {
         fonds(&mut conn, code).await
     }
 
-    pub async fn update_fonds(&self, actor: &Actor, code: &str, patch: FondsPatch) -> ServiceResult<FondsView> {
+    pub async fn update_fonds(
+        &self,
+        actor: &Actor,
+        code: &str,
+        patch: FondsPatch,
+    ) -> ServiceResult<FondsView> {
         require_admin(actor)?;
         let mut tx = db::begin(&self.pool).await?;
         let before = fonds(&mut tx, code).await?;
@@ -339,28 +367,49 @@ impl CatalogueService {
             _ => {}
         }
         let after = fonds(&mut tx, code).await?;
-        audit(&mut tx, actor, "fonds.updated", serde_json::json!({ "before": before, "after": after })).await?;
+        audit(
+            &mut tx,
+            actor,
+            "fonds.updated",
+            serde_json::json!({ "before": before, "after": after }),
+        )
+        .await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(after)
     }
 
     pub async fn delete_fonds(&self, actor: &Actor, code: &str) -> ServiceResult<()> {
         require_admin(actor)?;
-        self.delete(actor, "fonds", code, |conn, code| Box::pin(db::catalogue::delete_fonds(conn, code)))
-            .await
+        self.delete(actor, "fonds", code, |conn, code| {
+            Box::pin(db::catalogue::delete_fonds(conn, code))
+        })
+        .await
     }
 
     // ---- departments ----
 
-    pub async fn create_department(&self, actor: &Actor, input: NewDepartment) -> ServiceResult<DepartmentView> {
+    pub async fn create_department(
+        &self,
+        actor: &Actor,
+        input: NewDepartment,
+    ) -> ServiceResult<DepartmentView> {
         require_admin(actor)?;
         check_code("code", &input.code)?;
         let name = required("name", &input.name)?;
         let mut tx = db::begin(&self.pool).await?;
         if !db::catalogue::insert_department(&mut tx, &input.code, &name).await? {
-            return Err(ServiceError::Conflict(format!("a department with code {:?} exists", input.code)));
+            return Err(ServiceError::Conflict(format!(
+                "a department with code {:?} exists",
+                input.code
+            )));
         }
-        audit(&mut tx, actor, "department.created", serde_json::json!({ "code": input.code, "name": name })).await?;
+        audit(
+            &mut tx,
+            actor,
+            "department.created",
+            serde_json::json!({ "code": input.code, "name": name }),
+        )
+        .await?;
         let view = department(&mut tx, &input.code).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(view)
@@ -393,7 +442,13 @@ impl CatalogueService {
             db::catalogue::rename_department(&mut tx, code, &required("name", name)?).await?;
         }
         let after = department(&mut tx, code).await?;
-        audit(&mut tx, actor, "department.updated", serde_json::json!({ "before": before, "after": after })).await?;
+        audit(
+            &mut tx,
+            actor,
+            "department.updated",
+            serde_json::json!({ "before": before, "after": after }),
+        )
+        .await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(after)
     }
@@ -418,7 +473,9 @@ impl CatalogueService {
         let name = required("name", &input.name)?;
         let (years, trigger) = policy_terms(input.years, input.trigger.as_deref())?;
         let mut tx = db::begin(&self.pool).await?;
-        if !db::catalogue::insert_retention(&mut tx, &input.code, &name, years, trigger.as_str()).await? {
+        if !db::catalogue::insert_retention(&mut tx, &input.code, &name, years, trigger.as_str())
+            .await?
+        {
             return Err(ServiceError::Conflict(format!(
                 "a retention policy with code {:?} exists",
                 input.code
@@ -465,7 +522,10 @@ impl CatalogueService {
             None => before.name.clone(),
         };
         let years = patch.years.apply(before.years);
-        let trigger = patch.trigger.clone().unwrap_or_else(|| before.trigger.clone());
+        let trigger = patch
+            .trigger
+            .clone()
+            .unwrap_or_else(|| before.trigger.clone());
         let (years, trigger) = policy_terms(years, Some(&trigger))?;
         db::catalogue::update_retention(&mut tx, code, &name, years, trigger.as_str()).await?;
         let recomputed = filing::recompute_retention(&mut tx, None, None, Some(before.id)).await?;
@@ -491,7 +551,11 @@ impl CatalogueService {
 
     // ---- categories ----
 
-    pub async fn create_category(&self, actor: &Actor, input: NewCategory) -> ServiceResult<CategoryView> {
+    pub async fn create_category(
+        &self,
+        actor: &Actor,
+        input: NewCategory,
+    ) -> ServiceResult<CategoryView> {
         require_admin(actor)?;
         check_code("code", &input.code)?;
         let mut tx = db::begin(&self.pool).await?;
@@ -508,10 +572,19 @@ impl CatalogueService {
             .await
             .map_err(folder_kind_taken)?;
         if !inserted {
-            return Err(ServiceError::Conflict(format!("a category with code {:?} exists", input.code)));
+            return Err(ServiceError::Conflict(format!(
+                "a category with code {:?} exists",
+                input.code
+            )));
         }
         let view = category(&mut tx, &input.code).await?;
-        audit(&mut tx, actor, "category.created", serde_json::json!({ "category": view })).await?;
+        audit(
+            &mut tx,
+            actor,
+            "category.created",
+            serde_json::json!({ "category": view }),
+        )
+        .await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(view)
     }
@@ -530,7 +603,12 @@ impl CatalogueService {
         category(&mut conn, code).await
     }
 
-    pub async fn update_category(&self, actor: &Actor, code: &str, patch: CategoryPatch) -> ServiceResult<CategoryView> {
+    pub async fn update_category(
+        &self,
+        actor: &Actor,
+        code: &str,
+        patch: CategoryPatch,
+    ) -> ServiceResult<CategoryView> {
         require_admin(actor)?;
         let mut tx = db::begin(&self.pool).await?;
         let before = category(&mut tx, code).await?;
@@ -550,7 +628,13 @@ impl CatalogueService {
             .await
             .map_err(folder_kind_taken)?;
         let after = category(&mut tx, code).await?;
-        audit(&mut tx, actor, "category.updated", serde_json::json!({ "before": before, "after": after })).await?;
+        audit(
+            &mut tx,
+            actor,
+            "category.updated",
+            serde_json::json!({ "before": before, "after": after }),
+        )
+        .await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(after)
     }
@@ -569,17 +653,31 @@ impl CatalogueService {
         F: for<'c> FnOnce(
             &'c mut PgConnection,
             &'c str,
-        ) -> std::pin::Pin<Box<dyn Future<Output = Result<bool, DbError>> + Send + 'c>>,
+        ) -> std::pin::Pin<
+            Box<dyn Future<Output = Result<bool, DbError>> + Send + 'c>,
+        >,
     {
         let mut tx = db::begin(&self.pool).await?;
-        let deleted = delete(&mut tx, code).await.map_err(|error| match error.constraint() {
-            Some(_) => ServiceError::Conflict(format!("{what} {code:?} is in use and cannot be deleted")),
-            None => error.into(),
-        })?;
+        let deleted = delete(&mut tx, code)
+            .await
+            .map_err(|error| match error.constraint() {
+                Some(_) => ServiceError::Conflict(format!(
+                    "{what} {code:?} is in use and cannot be deleted"
+                )),
+                None => error.into(),
+            })?;
         if !deleted {
-            return Err(ServiceError::NotFound(format!("no {what} with code {code:?}")));
+            return Err(ServiceError::NotFound(format!(
+                "no {what} with code {code:?}"
+            )));
         }
-        audit(&mut tx, actor, "catalogue.deleted", serde_json::json!({ "what": what, "code": code })).await?;
+        audit(
+            &mut tx,
+            actor,
+            "catalogue.deleted",
+            serde_json::json!({ "what": what, "code": code }),
+        )
+        .await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(())
     }
@@ -645,7 +743,9 @@ async fn prepare_category(
                 let row = categories
                     .iter()
                     .find(|row| row.code == name)
-                    .ok_or_else(|| ServiceError::Validation(format!("parent: no category with code {name:?}")))?;
+                    .ok_or_else(|| {
+                        ServiceError::Validation(format!("parent: no category with code {name:?}"))
+                    })?;
                 parent_id.get_or_insert(row.id);
                 current = row.parent_code.clone();
             }
@@ -657,7 +757,11 @@ async fn prepare_category(
         Some(policy) => Some(
             db::catalogue::find_retention(conn, policy)
                 .await?
-                .ok_or_else(|| ServiceError::Validation(format!("retention: no retention policy with code {policy:?}")))?
+                .ok_or_else(|| {
+                    ServiceError::Validation(format!(
+                        "retention: no retention policy with code {policy:?}"
+                    ))
+                })?
                 .id,
         ),
     };
@@ -666,17 +770,28 @@ async fn prepare_category(
         parent_id,
         retention_id,
         folder_kind: input.folder_kind,
-        fields: serde_json::to_value(&input.fields).map_err(|error| ServiceError::Internal(error.to_string()))?,
-        checklist: serde_json::to_value(&input.checklist).map_err(|error| ServiceError::Internal(error.to_string()))?,
+        fields: serde_json::to_value(&input.fields)
+            .map_err(|error| ServiceError::Internal(error.to_string()))?,
+        checklist: serde_json::to_value(&input.checklist)
+            .map_err(|error| ServiceError::Internal(error.to_string()))?,
     })
 }
 
 /// Years and trigger of a policy, checked.
-fn policy_terms(years: Option<u32>, trigger: Option<&str>) -> ServiceResult<(Option<i32>, Trigger)> {
+fn policy_terms(
+    years: Option<u32>,
+    trigger: Option<&str>,
+) -> ServiceResult<(Option<i32>, Trigger)> {
     let trigger = Trigger::parse(trigger.unwrap_or(crate::domain::retention::FORMATION_YEAR))?;
     let years = match years {
-        Some(0) => return Err(ValidationError::new("years", "must be at least 1 (null means permanent)").into()),
-        Some(years) => Some(i32::try_from(years).map_err(|_| ValidationError::new("years", "is too large"))?),
+        Some(0) => {
+            return Err(
+                ValidationError::new("years", "must be at least 1 (null means permanent)").into(),
+            );
+        }
+        Some(years) => {
+            Some(i32::try_from(years).map_err(|_| ValidationError::new("years", "is too large"))?)
+        }
         None => None,
     };
     Ok((years, trigger))
@@ -686,7 +801,9 @@ fn require_admin(actor: &Actor) -> ServiceResult<()> {
     if actor.role == Role::Admin {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden("only an admin may change the catalogue's set-up data".into()))
+        Err(ServiceError::Forbidden(
+            "only an admin may change the catalogue's set-up data".into(),
+        ))
     }
 }
 
@@ -708,13 +825,20 @@ fn taken(error: DbError, constraint: &str, what: &str, code: &str) -> ServiceErr
 
 fn folder_kind_taken(error: DbError) -> ServiceError {
     if error.constraint() == Some("categories_one_folder_kind_idx") {
-        ServiceError::Conflict("another category already holds the folders of this kind of party".into())
+        ServiceError::Conflict(
+            "another category already holds the folders of this kind of party".into(),
+        )
     } else {
         error.into()
     }
 }
 
-async fn audit(conn: &mut PgConnection, actor: &Actor, action: &str, details: Value) -> ServiceResult<()> {
+async fn audit(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: &str,
+    details: Value,
+) -> ServiceResult<()> {
     db::audit::append(conn, Some(actor.user_id), action, None, &details).await?;
     Ok(())
 }
@@ -777,7 +901,9 @@ fn retention_view(row: db::catalogue::RetentionRow) -> RetentionPolicyView {
 }
 
 fn category_view(row: CategoryRow) -> ServiceResult<CategoryView> {
-    let stored = |error: serde_json::Error| ServiceError::Internal(format!("category {}: {error}", row.code));
+    let stored = |error: serde_json::Error| {
+        ServiceError::Internal(format!("category {}: {error}", row.code))
+    };
     Ok(CategoryView {
         id: row.id,
         code: row.code.clone(),

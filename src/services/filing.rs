@@ -9,7 +9,9 @@ use super::{Actor, ServiceError, ServiceResult};
 use crate::db::records::{ArchivalClass, RecordValues};
 use crate::db::{self, PgConnection};
 use crate::domain::archival_code::ArchivalCode;
-use crate::domain::catalogue::{Carrier, ChecklistItem, FieldDefinition, OpenStatus, SecurityLevel, check_custom};
+use crate::domain::catalogue::{
+    Carrier, ChecklistItem, FieldDefinition, OpenStatus, SecurityLevel, check_custom,
+};
 use crate::domain::record::RecordMetadata;
 use crate::domain::retention::{self, Facts, Policy, Trigger};
 
@@ -60,8 +62,17 @@ impl Classified {
 
     /// The archival class, when every part of the code is known.
     pub fn class(&self) -> Option<(ArchivalClass, ArchivalCode)> {
-        let ((fonds_id, fonds), (category_id, category), (retention_id, retention), (department_id, department)) =
-            (self.fonds.clone()?, self.category.clone()?, self.retention.clone()?, self.department.clone()?);
+        let (
+            (fonds_id, fonds),
+            (category_id, category),
+            (retention_id, retention),
+            (department_id, department),
+        ) = (
+            self.fonds.clone()?,
+            self.category.clone()?,
+            self.retention.clone()?,
+            self.department.clone()?,
+        );
         Some((
             ArchivalClass {
                 fonds_id,
@@ -116,10 +127,11 @@ pub async fn classify(
         (None, Some(party)) => db::catalogue::folder_category(conn, &party.kind).await?,
         (None, None) => None,
     };
-    let retention_code = metadata
-        .retention
-        .clone()
-        .or_else(|| category.as_ref().and_then(|category| category.retention_code.clone()));
+    let retention_code = metadata.retention.clone().or_else(|| {
+        category
+            .as_ref()
+            .and_then(|category| category.retention_code.clone())
+    });
     let retention = match retention_code.as_deref() {
         Some(code) => Some(
             db::catalogue::find_retention(conn, code)
@@ -144,15 +156,17 @@ pub async fn classify(
     };
 
     let definitions: Vec<FieldDefinition> = match &category {
-        Some(category) => serde_json::from_value(category.fields.clone())
-            .map_err(|error| ServiceError::Internal(format!("stored field definitions: {error}")))?,
+        Some(category) => serde_json::from_value(category.fields.clone()).map_err(|error| {
+            ServiceError::Internal(format!("stored field definitions: {error}"))
+        })?,
         None => Vec::new(),
     };
     if category.is_some() || !metadata.custom.is_empty() {
         check_custom(&definitions, &metadata.custom)?;
     }
     if let (Some(doc_type), Some(category)) = (metadata.doc_type.as_deref(), &category) {
-        let checklist: Vec<ChecklistItem> = serde_json::from_value(category.checklist.clone()).unwrap_or_default();
+        let checklist: Vec<ChecklistItem> =
+            serde_json::from_value(category.checklist.clone()).unwrap_or_default();
         if !checklist.is_empty() && !checklist.iter().any(|item| item.code == doc_type) {
             let codes: Vec<&str> = checklist.iter().map(|item| item.code.as_str()).collect();
             return Err(ServiceError::Validation(format!(
@@ -174,9 +188,11 @@ pub async fn classify(
         .transpose()
         .map_err(|error| ServiceError::Internal(error.to_string()))?;
     Ok(Classified {
-        carrier: metadata
-            .carrier
-            .unwrap_or(if has_files { Carrier::Electronic } else { Carrier::Paper }),
+        carrier: metadata.carrier.unwrap_or(if has_files {
+            Carrier::Electronic
+        } else {
+            Carrier::Paper
+        }),
         security_level: metadata.security_level.unwrap_or(SecurityLevel::Internal),
         open_status: metadata.open_status.unwrap_or(OpenStatus::Controlled),
         custom: Value::Object(metadata.custom.clone()),
@@ -203,12 +219,15 @@ pub async fn assign_archival_code(
         return Ok(None);
     };
     let item = db::records::next_item_number(conn, class).await?;
-    code.item = u32::try_from(item).map_err(|_| ServiceError::Internal("negative item number".into()))?;
+    code.item =
+        u32::try_from(item).map_err(|_| ServiceError::Internal("negative item number".into()))?;
     let text = code.to_string();
     db::records::set_archival_code(conn, record_id, &text, item)
         .await
         .map_err(|error| match error.constraint() {
-            Some("records_archival_code_key") => ServiceError::Conflict(format!("archival code {text} is taken")),
+            Some("records_archival_code_key") => {
+                ServiceError::Conflict(format!("archival code {text} is taken"))
+            }
             _ => error.into(),
         })?;
     Ok(Some(text))

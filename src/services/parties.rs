@@ -242,7 +242,12 @@ impl PartyService {
         Ok(party)
     }
 
-    pub async fn update(&self, actor: &Actor, id: Uuid, patch: PartyPatch) -> ServiceResult<PartyView> {
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        patch: PartyPatch,
+    ) -> ServiceResult<PartyView> {
         require_writer(actor)?;
         let mut tx = db::begin(&self.pool).await?;
         let before = find(&mut tx, id).await?;
@@ -253,8 +258,14 @@ impl PartyService {
         };
         let department = patch.department.apply(before.department.clone());
         let department_id = department_id(&mut tx, department.as_deref()).await?;
-        let status = patch.status.apply(Some(before.status)).unwrap_or(PartyStatus::Active);
-        let contacts = patch.contacts.apply(Some(before.contacts.clone())).unwrap_or_default();
+        let status = patch
+            .status
+            .apply(Some(before.status))
+            .unwrap_or(PartyStatus::Active);
+        let contacts = patch
+            .contacts
+            .apply(Some(before.contacts.clone()))
+            .unwrap_or_default();
         let contacts = serde_json::to_value(&contacts).map_err(internal)?;
         let (industry, nature, region) = (
             patch.industry.apply(before.industry.clone()),
@@ -299,15 +310,19 @@ impl PartyService {
     pub async fn folder(&self, _actor: &Actor, id: Uuid) -> ServiceResult<PartyFolder> {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
         let party = find(&mut conn, id).await?;
-        let folder_category = db::catalogue::folder_category(&mut conn, party.kind.as_str()).await?;
+        let folder_category =
+            db::catalogue::folder_category(&mut conn, party.kind.as_str()).await?;
         let folder_codes: HashSet<String> = match &folder_category {
             Some(category) => folder_category_codes(&mut conn, &category.code).await?,
             None => HashSet::new(),
         };
         let records = db::records::of_party(&mut conn, id).await?;
-        let (in_folder, outside): (Vec<_>, Vec<_>) = records
-            .into_iter()
-            .partition(|record| record.category.as_ref().is_some_and(|code| folder_codes.contains(code)));
+        let (in_folder, outside): (Vec<_>, Vec<_>) = records.into_iter().partition(|record| {
+            record
+                .category
+                .as_ref()
+                .is_some_and(|code| folder_codes.contains(code))
+        });
         let checklist: Vec<ChecklistItem> = folder_category
             .as_ref()
             .map(|category| serde_json::from_value(category.checklist.clone()))
@@ -341,7 +356,9 @@ impl PartyService {
                 cursor
                     .split_once(':')
                     .filter(|(kind, _)| PartyKind::parse(kind).is_some())
-                    .ok_or_else(|| ServiceError::Validation("cursor: not a cursor from this list".into()))?,
+                    .ok_or_else(|| {
+                        ServiceError::Validation("cursor: not a cursor from this list".into())
+                    })?,
             ),
             None => None,
         };
@@ -355,10 +372,15 @@ impl PartyService {
             after,
         )
         .await?;
-        let mut items: Vec<PartyView> = rows.into_iter().map(party_view).collect::<ServiceResult<_>>()?;
+        let mut items: Vec<PartyView> = rows
+            .into_iter()
+            .map(party_view)
+            .collect::<ServiceResult<_>>()?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
-            items.last().map(|party| format!("{}:{}", party.kind.as_str(), party.identifier))
+            items
+                .last()
+                .map(|party| format!("{}:{}", party.kind.as_str(), party.identifier))
         } else {
             None
         };
@@ -368,7 +390,12 @@ impl PartyService {
     /// Records an event of the party. `employment_ended` takes the folder out of the active
     /// set; every record of the party gets its due date recomputed.
     #[tracing::instrument(skip_all, fields(party.id = %id))]
-    pub async fn add_event(&self, actor: &Actor, id: Uuid, input: EventInput) -> ServiceResult<EventView> {
+    pub async fn add_event(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        input: EventInput,
+    ) -> ServiceResult<EventView> {
         require_writer(actor)?;
         let event = input.validate()?;
         let mut tx = db::begin(&self.pool).await?;
@@ -425,18 +452,27 @@ async fn department_id(conn: &mut PgConnection, code: Option<&str>) -> ServiceRe
     let Some(code) = code else { return Ok(None) };
     let department = db::catalogue::find_department(conn, code)
         .await?
-        .ok_or_else(|| ServiceError::Validation(format!("department: no department with code {code:?}")))?;
+        .ok_or_else(|| {
+            ServiceError::Validation(format!("department: no department with code {code:?}"))
+        })?;
     Ok(Some(department.id))
 }
 
 /// The folder category and its sub-categories.
-async fn folder_category_codes(conn: &mut PgConnection, root: &str) -> ServiceResult<HashSet<String>> {
+async fn folder_category_codes(
+    conn: &mut PgConnection,
+    root: &str,
+) -> ServiceResult<HashSet<String>> {
     let categories = db::catalogue::list_categories(conn).await?;
     let mut codes: HashSet<String> = HashSet::from([root.to_owned()]);
     loop {
         let before = codes.len();
         for category in &categories {
-            if category.parent_code.as_ref().is_some_and(|parent| codes.contains(parent)) {
+            if category
+                .parent_code
+                .as_ref()
+                .is_some_and(|parent| codes.contains(parent))
+            {
                 codes.insert(category.code.clone());
             }
         }
@@ -461,11 +497,13 @@ fn internal(error: impl std::fmt::Display) -> ServiceError {
 fn party_view(row: db::parties::PartyRow) -> ServiceResult<PartyView> {
     Ok(PartyView {
         id: row.id,
-        kind: PartyKind::parse(&row.kind).ok_or_else(|| internal(format!("stored party kind {:?}", row.kind)))?,
+        kind: PartyKind::parse(&row.kind)
+            .ok_or_else(|| internal(format!("stored party kind {:?}", row.kind)))?,
         identifier: row.identifier,
         name: row.name,
         department: row.department,
-        status: PartyStatus::parse(&row.status).ok_or_else(|| internal(format!("stored party status {:?}", row.status)))?,
+        status: PartyStatus::parse(&row.status)
+            .ok_or_else(|| internal(format!("stored party status {:?}", row.status)))?,
         industry: row.industry,
         nature: row.nature,
         region: row.region,

@@ -98,19 +98,35 @@ impl RecordService {
     /// code was incomplete gets one as soon as its classification is. Audited with the
     /// fields' values before and after.
     #[tracing::instrument(skip_all, fields(record.id = %id))]
-    pub async fn patch(&self, actor: &Actor, id: Uuid, patch: RecordPatch) -> ServiceResult<RecordView> {
+    pub async fn patch(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        patch: RecordPatch,
+    ) -> ServiceResult<RecordView> {
         let mut tx = db::begin(&self.pool).await?;
         if !db::records::lock(&mut tx, id).await? {
             return Err(record_not_found(id));
         }
-        let row = db::records::find(&mut tx, id).await?.ok_or_else(|| record_not_found(id))?;
+        let row = db::records::find(&mut tx, id)
+            .await?
+            .ok_or_else(|| record_not_found(id))?;
         if row.status != "active" {
-            return Err(ServiceError::Conflict(format!("record {id} is {}; it cannot change", row.status)));
+            return Err(ServiceError::Conflict(format!(
+                "record {id} is {}; it cannot change",
+                row.status
+            )));
         }
         let files = db::records::files(&mut tx, id).await?;
         let before = record_view(row, files.clone())?;
         let current = stored_metadata(&before);
-        let classified = filing::classify(&mut tx, patch.apply_to(current.clone())?, actor, !files.is_empty()).await?;
+        let classified = filing::classify(
+            &mut tx,
+            patch.apply_to(current.clone())?,
+            actor,
+            !files.is_empty(),
+        )
+        .await?;
         let after = &classified.metadata;
         if let Some(code) = &before.archival_code {
             let frozen = [
@@ -154,7 +170,12 @@ impl RecordService {
     }
 
     /// Records a dated event of the record (e.g. `asset_disposed`) and recomputes its due date.
-    pub async fn add_event(&self, actor: &Actor, id: Uuid, input: EventInput) -> ServiceResult<EventView> {
+    pub async fn add_event(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        input: EventInput,
+    ) -> ServiceResult<EventView> {
         let event = input.validate()?;
         let mut tx = db::begin(&self.pool).await?;
         if !db::records::lock(&mut tx, id).await? {
@@ -228,10 +249,15 @@ impl RecordService {
 }
 
 /// `{field: {before, after}}` for every field that differs.
-fn changed_fields(before: &RecordMetadata, after: &RecordMetadata) -> ServiceResult<serde_json::Map<String, Value>> {
+fn changed_fields(
+    before: &RecordMetadata,
+    after: &RecordMetadata,
+) -> ServiceResult<serde_json::Map<String, Value>> {
     let to_object = |metadata: &RecordMetadata| match serde_json::to_value(metadata) {
         Ok(Value::Object(object)) => Ok(object),
-        _ => Err(ServiceError::Internal("metadata does not serialize to an object".into())),
+        _ => Err(ServiceError::Internal(
+            "metadata does not serialize to an object".into(),
+        )),
     };
     let (before, after) = (to_object(before)?, to_object(after)?);
     Ok(after
@@ -247,8 +273,16 @@ pub(super) fn record_not_found(id: Uuid) -> ServiceError {
     ServiceError::NotFound(format!("record {id} not found"))
 }
 
-pub(super) fn record_view(record: db::records::RecordRow, files: Vec<db::records::FileRow>) -> ServiceResult<RecordView> {
-    let stored = |what: &str, value: &str| ServiceError::Internal(format!("record {} has a stored {what} {value:?}", record.id));
+pub(super) fn record_view(
+    record: db::records::RecordRow,
+    files: Vec<db::records::FileRow>,
+) -> ServiceResult<RecordView> {
+    let stored = |what: &str, value: &str| {
+        ServiceError::Internal(format!(
+            "record {} has a stored {what} {value:?}",
+            record.id
+        ))
+    };
     Ok(RecordView {
         id: record.id,
         archival_code: record.archival_code.clone(),
@@ -265,9 +299,14 @@ pub(super) fn record_view(record: db::records::RecordRow, files: Vec<db::records
         pages: record.pages,
         security_level: SecurityLevel::parse(&record.security_level)
             .ok_or_else(|| stored("security level", &record.security_level))?,
-        open_status: OpenStatus::parse(&record.open_status).ok_or_else(|| stored("open status", &record.open_status))?,
-        carrier: Carrier::parse(&record.carrier).ok_or_else(|| stored("carrier", &record.carrier))?,
-        location: record.location.clone().and_then(|value| serde_json::from_value(value).ok()),
+        open_status: OpenStatus::parse(&record.open_status)
+            .ok_or_else(|| stored("open status", &record.open_status))?,
+        carrier: Carrier::parse(&record.carrier)
+            .ok_or_else(|| stored("carrier", &record.carrier))?,
+        location: record
+            .location
+            .clone()
+            .and_then(|value| serde_json::from_value(value).ok()),
         description: record.description.clone(),
         translated_title: record.translated_title.clone(),
         doc_type: record.doc_type.clone(),
@@ -276,7 +315,10 @@ pub(super) fn record_view(record: db::records::RecordRow, files: Vec<db::records
         holds: Vec::new(),
         retention_due_on: record.retention_due_on,
         retention_reason: record.retention_reason.clone(),
-        files: files.into_iter().map(file_view).collect::<ServiceResult<_>>()?,
+        files: files
+            .into_iter()
+            .map(file_view)
+            .collect::<ServiceResult<_>>()?,
         created_by: record.created_by,
         created_at: record.created_at,
         updated_at: record.updated_at,

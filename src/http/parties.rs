@@ -1,0 +1,79 @@
+//! Parties (員工, 客戶), their folders and events.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use uuid::Uuid;
+
+use super::error::{ApiError, Problem};
+use super::extract::{CurrentUser, Json, Path, Query};
+use crate::app::App;
+use crate::services::parties::{
+    EventInput, EventView, NewParty, PartyFilter, PartyFolder, PartyPage, PartyPatch, PartyView,
+};
+
+/// Creates an employee or customer, with its (empty) folder.
+#[utoipa::path(post, path = "/api/v1/parties", tag = "parties", request_body = NewParty,
+    responses((status = 201, body = PartyView), (status = 400, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_party(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Json(input): Json<NewParty>,
+) -> Result<(StatusCode, axum::Json<PartyView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(app.parties.create(&actor, input).await?),
+    ))
+}
+
+/// Lists parties.
+#[utoipa::path(get, path = "/api/v1/parties", tag = "parties", params(PartyFilter),
+    responses((status = 200, body = PartyPage), (status = 400, body = Problem)), security(("bearer" = [])))]
+pub async fn list_parties(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Query(filter): Query<PartyFilter>,
+) -> Result<axum::Json<PartyPage>, ApiError> {
+    Ok(axum::Json(app.parties.list(&actor, filter).await?))
+}
+
+/// The party, its folder's records in document-date order, and the missing checklist items.
+#[utoipa::path(get, path = "/api/v1/parties/{id}", tag = "parties", params(("id" = Uuid, Path)),
+    responses((status = 200, body = PartyFolder), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_party(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<PartyFolder>, ApiError> {
+    Ok(axum::Json(app.parties.folder(&actor, id).await?))
+}
+
+/// Changes a party's details.
+#[utoipa::path(patch, path = "/api/v1/parties/{id}", tag = "parties", params(("id" = Uuid, Path)), request_body = PartyPatch,
+    responses((status = 200, body = PartyView), (status = 400, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn update_party(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(patch): Json<PartyPatch>,
+) -> Result<axum::Json<PartyView>, ApiError> {
+    Ok(axum::Json(app.parties.update(&actor, id, patch).await?))
+}
+
+/// Records an event (`employment_ended`, `regularised`, …); retention clocks move with it.
+#[utoipa::path(post, path = "/api/v1/parties/{id}/events", tag = "parties", params(("id" = Uuid, Path)),
+    request_body = EventInput,
+    responses((status = 201, body = EventView), (status = 400, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn add_party_event(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<EventInput>,
+) -> Result<(StatusCode, axum::Json<EventView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(app.parties.add_event(&actor, id, input).await?),
+    ))
+}
