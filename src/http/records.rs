@@ -142,8 +142,19 @@ async fn read_metadata(mut field: Field<'_>, limit: u64) -> Result<RecordMetadat
             ));
         }
     }
-    serde_json::from_slice(&json)
-        .map_err(|error| ApiError::validation(format!("metadata: invalid JSON: {error}")))
+    let mut deserializer = serde_json::Deserializer::from_slice(&json);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let place = if path == "." {
+            String::new()
+        } else {
+            format!(" at {path}")
+        };
+        ApiError::validation(format!(
+            "metadata: invalid JSON{place}: {}",
+            error.into_inner()
+        ))
+    })
 }
 
 fn field_stream(

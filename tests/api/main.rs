@@ -4,8 +4,11 @@ mod helpers;
 
 mod auth;
 mod blob_store;
+mod catalogue;
 mod config;
 mod embedded;
 mod files;
+mod filing;
 mod ops;
+mod parties;
 mod upload;
