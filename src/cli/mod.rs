@@ -1,5 +1,6 @@
-//! The `dangan` command line: `serve`, `migrate`, `user add`.
+//! The `dangan` command line: `serve`, `migrate`, `init`, `user add`.
 
+mod init;
 mod serve;
 mod user;
 
@@ -28,6 +29,12 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Load a catalogue preset (classification, retention schedule, departments); safe to repeat.
+    Init {
+        /// The preset to load.
+        #[arg(long, default_value = "enterprise")]
+        preset: String,
+    },
     /// Manage user accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -59,6 +66,7 @@ pub fn run() -> ExitCode {
         match cli.command {
             Command::Serve => serve::serve(settings).await,
             Command::Migrate => serve::migrate(settings).await,
+            Command::Init { preset } => init::run(settings, &preset).await,
             Command::User(command) => user::run(settings, command).await,
         }
     });

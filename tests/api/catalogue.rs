@@ -308,3 +308,51 @@ async fn only_admins_change_set_up_data_but_everyone_reads_it(pool: PgPool) {
         .expect("get");
     assert_eq!(read.status(), 200);
 }
+
+#[sqlx::test]
+async fn dangan_init_loads_the_preset_once(pool: PgPool) {
+    let database = pool
+        .connect_options()
+        .get_database()
+        .expect("test database name")
+        .to_owned();
+    let mut url =
+        url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL")).expect("url");
+    url.set_path(&database);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let init = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dangan"))
+            .args(["init", "--preset", "enterprise"])
+            .env("DANGAN_DATABASE_URL", url.as_str())
+            .env("DANGAN_DATA_DIR", dir.path())
+            .output()
+            .expect("run dangan init")
+    };
+
+    let first = init();
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        stdout.contains("added 1 fonds") && stdout.contains("5 retention policies"),
+        "{stdout}"
+    );
+    let categories: i64 = sqlx::query_scalar("select count(*) from categories")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(
+        categories, 18,
+        "every category of config/presets/enterprise.toml"
+    );
+
+    let again = init();
+    assert!(again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .contains("added 0 fonds, 0 departments, 0 retention policies, 0 categories")
+    );
+}

@@ -1,0 +1,26 @@
+//! `dangan init --preset enterprise`: loads a catalogue preset.
+
+use crate::app::{App, Stores};
+use crate::config::Settings;
+
+/// Opens the stores and loads `preset`; adds what is missing and changes nothing that exists.
+pub async fn run(settings: Settings, preset: &str) -> anyhow::Result<()> {
+    let stores = Stores::open(&settings).await?;
+    let app = App::new(
+        &settings,
+        stores.database.pool.clone(),
+        stores.blobs.clone(),
+        stores.index_dir.clone(),
+    );
+    let result = app.catalogue.apply_preset(None, preset).await;
+    stores
+        .database
+        .close(settings.database.connect_timeout)
+        .await;
+    let summary = result?;
+    println!(
+        "preset {preset}: added {} fonds, {} departments, {} retention policies, {} categories",
+        summary.fonds, summary.departments, summary.retention_policies, summary.categories
+    );
+    Ok(())
+}
