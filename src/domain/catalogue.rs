@@ -129,7 +129,8 @@ impl SecurityLevel {
     pub fn label(self, language: Language) -> &'static str {
         match (self, language) {
             (SecurityLevel::Public, Language::En) => "public",
-            (SecurityLevel::Public, _) => "公开",
+            (SecurityLevel::Public, Language::ZhHant) => "公開",
+            (SecurityLevel::Public, Language::ZhHans) => "公开",
             (SecurityLevel::Internal, Language::ZhHant) => "內部",
             (SecurityLevel::Internal, Language::ZhHans) => "内部",
             (SecurityLevel::Internal, Language::En) => "internal",
