@@ -1,10 +1,11 @@
 //! Plain types and rules of the archive, with no I/O: error codes, content digests, users
-//! and roles, record metadata.
+//! and roles, record metadata, import manifests.
 
 pub mod archival_code;
 pub mod catalogue;
 pub mod digest;
 pub mod error;
+pub mod manifest;
 pub mod media;
 pub mod party;
 pub mod record;
