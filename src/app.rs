@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::services::auth::AuthService;
 use crate::services::catalogue::CatalogueService;
 use crate::services::health::HealthService;
+use crate::services::import::ImportService;
 use crate::services::ingest::IngestService;
 use crate::services::parties::PartyService;
 use crate::services::records::RecordService;
@@ -30,6 +31,7 @@ pub struct App {
     pub catalogue: CatalogueService,
     pub parties: PartyService,
     pub ingest: IngestService,
+    pub import: ImportService,
     pub records: RecordService,
     pub health: HealthService,
     pub limits: Limits,
@@ -40,16 +42,18 @@ impl App {
     /// Builds the services over open stores.
     pub fn new(settings: &Settings, pool: db::Pool, blobs: BlobStore, index_dir: PathBuf) -> Self {
         let metrics = Arc::new(Metrics::new());
+        let ingest = IngestService::new(
+            pool.clone(),
+            blobs.clone(),
+            settings.time.timezone,
+            metrics.clone(),
+        );
         Self {
             auth: AuthService::new(pool.clone(), settings.auth.token_ttl),
             catalogue: CatalogueService::new(pool.clone()),
             parties: PartyService::new(pool.clone()),
-            ingest: IngestService::new(
-                pool.clone(),
-                blobs.clone(),
-                settings.time.timezone,
-                metrics.clone(),
-            ),
+            import: ImportService::new(pool.clone(), ingest.clone()),
+            ingest,
             records: RecordService::new(pool.clone(), blobs.clone()),
             health: HealthService::new(pool, blobs, index_dir),
             limits: Limits {

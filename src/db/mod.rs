@@ -6,6 +6,7 @@ pub mod audit;
 pub mod blobs;
 pub mod catalogue;
 pub mod embedded;
+pub mod imports;
 pub mod parties;
 pub mod records;
 pub mod tokens;

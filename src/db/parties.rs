@@ -198,3 +198,22 @@ pub async fn events(conn: &mut PgConnection, party_id: Uuid) -> Result<Vec<Event
     .fetch_all(conn)
     .await?)
 }
+
+/// The parties with this employee number or customer code (of `kind`, if given): at most
+/// one per kind.
+pub async fn find_by_identifier(
+    conn: &mut PgConnection,
+    identifier: &str,
+    kind: Option<&str>,
+) -> Result<Vec<(Uuid, String)>, DbError> {
+    let rows = sqlx::query!(
+        "select id, kind from parties
+         where identifier = $1 and ($2::text is null or kind = $2)
+         order by kind",
+        identifier,
+        kind
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.kind)).collect())
+}

@@ -41,6 +41,8 @@ pub struct Upload {
     actor: Actor,
     metadata: Option<RecordMetadata>,
     files: Vec<PendingFile>,
+    /// Keys of the manifest rows this upload files (`dangan import`), stored with the record.
+    import_rows: Vec<String>,
 }
 
 impl IngestService {
@@ -70,6 +72,7 @@ impl IngestService {
             actor,
             metadata: None,
             files: Vec::new(),
+            import_rows: Vec::new(),
         }
     }
 }
@@ -87,6 +90,12 @@ impl Upload {
             .date_naive();
         self.metadata = Some(input.validate(filed_on)?);
         Ok(())
+    }
+
+    /// Marks the upload as filing these manifest rows: their keys go into `import_rows` in
+    /// the record's transaction, so a re-run of the import skips exactly what committed.
+    pub fn set_import_rows(&mut self, keys: Vec<String>) {
+        self.import_rows = keys;
     }
 
     /// Streams one file to staging. `filename` and `declared_type` are what the client sent.
@@ -130,7 +139,10 @@ impl Upload {
         })?;
         let files = std::mem::take(&mut self.files);
         let staging_ids: Vec<Uuid> = files.iter().map(|file| file.staged.id).collect();
-        let result = service.file_record(&self.actor, &metadata, &files).await;
+        let import_rows = std::mem::take(&mut self.import_rows);
+        let result = service
+            .file_record(&self.actor, &metadata, &files, &import_rows)
+            .await;
         // Whatever happened, the staging copies are no longer needed: promoted content moved
         // away from staging, and content of a failed upload must not stay.
         for id in staging_ids {
@@ -148,12 +160,27 @@ impl IngestService {
         actor: &Actor,
         metadata: &RecordMetadata,
         files: &[PendingFile],
+        import_rows: &[String],
     ) -> ServiceResult<RecordView> {
         let mut tx = db::begin(&self.pool).await?;
         let mut created = Vec::new();
         let written = self
             .write_record(&mut tx, actor, metadata, files, &mut created)
             .await;
+        let written = match written {
+            Ok(record_id) if !import_rows.is_empty() => {
+                db::imports::insert(&mut tx, import_rows, record_id)
+                    .await
+                    .map(|()| record_id)
+                    .map_err(|error| match error.constraint() {
+                        Some("import_rows_pkey") => {
+                            ServiceError::Conflict("another run imported this row meanwhile".into())
+                        }
+                        _ => error.into(),
+                    })
+            }
+            other => other,
+        };
         let committed = match written {
             Ok(record_id) => tx
                 .commit()

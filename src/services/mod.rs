@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod filing;
 pub mod health;
+pub mod import;
 pub mod ingest;
 pub mod parties;
 pub mod records;
