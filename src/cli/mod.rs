@@ -1,6 +1,8 @@
-//! The `dangan` command line: `serve`, `migrate`, `init`, `user add`.
+//! The `dangan` command line: `serve`, `migrate`, `init`, `import`, `user add`.
 
+mod import;
 mod init;
+mod progress;
 mod serve;
 mod user;
 
@@ -35,6 +37,8 @@ enum Command {
         #[arg(long, default_value = "enterprise")]
         preset: String,
     },
+    /// Import files and their metadata listed in a CSV manifest; re-running resumes.
+    Import(import::ImportArgs),
     /// Manage user accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -67,13 +71,14 @@ pub fn run() -> ExitCode {
             Command::Serve => serve::serve(settings).await,
             Command::Migrate => serve::migrate(settings).await,
             Command::Init { preset } => init::run(settings, &preset).await,
+            Command::Import(args) => import::run(settings, args).await,
             Command::User(command) => user::run(settings, command).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("{error:#}");
+            // Once, on the terminal: the log goes to standard error as well.
             eprintln!("dangan: {error:#}");
             ExitCode::FAILURE
         }
@@ -86,7 +91,7 @@ fn init_tracing(settings: &Settings) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(progress::log_writer);
     let _ = match settings.log.format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
