@@ -9,6 +9,7 @@ mod config;
 mod embedded;
 mod files;
 mod filing;
+mod import;
 mod ops;
 mod parties;
 mod upload;
