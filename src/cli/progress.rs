@@ -31,6 +31,7 @@ impl Progress {
         Self { bar }
     }
 
+    /// The bar, to advance and label.
     pub fn bar(&self) -> &ProgressBar {
         &self.bar
     }
