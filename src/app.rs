@@ -15,8 +15,10 @@ use crate::services::catalogue::CatalogueService;
 use crate::services::health::HealthService;
 use crate::services::import::ImportService;
 use crate::services::ingest::IngestService;
+use crate::services::jobs::{JobService, RetryPolicy};
 use crate::services::parties::PartyService;
 use crate::services::records::RecordService;
+use crate::services::search::SearchService;
 
 /// Limits the HTTP layer enforces before a service sees the request.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +35,8 @@ pub struct App {
     pub ingest: IngestService,
     pub import: ImportService,
     pub records: RecordService,
+    pub jobs: JobService,
+    pub search: SearchService,
     pub health: HealthService,
     pub limits: Limits,
     pub metrics: Arc<Metrics>,
@@ -55,6 +59,18 @@ impl App {
             import: ImportService::new(pool.clone(), ingest.clone()),
             ingest,
             records: RecordService::new(pool.clone(), blobs.clone()),
+            jobs: JobService::new(
+                pool.clone(),
+                RetryPolicy {
+                    base: settings.worker.retry_base,
+                    max: settings.worker.retry_max,
+                },
+            ),
+            search: SearchService::new(
+                pool.clone(),
+                index_dir.clone(),
+                settings.search.writer_memory,
+            ),
             health: HealthService::new(pool, blobs, index_dir),
             limits: Limits {
                 max_upload_bytes: settings.server.max_upload_bytes,

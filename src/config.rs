@@ -38,7 +38,44 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub time: TimeSettings,
     pub catalogue: CatalogueSettings,
+    pub worker: WorkerSettings,
+    pub extract: ExtractSettings,
+    pub search: SearchSettings,
     pub log: LogSettings,
+}
+
+/// The background job runner.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub concurrency: usize,
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    #[serde(with = "humantime_serde")]
+    pub retry_base: Duration,
+    #[serde(with = "humantime_serde")]
+    pub retry_max: Duration,
+}
+
+/// Text extraction: OCR languages and the bounds of external tools.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractSettings {
+    pub ocr_languages: String,
+    pub max_ocr_pages: u32,
+    pub ocr_dpi: u32,
+    #[serde(with = "humantime_serde")]
+    pub tool_timeout: Duration,
+    pub max_text_bytes: usize,
+}
+
+/// The search index.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSettings {
+    pub writer_memory: usize,
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
 }
 
 /// The catalogue of a new installation.
@@ -228,6 +265,21 @@ impl Settings {
                     "is not a postgres:// URL (the value is not shown: it may hold a password)",
                 );
             }
+        }
+        if self.worker.concurrency == 0 || self.worker.concurrency > 64 {
+            return invalid("worker.concurrency", "must be between 1 and 64");
+        }
+        if self.extract.ocr_languages.trim().is_empty() {
+            return invalid(
+                "extract.ocr_languages",
+                "must name at least one language, e.g. \"eng\"",
+            );
+        }
+        if self.extract.ocr_dpi < 72 || self.extract.ocr_dpi > 1200 {
+            return invalid("extract.ocr_dpi", "must be between 72 and 1200");
+        }
+        if self.search.writer_memory < 15_000_000 {
+            return invalid("search.writer_memory", "must be at least 15000000 bytes");
         }
         if !matches!(self.catalogue.preset.as_str(), "enterprise" | "none") {
             return invalid("catalogue.preset", "must be \"enterprise\" or \"none\"");

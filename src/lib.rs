@@ -14,6 +14,8 @@ pub mod db;
 pub mod domain;
 /// The HTTP API.
 pub mod http;
+/// The tantivy search index: Chinese analysis, writer, searcher.
+pub mod index;
 /// Background work.
 pub mod jobs;
 /// Prometheus metrics.

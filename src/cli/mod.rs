@@ -1,8 +1,10 @@
-//! The `dangan` command line: `serve`, `migrate`, `init`, `import`, `user add`.
+//! The `dangan` command line: `serve`, `worker`, `migrate`, `init`, `import`, `reindex`,
+//! `user add`.
 
 mod import;
 mod init;
 mod progress;
+mod reindex;
 mod serve;
 mod user;
 
@@ -29,6 +31,15 @@ pub struct Cli {
 enum Command {
     /// Serve the HTTP API with one background worker.
     Serve,
+    /// Run background workers only (text extraction and other jobs).
+    Worker {
+        /// Jobs run at once (default: worker.concurrency of the settings).
+        #[arg(long)]
+        concurrency: Option<usize>,
+    },
+    /// Rebuild the search index from the database; a running server keeps searching the
+    /// old index until the new one is complete.
+    Reindex,
     /// Apply database migrations and exit.
     Migrate,
     /// Load a catalogue preset (classification, retention schedule, departments); safe to repeat.
@@ -69,6 +80,8 @@ pub fn run() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve => serve::serve(settings).await,
+            Command::Worker { concurrency } => serve::worker(settings, concurrency).await,
+            Command::Reindex => reindex::run(settings).await,
             Command::Migrate => serve::migrate(settings).await,
             Command::Init { preset } => init::run(settings, &preset).await,
             Command::Import(args) => import::run(settings, args).await,

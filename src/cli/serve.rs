@@ -1,4 +1,4 @@
-//! `dangan serve` and `dangan migrate`.
+//! `dangan serve`, `dangan worker` and `dangan migrate`.
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
@@ -50,6 +50,19 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         settings.storage.staging_max_age,
         stop.clone(),
     );
+    let workers = tokio::spawn(jobs::runner::run_workers(
+        app.clone(),
+        jobs::runner::WorkerOptions {
+            concurrency: 1,
+            poll_interval: settings.worker.poll_interval,
+        },
+        stop.clone(),
+    ));
+    let indexer = tokio::spawn(jobs::indexer::run_indexer(
+        app.clone(),
+        settings.search.poll_interval,
+        stop.clone(),
+    ));
     http::serve(
         listener,
         app,
@@ -58,12 +71,43 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     )
     .await?;
     stop.cancel();
-    let _ = housekeeping.await;
+    let _ = tokio::join!(housekeeping, workers, indexer);
     stores
         .database
         .close(settings.database.connect_timeout)
         .await;
     tracing::info!("dangan stopped");
+    Ok(())
+}
+
+/// Runs only background workers until SIGTERM or Ctrl-C; jobs in flight finish first.
+pub async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::Result<()> {
+    let stores = Stores::open(&settings).await?;
+    let app = App::new(
+        &settings,
+        stores.database.pool.clone(),
+        stores.blobs.clone(),
+        stores.index_dir.clone(),
+    );
+    let concurrency = concurrency.unwrap_or(settings.worker.concurrency).max(1);
+    tracing::info!(concurrency, "dangan worker is running");
+    let stop = CancellationToken::new();
+    let workers = tokio::spawn(jobs::runner::run_workers(
+        app,
+        jobs::runner::WorkerOptions {
+            concurrency,
+            poll_interval: settings.worker.poll_interval,
+        },
+        stop.clone(),
+    ));
+    shutdown_signal().await;
+    tracing::info!("stopping: letting running jobs finish");
+    stop.cancel();
+    let _ = workers.await;
+    stores
+        .database
+        .close(settings.database.connect_timeout)
+        .await;
     Ok(())
 }
 

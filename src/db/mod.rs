@@ -7,8 +7,11 @@ pub mod blobs;
 pub mod catalogue;
 pub mod embedded;
 pub mod imports;
+pub mod jobs;
 pub mod parties;
 pub mod records;
+pub mod search;
+pub mod texts;
 pub mod tokens;
 pub mod users;
 
@@ -19,6 +22,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub use sqlx::{PgConnection, PgPool as Pool, Postgres};
 
 use crate::domain::ErrorCode;
+
+/// A connection taken from the pool for as long as it is held.
+pub type PooledConnection = sqlx::pool::PoolConnection<Postgres>;
 
 /// A transaction on the pool; commit it with `.commit().await`.
 pub type Tx = sqlx::Transaction<'static, Postgres>;
@@ -255,6 +261,11 @@ pub async fn migrate(pool: &Pool) -> Result<(), DbError> {
 /// Starts a transaction.
 pub async fn begin(pool: &Pool) -> Result<Tx, DbError> {
     Ok(pool.begin().await?)
+}
+
+/// Takes a connection from the pool.
+pub async fn acquire(pool: &Pool) -> Result<PooledConnection, DbError> {
+    Ok(pool.acquire().await?)
 }
 
 /// Checks that the database answers.

@@ -1,15 +1,40 @@
 //! Plain types and rules of the archive, with no I/O: error codes, content digests, users
 //! and roles, record metadata, import manifests.
 
+/// A closed set of values stored and sent as snake_case text, with `as_str`, `parse`, `ALL`.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|value| value.as_str() == text)
+            }
+        }
+    };
+}
+
 pub mod archival_code;
 pub mod catalogue;
 pub mod digest;
 pub mod error;
+pub mod job;
 pub mod manifest;
 pub mod media;
 pub mod party;
+pub mod permissions;
 pub mod record;
 pub mod retention;
+pub mod search_query;
 pub mod user;
 
 pub use digest::Sha256Digest;

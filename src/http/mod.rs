@@ -9,6 +9,7 @@ mod ops;
 mod parties;
 mod records;
 mod router;
+mod search;
 mod users;
 
 use std::future::Future;

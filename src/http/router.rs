@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::{auth, catalogue, ops, parties, records, users};
+use super::{auth, catalogue, ops, parties, records, search, users};
 use crate::app::App;
 use crate::domain::ErrorCode;
 
@@ -106,6 +106,8 @@ pub fn router(app: App) -> Router {
         .routes(routes!(parties::get_party, parties::update_party))
         .routes(routes!(parties::add_party_event))
         .routes(routes!(records::get_record_file))
+        .routes(routes!(search::search))
+        .routes(routes!(search::list_jobs))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)
         .split_for_parts();

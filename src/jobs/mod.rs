@@ -1,5 +1,9 @@
-//! Background work of a `serve` process. For now: the housekeeping loop that collects
-//! abandoned staging objects and expired login tokens.
+//! Background work: the job runner and one module per job kind, and the housekeeping loop
+//! that collects abandoned staging objects and expired login tokens.
+
+// pub mod extract_text;
+pub mod indexer;
+pub mod runner;
 
 use std::time::Duration;
 
@@ -7,6 +11,34 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
+use crate::domain::job::JobKind;
+use crate::services::jobs::ClaimedJob;
+
+/// Why a job run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Worth another attempt later (a tool timed out, a store was unreachable).
+    #[error("{0:#}")]
+    Retry(anyhow::Error),
+    /// Will fail the same way every time (unknown kind, bad payload).
+    #[error("{0:#}")]
+    Permanent(anyhow::Error),
+}
+
+/// Runs one claimed job by its kind.
+pub async fn execute(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
+    let last_attempt = job.attempts >= job.max_attempts;
+    match JobKind::parse(&job.kind) {
+        Some(JobKind::ExtractText) => {
+            let _ = (app, last_attempt);
+            Ok(())
+        }
+        None => Err(JobError::Permanent(anyhow::anyhow!(
+            "unknown job kind {:?}; a newer dangan may have queued it",
+            job.kind
+        ))),
+    }
+}
 
 /// Runs housekeeping every `interval` until `stop` is cancelled.
 pub fn spawn_housekeeping(

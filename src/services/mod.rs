@@ -3,12 +3,15 @@
 
 pub mod auth;
 pub mod catalogue;
+// pub mod extraction;
 pub mod filing;
 pub mod health;
 pub mod import;
 pub mod ingest;
+pub mod jobs;
 pub mod parties;
 pub mod records;
+pub mod search;
 
 use uuid::Uuid;
 

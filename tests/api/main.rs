@@ -12,4 +12,5 @@ mod filing;
 mod import;
 mod ops;
 mod parties;
+mod search;
 mod upload;

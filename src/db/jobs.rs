@@ -1,0 +1,208 @@
+//! The job queue: enqueue (deduplicated, with NOTIFY), claim with `FOR UPDATE SKIP LOCKED`,
+//! finish, retry with a delay, and worker liveness by session advisory lock.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use sqlx::postgres::PgListener;
+
+use super::{DbError, Pool};
+
+/// Advisory lock class every worker takes with its own id ("dang" in ASCII).
+const WORKER_LOCK_CLASS: i32 = 0x6461_6e67;
+/// The channel enqueueing notifies and workers listen on.
+pub const CHANNEL: &str = "dangan_jobs";
+
+/// A job to add to the queue.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub payload: Value,
+    /// While a job of this kind and key is queued or running, another is not added.
+    pub dedupe_key: Option<String>,
+    pub max_attempts: i32,
+}
+
+/// A job as a worker claimed it.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+/// A row of the queue, for the jobs listing.
+#[derive(Debug, Clone)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Adds a job (no-op when a duplicate is queued or running) and wakes the workers when the
+/// transaction commits. Returns whether a job was added.
+pub async fn enqueue(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<bool, DbError> {
+    let inserted = sqlx::query_scalar!(
+        r#"insert into jobs (kind, payload, dedupe_key, max_attempts) values ($1, $2, $3, $4)
+           on conflict (kind, dedupe_key)
+               where dedupe_key is not null and status in ('queued', 'running')
+           do nothing
+           returning id"#,
+        job.kind,
+        job.payload,
+        job.dedupe_key,
+        job.max_attempts
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if inserted.is_some() {
+        sqlx::query!("select pg_notify($1, $2)", CHANNEL, job.kind)
+            .execute(conn)
+            .await?;
+    }
+    Ok(inserted.is_some())
+}
+
+/// Takes a fresh worker id and holds its advisory lock for as long as `conn` lives: jobs
+/// running under an id whose lock is gone belong to a dead worker and are claimed again.
+pub async fn register_worker(conn: &mut PgConnection) -> Result<i32, DbError> {
+    let id = sqlx::query_scalar!(r#"select nextval('worker_ids')::integer as "id!""#)
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query!("select pg_advisory_lock($1, $2)", WORKER_LOCK_CLASS, id)
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+/// Claims the next job that is due, or one whose worker died; `None` when there is none.
+pub async fn claim(conn: &mut PgConnection, worker: i32) -> Result<Option<ClaimedJob>, DbError> {
+    let row = sqlx::query!(
+        r#"update jobs set status = 'running', locked_by = $1, attempts = attempts + 1,
+                  updated_at = now()
+           where id = (
+               select id from jobs j
+               where (j.status = 'queued' and j.run_at <= now())
+                  or (j.status = 'running' and not exists (
+                        select 1 from pg_locks l
+                        where l.locktype = 'advisory' and l.classid = $2::integer::oid
+                          and l.objid = j.locked_by::oid and l.objsubid = 2 and l.granted))
+               order by j.run_at, j.id
+               limit 1
+               for update skip locked)
+           returning id, kind, payload, attempts, max_attempts"#,
+        worker,
+        WORKER_LOCK_CLASS
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| ClaimedJob {
+        id: row.id,
+        kind: row.kind,
+        payload: row.payload,
+        attempts: row.attempts,
+        max_attempts: row.max_attempts,
+    }))
+}
+
+/// Marks a job done.
+pub async fn finish(conn: &mut PgConnection, id: i64) -> Result<(), DbError> {
+    sqlx::query!(
+        "update jobs set status = 'done', locked_by = null, finished_at = now(), updated_at = now()
+         where id = $1",
+        id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: queued again after `retry_in`, or failed for good when
+/// `retry_in` is `None`.
+pub async fn fail(
+    conn: &mut PgConnection,
+    id: i64,
+    error: &str,
+    retry_in: Option<std::time::Duration>,
+) -> Result<(), DbError> {
+    let delay_ms = retry_in.map(|delay| i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+    sqlx::query!(
+        r#"update jobs set
+               status = case when $3::bigint is null then 'failed' else 'queued' end,
+               run_at = case when $3::bigint is null then run_at
+                             else now() + make_interval(secs => $3::bigint / 1000.0) end,
+               finished_at = case when $3::bigint is null then now() end,
+               locked_by = null, last_error = $2, updated_at = now()
+           where id = $1"#,
+        id,
+        error,
+        delay_ms
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Jobs newest first, optionally of one kind and status, below the id `before`.
+pub async fn list(
+    conn: &mut PgConnection,
+    kind: Option<&str>,
+    status: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<JobRow>, DbError> {
+    let rows = sqlx::query_as!(
+        JobRow,
+        r#"select id, kind, payload, status, attempts, max_attempts, run_at, last_error,
+                  created_at, finished_at
+           from jobs
+           where ($1::text is null or kind = $1) and ($2::text is null or status = $2)
+             and ($3::bigint is null or id < $3)
+           order by id desc
+           limit $4"#,
+        kind,
+        status,
+        before,
+        limit
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
+/// Counts jobs that are queued or running, for tests and readiness of a drain.
+pub async fn pending(conn: &mut PgConnection) -> Result<i64, DbError> {
+    let count = sqlx::query_scalar!(
+        r#"select count(*) as "count!" from jobs where status in ('queued', 'running')"#
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(count)
+}
+
+/// A subscription to a NOTIFY channel.
+pub struct Listener(PgListener);
+
+impl Listener {
+    /// Listens on `channel`.
+    pub async fn connect(pool: &Pool, channel: &str) -> Result<Self, DbError> {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(channel).await?;
+        Ok(Self(listener))
+    }
+
+    /// Waits for the next notification. An error means the connection dropped; the
+    /// listener reconnects on the next call, and callers poll meanwhile.
+    pub async fn recv(&mut self) -> Result<String, DbError> {
+        Ok(self.0.recv().await?.payload().to_owned())
+    }
+}

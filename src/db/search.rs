@@ -1,0 +1,167 @@
+//! What the search index needs from PostgreSQL: the change log after a position, the
+//! indexable content of records, and the rows behind a page of hits.
+
+use chrono::NaiveDate;
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::DbError;
+
+/// One entry of the change log.
+#[derive(Debug, Clone)]
+pub struct ChangeRow {
+    pub tx: i64,
+    pub seq: i64,
+    pub record_id: Uuid,
+    /// Every transaction up to this one has finished: no earlier entry can still appear.
+    pub settled: bool,
+}
+
+/// A record with everything the index holds of it.
+#[derive(Debug, Clone)]
+pub struct SourceRow {
+    pub id: Uuid,
+    pub archival_code: Option<String>,
+    pub doc_number: Option<String>,
+    pub title: String,
+    pub translated_title: Option<String>,
+    pub description: Option<String>,
+    pub responsible: Option<String>,
+    pub party_name: Option<String>,
+    pub party_identifier: Option<String>,
+    pub custom: Value,
+    pub category: Option<String>,
+    pub fonds: Option<String>,
+    pub department: Option<String>,
+    pub department_id: Option<Uuid>,
+    pub retention: Option<String>,
+    pub security_level: String,
+    pub open_status: String,
+    pub party_id: Option<Uuid>,
+    pub year: i32,
+    pub doc_date: NaiveDate,
+    pub texts: Vec<String>,
+}
+
+/// The catalogue row behind a hit.
+#[derive(Debug, Clone)]
+pub struct HitRow {
+    pub id: Uuid,
+    pub title: String,
+    pub archival_code: Option<String>,
+    pub doc_date: NaiveDate,
+    pub category: Option<String>,
+    pub security_level: String,
+    pub department_id: Option<Uuid>,
+    pub status: String,
+}
+
+/// Committed changes after (`tx`, `seq`) in log order. Entries of transactions that are
+/// still running are not visible yet and may later appear behind visible ones; `settled`
+/// marks the entries below the oldest running transaction, which the position may pass.
+pub async fn changes_after(
+    conn: &mut PgConnection,
+    tx: i64,
+    seq: i64,
+    limit: i64,
+) -> Result<Vec<ChangeRow>, DbError> {
+    Ok(sqlx::query_as!(
+        ChangeRow,
+        r#"select (tx::text)::bigint as "tx!", seq, record_id,
+                  tx < pg_snapshot_xmin(pg_current_snapshot()) as "settled!"
+           from index_changes
+           where (tx, seq) > ((($1::bigint)::text)::xid8, $2)
+           order by tx, seq
+           limit $3"#,
+        tx,
+        seq,
+        limit
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The position a rebuild that reads in this transaction's snapshot starts from: every
+/// transaction below it is visible.
+pub async fn snapshot_horizon(conn: &mut PgConnection) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar!(
+        r#"select (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint as "xmin!""#
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Active records among `ids`, with their extracted texts.
+pub async fn sources(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<SourceRow>, DbError> {
+    Ok(sqlx::query_as!(
+        SourceRow,
+        r#"select r.id, r.archival_code, r.doc_number, r.title, r.translated_title,
+                  r.description, r.responsible, p.name as "party_name?",
+                  p.identifier as "party_identifier?", r.custom, c.code as "category?",
+                  f.code as "fonds?", d.code as "department?", r.department_id,
+                  rp.code as "retention?", r.security_level, r.open_status, r.party_id,
+                  r.year, r.doc_date,
+                  array(select t.text from file_texts t join record_files rf on rf.id = t.file_id
+                        where t.record_id = r.id and t.status = 'done' and t.text is not null
+                        order by rf.position) as "texts!: Vec<String>"
+           from records r
+           left join parties p on p.id = r.party_id
+           left join categories c on c.id = r.category_id
+           left join fonds f on f.id = r.fonds_id
+           left join departments d on d.id = r.department_id
+           left join retention_policies rp on rp.id = r.retention_policy_id
+           where r.id = any($1) and r.status = 'active'"#,
+        ids
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Ids of active records after `after` in id order, for a rebuild.
+pub async fn active_ids_after(
+    conn: &mut PgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar!(
+        "select id from records where status = 'active' and ($1::uuid is null or id > $1)
+         order by id limit $2",
+        after,
+        limit
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Active records to index, for the progress bar of a rebuild.
+pub async fn count_active(conn: &mut PgConnection) -> Result<i64, DbError> {
+    Ok(
+        sqlx::query_scalar!(r#"select count(*) as "count!" from records where status = 'active'"#)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// The rows behind a page of hits.
+pub async fn hits(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<HitRow>, DbError> {
+    Ok(sqlx::query_as!(
+        HitRow,
+        r#"select r.id as "id!", r.title as "title!", r.archival_code, r.doc_date as "doc_date!",
+                  c.code as "category?", r.security_level as "security_level!",
+                  r.department_id, r.status as "status!"
+           from records r left join categories c on c.id = r.category_id
+           where r.id = any($1)"#,
+        ids
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Makes the transaction read one consistent snapshot (a rebuild's view of the archive).
+pub async fn begin_snapshot(conn: &mut PgConnection) -> Result<(), DbError> {
+    sqlx::query!("set transaction isolation level repeatable read, read only")
+        .execute(conn)
+        .await?;
+    Ok(())
+}

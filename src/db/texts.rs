@@ -1,0 +1,110 @@
+//! Extracted text of stored files (`file_texts`): pending at filing, then done, failed or
+//! unsupported once the extraction job has run.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::DbError;
+
+/// What the extraction job needs to know about a file.
+#[derive(Debug, Clone)]
+pub struct FileToExtract {
+    pub record_id: Uuid,
+    pub sha256: Vec<u8>,
+    pub media_type: String,
+    pub record_active: bool,
+}
+
+/// The outcome of one extraction.
+#[derive(Debug, Clone)]
+pub struct TextOutcome<'a> {
+    pub status: &'a str,
+    pub method: Option<&'a str>,
+    pub text: Option<&'a str>,
+    pub pages: Option<i32>,
+    pub error: Option<&'a str>,
+}
+
+/// Text already extracted from the same content for another file.
+#[derive(Debug, Clone)]
+pub struct KnownText {
+    pub method: Option<String>,
+    pub text: Option<String>,
+    pub pages: Option<i32>,
+}
+
+/// Marks a newly filed file as waiting for extraction.
+pub async fn insert_pending(
+    conn: &mut PgConnection,
+    file_id: Uuid,
+    record_id: Uuid,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "insert into file_texts (file_id, record_id, status) values ($1, $2, 'pending')
+         on conflict (file_id) do nothing",
+        file_id,
+        record_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The file and whether its record is still active.
+pub async fn file_to_extract(
+    conn: &mut PgConnection,
+    file_id: Uuid,
+) -> Result<Option<FileToExtract>, DbError> {
+    Ok(sqlx::query_as!(
+        FileToExtract,
+        r#"select f.record_id, f.sha256, f.media_type, (r.status = 'active') as "record_active!"
+           from record_files f join records r on r.id = f.record_id
+           where f.id = $1"#,
+        file_id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A finished extraction of the same content, if any.
+pub async fn known_text(
+    conn: &mut PgConnection,
+    sha256: &[u8],
+) -> Result<Option<KnownText>, DbError> {
+    Ok(sqlx::query_as!(
+        KnownText,
+        "select t.method, t.text, t.pages
+         from file_texts t join record_files f on f.id = t.file_id
+         where f.sha256 = $1 and t.status = 'done'
+         limit 1",
+        sha256
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Stores the outcome of an extraction.
+pub async fn save(
+    conn: &mut PgConnection,
+    file_id: Uuid,
+    record_id: Uuid,
+    outcome: &TextOutcome<'_>,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "insert into file_texts (file_id, record_id, status, method, text, pages, error)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (file_id) do update set status = excluded.status, method = excluded.method,
+             text = excluded.text, pages = excluded.pages, error = excluded.error,
+             updated_at = now()",
+        file_id,
+        record_id,
+        outcome.status,
+        outcome.method,
+        outcome.text,
+        outcome.pages,
+        outcome.error
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

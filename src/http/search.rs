@@ -1,0 +1,34 @@
+//! Search and the job queue.
+
+use axum::extract::State;
+
+use super::error::{ApiError, Problem};
+use super::extract::{CurrentUser, Query};
+use crate::app::App;
+use crate::services::jobs::{JobFilter, JobPage};
+use crate::services::search::{SearchParams, SearchResponse};
+
+/// Full-text search over the catalogue and the documents' text, in Chinese (either script)
+/// and English, limited to the records the caller may see.
+#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
+    responses((status = 200, body = SearchResponse), (status = 400, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn search(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Query(params): Query<SearchParams>,
+) -> Result<axum::Json<SearchResponse>, ApiError> {
+    Ok(axum::Json(app.search.search(&actor, params).await?))
+}
+
+/// Background jobs, newest first: kind, status, attempts, last error.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobFilter),
+    responses((status = 200, body = JobPage), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_jobs(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Query(filter): Query<JobFilter>,
+) -> Result<axum::Json<JobPage>, ApiError> {
+    Ok(axum::Json(app.jobs.list(&actor, filter).await?))
+}

@@ -1,0 +1,315 @@
+//! Text analysis for Chinese and English: every analyzer first folds the text (Traditional
+//! to Simplified with zhconv, full-width to half-width, lower case), so 檔案 and 档案 meet.
+//! Then either jieba words (ranking, English stemmed), CJK bigrams (exact substrings:
+//! names, words the dictionary lacks) or CJK unigrams (single-character queries).
+
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream,
+    Tokenizer,
+};
+use tantivy_jieba::JiebaTokenizer;
+
+/// Analyzer names, as the schema refers to them.
+pub const WORDS: &str = "dangan_words";
+pub const BIGRAMS: &str = "dangan_bigrams";
+pub const UNIGRAMS: &str = "dangan_unigrams";
+pub const CODES: &str = "dangan_codes";
+
+/// Registers the analyzers on an index.
+pub fn register(index: &tantivy::Index) {
+    let tokenizers = index.tokenizers();
+    tokenizers.register(WORDS, words_analyzer());
+    tokenizers.register(
+        BIGRAMS,
+        TextAnalyzer::builder(CjkGrams { width: 2 }).build(),
+    );
+    tokenizers.register(
+        UNIGRAMS,
+        TextAnalyzer::builder(CjkGrams { width: 1 }).build(),
+    );
+    tokenizers.register(CODES, TextAnalyzer::builder(CodeTokenizer).build());
+}
+
+/// jieba words of the folded text, without whitespace and punctuation, English stemmed.
+pub fn words_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(Fold(JiebaTokenizer::new()))
+        .filter(DropPunctuation)
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// Folds text for matching: Traditional to Simplified, full-width ASCII to half-width, lower
+/// case. Applied alike to documents, queries and snippet matching.
+pub fn fold(text: &str) -> String {
+    let simplified = zhconv::zhconv(text, zhconv::Variant::ZhHans);
+    simplified.chars().map(fold_char).collect()
+}
+
+/// The per-character part of [`fold`]: width and case.
+pub fn fold_char(c: char) -> char {
+    let c = match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    };
+    if c.is_ascii() {
+        c.to_ascii_lowercase()
+    } else {
+        let mut lower = c.to_lowercase();
+        match (lower.next(), lower.next()) {
+            (Some(single), None) => single,
+            _ => c,
+        }
+    }
+}
+
+/// Whether `c` is written without spaces between words: Han, kana, Hangul.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF
+        | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Runs the inner tokenizer on the folded text.
+#[derive(Clone)]
+pub struct Fold<T>(pub T);
+
+impl<T: Tokenizer> Tokenizer for Fold<T> {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        let folded = fold(text);
+        let mut stream = self.0.token_stream(&folded);
+        let mut tokens = Vec::new();
+        while stream.advance() {
+            tokens.push(stream.token().clone());
+        }
+        VecTokenStream::new(tokens)
+    }
+}
+
+/// Tokens computed up front.
+pub struct VecTokenStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl VecTokenStream {
+    fn new(tokens: Vec<Token>) -> Self {
+        Self { tokens, next: 0 }
+    }
+}
+
+impl TokenStream for VecTokenStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// Drops tokens that hold no letter, digit or CJK character (jieba emits spaces and
+/// punctuation as tokens).
+#[derive(Clone)]
+pub struct DropPunctuation;
+
+impl TokenFilter for DropPunctuation {
+    type Tokenizer<T: Tokenizer> = DropPunctuationTokenizer<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> DropPunctuationTokenizer<T> {
+        DropPunctuationTokenizer(tokenizer)
+    }
+}
+
+#[derive(Clone)]
+pub struct DropPunctuationTokenizer<T>(T);
+
+impl<T: Tokenizer> Tokenizer for DropPunctuationTokenizer<T> {
+    type TokenStream<'a> = DropPunctuationStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        DropPunctuationStream(self.0.token_stream(text))
+    }
+}
+
+pub struct DropPunctuationStream<S>(S);
+
+impl<S: TokenStream> TokenStream for DropPunctuationStream<S> {
+    fn advance(&mut self) -> bool {
+        while self.0.advance() {
+            if self.0.token().text.chars().any(char::is_alphanumeric) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn token(&self) -> &Token {
+        self.0.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.0.token_mut()
+    }
+}
+
+/// Overlapping n-grams (n = 1 or 2) over each run of CJK characters of the folded text,
+/// numbered consecutively so that phrase queries over them match exact substrings. A run
+/// shorter than n yields itself. Other characters are ignored (the word field has them).
+#[derive(Clone)]
+pub struct CjkGrams {
+    pub width: usize,
+}
+
+impl Tokenizer for CjkGrams {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        VecTokenStream::new(cjk_grams(text, self.width))
+    }
+}
+
+/// The n-gram tokens of `text` (folded first).
+pub fn cjk_grams(text: &str, width: usize) -> Vec<Token> {
+    let folded = fold(text);
+    let chars: Vec<(usize, char)> = folded.char_indices().collect();
+    let mut tokens = Vec::new();
+    let mut position = 0;
+    let mut start = 0;
+    while start < chars.len() {
+        if !is_cjk(chars[start].1) {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < chars.len() && is_cjk(chars[end].1) {
+            end += 1;
+        }
+        let run = &chars[start..end];
+        let grams = if run.len() < width {
+            1
+        } else {
+            run.len() + 1 - width
+        };
+        for offset in 0..grams {
+            let last = (offset + width).min(run.len());
+            let text: String = run[offset..last].iter().map(|&(_, c)| c).collect();
+            let from = run[offset].0;
+            let to = run[last - 1].0 + run[last - 1].1.len_utf8();
+            tokens.push(Token {
+                offset_from: from,
+                offset_to: to,
+                position,
+                text,
+                position_length: 1,
+            });
+            position += 1;
+        }
+        // a gap in numbering keeps phrases from matching across runs
+        position += 1;
+        start = end;
+    }
+    tokens
+}
+
+/// The whole value as one folded token, for exact identifiers (檔號, 文號, ID numbers).
+#[derive(Clone)]
+pub struct CodeTokenizer;
+
+impl Tokenizer for CodeTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        let code = fold_code(text);
+        let tokens = if code.is_empty() {
+            Vec::new()
+        } else {
+            vec![Token {
+                offset_from: 0,
+                offset_to: text.len(),
+                position: 0,
+                text: code,
+                position_length: 1,
+            }]
+        };
+        VecTokenStream::new(tokens)
+    }
+}
+
+/// An identifier as it is matched: folded, trimmed, the middle dot in its ASCII-less forms
+/// unified, so `z109-ws·2024` and `Z109-WS•2024` are the same code.
+pub fn fold_code(text: &str) -> String {
+    fold(text.trim())
+        .chars()
+        .map(|c| match c {
+            '•' | '・' | '‧' | '∙' => '·',
+            other => other,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn traditional_and_simplified_fold_to_the_same_words() {
+        let mut words = words_analyzer();
+        assert_eq!(texts(&mut words, "員工檔案"), texts(&mut words, "员工档案"));
+        assert!(texts(&mut words, "勞動合同期滿").contains(&"劳动".to_owned()));
+        assert!(
+            !texts(&mut words, "測試，一下 空格")
+                .iter()
+                .any(|t| t == "，" || t == " ")
+        );
+        assert_eq!(
+            texts(&mut words, "Contracts ＡＢＣ"),
+            vec!["contract", "abc"]
+        );
+    }
+
+    #[test]
+    fn bigrams_cover_cjk_runs_with_consecutive_positions() {
+        let tokens = cjk_grams("王曉明的ID 是", 2);
+        let pairs: Vec<(&str, usize)> = tokens
+            .iter()
+            .map(|t| (t.text.as_str(), t.position))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![("王晓", 0), ("晓明", 1), ("明的", 2), ("是", 4)]
+        );
+        let unigrams: Vec<String> = cjk_grams("档案", 1).into_iter().map(|t| t.text).collect();
+        assert_eq!(unigrams, vec!["档", "案"]);
+    }
+
+    #[test]
+    fn codes_fold_case_width_and_dots() {
+        assert_eq!(
+            fold_code(" Z109-WS•2024-D30-BGS-0007 "),
+            "z109-ws·2024-d30-bgs-0007"
+        );
+        assert_eq!(
+            fold_code("１１０１０１１９９００３０７７７７Ｘ"),
+            "11010119900307777x"
+        );
+    }
+}

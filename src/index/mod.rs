@@ -1,0 +1,293 @@
+//! The tantivy search index: schema and Chinese analysis, the writer that the indexer feeds
+//! from the change log, and the searcher. The index lives in generations under its
+//! directory (`gen-1`, `gen-2`, …) named by the file `CURRENT`; a rebuild writes a new
+//! generation while the old one keeps serving, then moves `CURRENT`.
+//! All calls here block: run them on a blocking thread.
+
+pub mod analysis;
+pub mod query;
+pub mod schema;
+mod search;
+pub mod snippet;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+use uuid::Uuid;
+
+pub use query::Filters;
+pub use schema::{Fields, RecordDocument};
+pub use search::{Facet, Hit, SearchRequest, SearchResults};
+
+use crate::domain::ErrorCode;
+
+/// What went wrong with the index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("search index directory {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("search index: {0}")]
+    Corrupt(String),
+}
+
+impl IndexError {
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::Internal
+    }
+
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        IndexError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// How far the index has followed the change log: every change with a transaction id below
+/// `tx`, and those of `tx` up to `seq`, are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct Position {
+    pub tx: u64,
+    pub seq: i64,
+}
+
+/// A change to apply: the record's current document, or its removal.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Upsert(Box<RecordDocument>),
+    Delete(Uuid),
+}
+
+struct Generation {
+    name: String,
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<Option<IndexWriter>>,
+}
+
+/// The index of this node.
+pub struct SearchIndex {
+    root: PathBuf,
+    fields: Fields,
+    writer_memory: usize,
+    current: RwLock<std::sync::Arc<Generation>>,
+}
+
+const CURRENT: &str = "CURRENT";
+
+impl SearchIndex {
+    /// Opens the current generation under `root`, creating the first on a new node.
+    pub fn open(root: &Path, writer_memory: usize) -> Result<Self, IndexError> {
+        std::fs::create_dir_all(root).map_err(|error| IndexError::io(root, error))?;
+        let name = match std::fs::read_to_string(root.join(CURRENT)) {
+            Ok(name) => name.trim().to_owned(),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let name = "gen-1".to_owned();
+                write_current(root, &name)?;
+                name
+            }
+            Err(error) => return Err(IndexError::io(root, error)),
+        };
+        let (_, fields) = schema::build();
+        let generation = open_generation(root, &name)?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            fields,
+            writer_memory,
+            current: RwLock::new(std::sync::Arc::new(generation)),
+        })
+    }
+
+    fn generation(&self) -> std::sync::Arc<Generation> {
+        match self.current.read() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The change-log position of the last commit; `None` for a new, empty generation.
+    pub fn position(&self) -> Result<Option<Position>, IndexError> {
+        read_position(&self.generation().index)
+    }
+
+    /// Applies changes and remembers `position`, in one commit; searches see them after.
+    pub fn apply(&self, changes: Vec<Change>, position: Position) -> Result<(), IndexError> {
+        let generation = self.generation();
+        let mut guard = generation
+            .writer
+            .lock()
+            .map_err(|_| IndexError::Corrupt("the index writer panicked".into()))?;
+        if guard.is_none() {
+            *guard = Some(generation.index.writer(self.writer_memory)?);
+        }
+        let Some(writer) = guard.as_mut() else {
+            return Err(IndexError::Corrupt("no index writer".into()));
+        };
+        apply_changes(writer, &self.fields, changes)?;
+        commit(writer, position)?;
+        generation.reader.reload()?;
+        Ok(())
+    }
+
+    /// Switches to the generation `CURRENT` names, if a rebuild moved it; returns whether it
+    /// did. The old generation is removed.
+    pub fn follow_current(&self) -> Result<bool, IndexError> {
+        let name = std::fs::read_to_string(self.root.join(CURRENT))
+            .map_err(|error| IndexError::io(&self.root, error))?;
+        let name = name.trim();
+        let old = self.generation();
+        if old.name == name {
+            return Ok(false);
+        }
+        let generation = std::sync::Arc::new(open_generation(&self.root, name)?);
+        match self.current.write() {
+            Ok(mut current) => *current = generation,
+            Err(poisoned) => *poisoned.into_inner() = generation,
+        }
+        let old_dir = self.root.join(&old.name);
+        drop(old);
+        if let Err(error) = std::fs::remove_dir_all(&old_dir) {
+            tracing::warn!(%error, dir = %old_dir.display(), "old index generation not removed");
+        }
+        tracing::info!(generation = name, "switched to the rebuilt search index");
+        Ok(true)
+    }
+
+    /// Number of documents searchable now.
+    pub fn num_docs(&self) -> u64 {
+        self.generation().reader.searcher().num_docs()
+    }
+
+    /// The index fields.
+    pub fn fields(&self) -> Fields {
+        self.fields
+    }
+}
+
+/// A new generation being built by `dangan reindex`, invisible until [`Rebuild::finish`].
+pub struct Rebuild {
+    root: PathBuf,
+    name: String,
+    fields: Fields,
+    writer: IndexWriter,
+}
+
+impl Rebuild {
+    /// Starts a generation after the newest one under `root`.
+    pub fn start(root: &Path, writer_memory: usize) -> Result<Self, IndexError> {
+        std::fs::create_dir_all(root).map_err(|error| IndexError::io(root, error))?;
+        let newest = std::fs::read_dir(root)
+            .map_err(|error| IndexError::io(root, error))?
+            .filter_map(|entry| {
+                entry
+                    .ok()?
+                    .file_name()
+                    .to_str()?
+                    .strip_prefix("gen-")?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0);
+        let name = format!("gen-{}", newest + 1);
+        let generation = open_generation(root, &name)?;
+        let (_, fields) = schema::build();
+        let writer = generation.index.writer(writer_memory)?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            name,
+            fields,
+            writer,
+        })
+    }
+
+    /// Adds documents.
+    pub fn add(&mut self, documents: Vec<RecordDocument>) -> Result<(), IndexError> {
+        for document in documents {
+            self.writer
+                .add_document(document.to_document(&self.fields))?;
+        }
+        Ok(())
+    }
+
+    /// Commits with `position` and makes this generation current.
+    pub fn finish(mut self, position: Position) -> Result<String, IndexError> {
+        commit(&mut self.writer, position)?;
+        self.writer.wait_merging_threads()?;
+        write_current(&self.root, &self.name)?;
+        Ok(self.name)
+    }
+}
+
+fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).map_err(|error| IndexError::io(&dir, error))?;
+    let (schema, _) = schema::build();
+    let directory = tantivy::directory::MmapDirectory::open(&dir)
+        .map_err(|error| IndexError::Corrupt(error.to_string()))?;
+    let index = Index::open_or_create(directory, schema)?;
+    analysis::register(&index);
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    Ok(Generation {
+        name: name.to_owned(),
+        index,
+        reader,
+        writer: Mutex::new(None),
+    })
+}
+
+fn apply_changes(
+    writer: &mut IndexWriter,
+    fields: &Fields,
+    changes: Vec<Change>,
+) -> Result<(), IndexError> {
+    for change in changes {
+        match change {
+            Change::Upsert(document) => {
+                writer.delete_term(Term::from_field_text(fields.id, &document.id.to_string()));
+                writer.add_document(document.to_document(fields))?;
+            }
+            Change::Delete(id) => {
+                writer.delete_term(Term::from_field_text(fields.id, &id.to_string()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn commit(writer: &mut IndexWriter, position: Position) -> Result<(), IndexError> {
+    let payload =
+        serde_json::to_string(&position).map_err(|error| IndexError::Corrupt(error.to_string()))?;
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&payload);
+    prepared.commit()?;
+    Ok(())
+}
+
+fn read_position(index: &Index) -> Result<Option<Position>, IndexError> {
+    let metas = index.load_metas()?;
+    match metas.payload {
+        None => Ok(None),
+        Some(payload) => serde_json::from_str(&payload).map(Some).map_err(|error| {
+            IndexError::Corrupt(format!("unreadable position {payload:?}: {error}"))
+        }),
+    }
+}
+
+/// Points `CURRENT` at `name`, atomically.
+fn write_current(root: &Path, name: &str) -> Result<(), IndexError> {
+    let temporary = root.join("CURRENT.tmp");
+    std::fs::write(&temporary, name).map_err(|error| IndexError::io(root, error))?;
+    std::fs::rename(&temporary, root.join(CURRENT)).map_err(|error| IndexError::io(root, error))
+}

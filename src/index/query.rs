@@ -1,0 +1,341 @@
+//! From a parsed search-box query, filters and the caller's visibility to one tantivy query.
+//! A word matches where its CJK runs occur as exact substrings (bigram phrases; single
+//! characters through unigrams) and its other words occur (stemmed), or where it equals an
+//! identifier (archival code, document number, ID number), which ranks far above.
+
+use tantivy::Term;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
+use uuid::Uuid;
+
+use super::analysis::{self, fold, fold_code, is_cjk};
+use super::schema::{Fields, date_value};
+use crate::domain::permissions::Visibility;
+use crate::domain::search_query::{Atom, SearchQuery};
+
+/// Boost of an exact identifier match: far above any text score.
+const CODE_BOOST: f32 = 50.0;
+/// Boost of title matches over body matches.
+const TITLE_BOOST: f32 = 3.0;
+
+/// Narrowing by catalogue fields; each is exact.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub category: Option<String>,
+    pub year: Option<i32>,
+    pub department: Option<String>,
+    pub fonds: Option<String>,
+    pub retention: Option<String>,
+    pub party: Option<Uuid>,
+    pub security_level: Option<String>,
+    pub open_status: Option<String>,
+    pub date_from: Option<chrono::NaiveDate>,
+    pub date_to: Option<chrono::NaiveDate>,
+}
+
+/// Builds queries against one index's fields and analyzers.
+pub struct QueryBuilder {
+    fields: Fields,
+    words: TextAnalyzer,
+}
+
+impl QueryBuilder {
+    pub fn new(fields: Fields) -> Self {
+        Self {
+            fields,
+            words: analysis::words_analyzer(),
+        }
+    }
+
+    /// The whole query: text clauses AND filters AND visibility.
+    pub fn build(
+        &mut self,
+        query: &SearchQuery,
+        filters: &Filters,
+        visibility: &Visibility,
+    ) -> Box<dyn Query> {
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for clause in &query.clauses {
+            let alternatives: Vec<(Occur, Box<dyn Query>)> = clause
+                .alternatives
+                .iter()
+                .map(|atom| (Occur::Should, self.atom(atom)))
+                .collect();
+            let occur = if clause.excluded {
+                Occur::MustNot
+            } else {
+                Occur::Must
+            };
+            parts.push((occur, Box::new(BooleanQuery::new(alternatives))));
+        }
+        if query.clauses.is_empty() {
+            parts.push((Occur::Must, Box::new(AllQuery)));
+        }
+        parts.extend(self.filters(filters).into_iter().map(|q| (Occur::Must, q)));
+        if let Some(visible) = self.visibility(visibility) {
+            parts.push((Occur::Must, visible));
+        }
+        Box::new(BooleanQuery::new(parts))
+    }
+
+    fn atom(&mut self, atom: &Atom) -> Box<dyn Query> {
+        match atom {
+            Atom::Word(word) => {
+                let code = self.code(word);
+                let text = self.text(word, false);
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, code),
+                    (Occur::Should, text),
+                ]))
+            }
+            Atom::Phrase(phrase) => self.text(phrase, true),
+        }
+    }
+
+    fn code(&self, word: &str) -> Box<dyn Query> {
+        let term = Term::from_field_text(self.fields.codes, &fold_code(word));
+        Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+            CODE_BOOST,
+        ))
+    }
+
+    /// Every CJK run and every other word of `text` must occur; as one phrase when `phrase`.
+    fn text(&mut self, text: &str, phrase: bool) -> Box<dyn Query> {
+        let folded = fold(text);
+        let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let runs = cjk_runs(&folded);
+        if phrase && runs.len() > 1 {
+            required.push((Occur::Must, self.in_title_or_body(&folded, Grams::Bigrams)));
+        } else {
+            for run in &runs {
+                let grams = if run.chars().count() == 1 {
+                    Grams::Unigrams
+                } else {
+                    Grams::Bigrams
+                };
+                required.push((Occur::Must, self.in_title_or_body(run, grams)));
+            }
+        }
+        let others: String = folded
+            .chars()
+            .map(|c| if is_cjk(c) { ' ' } else { c })
+            .collect();
+        let words = self.word_terms(&others);
+        if phrase && words.len() > 1 {
+            required.push((Occur::Must, self.word_phrase(&words)));
+        } else {
+            for (_, word) in words {
+                required.push((Occur::Must, self.word_in_title_or_body(&word)));
+            }
+        }
+        if required.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        Box::new(BooleanQuery::new(required))
+    }
+
+    /// A CJK run as an exact substring of the title (boosted) or the body.
+    fn in_title_or_body(&self, text: &str, grams: Grams) -> Box<dyn Query> {
+        let (title_field, body_field, width) = match grams {
+            Grams::Bigrams => (self.fields.title_grams, self.fields.body_grams, 2),
+            Grams::Unigrams => (self.fields.unigrams, self.fields.unigrams, 1),
+        };
+        let tokens: Vec<(usize, String)> = analysis::cjk_grams(text, width)
+            .into_iter()
+            .map(|token| (token.position, token.text))
+            .collect();
+        let sequence = |field: Field| -> Box<dyn Query> {
+            if tokens.len() == 1 {
+                let term = Term::from_field_text(field, &tokens[0].1);
+                return Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+            }
+            let terms = tokens
+                .iter()
+                .map(|(position, text)| (*position, Term::from_field_text(field, text)))
+                .collect();
+            Box::new(PhraseQuery::new_with_offset(terms))
+        };
+        if tokens.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        if title_field == body_field {
+            return sequence(body_field);
+        }
+        Box::new(BooleanQuery::new(vec![
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(sequence(title_field), TITLE_BOOST)),
+            ),
+            (Occur::Should, sequence(body_field)),
+        ]))
+    }
+
+    fn word_terms(&mut self, text: &str) -> Vec<(usize, String)> {
+        let mut stream = self.words.token_stream(text);
+        let mut terms = Vec::new();
+        while tantivy::tokenizer::TokenStream::advance(&mut stream) {
+            let token = tantivy::tokenizer::TokenStream::token(&stream);
+            terms.push((token.position, token.text.clone()));
+        }
+        terms
+    }
+
+    fn word_in_title_or_body(&self, word: &str) -> Box<dyn Query> {
+        let term = |field| {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, word),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
+        Box::new(BooleanQuery::new(vec![
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(term(self.fields.title), TITLE_BOOST)),
+            ),
+            (Occur::Should, term(self.fields.body)),
+        ]))
+    }
+
+    fn word_phrase(&self, words: &[(usize, String)]) -> Box<dyn Query> {
+        let phrase = |field| -> Box<dyn Query> {
+            Box::new(PhraseQuery::new_with_offset(
+                words
+                    .iter()
+                    .map(|(position, word)| (*position, Term::from_field_text(field, word)))
+                    .collect(),
+            ))
+        };
+        Box::new(BooleanQuery::new(vec![
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(phrase(self.fields.title), TITLE_BOOST)),
+            ),
+            (Occur::Should, phrase(self.fields.body)),
+        ]))
+    }
+
+    fn filters(&self, filters: &Filters) -> Vec<Box<dyn Query>> {
+        let fields = &self.fields;
+        let mut out: Vec<Box<dyn Query>> = Vec::new();
+        let exact = |field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, value),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let keywords = [
+            (fields.category, &filters.category),
+            (fields.department, &filters.department),
+            (fields.fonds, &filters.fonds),
+            (fields.retention, &filters.retention),
+            (fields.security_level, &filters.security_level),
+            (fields.open_status, &filters.open_status),
+        ];
+        for (field, value) in keywords {
+            if let Some(value) = value {
+                out.push(exact(field, value));
+            }
+        }
+        if let Some(party) = filters.party {
+            out.push(exact(fields.party, &party.to_string()));
+        }
+        if let Some(year) = filters.year {
+            out.push(Box::new(TermQuery::new(
+                Term::from_field_i64(fields.year, i64::from(year)),
+                IndexRecordOption::Basic,
+            )));
+        }
+        if filters.date_from.is_some() || filters.date_to.is_some() {
+            let bound = |date: Option<chrono::NaiveDate>, inclusive: bool| match date {
+                Some(date) => {
+                    let term = Term::from_field_date(fields.doc_date, date_value(date));
+                    if inclusive {
+                        std::ops::Bound::Included(term)
+                    } else {
+                        std::ops::Bound::Excluded(term)
+                    }
+                }
+                None => std::ops::Bound::Unbounded,
+            };
+            out.push(Box::new(RangeQuery::new(
+                bound(filters.date_from, true),
+                bound(filters.date_to, true),
+            )));
+        }
+        out
+    }
+
+    /// The permission filter, inside the query so counts and facets see only what the
+    /// caller may see. `None` when everything is visible.
+    fn visibility(&self, visibility: &Visibility) -> Option<Box<dyn Query>> {
+        let Visibility::AnyOf(rules) = visibility else {
+            return None;
+        };
+        let fields = &self.fields;
+        let rules: Vec<(Occur, Box<dyn Query>)> = rules
+            .iter()
+            .map(|rule| {
+                let levels: Vec<(Occur, Box<dyn Query>)> = rule
+                    .levels
+                    .iter()
+                    .map(|level| -> (Occur, Box<dyn Query>) {
+                        (
+                            Occur::Should,
+                            Box::new(TermQuery::new(
+                                Term::from_field_text(fields.security_level, level.as_str()),
+                                IndexRecordOption::Basic,
+                            )),
+                        )
+                    })
+                    .collect();
+                let mut must: Vec<(Occur, Box<dyn Query>)> =
+                    vec![(Occur::Must, Box::new(BooleanQuery::new(levels)))];
+                if let Some(department) = rule.department {
+                    must.push((
+                        Occur::Must,
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(fields.department_id, &department.to_string()),
+                            IndexRecordOption::Basic,
+                        )),
+                    ));
+                }
+                (
+                    Occur::Should,
+                    Box::new(BooleanQuery::new(must)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        if rules.is_empty() {
+            return Some(Box::new(EmptyQuery));
+        }
+        Some(Box::new(BooleanQuery::new(rules)))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Grams {
+    Bigrams,
+    Unigrams,
+}
+
+/// The maximal runs of CJK characters in folded text.
+pub fn cjk_runs(folded: &str) -> Vec<String> {
+    let mut runs = Vec::new();
+    let mut current = String::new();
+    for c in folded.chars() {
+        if is_cjk(c) {
+            current.push(c);
+        } else if !current.is_empty() {
+            runs.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
+}

@@ -1,0 +1,172 @@
+//! Highlighted snippets: the passage of a record's text where most of the query's words
+//! occur, HTML-escaped, matches wrapped in `<mark>`. Matching runs on folded text (so 档案
+//! highlights 檔案) while the snippet shows the original characters.
+
+use super::analysis::{fold, fold_char};
+
+/// Characters of context in a snippet.
+const WINDOW: usize = 120;
+
+/// The best passage of `text` for `needles` (already folded), or its start when none occurs.
+pub fn snippet(text: &str, needles: &[String]) -> String {
+    let original: Vec<char> = text.chars().collect();
+    if original.is_empty() {
+        return String::new();
+    }
+    let folded = fold_aligned(text, &original);
+    let matches = find_matches(&folded, needles);
+    let (start, end) = best_window(&matches, original.len());
+    render(&original, &matches, start, end)
+}
+
+/// The text folded character by character, so index i of the result is character i of the
+/// original. zhconv keeps the length almost always; where it does not, fold per character.
+fn fold_aligned(text: &str, original: &[char]) -> Vec<char> {
+    let whole: Vec<char> = fold(text).chars().collect();
+    if whole.len() == original.len() {
+        return whole;
+    }
+    original
+        .iter()
+        .map(|&c| {
+            let folded = fold(c.encode_utf8(&mut [0; 4]));
+            let mut chars = folded.chars();
+            match (chars.next(), chars.next()) {
+                (Some(single), None) => single,
+                _ => fold_char(c),
+            }
+        })
+        .collect()
+}
+
+/// Every occurrence of every needle: (start, end, needle index), sorted by start.
+fn find_matches(folded: &[char], needles: &[String]) -> Vec<(usize, usize, usize)> {
+    let mut matches = Vec::new();
+    for (index, needle) in needles.iter().enumerate() {
+        let needle: Vec<char> = needle.chars().collect();
+        if needle.is_empty() || needle.len() > folded.len() {
+            continue;
+        }
+        let mut at = 0;
+        while at + needle.len() <= folded.len() {
+            if folded[at..at + needle.len()] == needle[..] {
+                matches.push((at, at + needle.len(), index));
+                at += needle.len();
+                if matches.len() > 10_000 {
+                    break;
+                }
+            } else {
+                at += 1;
+            }
+        }
+    }
+    matches.sort_unstable();
+    matches
+}
+
+/// The window of about [`WINDOW`] characters holding the most distinct needles.
+fn best_window(matches: &[(usize, usize, usize)], length: usize) -> (usize, usize) {
+    let mut best = (0, 0usize);
+    for (i, &(start, _, _)) in matches.iter().enumerate() {
+        let mut seen: Vec<usize> = Vec::new();
+        for &(other, _, needle) in &matches[i..] {
+            if other >= start + WINDOW {
+                break;
+            }
+            if !seen.contains(&needle) {
+                seen.push(needle);
+            }
+        }
+        if seen.len() > best.1 {
+            best = (start, seen.len());
+        }
+    }
+    if best.1 == 0 {
+        return (0, length.min(WINDOW));
+    }
+    let start = best.0.saturating_sub(WINDOW / 4);
+    (start, (start + WINDOW).min(length))
+}
+
+fn render(
+    original: &[char],
+    matches: &[(usize, usize, usize)],
+    start: usize,
+    end: usize,
+) -> String {
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let mut at = start;
+    for &(from, to, _) in matches {
+        if to <= at || from >= end {
+            continue;
+        }
+        let from = from.max(at);
+        push_escaped(&mut out, &original[at..from]);
+        out.push_str("<mark>");
+        push_escaped(&mut out, &original[from..to.min(end)]);
+        out.push_str("</mark>");
+        at = to.min(end);
+    }
+    push_escaped(&mut out, &original[at..end]);
+    if end < original.len() {
+        out.push('…');
+    }
+    out
+}
+
+fn push_escaped(out: &mut String, chars: &[char]) {
+    for &c in chars {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_in_either_script_are_marked_and_the_rest_escaped() {
+        let text = "本辦法規定員工檔案<b>的</b>保管與銷毀。";
+        let snippet = snippet(text, &["档案".into(), "销毁".into()]);
+        assert_eq!(
+            snippet,
+            "本辦法規定員工<mark>檔案</mark>&lt;b&gt;的&lt;/b&gt;保管與<mark>銷毀</mark>。"
+        );
+    }
+
+    #[test]
+    fn long_texts_are_cut_around_the_matches() {
+        let text = format!(
+            "{}合同编号 HT-2024-001{}",
+            "甲".repeat(500),
+            "乙".repeat(500)
+        );
+        let snippet = snippet(&text, &["ht".into(), "合同".into()]);
+        assert!(
+            snippet.starts_with('…') && snippet.ends_with('…'),
+            "{snippet}"
+        );
+        assert!(
+            snippet.contains("<mark>合同</mark>编号 <mark>HT</mark>-2024"),
+            "{snippet}"
+        );
+        assert!(snippet.chars().count() < WINDOW + 40);
+    }
+
+    #[test]
+    fn without_matches_the_snippet_is_the_start() {
+        assert_eq!(snippet("abc", &["zzz".into()]), "abc");
+        assert_eq!(snippet("", &["zzz".into()]), "");
+    }
+}

@@ -1,0 +1,141 @@
+//! The worker: claims jobs from the PostgreSQL queue, runs them, and settles them — done,
+//! retried later with backoff, or failed for good. Woken by NOTIFY, polling as fallback; a
+//! worker that dies leaves its jobs claimable by the others at once (see `db::jobs`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::{JobError, execute};
+use crate::app::App;
+use crate::services::jobs::WorkerSlot;
+
+/// How a process runs its workers.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerOptions {
+    /// Jobs run at once by this process.
+    pub concurrency: usize,
+    /// How often an idle worker looks for due jobs without being woken.
+    pub poll_interval: Duration,
+}
+
+/// Runs `options.concurrency` workers until `stop` is cancelled; jobs in flight finish first.
+pub async fn run_workers(app: App, options: WorkerOptions, stop: CancellationToken) {
+    let wake = Arc::new(Notify::new());
+    let mut tasks = JoinSet::new();
+    tasks.spawn(listen(app.clone(), wake.clone(), stop.clone()));
+    for _ in 0..options.concurrency.max(1) {
+        tasks.spawn(worker(
+            app.clone(),
+            wake.clone(),
+            options.poll_interval,
+            stop.clone(),
+        ));
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Runs every job that is due now, one at a time, until none is left; returns how many ran.
+/// For tests and for `dangan worker --once`.
+pub async fn run_until_idle(app: &App) -> anyhow::Result<usize> {
+    let mut slot = app.jobs.register_worker().await?;
+    let mut ran = 0;
+    while run_one(app, &mut slot).await? {
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+async fn listen(app: App, wake: Arc<Notify>, stop: CancellationToken) {
+    loop {
+        let mut listener = match app.jobs.listen().await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for new jobs; polling until it works");
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_secs(5)) => continue,
+                }
+            }
+        };
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                received = listener.recv() => match received {
+                    Ok(_) => wake.notify_waiters(),
+                    Err(error) => {
+                        tracing::warn!(%error, "job notifications interrupted; reconnecting");
+                        break;
+                    }
+                },
+            }
+        }
+    }
+}
+
+async fn worker(app: App, wake: Arc<Notify>, poll: Duration, stop: CancellationToken) {
+    while !stop.is_cancelled() {
+        let mut slot = match app.jobs.register_worker().await {
+            Ok(slot) => slot,
+            Err(error) => {
+                tracing::warn!(%error, "worker cannot reach the queue; retrying");
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(poll) => continue,
+                }
+            }
+        };
+        tracing::debug!(worker = slot.id(), "worker registered");
+        loop {
+            if stop.is_cancelled() {
+                return;
+            }
+            match run_one(&app, &mut slot).await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "worker lost the queue; registering again");
+                    break;
+                }
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = wake.notified() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+}
+
+/// Claims and runs one job; `false` when none was due.
+async fn run_one(app: &App, slot: &mut WorkerSlot) -> anyhow::Result<bool> {
+    let Some(job) = slot.claim().await? else {
+        return Ok(false);
+    };
+    let span = tracing::info_span!("job", job.id = job.id, job.kind = %job.kind, job.attempt = job.attempts);
+    async {
+        let started = std::time::Instant::now();
+        let (message, permanent) = match execute(app, &job).await {
+            Ok(()) => {
+                slot.finish(&job).await?;
+                tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "job done");
+                return Ok(true);
+            }
+            Err(JobError::Retry(error)) => (format!("{error:#}"), false),
+            Err(JobError::Permanent(error)) => (format!("{error:#}"), true),
+        };
+        match slot.fail(&job, &message, permanent).await? {
+            Some(delay) => {
+                tracing::warn!(error = %message, retry_in_s = delay.as_secs(), "job failed; will retry");
+            }
+            None => tracing::error!(error = %message, "job failed for good"),
+        }
+        Ok(true)
+    }
+    .instrument(span)
+    .await
+}

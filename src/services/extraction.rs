@@ -1,0 +1,179 @@
+//! Text extraction of stored files, as the `extract_text` job runs it: copy the content to
+//! a temporary file, run the extractors on a blocking thread, store the text (or why there
+//! is none) in `file_texts`. The index picks the text up from the change log.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+use super::{ServiceError, ServiceResult};
+use crate::blobs::BlobStore;
+use crate::db::texts::TextOutcome;
+use crate::db::{self, Pool, PgConnection};
+use crate::domain::Sha256Digest;
+use crate::domain::job::JobKind;
+use crate::extract::{self, ExtractError, ExtractOptions, Method};
+
+/// Why an extraction did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractionFailure {
+    /// Worth trying again: a tool timed out or a store was unreachable.
+    #[error("{0}")]
+    Transient(String),
+    /// The database or object store failed.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Extracts and stores the text of files.
+#[derive(Clone)]
+pub struct ExtractionService {
+    pool: Pool,
+    blobs: BlobStore,
+    options: Arc<ExtractOptions>,
+    scratch_dir: PathBuf,
+}
+
+/// Queues the text extraction of a newly filed file, inside the filing transaction.
+pub(crate) async fn queue_extraction(
+    conn: &mut PgConnection,
+    file_id: Uuid,
+    record_id: Uuid,
+) -> ServiceResult<()> {
+    db::texts::insert_pending(&mut *conn, file_id, record_id).await?;
+    let job = super::jobs::new_job(
+        JobKind::ExtractText,
+        json!({ "file_id": file_id }),
+        Some(file_id.to_string()),
+    );
+    db::jobs::enqueue(conn, &job).await?;
+    Ok(())
+}
+
+impl ExtractionService {
+    pub fn new(pool: Pool, blobs: BlobStore, options: ExtractOptions, scratch_dir: PathBuf) -> Self {
+        Self {
+            pool,
+            blobs,
+            options: Arc::new(options),
+            scratch_dir,
+        }
+    }
+
+    /// Extracts the text of file `file_id`. A file whose content cannot yield text (corrupt,
+    /// encrypted, unsupported) is stored as failed or unsupported and is not an error; a
+    /// transient failure is, and on the `last_attempt` it is stored as failed too.
+    #[tracing::instrument(skip_all, fields(file.id = %file_id))]
+    pub async fn extract(&self, file_id: Uuid, last_attempt: bool) -> Result<(), ExtractionFailure> {
+        let mut conn = db::acquire(&self.pool).await.map_err(ServiceError::from)?;
+        let Some(file) = db::texts::file_to_extract(&mut conn, file_id)
+            .await
+            .map_err(ServiceError::from)?
+        else {
+            return Ok(()); // never committed, or gone: nothing to do
+        };
+        if !file.record_active {
+            return Ok(());
+        }
+        if let Some(known) = db::texts::known_text(&mut conn, &file.sha256)
+            .await
+            .map_err(ServiceError::from)?
+        {
+            let outcome = TextOutcome {
+                status: "done",
+                method: known.method.as_deref(),
+                text: known.text.as_deref(),
+                pages: known.pages,
+                error: None,
+            };
+            db::texts::save(&mut conn, file_id, file.record_id, &outcome)
+                .await
+                .map_err(ServiceError::from)?;
+            return Ok(());
+        }
+        drop(conn);
+        let digest = Sha256Digest::from_slice(&file.sha256)
+            .ok_or_else(|| ServiceError::Internal(format!("file {file_id} has a malformed digest")))?;
+        let result = self.run_extractors(digest, &file.media_type).await;
+        let mut conn = db::acquire(&self.pool).await.map_err(ServiceError::from)?;
+        match result {
+            Ok(extracted) => {
+                let text = extracted.text.replace('\0', "");
+                let outcome = TextOutcome {
+                    status: if extracted.method == Method::None { "unsupported" } else { "done" },
+                    method: Some(extracted.method.as_str()),
+                    text: Some(&text),
+                    pages: extracted.pages.and_then(|pages| i32::try_from(pages).ok()),
+                    error: (!extracted.warnings.is_empty()).then(|| extracted.warnings.join("; ")).as_deref(),
+                };
+                db::texts::save(&mut conn, file_id, file.record_id, &outcome)
+                    .await
+                    .map_err(ServiceError::from)?;
+                tracing::info!(method = extracted.method.as_str(), chars = text.chars().count(), "text extracted");
+                Ok(())
+            }
+            Err(Failed::Extract(error)) if error.is_permanent() || last_attempt => {
+                let message = error.to_string();
+                let outcome = TextOutcome {
+                    status: "failed",
+                    method: None,
+                    text: None,
+                    pages: None,
+                    error: Some(&message),
+                };
+                db::texts::save(&mut conn, file_id, file.record_id, &outcome)
+                    .await
+                    .map_err(ServiceError::from)?;
+                tracing::warn!(error = %message, "text extraction failed");
+                Ok(())
+            }
+            Err(Failed::Extract(error)) => Err(ExtractionFailure::Transient(error.to_string())),
+            Err(Failed::Service(error)) => Err(error.into()),
+        }
+    }
+
+    async fn run_extractors(&self, digest: Sha256Digest, media_type: &str) -> Result<extract::Extracted, Failed> {
+        tokio::fs::create_dir_all(&self.scratch_dir)
+            .await
+            .map_err(|error| Failed::Service(scratch_error(&error)))?;
+        let scratch = tempfile::Builder::new()
+            .prefix("extract-")
+            .tempfile_in(&self.scratch_dir)
+            .map_err(|error| Failed::Service(scratch_error(&error)))?;
+        let mut out = tokio::fs::File::create(scratch.path())
+            .await
+            .map_err(|error| Failed::Service(scratch_error(&error)))?;
+        let mut content = self.blobs.read(digest, None).await.map_err(|error| Failed::Service(error.into()))?;
+        while let Some(chunk) = content.next().await {
+            let chunk = chunk.map_err(|error| Failed::Service(error.into()))?;
+            out.write_all(&chunk)
+                .await
+                .map_err(|error| Failed::Service(scratch_error(&error)))?;
+        }
+        out.flush().await.map_err(|error| Failed::Service(scratch_error(&error)))?;
+        drop(out);
+        let options = self.options.clone();
+        let media_type = media_type.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let result = extract::extract_file(scratch.path(), &media_type, &options);
+            drop(scratch);
+            result
+        })
+        .await
+        .map_err(|error| Failed::Service(ServiceError::Internal(format!("extraction thread: {error}"))))?
+        .map_err(Failed::Extract)
+    }
+}
+
+enum Failed {
+    Extract(ExtractError),
+    Service(ServiceError),
+}
+
+fn scratch_error(error: &std::io::Error) -> ServiceError {
+    ServiceError::Internal(format!("cannot write a scratch copy for text extraction: {error}"))
+}

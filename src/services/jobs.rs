@@ -1,0 +1,207 @@
+//! The job queue as the worker and the API see it: worker slots that claim and settle
+//! jobs, enqueueing, and the listing of `GET /api/v1/jobs`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::{Actor, ServiceError, ServiceResult};
+use crate::db::{self, Pool, PooledConnection};
+use crate::domain::job::{JobKind, JobStatus, retry_delay};
+use crate::domain::user::Role;
+
+pub use crate::db::jobs::ClaimedJob;
+
+/// A job as `GET /api/v1/jobs` shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub payload: Value,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A page of jobs, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobPage {
+    pub items: Vec<JobView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters of `GET /api/v1/jobs`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct JobFilter {
+    pub kind: Option<JobKind>,
+    pub status: Option<JobStatus>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Retry schedule of failed attempts.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+/// The queue.
+#[derive(Clone)]
+pub struct JobService {
+    pool: Pool,
+    retry: RetryPolicy,
+}
+
+/// One worker's hold on the queue: a connection that keeps the worker's liveness lock.
+pub struct WorkerSlot {
+    conn: PooledConnection,
+    id: i32,
+    retry: RetryPolicy,
+}
+
+impl JobService {
+    pub fn new(pool: Pool, retry: RetryPolicy) -> Self {
+        Self { pool, retry }
+    }
+
+    /// Registers a worker; its jobs become claimable by others as soon as the slot drops.
+    pub async fn register_worker(&self) -> ServiceResult<WorkerSlot> {
+        let mut conn = db::acquire(&self.pool).await?;
+        let id = db::jobs::register_worker(&mut conn).await?;
+        Ok(WorkerSlot {
+            conn,
+            id,
+            retry: self.retry,
+        })
+    }
+
+    /// Subscribes to the wake-ups that enqueueing sends.
+    pub async fn listen(&self) -> ServiceResult<db::jobs::Listener> {
+        Ok(db::jobs::Listener::connect(&self.pool, db::jobs::CHANNEL).await?)
+    }
+
+    /// Adds a job outside any other transaction.
+    pub async fn enqueue(
+        &self,
+        kind: JobKind,
+        payload: Value,
+        dedupe_key: Option<String>,
+    ) -> ServiceResult<bool> {
+        let mut conn = db::acquire(&self.pool).await?;
+        Ok(db::jobs::enqueue(&mut conn, &new_job(kind, payload, dedupe_key)).await?)
+    }
+
+    /// Jobs queued or running.
+    pub async fn pending(&self) -> ServiceResult<i64> {
+        let mut conn = db::acquire(&self.pool).await?;
+        Ok(db::jobs::pending(&mut conn).await?)
+    }
+
+    /// Lists jobs for administrators and archivists.
+    pub async fn list(&self, actor: &Actor, filter: JobFilter) -> ServiceResult<JobPage> {
+        if !matches!(actor.role, Role::Admin | Role::Archivist) {
+            return Err(ServiceError::Forbidden(
+                "only administrators and archivists see the job queue".into(),
+            ));
+        }
+        let limit = filter.limit.unwrap_or(50).clamp(1, 500);
+        let before = match filter.cursor.as_deref() {
+            Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| {
+                ServiceError::Validation("cursor: not a cursor from this list".into())
+            })?),
+            None => None,
+        };
+        let mut conn = db::acquire(&self.pool).await?;
+        let mut rows = db::jobs::list(
+            &mut conn,
+            filter.kind.map(JobKind::as_str),
+            filter.status.map(JobStatus::as_str),
+            before,
+            i64::from(limit) + 1,
+        )
+        .await?;
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|row| row.id.to_string())
+        } else {
+            None
+        };
+        let items = rows
+            .into_iter()
+            .map(|row| JobView {
+                id: row.id,
+                kind: row.kind,
+                status: row.status,
+                payload: row.payload,
+                attempts: row.attempts,
+                max_attempts: row.max_attempts,
+                run_at: row.run_at,
+                last_error: row.last_error,
+                created_at: row.created_at,
+                finished_at: row.finished_at,
+            })
+            .collect();
+        Ok(JobPage { items, next_cursor })
+    }
+}
+
+/// A job row to insert: five attempts unless the kind says otherwise.
+pub(crate) fn new_job(
+    kind: JobKind,
+    payload: Value,
+    dedupe_key: Option<String>,
+) -> db::jobs::NewJob<'static> {
+    db::jobs::NewJob {
+        kind: kind.as_str(),
+        payload,
+        dedupe_key,
+        max_attempts: 5,
+    }
+}
+
+impl WorkerSlot {
+    /// This worker's id, as `locked_by` shows it.
+    pub fn id(&self) -> i32 {
+        self.id
+    }
+
+    /// The next due job, if any.
+    pub async fn claim(&mut self) -> ServiceResult<Option<ClaimedJob>> {
+        Ok(db::jobs::claim(&mut self.conn, self.id).await?)
+    }
+
+    /// Marks a job done.
+    pub async fn finish(&mut self, job: &ClaimedJob) -> ServiceResult<()> {
+        Ok(db::jobs::finish(&mut self.conn, job.id).await?)
+    }
+
+    /// Records a failure: retried later with backoff unless `permanent` or out of attempts.
+    pub async fn fail(
+        &mut self,
+        job: &ClaimedJob,
+        error: &str,
+        permanent: bool,
+    ) -> ServiceResult<Option<Duration>> {
+        let retry_in = if permanent {
+            None
+        } else {
+            retry_delay(
+                job.attempts,
+                job.max_attempts,
+                self.retry.base,
+                self.retry.max,
+            )
+        };
+        db::jobs::fail(&mut self.conn, job.id, error, retry_in).await?;
+        Ok(retry_in)
+    }
+}

@@ -1,0 +1,375 @@
+//! Search: the query endpoint, the indexer that follows the change log into the index, and
+//! the rebuild behind `dangan reindex`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Actor, ServiceError, ServiceResult};
+use crate::db::search::SourceRow;
+use crate::db::{self, Pool};
+use crate::domain::catalogue::SecurityLevel;
+use crate::domain::permissions::Visibility;
+use crate::domain::search_query::SearchQuery;
+use crate::index::{
+    Change, Facet, Filters, IndexError, Position, Rebuild, RecordDocument, SearchIndex,
+    SearchRequest,
+};
+
+/// Query parameters of `GET /api/v1/search`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct SearchParams {
+    /// Words (ANDed), "quoted phrases", -excluded, OR.
+    pub q: Option<String>,
+    /// Category code, e.g. `WS`.
+    pub category: Option<String>,
+    pub year: Option<i32>,
+    /// Department code.
+    pub department: Option<String>,
+    /// Party id: the records of one folder.
+    pub party: Option<Uuid>,
+    pub fonds: Option<String>,
+    pub retention: Option<String>,
+    pub security_level: Option<SecurityLevel>,
+    pub open_status: Option<String>,
+    /// Document dates from (inclusive), `YYYY-MM-DD`.
+    pub date_from: Option<NaiveDate>,
+    /// Document dates to (inclusive), `YYYY-MM-DD`.
+    pub date_to: Option<NaiveDate>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// One hit.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchHit {
+    pub record_id: Uuid,
+    pub archival_code: Option<String>,
+    pub title: String,
+    /// A passage of the text, HTML-escaped, matches in `<mark>`.
+    pub snippet: String,
+    pub score: f32,
+    pub doc_date: NaiveDate,
+    pub category: Option<String>,
+}
+
+/// A facet value with its count among all hits.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Counts of all hits by category, year and department.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchFacets {
+    pub category: Vec<FacetCount>,
+    pub year: Vec<FacetCount>,
+    pub department: Vec<FacetCount>,
+}
+
+/// Response of `GET /api/v1/search`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchResponse {
+    pub total: usize,
+    pub hits: Vec<SearchHit>,
+    pub facets: SearchFacets,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Deepest result a cursor may reach.
+const MAX_OFFSET: usize = 10_000;
+/// Change-log entries applied per index commit.
+const CHANGE_BATCH: i64 = 2_000;
+
+/// Search and indexing.
+#[derive(Clone)]
+pub struct SearchService {
+    pool: Pool,
+    root: PathBuf,
+    writer_memory: usize,
+    /// Opened on first use, so commands that never search do not touch it.
+    index: Arc<OnceCell<Arc<SearchIndex>>>,
+}
+
+impl SearchService {
+    /// Search over the index under `root` (its generations and `CURRENT`).
+    pub fn new(pool: Pool, root: PathBuf, writer_memory: usize) -> Self {
+        Self {
+            pool,
+            root,
+            writer_memory,
+            index: Arc::new(OnceCell::new()),
+        }
+    }
+
+    async fn index(&self) -> ServiceResult<Arc<SearchIndex>> {
+        let root = self.root.clone();
+        let writer_memory = self.writer_memory;
+        self.index
+            .get_or_try_init(|| {
+                blocking(move || SearchIndex::open(&root, writer_memory).map(Arc::new))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Searches the records the caller may see.
+    #[tracing::instrument(skip_all)]
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        params: SearchParams,
+    ) -> ServiceResult<SearchResponse> {
+        let query = SearchQuery::parse(params.q.as_deref().unwrap_or(""))
+            .map_err(|error| ServiceError::Validation(error.to_string()))?;
+        let limit = params.limit.unwrap_or(20).clamp(1, 100) as usize;
+        let offset = match params.cursor.as_deref() {
+            None => 0,
+            Some(cursor) => cursor
+                .parse::<usize>()
+                .ok()
+                .filter(|offset| *offset <= MAX_OFFSET)
+                .ok_or_else(|| {
+                    ServiceError::Validation("cursor: not a cursor from this search".into())
+                })?,
+        };
+        if let (Some(from), Some(to)) = (params.date_from, params.date_to)
+            && from > to
+        {
+            return Err(ServiceError::Validation(
+                "date_from: later than date_to".into(),
+            ));
+        }
+        let visibility = Visibility::of(actor.role, actor.department_id);
+        let request = SearchRequest {
+            query,
+            filters: Filters {
+                category: params.category,
+                year: params.year,
+                department: params.department,
+                fonds: params.fonds,
+                retention: params.retention,
+                party: params.party,
+                security_level: params.security_level.map(|level| level.as_str().to_owned()),
+                open_status: params.open_status,
+                date_from: params.date_from,
+                date_to: params.date_to,
+            },
+            visibility: visibility.clone(),
+            offset,
+            limit,
+        };
+        let index = self.index().await?;
+        let results = blocking(move || index.search(&request)).await?;
+        let ids: Vec<Uuid> = results.hits.iter().map(|hit| hit.record_id).collect();
+        let mut conn = db::acquire(&self.pool).await?;
+        let mut rows: HashMap<Uuid, db::search::HitRow> = db::search::hits(&mut conn, &ids)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+        let hits = results
+            .hits
+            .into_iter()
+            .filter_map(|hit| {
+                let row = rows.remove(&hit.record_id)?;
+                let level = SecurityLevel::parse(&row.security_level)?;
+                (row.status == "active" && visibility.allows(level, row.department_id)).then(|| {
+                    SearchHit {
+                        record_id: hit.record_id,
+                        archival_code: row.archival_code,
+                        title: row.title,
+                        snippet: hit.snippet,
+                        score: hit.score,
+                        doc_date: row.doc_date,
+                        category: row.category,
+                    }
+                })
+            })
+            .collect();
+        let next = offset + limit;
+        Ok(SearchResponse {
+            total: results.total,
+            hits,
+            facets: SearchFacets {
+                category: facet_counts(results.categories),
+                year: facet_counts(results.years),
+                department: facet_counts(results.departments),
+            },
+            next_cursor: (next < results.total && next <= MAX_OFFSET).then(|| next.to_string()),
+        })
+    }
+
+    /// Subscribes to the notifications that new change-log entries send.
+    pub async fn listen_changes(&self) -> ServiceResult<db::jobs::Listener> {
+        Ok(db::jobs::Listener::connect(&self.pool, "dangan_index").await?)
+    }
+
+    /// Applies every committed change of the log to the index; returns how many entries.
+    /// The remembered position only passes entries below the oldest running transaction
+    /// (anything later may still be joined by entries committed out of order), so entries
+    /// beyond it are applied now and again later: applying is idempotent.
+    pub async fn catch_up(&self) -> ServiceResult<usize> {
+        let index = self.index().await?;
+        let current = index.clone();
+        blocking(move || current.follow_current()).await?;
+        let mut applied = 0;
+        loop {
+            let reader = index.clone();
+            let position = blocking(move || reader.position())
+                .await?
+                .unwrap_or_default();
+            let tx = i64::try_from(position.tx).unwrap_or(i64::MAX);
+            let mut conn = db::acquire(&self.pool).await?;
+            let changes =
+                db::search::changes_after(&mut conn, tx, position.seq, CHANGE_BATCH).await?;
+            if changes.is_empty() {
+                return Ok(applied);
+            }
+            let settled = changes.iter().take_while(|change| change.settled).last();
+            let next = settled.map_or(position, |last| Position {
+                tx: u64::try_from(last.tx).unwrap_or_default(),
+                seq: last.seq,
+            });
+            let mut ids: Vec<Uuid> = changes.iter().map(|change| change.record_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let sources = db::search::sources(&mut conn, &ids).await?;
+            drop(conn);
+            let active: HashSet<Uuid> = sources.iter().map(|row| row.id).collect();
+            let mut found: Vec<Change> = ids
+                .iter()
+                .filter(|id| !active.contains(id))
+                .map(|id| Change::Delete(*id))
+                .collect();
+            found.extend(
+                sources
+                    .into_iter()
+                    .map(|row| Change::Upsert(Box::new(document(row)))),
+            );
+            applied += changes.len();
+            let writer = index.clone();
+            blocking(move || writer.apply(found, next)).await?;
+            let unsettled = changes.len() > changes.iter().filter(|change| change.settled).count();
+            if unsettled || changes.len() < CHANGE_BATCH as usize {
+                return Ok(applied);
+            }
+        }
+    }
+
+    /// Builds a new index generation from PostgreSQL while the current one keeps serving,
+    /// then makes it current. `progress(done, total)` is called as records are added.
+    pub async fn rebuild(&self, progress: impl Fn(u64, u64)) -> ServiceResult<u64> {
+        let root = self.root.clone();
+        let writer_memory = self.writer_memory;
+        let mut tx = db::begin(&self.pool).await?;
+        db::search::begin_snapshot(&mut tx).await?;
+        let horizon = db::search::snapshot_horizon(&mut tx).await?;
+        let total = u64::try_from(db::search::count_active(&mut tx).await?).unwrap_or_default();
+        let mut rebuild = blocking(move || Rebuild::start(&root, writer_memory)).await?;
+        let mut done = 0u64;
+        let mut after = None;
+        loop {
+            let ids = db::search::active_ids_after(&mut tx, after, 500).await?;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            after = Some(last);
+            let documents: Vec<RecordDocument> = db::search::sources(&mut tx, &ids)
+                .await?
+                .into_iter()
+                .map(document)
+                .collect();
+            done += documents.len() as u64;
+            rebuild = blocking(move || rebuild.add(documents).map(|()| rebuild)).await?;
+            progress(done, total);
+        }
+        tx.commit().await.map_err(db::DbError::from)?;
+        // everything below the snapshot's horizon is in; later changes are replayed
+        let position = Position {
+            tx: u64::try_from(horizon).unwrap_or_default().saturating_sub(1),
+            seq: i64::MAX,
+        };
+        blocking(move || rebuild.finish(position)).await?;
+        Ok(done)
+    }
+
+    /// Documents searchable now.
+    pub async fn num_docs(&self) -> ServiceResult<u64> {
+        Ok(self.index().await?.num_docs())
+    }
+}
+
+fn facet_counts(facets: Vec<Facet>) -> Vec<FacetCount> {
+    facets
+        .into_iter()
+        .map(|facet| FacetCount {
+            value: facet.value,
+            count: facet.count,
+        })
+        .collect()
+}
+
+/// The index document of a record row.
+fn document(row: SourceRow) -> RecordDocument {
+    let mut custom_values = Vec::new();
+    collect_strings(&row.custom, &mut custom_values);
+    RecordDocument {
+        id: row.id,
+        archival_code: row.archival_code,
+        doc_number: row.doc_number,
+        title: row.title,
+        translated_title: row.translated_title,
+        description: row.description,
+        responsible: row.responsible,
+        party_name: row.party_name,
+        party_identifier: row.party_identifier,
+        custom_values,
+        texts: row.texts,
+        category: row.category,
+        fonds: row.fonds,
+        department: row.department,
+        department_id: row.department_id,
+        retention: row.retention,
+        security_level: row.security_level,
+        open_status: row.open_status,
+        party_id: row.party_id,
+        year: row.year,
+        doc_date: row.doc_date,
+    }
+}
+
+fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => out.push(text.clone()),
+        serde_json::Value::Number(number) => out.push(number.to_string()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_strings(item, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|item| collect_strings(item, out)),
+        _ => {}
+    }
+}
+
+/// Runs index work on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, IndexError> + Send + 'static,
+) -> ServiceResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| ServiceError::Internal(format!("index thread: {error}")))?
+        .map_err(ServiceError::from)
+}
+
+impl From<IndexError> for ServiceError {
+    fn from(error: IndexError) -> Self {
+        ServiceError::Internal(error.to_string())
+    }
+}
