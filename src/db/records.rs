@@ -376,3 +376,17 @@ pub async fn doc_types_of_party(
     .fetch_all(conn)
     .await?)
 }
+
+/// What the permission policy looks at: the record's security level and department.
+pub async fn visibility_facts(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<(String, Option<Uuid>)>, DbError> {
+    let row = sqlx::query!(
+        "select security_level, department_id from records where id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| (row.security_level, row.department_id)))
+}

@@ -16,6 +16,7 @@ use crate::blobs::BlobStore;
 use crate::db::{self, Pool};
 use crate::domain::Sha256Digest;
 use crate::domain::catalogue::{Carrier, Location, OpenStatus, SecurityLevel};
+use crate::domain::permissions::Visibility;
 use crate::domain::record::{RecordMetadata, RecordPatch};
 
 /// A record as clients see it.
@@ -85,8 +86,9 @@ impl RecordService {
     }
 
     /// The record with its files.
-    pub async fn get(&self, _actor: &Actor, id: Uuid) -> ServiceResult<RecordView> {
+    pub async fn get(&self, actor: &Actor, id: Uuid) -> ServiceResult<RecordView> {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+        ensure_visible(&mut conn, actor, id).await?;
         let record = db::records::find(&mut conn, id)
             .await?
             .ok_or_else(|| record_not_found(id))?;
@@ -208,11 +210,12 @@ impl RecordService {
     /// One file's description, without its content.
     pub async fn file(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         record_id: Uuid,
         file_id: Uuid,
     ) -> ServiceResult<FileView> {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+        ensure_visible(&mut conn, actor, record_id).await?;
         let file = db::records::file(&mut conn, record_id, file_id)
             .await?
             .ok_or_else(|| {
@@ -361,4 +364,18 @@ fn file_view(file: db::records::FileRow) -> ServiceResult<FileView> {
         filename: file.filename,
         created_at: file.created_at,
     })
+}
+
+/// A record the caller may not see is reported as absent, so its existence does not leak.
+async fn ensure_visible(conn: &mut db::PgConnection, actor: &Actor, id: Uuid) -> ServiceResult<()> {
+    let (level, department) = db::records::visibility_facts(conn, id)
+        .await?
+        .ok_or_else(|| record_not_found(id))?;
+    let level = SecurityLevel::parse(&level)
+        .ok_or_else(|| ServiceError::Internal(format!("record {id} has security level {level:?}")))?;
+    if Visibility::of(actor.role, actor.department_id).allows(level, department) {
+        Ok(())
+    } else {
+        Err(record_not_found(id))
+    }
 }

@@ -282,6 +282,20 @@ async fn callers_see_only_records_their_role_allows_and_counts_do_not_leak(pool:
         &json!([{ "value": "BGS", "count": 2 }]),
         "{departments}"
     );
+    // the hidden ones are absent for this user, not forbidden
+    let hidden = app.pool.clone();
+    let secret_id: uuid::Uuid = sqlx::query_scalar("select id from records where title = '机密档案'")
+        .fetch_one(&hidden)
+        .await
+        .expect("record");
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/records/{secret_id}")))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("get");
+    assert_problem(response, 404, "not_found").await;
     let admin = login(&app.client, &app.address, "admin", ADMIN_PASSWORD).await;
     assert_eq!(search_as(&app, &admin, &[("q", "档案")]).await["total"], 4);
 }
