@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{Actor, ServiceError, ServiceResult};
-use crate::db::{self, Pool, PooledConnection};
+use crate::db::{self, Pool};
 use crate::domain::job::{JobKind, JobStatus, retry_delay};
 use crate::domain::user::Role;
 
@@ -63,7 +63,8 @@ pub struct JobService {
 
 /// One worker's hold on the queue: a connection that keeps the worker's liveness lock.
 pub struct WorkerSlot {
-    conn: PooledConnection,
+    /// Detached from the pool: dropping the slot closes it, which releases the lock.
+    conn: db::PgConnection,
     id: i32,
     retry: RetryPolicy,
 }
@@ -75,7 +76,7 @@ impl JobService {
 
     /// Registers a worker; its jobs become claimable by others as soon as the slot drops.
     pub async fn register_worker(&self) -> ServiceResult<WorkerSlot> {
-        let mut conn = db::acquire(&self.pool).await?;
+        let mut conn = db::acquire(&self.pool).await?.detach();
         let id = db::jobs::register_worker(&mut conn).await?;
         Ok(WorkerSlot {
             conn,

@@ -371,8 +371,9 @@ async fn ensure_visible(conn: &mut db::PgConnection, actor: &Actor, id: Uuid) ->
     let (level, department) = db::records::visibility_facts(conn, id)
         .await?
         .ok_or_else(|| record_not_found(id))?;
-    let level = SecurityLevel::parse(&level)
-        .ok_or_else(|| ServiceError::Internal(format!("record {id} has security level {level:?}")))?;
+    let level = SecurityLevel::parse(&level).ok_or_else(|| {
+        ServiceError::Internal(format!("record {id} has security level {level:?}"))
+    })?;
     if Visibility::of(actor.role, actor.department_id).allows(level, department) {
         Ok(())
     } else {

@@ -10,6 +10,7 @@ mod embedded;
 mod files;
 mod filing;
 mod import;
+mod jobs;
 mod ops;
 mod parties;
 mod search;

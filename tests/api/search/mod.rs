@@ -284,10 +284,11 @@ async fn callers_see_only_records_their_role_allows_and_counts_do_not_leak(pool:
     );
     // the hidden ones are absent for this user, not forbidden
     let hidden = app.pool.clone();
-    let secret_id: uuid::Uuid = sqlx::query_scalar("select id from records where title = '机密档案'")
-        .fetch_one(&hidden)
-        .await
-        .expect("record");
+    let secret_id: uuid::Uuid =
+        sqlx::query_scalar("select id from records where title = '机密档案'")
+            .fetch_one(&hidden)
+            .await
+            .expect("record");
     let response = app
         .client
         .get(app.url(&format!("/api/v1/records/{secret_id}")))

@@ -1,0 +1,173 @@
+//! The job queue: claiming, retries with backoff, permanent failures, deduplication, jobs of
+//! dead workers claimed again, and the listing of `GET /api/v1/jobs`.
+
+use std::time::{Duration, Instant};
+
+use dangan::domain::job::JobKind;
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, assert_problem, login};
+
+async fn status_of(app: &TestApp, id: i64) -> (String, i32, Option<String>) {
+    sqlx::query_as("select status, attempts, last_error from jobs where id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("job row")
+}
+
+#[sqlx::test]
+async fn a_job_of_a_worker_that_died_is_claimed_again(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let jobs = &app.app.jobs;
+    assert!(
+        jobs.enqueue(
+            JobKind::ExtractText,
+            json!({ "file_id": uuid::Uuid::nil() }),
+            None
+        )
+        .await
+        .expect("enqueue")
+    );
+    let mut first = jobs.register_worker().await.expect("worker");
+    let claimed = first.claim().await.expect("claim").expect("a job");
+    let mut second = jobs.register_worker().await.expect("second worker");
+    assert!(
+        second.claim().await.expect("claim").is_none(),
+        "a live worker's job is not taken"
+    );
+
+    drop(first); // the process dies: its connection, and with it its lock, goes away
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let again = loop {
+        if let Some(job) = second.claim().await.expect("claim") {
+            break job;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the orphaned job was never claimed again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(again.id, claimed.id);
+    assert_eq!(again.attempts, 2);
+}
+
+#[sqlx::test]
+async fn a_failed_attempt_is_retried_later_and_an_unknown_kind_fails_for_good(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let jobs = &app.app.jobs;
+    jobs.enqueue(JobKind::ExtractText, json!({}), None)
+        .await
+        .expect("enqueue");
+    let mut slot = jobs.register_worker().await.expect("worker");
+    let job = slot.claim().await.expect("claim").expect("job");
+    let delay = slot
+        .fail(&job, "pdftotext timed out", false)
+        .await
+        .expect("fail");
+    assert_eq!(
+        delay,
+        Some(Duration::from_secs(10)),
+        "the configured first retry delay"
+    );
+    let (status, attempts, error) = status_of(&app, job.id).await;
+    assert_eq!(
+        (status.as_str(), attempts, error.as_deref()),
+        ("queued", 1, Some("pdftotext timed out"))
+    );
+    assert!(
+        slot.claim().await.expect("claim").is_none(),
+        "not due before its retry time"
+    );
+
+    sqlx::query("insert into jobs (kind, payload) values ('from_the_future', '{}')")
+        .execute(&app.pool)
+        .await
+        .expect("insert");
+    let ran = dangan::jobs::runner::run_until_idle(&app.app)
+        .await
+        .expect("run");
+    assert_eq!(ran, 1);
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("select status, last_error from jobs where kind = 'from_the_future'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("job");
+    assert_eq!(status, "failed");
+    assert!(error.unwrap_or_default().contains("unknown job kind"));
+}
+
+#[sqlx::test]
+async fn a_duplicate_is_not_queued_while_the_first_waits(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let jobs = &app.app.jobs;
+    let key = Some("file-1".to_owned());
+    assert!(
+        jobs.enqueue(JobKind::ExtractText, json!({}), key.clone())
+            .await
+            .expect("first")
+    );
+    assert!(
+        !jobs
+            .enqueue(JobKind::ExtractText, json!({}), key.clone())
+            .await
+            .expect("second")
+    );
+    assert_eq!(jobs.pending().await.expect("pending"), 1);
+    dangan::jobs::runner::run_until_idle(&app.app)
+        .await
+        .expect("run");
+    assert!(
+        jobs.enqueue(JobKind::ExtractText, json!({}), key)
+            .await
+            .expect("after"),
+        "a finished job does not block a new one"
+    );
+}
+
+#[sqlx::test]
+async fn jobs_are_listed_for_administrators_with_their_errors(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    sqlx::query("insert into jobs (kind, payload) values ('from_the_future', '{}')")
+        .execute(&app.pool)
+        .await
+        .expect("insert");
+    dangan::jobs::runner::run_until_idle(&app.app)
+        .await
+        .expect("run");
+    let response = app
+        .get("/api/v1/jobs")
+        .query(&[("status", "failed")])
+        .send()
+        .await
+        .expect("jobs");
+    assert_eq!(response.status(), 200);
+    let page: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(page["items"][0]["kind"], "from_the_future");
+    assert_eq!(page["items"][0]["attempts"], 1);
+    assert!(
+        page["items"][0]["last_error"]
+            .as_str()
+            .expect("error")
+            .contains("unknown job kind")
+    );
+
+    let response = app
+        .post("/api/v1/users")
+        .json(&json!({ "username": "staff2", "password": "staff-password", "role": "staff" }))
+        .send()
+        .await
+        .expect("user");
+    assert_eq!(response.status(), 201);
+    let staff = login(&app.client, &app.address, "staff2", "staff-password").await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/jobs"))
+        .bearer_auth(staff)
+        .send()
+        .await
+        .expect("jobs");
+    assert_problem(response, 403, "forbidden").await;
+}
