@@ -1,6 +1,9 @@
 //! Search: Chinese in both scripts, phrases, single characters, archival codes, filters and
 //! facets, permissions inside the query, the index following changes, and rebuilds.
 
+mod documents;
+mod recall;
+
 use serde_json::{Value, json};
 use sqlx::PgPool;
 

@@ -1,0 +1,112 @@
+//! Search over the documents' own text, extracted by the worker: Chinese PDFs in both
+//! scripts, an OCR'd scan, failures that stay visible, destroyed records leaving the index.
+
+use serde_json::json;
+use sqlx::PgPool;
+
+use super::{search, settle, titles};
+use crate::helpers::{TestApp, TestFile, corpus};
+
+#[sqlx::test]
+async fn chinese_pdfs_are_found_by_their_text_in_either_script(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    for (title, path) in [
+        ("手冊 繁體", "pdf/maint-guide.zh-tw.pdf"),
+        ("手册 简体", "pdf/maint-guide.zh-cn.pdf"),
+    ] {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        app.file_record(&json!({ "title": title }), vec![TestFile::new(name, corpus(path))])
+            .await;
+    }
+    settle(&app).await;
+    let texts: Vec<(String, String)> =
+        sqlx::query_as("select status, coalesce(method, '') from file_texts")
+            .fetch_all(&app.pool)
+            .await
+            .expect("texts");
+    assert_eq!(texts.len(), 2);
+    assert!(texts.iter().all(|(status, _)| status == "done"), "{texts:?}");
+
+    // words of the text, not the titles: Simplified finds the Traditional edition and back
+    let mut simplified = titles(&search(&app, "新维护人员手册").await);
+    simplified.sort();
+    assert_eq!(simplified, vec!["手冊 繁體", "手册 简体"]);
+    let mut traditional = titles(&search(&app, "軟體套件").await);
+    traditional.sort();
+    assert!(traditional.contains(&"手冊 繁體".to_owned()), "{traditional:?}");
+    let results = search(&app, "维护人员").await;
+    let snippet = results["hits"][0]["snippet"].as_str().expect("snippet");
+    assert!(snippet.contains("<mark>"), "{snippet}");
+}
+
+#[sqlx::test]
+async fn text_found_only_in_an_ocr_scan_is_searchable(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = app
+        .file_record(
+            &json!({ "title": "扫描件" }),
+            vec![TestFile::new("scan.jpg", corpus("scans/scan_sc.jpg"))],
+        )
+        .await;
+    settle(&app).await;
+    let method: String = sqlx::query_scalar("select method from file_texts")
+        .fetch_one(&app.pool)
+        .await
+        .expect("text row");
+    assert!(method.contains("ocr"), "{method}");
+    for q in ["南山区", "深圳市", "身份证"] {
+        let results = search(&app, q).await;
+        assert_eq!(results["hits"][0]["record_id"], record["id"], "{q}: {results}");
+    }
+}
+
+#[sqlx::test]
+async fn a_file_without_text_is_recorded_as_failed_and_the_job_says_why(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.file_record(
+        &json!({ "title": "损坏的文件" }),
+        vec![TestFile {
+            name: "broken.pdf".into(),
+            bytes: b"%PDF-1.7\nthis is not really a pdf".to_vec(),
+            content_type: Some("application/pdf".into()),
+        }],
+    )
+    .await;
+    settle(&app).await;
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("select status, error from file_texts")
+            .fetch_one(&app.pool)
+            .await
+            .expect("text row");
+    assert_eq!(status, "failed");
+    assert!(!error.unwrap_or_default().is_empty());
+    let response = app
+        .get("/api/v1/jobs")
+        .query(&[("kind", "extract_text")])
+        .send()
+        .await
+        .expect("jobs");
+    let page: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(page["items"][0]["status"], "failed", "{page}");
+    // the record itself is still found by its catalogue entry
+    assert_eq!(search(&app, "损坏").await["total"], 1);
+}
+
+#[sqlx::test]
+async fn a_destroyed_record_is_gone_from_results(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = app
+        .file_record(&json!({ "title": "到期销毁的合同" }), vec![])
+        .await;
+    settle(&app).await;
+    assert_eq!(search(&app, "销毁的合同").await["total"], 1);
+    sqlx::query("update records set status = 'destroyed' where id = $1::uuid")
+        .bind(record["id"].as_str().expect("id"))
+        .execute(&app.pool)
+        .await
+        .expect("destroy");
+    // even before the index catches up, a destroyed record is never shown
+    assert!(titles(&search(&app, "销毁的合同").await).is_empty());
+    settle(&app).await;
+    assert_eq!(search(&app, "销毁的合同").await["total"], 0);
+}
