@@ -3,6 +3,7 @@
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::Path;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -118,7 +119,9 @@ pub(crate) fn run_checked(
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        // its own process group, so that a kill on timeout reaches anything it started too
+        .process_group(0);
     let mut child = command.spawn().map_err(|error| match error.kind() {
         std::io::ErrorKind::NotFound => ExtractError::ToolMissing { tool },
         _ => ExtractError::io(format!("start {tool}"), error),
@@ -167,7 +170,10 @@ fn wait_or_kill(child: &mut Child, tool: Tool, timeout: Duration) -> Result<Exit
 }
 
 fn kill(child: &mut Child) {
-    // Errors here mean the child already exited; reaping it is all that is left to do.
+    // Errors here mean the group already exited; reaping the child is all that is left to do.
+    if let Ok(group) = i32::try_from(child.id()) {
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), nix::sys::signal::SIGKILL);
+    }
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -138,6 +138,7 @@ pub struct Extracted {
 }
 
 /// What an extractor hands back before normalisation.
+#[derive(Debug)]
 struct Raw {
     text: String,
     pages: Option<u32>,

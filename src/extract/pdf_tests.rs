@@ -103,20 +103,24 @@ fn reading_order_keeps_side_by_side_columns_apart() {
     let extracted = extract_timed(&dir.join("pdf/latex-notes-zh-cn.pdf"), &ExtractOptions::default())
         .expect("extracts");
     assert_eq!(extracted.pages, Some(107));
+    // its seven blank pages carry no images, so none of them went to OCR
+    assert_eq!(extracted.method, Method::PdfText);
     assert!(extracted.text.matches("引文两端缩进，首行缩进").count() >= 2);
     assert!(extracted.text.contains("引文两端缩进，第二行起缩进"));
 }
 
 #[test]
-fn every_corpus_pdf_extracts_without_ocr() {
-    // their blank pages have no images, so none of them is sent to OCR
+fn pdfs_with_blank_pages_or_type3_fonts_extract_without_ocr() {
+    // ctex-faq: CJK fonts from dvipdfmx; debian-faq: Type 3 fonts, an English placeholder page
     let Some(dir) = corpus() else { return };
-    for name in ["ctex-faq.pdf", "debian-faq.zh-cn.pdf"] {
-        let extracted = extract_timed(&dir.join("pdf").join(name), &ExtractOptions::default())
-            .expect("extracts");
-        assert_eq!(extracted.method, Method::PdfText, "{name}");
-        assert!(extracted.text.chars().filter(|&c| super::super::normalize::is_han(c)).count() > 100);
-    }
+    let opts = ExtractOptions::default();
+    let ctex = extract_timed(&dir.join("pdf/ctex-faq.pdf"), &opts).expect("extracts");
+    assert_eq!((ctex.method, ctex.pages), (Method::PdfText, Some(41)));
+    let han = ctex.text.chars().filter(|&c| super::super::normalize::is_han(c)).count();
+    assert!(han > 5_000, "{han} Han characters");
+    let faq = extract_timed(&dir.join("pdf/debian-faq.zh-cn.pdf"), &opts).expect("extracts");
+    assert_eq!((faq.method, faq.pages), (Method::PdfText, Some(1)));
+    assert!(faq.text.contains("is currently not available"), "{}", faq.text);
 }
 
 #[test]
