@@ -2,8 +2,8 @@
 
 use std::ffi::OsString;
 use std::io::Read;
-use std::path::Path;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -151,7 +151,11 @@ pub(crate) fn run_checked(
     }))
 }
 
-fn wait_or_kill(child: &mut Child, tool: Tool, timeout: Duration) -> Result<ExitStatus, ExtractError> {
+fn wait_or_kill(
+    child: &mut Child,
+    tool: Tool,
+    timeout: Duration,
+) -> Result<ExitStatus, ExtractError> {
     let waited = child.wait_timeout(timeout);
     match waited {
         Ok(Some(status)) => Ok(status),
@@ -172,7 +176,8 @@ fn wait_or_kill(child: &mut Child, tool: Tool, timeout: Duration) -> Result<Exit
 fn kill(child: &mut Child) {
     // Errors here mean the group already exited; reaping the child is all that is left to do.
     if let Ok(group) = i32::try_from(child.id()) {
-        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), nix::sys::signal::SIGKILL);
+        let _ =
+            nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), nix::sys::signal::SIGKILL);
     }
     let _ = child.kill();
     let _ = child.wait();
@@ -245,9 +250,14 @@ mod tests {
     #[test]
     fn a_child_past_its_timeout_is_killed_and_the_error_is_transient() {
         let started = std::time::Instant::now();
-        let error = run(Tool::Tesseract, shell("sleep 5"), Duration::from_millis(50), 10)
-            .err()
-            .expect("times out");
+        let error = run(
+            Tool::Tesseract,
+            shell("sleep 5"),
+            Duration::from_millis(50),
+            10,
+        )
+        .err()
+        .expect("times out");
         assert!(matches!(error, ExtractError::Timeout { .. }), "{error}");
         assert!(!error.is_permanent());
         assert!(started.elapsed() < Duration::from_secs(4));
@@ -277,6 +287,9 @@ mod tests {
     #[test]
     fn relative_paths_cannot_look_like_options() {
         assert_eq!(path_arg(Path::new("-x.pdf")), OsString::from("./-x.pdf"));
-        assert_eq!(path_arg(Path::new("/tmp/a.pdf")), OsString::from("/tmp/a.pdf"));
+        assert_eq!(
+            path_arg(Path::new("/tmp/a.pdf")),
+            OsString::from("/tmp/a.pdf")
+        );
     }
 }

@@ -12,10 +12,43 @@ const HIDDEN: [&str; 5] = ["script", "style", "template", "svg", "object"];
 
 /// Elements that start a new line when rendered.
 const BLOCKS: [&str; 37] = [
-    "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "hr", "li", "main", "nav", "ol", "option", "p", "pre", "section", "table",
-    "tbody", "thead", "title", "tr", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "caption",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "option",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tbody",
+    "thead",
+    "title",
+    "tr",
+    "ul",
 ];
 
 /// An HTML file as the text a reader sees, with block boundaries as line breaks. The charset
@@ -66,17 +99,21 @@ fn declared_charset(bytes: &[u8]) -> Option<&'static Encoding> {
             .map_or(lower.len(), |length| at + length);
         let encoding = Encoding::for_label(&lower[at..end])?;
         // HTML: a document that declares UTF-16 in ASCII-compatible bytes is UTF-8
-        return Some(if encoding.is_single_byte() || encoding.output_encoding() == encoding {
-            encoding
-        } else {
-            UTF_8
-        });
+        return Some(
+            if encoding.is_single_byte() || encoding.output_encoding() == encoding {
+                encoding
+            } else {
+                UTF_8
+            },
+        );
     }
     None
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 /// The text of an HTML document: tags dropped, hidden elements and comments skipped, entities
@@ -216,7 +253,10 @@ fn push_whitespace_folded(out: &mut String, text: &str, in_pre: bool) {
     if in_pre {
         out.push_str(text);
     } else {
-        out.extend(text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }));
+        out.extend(
+            text.chars()
+                .map(|c| if c.is_whitespace() { ' ' } else { c }),
+        );
     }
 }
 
@@ -289,10 +329,21 @@ mod tests {
             <body><!-- 注释 --><h1 class='x>y'>标题</h1><p>第一段&amp;&lt;A&gt;&#x6587;&#26723;&nbsp;末</p>\
             <table><tr><td>姓名</td><td>王晓明</td></tr></table>x &unknown; y<br/>z</body></html>";
         let text = html_to_text(html);
-        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
         assert_eq!(
             lines,
-            ["档案", "标题", "第一段&<A>文档 末", "姓名\t王晓明", "x &unknown; y", "z"]
+            [
+                "档案",
+                "标题",
+                "第一段&<A>文档 末",
+                "姓名\t王晓明",
+                "x &unknown; y",
+                "z"
+            ]
         );
     }
 
@@ -308,25 +359,39 @@ mod tests {
         let decoded = decode(&html, declared_charset(&html), false);
         assert!(html_to_text(&decoded.text).contains("档案管理"));
         assert_eq!(declared_charset(b"<meta charset='utf-16'>"), Some(UTF_8));
-        assert_eq!(declared_charset(b"<meta charset=\"big5\">"), Some(encoding_rs::BIG5));
+        assert_eq!(
+            declared_charset(b"<meta charset=\"big5\">"),
+            Some(encoding_rs::BIG5)
+        );
     }
 
     #[test]
     fn a_corpus_help_page_keeps_its_text_and_loses_its_markup() {
         let Some(dir) = corpus() else { return };
         let path = dir.join("text/libreoffice-help-zh-CN/scalc/05/empty_cells.html");
-        let extracted = extract_file(&path, "text/html", &ExtractOptions::default()).expect("extracts");
+        let extracted =
+            extract_file(&path, "text/html", &ExtractOptions::default()).expect("extracts");
         assert_eq!(extracted.method, Method::Html);
         let text = extracted.text;
         assert!(text.contains("处理空白单元格"), "{text}");
-        assert!(text.contains("对一个空白单元格的简单引用仍显示为数字 0"), "{text}");
+        assert!(
+            text.contains("对一个空白单元格的简单引用仍显示为数字 0"),
+            "{text}"
+        );
         assert!(text.contains("B1: <Empty>"), "entities decoded: {text}");
-        for markup in ["<p", "</", "dir=\"auto\"", "text/javascript", "setupModules", "&lt;"] {
+        for markup in [
+            "<p",
+            "</",
+            "dir=\"auto\"",
+            "text/javascript",
+            "setupModules",
+            "&lt;",
+        ] {
             assert!(!text.contains(markup), "{markup} left in: {text}");
         }
         let traditional = dir.join("text/libreoffice-help-zh-TW/scalc/05/empty_cells.html");
-        let extracted = extract_file(&traditional, "text/html", &ExtractOptions::default())
-            .expect("extracts");
+        let extracted =
+            extract_file(&traditional, "text/html", &ExtractOptions::default()).expect("extracts");
         assert!(extracted.text.contains("空白儲存格"), "{}", extracted.text);
     }
 }

@@ -15,9 +15,9 @@ mod ocr;
 mod office;
 mod pdf;
 mod sheet;
-mod text;
 #[cfg(test)]
 mod testing;
+mod text;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -58,7 +58,9 @@ impl Default for ExtractOptions {
 impl ExtractOptions {
     /// How much of a tool's standard output is read before the rest is dropped.
     fn tool_output_limit(&self) -> usize {
-        self.max_text_bytes.saturating_mul(2).saturating_add(1 << 20)
+        self.max_text_bytes
+            .saturating_mul(2)
+            .saturating_add(1 << 20)
     }
 
     /// How many bytes of a text or HTML file are read.
@@ -68,7 +70,9 @@ impl ExtractOptions {
 
     /// How many bytes a zip container (DOCX, ODT, XLSX, ODS) may inflate to.
     fn inflate_limit(&self) -> u64 {
-        let limit = u64::try_from(self.max_text_bytes).unwrap_or(u64::MAX).saturating_mul(32);
+        let limit = u64::try_from(self.max_text_bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(32);
         limit.clamp(16 << 20, 2 << 30)
     }
 }
@@ -176,16 +180,27 @@ impl Kind {
     fn of(essence: &str) -> Option<Kind> {
         Some(match essence {
             "application/pdf" | "application/x-pdf" => Kind::Pdf,
-            "image/jpeg" | "image/jpg" | "image/pjpeg" | "image/png" | "image/tiff" | "image/bmp"
-            | "image/x-ms-bmp" | "image/webp" | "image/gif" | "image/jp2"
-            | "image/x-portable-anymap" | "image/x-portable-graymap"
-            | "image/x-portable-pixmap" | "image/x-portable-bitmap" => Kind::Image,
-            "text/plain" | "text/markdown" | "text/x-markdown" | "text/csv"
+            "image/jpeg"
+            | "image/jpg"
+            | "image/pjpeg"
+            | "image/png"
+            | "image/tiff"
+            | "image/bmp"
+            | "image/x-ms-bmp"
+            | "image/webp"
+            | "image/gif"
+            | "image/jp2"
+            | "image/x-portable-anymap"
+            | "image/x-portable-graymap"
+            | "image/x-portable-pixmap"
+            | "image/x-portable-bitmap" => Kind::Image,
+            "text/plain"
+            | "text/markdown"
+            | "text/x-markdown"
+            | "text/csv"
             | "text/tab-separated-values" => Kind::PlainText,
             "text/html" | "application/xhtml+xml" => Kind::Html,
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => {
-                Kind::Docx
-            }
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => Kind::Docx,
             "application/vnd.oasis.opendocument.text" => Kind::Odt,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             | "application/vnd.ms-excel.sheet.macroenabled.12" => Kind::Sheet(SheetFormat::Xlsx),
@@ -206,7 +221,9 @@ fn parse_media_type(media_type: &str) -> (String, Option<&'static encoding_rs::E
     let charset = parts
         .filter_map(|parameter| parameter.split_once('='))
         .find(|(name, _)| name.trim().eq_ignore_ascii_case("charset"))
-        .and_then(|(_, value)| encoding_rs::Encoding::for_label(value.trim().trim_matches('"').as_bytes()));
+        .and_then(|(_, value)| {
+            encoding_rs::Encoding::for_label(value.trim().trim_matches('"').as_bytes())
+        });
     (essence, charset)
 }
 
@@ -227,23 +244,7 @@ pub fn extract_file(
         media_type: media_type.to_owned(),
     })?;
     let started = Instant::now();
-    let text_limit = opts.tool_output_limit();
-    let (raw, method) = match kind {
-        Kind::Pdf => {
-            let raw = pdf::extract_pdf(path, opts)?;
-            let method = if raw.ocr_used { Method::PdfOcr } else { Method::PdfText };
-            (raw, method)
-        }
-        Kind::Image => (ocr::extract_image(path, opts)?, Method::ImageOcr),
-        Kind::PlainText => (text::extract_plain(path, charset, opts.input_limit())?, Method::PlainText),
-        Kind::Html => (html::extract_html(path, charset, opts.input_limit())?, Method::Html),
-        Kind::Docx => (office::extract_docx(path, opts.inflate_limit(), text_limit)?, Method::Docx),
-        Kind::Odt => (office::extract_odt(path, opts.inflate_limit(), text_limit)?, Method::Odt),
-        Kind::Sheet(format) => (
-            sheet::extract_sheets(path, format, opts.inflate_limit(), text_limit)?,
-            Method::Spreadsheet,
-        ),
-    };
+    let (raw, method) = run_extractor(kind, path, charset, opts)?;
     let join_wrapped_lines = matches!(method, Method::PdfText | Method::PdfOcr | Method::ImageOcr);
     let text = normalize::normalize(&raw.text, join_wrapped_lines);
     let (text, cut) = normalize::cap(text, opts.max_text_bytes);
@@ -263,9 +264,54 @@ pub fn extract_file(
     })
 }
 
+/// Runs the extractor for `kind`; the raw text and the method that produced it.
+fn run_extractor(
+    kind: Kind,
+    path: &Path,
+    charset: Option<&'static encoding_rs::Encoding>,
+    opts: &ExtractOptions,
+) -> Result<(Raw, Method), ExtractError> {
+    let text_limit = opts.tool_output_limit();
+    Ok(match kind {
+        Kind::Pdf => {
+            let raw = pdf::extract_pdf(path, opts)?;
+            let method = if raw.ocr_used {
+                Method::PdfOcr
+            } else {
+                Method::PdfText
+            };
+            (raw, method)
+        }
+        Kind::Image => (ocr::extract_image(path, opts)?, Method::ImageOcr),
+        Kind::PlainText => (
+            text::extract_plain(path, charset, opts.input_limit())?,
+            Method::PlainText,
+        ),
+        Kind::Html => (
+            html::extract_html(path, charset, opts.input_limit())?,
+            Method::Html,
+        ),
+        Kind::Docx => (
+            office::extract_docx(path, opts.inflate_limit(), text_limit)?,
+            Method::Docx,
+        ),
+        Kind::Odt => (
+            office::extract_odt(path, opts.inflate_limit(), text_limit)?,
+            Method::Odt,
+        ),
+        Kind::Sheet(format) => (
+            sheet::extract_sheets(path, format, opts.inflate_limit(), text_limit)?,
+            Method::Spreadsheet,
+        ),
+    })
+}
+
 /// Whether each external tool can be started, for readiness checks and diagnostics.
 pub fn tools_available() -> Vec<(Tool, bool)> {
-    Tool::ALL.iter().map(|&tool| (tool, tool.is_available())).collect()
+    Tool::ALL
+        .iter()
+        .map(|&tool| (tool, tool.is_available()))
+        .collect()
 }
 
 /// The languages of `languages` (`chi_sim+chi_tra+eng`) that Tesseract has no data for.
@@ -294,21 +340,35 @@ mod tests {
         assert!(!supports("application/zip"));
         assert!(!supports("application/octet-stream"));
         let (essence, charset) = parse_media_type("text/plain; charset=\"big5\"");
-        assert_eq!((essence.as_str(), charset), ("text/plain", Some(encoding_rs::BIG5)));
+        assert_eq!(
+            (essence.as_str(), charset),
+            ("text/plain", Some(encoding_rs::BIG5))
+        );
     }
 
     #[test]
     fn an_unsupported_type_is_a_permanent_unsupported_error() {
-        let error = extract_file(Path::new("/nonexistent"), "application/zip", &ExtractOptions::default())
-            .expect_err("unsupported");
+        let error = extract_file(
+            Path::new("/nonexistent"),
+            "application/zip",
+            &ExtractOptions::default(),
+        )
+        .expect_err("unsupported");
         assert!(error.is_unsupported() && error.is_permanent(), "{error}");
     }
 
     #[test]
     fn a_missing_file_is_a_transient_io_error() {
-        let error = extract_file(Path::new("/nonexistent/a.txt"), "text/plain", &ExtractOptions::default())
-            .expect_err("missing");
-        assert!(matches!(error, ExtractError::Io { .. }) && !error.is_permanent(), "{error}");
+        let error = extract_file(
+            Path::new("/nonexistent/a.txt"),
+            "text/plain",
+            &ExtractOptions::default(),
+        )
+        .expect_err("missing");
+        assert!(
+            matches!(error, ExtractError::Io { .. }) && !error.is_permanent(),
+            "{error}"
+        );
     }
 
     #[test]
@@ -317,8 +377,12 @@ mod tests {
         let path = dir.path().join("notes.txt");
         let (bytes, _, _) = encoding_rs::BIG5.encode("檔案　管理\r\n\r\n\r\n銷毀清冊ＡＢＣ");
         std::fs::write(&path, &bytes).expect("write");
-        let extracted = extract_file(&path, "text/plain; charset=big5", &ExtractOptions::default())
-            .expect("extracts");
+        let extracted = extract_file(
+            &path,
+            "text/plain; charset=big5",
+            &ExtractOptions::default(),
+        )
+        .expect("extracts");
         assert_eq!(extracted.method, Method::PlainText);
         assert_eq!(extracted.text, "檔案管理\n\n銷毀清冊ABC");
         let opts = ExtractOptions {
@@ -326,7 +390,10 @@ mod tests {
             ..ExtractOptions::default()
         };
         let extracted = extract_file(&path, "text/plain", &opts).expect("extracts");
-        assert_eq!((extracted.text.as_str(), extracted.truncated), ("檔案", true));
+        assert_eq!(
+            (extracted.text.as_str(), extracted.truncated),
+            ("檔案", true)
+        );
     }
 
     #[test]
@@ -334,10 +401,20 @@ mod tests {
         let tools = tools_available();
         assert_eq!(tools.len(), 3);
         for (tool, available) in tools {
-            assert!(available, "{tool} is not installed (apt-get install poppler-utils tesseract-ocr)");
+            assert!(
+                available,
+                "{tool} is not installed (apt-get install poppler-utils tesseract-ocr)"
+            );
         }
-        let missing = missing_ocr_languages(&ExtractOptions::default().ocr_languages).expect("lists");
-        assert!(missing.is_empty(), "missing tesseract languages: {missing:?}");
-        assert_eq!(missing_ocr_languages("chi_sim+klingon").expect("lists"), ["klingon"]);
+        let missing =
+            missing_ocr_languages(&ExtractOptions::default().ocr_languages).expect("lists");
+        assert!(
+            missing.is_empty(),
+            "missing tesseract languages: {missing:?}"
+        );
+        assert_eq!(
+            missing_ocr_languages("chi_sim+klingon").expect("lists"),
+            ["klingon"]
+        );
     }
 }

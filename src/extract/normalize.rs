@@ -145,7 +145,10 @@ fn is_wrap(before: &str, next: &str) -> bool {
     let Some(last) = before.chars().next_back() else {
         return false;
     };
-    let ends_sentence = matches!(last, '。' | '！' | '？' | '：' | '；' | '!' | '?' | ':' | ';');
+    let ends_sentence = matches!(
+        last,
+        '。' | '！' | '？' | '：' | '；' | '!' | '?' | ':' | ';'
+    );
     !ends_sentence && is_cjk(last) && next.chars().next().is_some_and(is_cjk)
 }
 
@@ -161,7 +164,10 @@ mod tests {
 
     #[test]
     fn spaces_between_cjk_characters_are_removed_and_others_collapsed() {
-        let text = normalize("此 软 件 包 包 含 了  GNU   项 目  中 的 文档 ， 好 ", false);
+        let text = normalize(
+            "此 软 件 包 包 含 了  GNU   项 目  中 的 文档 ， 好 ",
+            false,
+        );
         assert_eq!(text, "此软件包包含了 GNU 项目中的文档，好");
         assert_eq!(normalize("姓名 \t 王晓明\t\t男", false), "姓名\t王晓明\t男");
     }

@@ -16,7 +16,12 @@ fn is_image(head: &[u8]) -> bool {
     let known = infer::get(head).is_some_and(|kind| {
         matches!(
             kind.mime_type(),
-            "image/jpeg" | "image/png" | "image/tiff" | "image/bmp" | "image/webp" | "image/gif"
+            "image/jpeg"
+                | "image/png"
+                | "image/tiff"
+                | "image/bmp"
+                | "image/webp"
+                | "image/gif"
                 | "image/jp2"
         )
     });
@@ -34,7 +39,10 @@ pub(crate) fn extract_image(path: &Path, opts: &ExtractOptions) -> Result<Raw, E
         .and_then(|mut file| file.read(&mut head))
         .map_err(|error| ExtractError::io(format!("read {}", path.display()), error))?;
     if !is_image(&head[..read]) {
-        return Err(ExtractError::corrupt("image", "not an image format Tesseract reads"));
+        return Err(ExtractError::corrupt(
+            "image",
+            "not an image format Tesseract reads",
+        ));
     }
     let (text, truncated) = ocr(path, opts)?;
     let mut raw = Raw::text(text);
@@ -53,11 +61,21 @@ pub(crate) fn ocr(image: &Path, opts: &ExtractOptions) -> Result<(String, bool),
         .arg("stdout")
         .arg("-l")
         .arg(&opts.ocr_languages);
-    let output = run_checked(Tool::Tesseract, command, opts.timeout, opts.tool_output_limit())?;
+    let output = run_checked(
+        Tool::Tesseract,
+        command,
+        opts.timeout,
+        opts.tool_output_limit(),
+    )?;
     let output = output.map_err(|failure| {
-        let unreadable = ["cannot be read", "pixRead", "truncated file", "Unsupported image"]
-            .iter()
-            .any(|sign| failure.stderr.contains(sign));
+        let unreadable = [
+            "cannot be read",
+            "pixRead",
+            "truncated file",
+            "Unsupported image",
+        ]
+        .iter()
+        .any(|sign| failure.stderr.contains(sign));
         if unreadable {
             ExtractError::corrupt("image", failure.stderr)
         } else {
@@ -65,7 +83,10 @@ pub(crate) fn ocr(image: &Path, opts: &ExtractOptions) -> Result<(String, bool),
         }
     })?;
     tracing::debug!(image = %image.display(), elapsed_ms = started.elapsed().as_millis(), "ocr done");
-    Ok((String::from_utf8_lossy(&output.stdout).into_owned(), output.stdout_truncated))
+    Ok((
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        output.stdout_truncated,
+    ))
 }
 
 /// Renders one PDF page (1-based) as a grey image in `dir` and returns its path.
@@ -118,7 +139,11 @@ pub(crate) fn ocr_pdf_pages(
         let (text, _) = ocr(&image, opts)?;
         // a failed delete only costs disk until the directory goes
         let _ = std::fs::remove_file(&image);
-        tracing::debug!(page, elapsed_ms = started.elapsed().as_millis(), "pdf page rasterised and read");
+        tracing::debug!(
+            page,
+            elapsed_ms = started.elapsed().as_millis(),
+            "pdf page rasterised and read"
+        );
         texts.push((page, text));
     }
     Ok(texts)
@@ -162,8 +187,12 @@ pub(crate) mod tests {
         let Some(dir) = corpus() else { return };
         let truth = std::fs::read_to_string(dir.join("scans/truth_sc.txt")).expect("truth");
         let started = Instant::now();
-        let extracted = extract_file(&dir.join("scans/scan_sc.jpg"), "image/jpeg", &ExtractOptions::default())
-            .expect("ocr");
+        let extracted = extract_file(
+            &dir.join("scans/scan_sc.jpg"),
+            "image/jpeg",
+            &ExtractOptions::default(),
+        )
+        .expect("ocr");
         let elapsed = started.elapsed();
         assert_eq!(extracted.method, Method::ImageOcr);
         assert_eq!(extracted.pages, Some(1));
@@ -172,9 +201,15 @@ pub(crate) mod tests {
             &zhconv::zhconv(&truth, zhconv::Variant::ZhHans),
             &zhconv::zhconv(&extracted.text, zhconv::Variant::ZhHans),
         );
-        eprintln!("scan_sc.jpg: Han recall {raw:.3} (folded to Simplified {folded:.3}) in {elapsed:?}");
+        eprintln!(
+            "scan_sc.jpg: Han recall {raw:.3} (folded to Simplified {folded:.3}) in {elapsed:?}"
+        );
         assert!(raw >= 0.8, "recall {raw}: {}", extracted.text);
-        assert!(extracted.text.contains("440301199001011234"), "{}", extracted.text);
+        assert!(
+            extracted.text.contains("440301199001011234"),
+            "{}",
+            extracted.text
+        );
         assert!(extracted.text.contains("王晓明"), "{}", extracted.text);
     }
 
@@ -185,8 +220,18 @@ pub(crate) mod tests {
             timeout: Duration::from_millis(1),
             ..ExtractOptions::default()
         };
-        let error = extract_file(&dir.join("scans/scan_sc.jpg"), "image/jpeg", &opts).expect_err("times out");
-        assert!(matches!(error, ExtractError::Timeout { tool: Tool::Tesseract, .. }), "{error}");
+        let error = extract_file(&dir.join("scans/scan_sc.jpg"), "image/jpeg", &opts)
+            .expect_err("times out");
+        assert!(
+            matches!(
+                error,
+                ExtractError::Timeout {
+                    tool: Tool::Tesseract,
+                    ..
+                }
+            ),
+            "{error}"
+        );
         assert!(!error.is_permanent());
     }
 
@@ -196,8 +241,12 @@ pub(crate) mod tests {
         let path = dir.path().join("list.jpg");
         // Tesseract would read this as a list of images to OCR
         std::fs::write(&path, "/etc/passwd\n/some/other/scan.png\n").expect("write");
-        let error = extract_file(&path, "image/jpeg", &ExtractOptions::default()).expect_err("refused");
-        assert!(matches!(error, ExtractError::Corrupt { .. }) && error.is_permanent(), "{error}");
+        let error =
+            extract_file(&path, "image/jpeg", &ExtractOptions::default()).expect_err("refused");
+        assert!(
+            matches!(error, ExtractError::Corrupt { .. }) && error.is_permanent(),
+            "{error}"
+        );
     }
 
     #[test]
@@ -207,7 +256,8 @@ pub(crate) mod tests {
         let temp = tempfile::tempdir().expect("temp dir");
         let path = temp.path().join("cut.jpg");
         std::fs::write(&path, &bytes[..200]).expect("write");
-        let error = extract_file(&path, "image/jpeg", &ExtractOptions::default()).expect_err("corrupt");
+        let error =
+            extract_file(&path, "image/jpeg", &ExtractOptions::default()).expect_err("corrupt");
         assert!(error.is_permanent(), "{error}");
     }
 }

@@ -44,13 +44,25 @@ const ODT: Dialect = Dialect {
 };
 
 /// The body text of a DOCX, then its footnotes and endnotes.
-pub(crate) fn extract_docx(path: &Path, xml_limit: u64, text_limit: usize) -> Result<Raw, ExtractError> {
-    let parts = ["word/document.xml", "word/footnotes.xml", "word/endnotes.xml"];
+pub(crate) fn extract_docx(
+    path: &Path,
+    xml_limit: u64,
+    text_limit: usize,
+) -> Result<Raw, ExtractError> {
+    let parts = [
+        "word/document.xml",
+        "word/footnotes.xml",
+        "word/endnotes.xml",
+    ];
     extract_parts(path, &DOCX, &parts, xml_limit, text_limit)
 }
 
 /// The body text of an ODT.
-pub(crate) fn extract_odt(path: &Path, xml_limit: u64, text_limit: usize) -> Result<Raw, ExtractError> {
+pub(crate) fn extract_odt(
+    path: &Path,
+    xml_limit: u64,
+    text_limit: usize,
+) -> Result<Raw, ExtractError> {
     extract_parts(path, &ODT, &["content.xml"], xml_limit, text_limit)
 }
 
@@ -59,14 +71,18 @@ pub(crate) fn open_zip(
     path: &Path,
     format: &'static str,
 ) -> Result<zip::ZipArchive<BufReader<File>>, ExtractError> {
-    let mut file = File::open(path).map_err(|error| ExtractError::io(format!("open {}", path.display()), error))?;
+    let mut file = File::open(path)
+        .map_err(|error| ExtractError::io(format!("open {}", path.display()), error))?;
     let mut magic = [0u8; 8];
     if file.read_exact(&mut magic).is_ok() && magic == COMPOUND_FILE_MAGIC {
         return Err(ExtractError::Encrypted { format });
     }
-    let file = File::open(path).map_err(|error| ExtractError::io(format!("open {}", path.display()), error))?;
+    let file = File::open(path)
+        .map_err(|error| ExtractError::io(format!("open {}", path.display()), error))?;
     zip::ZipArchive::new(BufReader::new(file)).map_err(|error| match error {
-        zip::result::ZipError::Io(source) => ExtractError::io(format!("read {}", path.display()), source),
+        zip::result::ZipError::Io(source) => {
+            ExtractError::io(format!("read {}", path.display()), source)
+        }
         other => ExtractError::corrupt(format, other),
     })
 }
@@ -85,16 +101,28 @@ fn extract_parts(
         let entry = match archive.by_name(part) {
             Ok(entry) => entry,
             Err(zip::result::ZipError::FileNotFound) if index > 0 => continue,
-            Err(error) => return Err(ExtractError::corrupt(dialect.format, format!("{part}: {error}"))),
+            Err(error) => {
+                return Err(ExtractError::corrupt(
+                    dialect.format,
+                    format!("{part}: {error}"),
+                ));
+            }
         };
         if entry.encrypted() {
-            return Err(ExtractError::Encrypted { format: dialect.format });
+            return Err(ExtractError::Encrypted {
+                format: dialect.format,
+            });
         }
         let mut limited = entry.take(budget);
-        let outcome = xml_text(BufReader::new(&mut limited), dialect, &mut raw.text, text_limit);
+        let outcome = xml_text(
+            BufReader::new(&mut limited),
+            dialect,
+            &mut raw.text,
+            text_limit,
+        );
         let used = budget - limited.limit();
         budget -= used;
-        let over_budget = budget == 0 && limited.into_inner().bytes().next().is_some();
+        let over_budget = budget == 0 && has_more(limited.into_inner());
         match (outcome, over_budget) {
             (Ok(Stop::TextLimit), _) => raw.truncated = true,
             // cut off by the budget: an XML error, if any, is where the cut fell
@@ -106,7 +134,10 @@ fn extract_parts(
             }
             (Ok(Stop::End), false) => {}
             (Err(error), false) => {
-                return Err(ExtractError::corrupt(dialect.format, format!("{part}: {error}")));
+                return Err(ExtractError::corrupt(
+                    dialect.format,
+                    format!("{part}: {error}"),
+                ));
             }
         }
         if raw.truncated {
@@ -114,6 +145,12 @@ fn extract_parts(
         }
     }
     Ok(raw)
+}
+
+/// Whether a reader has at least one more byte.
+fn has_more(mut reader: impl Read) -> bool {
+    let mut byte = [0u8; 1];
+    matches!(reader.read(&mut byte), Ok(1))
 }
 
 /// Why reading the XML stopped.
@@ -191,7 +228,12 @@ fn push_structure(out: &mut String, dialect: &Dialect, element: &BytesStart<'_>)
             .attributes()
             .flatten()
             .find(|attribute| attribute.key.local_name().as_ref() == b"c")
-            .and_then(|attribute| std::str::from_utf8(&attribute.value).ok()?.parse::<usize>().ok())
+            .and_then(|attribute| {
+                std::str::from_utf8(&attribute.value)
+                    .ok()?
+                    .parse::<usize>()
+                    .ok()
+            })
             .unwrap_or(1);
         out.extend(std::iter::repeat_n(' ', count.min(100)));
     }
@@ -206,14 +248,16 @@ pub(crate) mod tests {
     use super::super::{ExtractOptions, Method, extract_file};
     use super::*;
 
-    const DOCX_TYPE: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    const DOCX_TYPE: &str =
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
     const ODT_TYPE: &str = "application/vnd.oasis.opendocument.text";
 
     /// Writes a zip with the given entries, deflated.
     pub(crate) fn write_zip(path: &Path, entries: &[(&str, &[u8])]) {
         let file = File::create(path).expect("create zip");
         let mut zip = zip::ZipWriter::new(file);
-        let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         for (name, content) in entries {
             zip.start_file(*name, options).expect("start entry");
             zip.write_all(content).expect("write entry");
@@ -237,12 +281,29 @@ pub(crate) mod tests {
     fn a_docx_yields_its_paragraphs_tabs_and_entities() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("合同.docx");
-        let xml = docx_xml(&["劳动合同书", "甲方：深圳市某某有限公司", "R&amp;D &#x90E8;门"])
-            .replace("<w:t xml:space=\"preserve\">劳动合同书</w:t>", "<w:t>劳动</w:t><w:tab/><w:t>合同书</w:t><w:delText>删除</w:delText>");
-        write_zip(&path, &[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", xml.as_bytes())]);
-        let extracted = extract_file(&path, DOCX_TYPE, &ExtractOptions::default()).expect("extracts");
+        let xml = docx_xml(&[
+            "劳动合同书",
+            "甲方：深圳市某某有限公司",
+            "R&amp;D &#x90E8;门",
+        ])
+        .replace(
+            "<w:t xml:space=\"preserve\">劳动合同书</w:t>",
+            "<w:t>劳动</w:t><w:tab/><w:t>合同书</w:t><w:delText>删除</w:delText>",
+        );
+        write_zip(
+            &path,
+            &[
+                ("[Content_Types].xml", b"<Types/>"),
+                ("word/document.xml", xml.as_bytes()),
+            ],
+        );
+        let extracted =
+            extract_file(&path, DOCX_TYPE, &ExtractOptions::default()).expect("extracts");
         assert_eq!(extracted.method, Method::Docx);
-        assert_eq!(extracted.text, "劳动\t合同书\n甲方：深圳市某某有限公司\nR&D 部门");
+        assert_eq!(
+            extracted.text,
+            "劳动\t合同书\n甲方：深圳市某某有限公司\nR&D 部门"
+        );
         assert!(!extracted.truncated);
     }
 
@@ -256,8 +317,15 @@ pub(crate) mod tests {
             <text:h text:outline-level=\"1\">檔案管理辦法</text:h>\
             <text:p>第一條<text:s text:c=\"3\"/>Article<text:s/>1<text:line-break/>第二條</text:p>\
             </office:text></office:body></office:document-content>";
-        write_zip(&path, &[("mimetype", ODT_TYPE.as_bytes()), ("content.xml", xml.as_bytes())]);
-        let extracted = extract_file(&path, ODT_TYPE, &ExtractOptions::default()).expect("extracts");
+        write_zip(
+            &path,
+            &[
+                ("mimetype", ODT_TYPE.as_bytes()),
+                ("content.xml", xml.as_bytes()),
+            ],
+        );
+        let extracted =
+            extract_file(&path, ODT_TYPE, &ExtractOptions::default()).expect("extracts");
         assert_eq!(extracted.method, Method::Odt);
         assert_eq!(extracted.text, "檔案管理辦法\n第一條 Article 1\n第二條");
     }
@@ -282,15 +350,24 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let broken = dir.path().join("broken.docx");
         std::fs::write(&broken, b"PK\x03\x04 not really a zip").expect("write");
-        let error = extract_file(&broken, DOCX_TYPE, &ExtractOptions::default()).expect_err("corrupt");
-        assert!(matches!(error, ExtractError::Corrupt { .. }) && error.is_permanent(), "{error}");
+        let error =
+            extract_file(&broken, DOCX_TYPE, &ExtractOptions::default()).expect_err("corrupt");
+        assert!(
+            matches!(error, ExtractError::Corrupt { .. }) && error.is_permanent(),
+            "{error}"
+        );
         let encrypted = dir.path().join("encrypted.docx");
         std::fs::write(&encrypted, [&COMPOUND_FILE_MAGIC[..], &[0; 504]].concat()).expect("write");
-        let error = extract_file(&encrypted, DOCX_TYPE, &ExtractOptions::default()).expect_err("encrypted");
-        assert!(matches!(error, ExtractError::Encrypted { .. }) && error.is_permanent(), "{error}");
+        let error =
+            extract_file(&encrypted, DOCX_TYPE, &ExtractOptions::default()).expect_err("encrypted");
+        assert!(
+            matches!(error, ExtractError::Encrypted { .. }) && error.is_permanent(),
+            "{error}"
+        );
         let no_body = dir.path().join("no-body.docx");
         write_zip(&no_body, &[("word/styles.xml", b"<x/>")]);
-        let error = extract_file(&no_body, DOCX_TYPE, &ExtractOptions::default()).expect_err("no body");
+        let error =
+            extract_file(&no_body, DOCX_TYPE, &ExtractOptions::default()).expect_err("no body");
         assert!(error.is_permanent(), "{error}");
     }
 }

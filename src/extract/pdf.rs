@@ -30,7 +30,8 @@ pub(crate) fn extract_pdf(path: &Path, opts: &ExtractOptions) -> Result<Raw, Ext
     let metadata = match Document::load_metadata(path) {
         Ok(metadata) => Some(metadata),
         Err(error) => {
-            raw.warnings.push(format!("lopdf could not read the structure: {error}"));
+            raw.warnings
+                .push(format!("lopdf could not read the structure: {error}"));
             None
         }
     };
@@ -65,13 +66,27 @@ fn check_header(path: &Path) -> Result<(), ExtractError> {
 
 /// Runs `pdftotext` in its default reading-order mode (not `-layout`, which interleaves
 /// side-by-side columns line by line and so breaks CJK phrases; see the tests).
-fn text_layer(path: &Path, opts: &ExtractOptions, encrypted: bool) -> Result<TextLayer, ExtractError> {
+fn text_layer(
+    path: &Path,
+    opts: &ExtractOptions,
+    encrypted: bool,
+) -> Result<TextLayer, ExtractError> {
     let mut command = Tool::Pdftotext.command();
-    command.arg("-enc").arg("UTF-8").arg(path_arg(path)).arg("-");
-    let output = run_checked(Tool::Pdftotext, command, opts.timeout, opts.tool_output_limit())?;
+    command
+        .arg("-enc")
+        .arg("UTF-8")
+        .arg(path_arg(path))
+        .arg("-");
+    let output = run_checked(
+        Tool::Pdftotext,
+        command,
+        opts.timeout,
+        opts.tool_output_limit(),
+    )?;
     let output = output.map_err(|failure| {
         let code = failure.status.code();
-        if code == Some(3) || failure.stderr.contains("password") || (encrypted && code == Some(1)) {
+        if code == Some(3) || failure.stderr.contains("password") || (encrypted && code == Some(1))
+        {
             ExtractError::Encrypted { format: "pdf" }
         } else if code == Some(1) {
             ExtractError::corrupt("pdf", failure.stderr)
@@ -101,14 +116,19 @@ fn ocr_empty_pages(
 ) -> Result<(), ExtractError> {
     let empty: Vec<u32> = (1..)
         .zip(pages.iter())
-        .filter(|(_, text)| text.chars().filter(|c| !c.is_whitespace()).count() < NEAR_EMPTY_PAGE_CHARS)
+        .filter(|(_, text)| {
+            text.chars().filter(|c| !c.is_whitespace()).count() < NEAR_EMPTY_PAGE_CHARS
+        })
         .map(|(number, _)| number)
         .collect();
     if empty.is_empty() {
         return Ok(());
     }
     let candidates: Vec<u32> = match pages_with_images(path) {
-        Some(with_images) => empty.into_iter().filter(|page| with_images.contains(page)).collect(),
+        Some(with_images) => empty
+            .into_iter()
+            .filter(|page| with_images.contains(page))
+            .collect(),
         None => empty,
     };
     if candidates.is_empty() {
@@ -124,7 +144,10 @@ fn ocr_empty_pages(
     }
     let chosen = &candidates[..candidates.len().min(limit)];
     for (page, text) in ocr_pdf_pages(path, chosen, opts)? {
-        if let Some(slot) = usize::try_from(page - 1).ok().and_then(|index| pages.get_mut(index)) {
+        if let Some(slot) = usize::try_from(page - 1)
+            .ok()
+            .and_then(|index| pages.get_mut(index))
+        {
             slot.push('\n');
             slot.push_str(&text);
         }
@@ -152,7 +175,11 @@ fn draws_images(document: &Document, page_id: ObjectId) -> bool {
     };
     let has_xobjects = inline
         .into_iter()
-        .chain(referenced.iter().filter_map(|id| document.get_dictionary(*id).ok()))
+        .chain(
+            referenced
+                .iter()
+                .filter_map(|id| document.get_dictionary(*id).ok()),
+        )
         .any(|resources| {
             let Ok(xobjects) = resources.get(b"XObject") else {
                 return false;

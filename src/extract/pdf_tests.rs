@@ -13,7 +13,10 @@ use super::*;
 fn extract_timed(path: &Path, opts: &ExtractOptions) -> Result<Extracted, ExtractError> {
     let started = Instant::now();
     let result = extract_file(path, "application/pdf", opts);
-    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
     eprintln!("{name}: extracted in {:?}", started.elapsed());
     result
 }
@@ -60,7 +63,9 @@ fn maint_guides() -> Option<[PathBuf; 2]> {
 
 #[test]
 fn the_maint_guides_yield_chinese_text_in_both_scripts_and_63_pages() {
-    let Some([simplified, traditional]) = maint_guides() else { return };
+    let Some([simplified, traditional]) = maint_guides() else {
+        return;
+    };
     let opts = ExtractOptions::default();
     let expected = [
         (
@@ -90,7 +95,11 @@ fn the_maint_guides_yield_chinese_text_in_both_scripts_and_63_pages() {
         assert_eq!(extracted.pages, Some(63));
         assert!(!extracted.truncated);
         for phrase in phrases {
-            assert!(extracted.text.contains(phrase), "{phrase} missing from {}", path.display());
+            assert!(
+                extracted.text.contains(phrase),
+                "{phrase} missing from {}",
+                path.display()
+            );
         }
     }
 }
@@ -100,8 +109,11 @@ fn reading_order_keeps_side_by_side_columns_apart() {
     // latex-notes page 28 shows LaTeX source beside its rendering; -layout mode interleaves the
     // two columns line by line, so the rendered 引文两端缩进，首行缩进 is found only once.
     let Some(dir) = corpus() else { return };
-    let extracted = extract_timed(&dir.join("pdf/latex-notes-zh-cn.pdf"), &ExtractOptions::default())
-        .expect("extracts");
+    let extracted = extract_timed(
+        &dir.join("pdf/latex-notes-zh-cn.pdf"),
+        &ExtractOptions::default(),
+    )
+    .expect("extracts");
     assert_eq!(extracted.pages, Some(107));
     // its seven blank pages carry no images, so none of them went to OCR
     assert_eq!(extracted.method, Method::PdfText);
@@ -116,11 +128,19 @@ fn pdfs_with_blank_pages_or_type3_fonts_extract_without_ocr() {
     let opts = ExtractOptions::default();
     let ctex = extract_timed(&dir.join("pdf/ctex-faq.pdf"), &opts).expect("extracts");
     assert_eq!((ctex.method, ctex.pages), (Method::PdfText, Some(41)));
-    let han = ctex.text.chars().filter(|&c| super::super::normalize::is_han(c)).count();
+    let han = ctex
+        .text
+        .chars()
+        .filter(|&c| super::super::normalize::is_han(c))
+        .count();
     assert!(han > 5_000, "{han} Han characters");
     let faq = extract_timed(&dir.join("pdf/debian-faq.zh-cn.pdf"), &opts).expect("extracts");
     assert_eq!((faq.method, faq.pages), (Method::PdfText, Some(1)));
-    assert!(faq.text.contains("is currently not available"), "{}", faq.text);
+    assert!(
+        faq.text.contains("is currently not available"),
+        "{}",
+        faq.text
+    );
 }
 
 #[test]
@@ -160,14 +180,21 @@ fn pages_past_the_ocr_limit_are_skipped_and_marked() {
 fn a_corrupt_pdf_is_a_permanent_error() {
     let temp = tempfile::tempdir().expect("temp dir");
     for (name, bytes) in [
-        ("garbage.pdf", &b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage"[..]),
+        (
+            "garbage.pdf",
+            &b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage"[..],
+        ),
         ("not-a-pdf.pdf", &b"\x89PNG\r\n\x1a\n not a pdf at all"[..]),
         ("empty.pdf", &b""[..]),
     ] {
         let path = temp.path().join(name);
         std::fs::write(&path, bytes).expect("write");
-        let error = extract_file(&path, "application/pdf", &ExtractOptions::default()).expect_err(name);
-        assert!(matches!(error, ExtractError::Corrupt { .. }), "{name}: {error}");
+        let error =
+            extract_file(&path, "application/pdf", &ExtractOptions::default()).expect_err(name);
+        assert!(
+            matches!(error, ExtractError::Corrupt { .. }),
+            "{name}: {error}"
+        );
         assert!(error.is_permanent(), "{name}");
     }
 }
@@ -188,25 +215,39 @@ fn a_password_protected_pdf_is_a_permanent_encrypted_error() {
     let temp = tempfile::tempdir().expect("temp dir");
     let path = temp.path().join("secret.pdf");
     doc.save(&path).expect("save");
-    let error = extract_file(&path, "application/pdf", &ExtractOptions::default()).expect_err("encrypted");
+    let error =
+        extract_file(&path, "application/pdf", &ExtractOptions::default()).expect_err("encrypted");
     assert!(matches!(error, ExtractError::Encrypted { .. }), "{error}");
     assert!(error.is_permanent());
 }
 
 #[test]
 fn a_pdftotext_timeout_is_transient() {
-    let Some([simplified, _]) = maint_guides() else { return };
+    let Some([simplified, _]) = maint_guides() else {
+        return;
+    };
     let opts = ExtractOptions {
         timeout: std::time::Duration::from_millis(1),
         ..ExtractOptions::default()
     };
     let error = extract_file(&simplified, "application/pdf", &opts).expect_err("times out");
-    assert!(matches!(error, ExtractError::Timeout { tool: Tool::Pdftotext, .. }), "{error}");
+    assert!(
+        matches!(
+            error,
+            ExtractError::Timeout {
+                tool: Tool::Pdftotext,
+                ..
+            }
+        ),
+        "{error}"
+    );
     assert!(!error.is_permanent());
 }
 
 #[test]
 fn inline_images_are_recognised_in_content_streams() {
-    assert!(has_inline_image(b"q 100 0 0 100 0 0 cm\nBI /W 1 /H 1 ID x EI Q"));
+    assert!(has_inline_image(
+        b"q 100 0 0 100 0 0 cm\nBI /W 1 /H 1 ID x EI Q"
+    ));
     assert!(!has_inline_image(b"BT (BIG) Tj ET"));
 }

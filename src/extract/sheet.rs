@@ -74,7 +74,9 @@ where
 {
     let failed = |error: E| {
         if is_password(&error) {
-            ExtractError::Encrypted { format: format.name() }
+            ExtractError::Encrypted {
+                format: format.name(),
+            }
         } else {
             ExtractError::corrupt(format.name(), error)
         }
@@ -85,7 +87,8 @@ where
         let range = match workbook.worksheet_range(&name) {
             Ok(range) => range,
             Err(error) => {
-                raw.warnings.push(format!("sheet {name:?} skipped: {error}"));
+                raw.warnings
+                    .push(format!("sheet {name:?} skipped: {error}"));
                 continue;
             }
         };
@@ -185,7 +188,8 @@ mod tests {
         second.write(0, 0, "員工檔案").expect("write");
         workbook.save(&path).expect("save");
 
-        let extracted = extract_file(&path, XLSX_TYPE, &ExtractOptions::default()).expect("extracts");
+        let extracted =
+            extract_file(&path, XLSX_TYPE, &ExtractOptions::default()).expect("extracts");
         assert_eq!(extracted.method, Method::Spreadsheet);
         assert_eq!(
             extracted.text,
@@ -199,9 +203,12 @@ mod tests {
         let path = dir.path().join("bomb.xlsx");
         let zeros = vec![b'0'; 5_000_000];
         write_zip(&path, &[("xl/worksheets/sheet1.xml", &zeros)]);
-        let error = extract_sheets(&path, SheetFormat::Xlsx, 1_000_000, usize::MAX)
-            .expect_err("too large");
-        assert!(matches!(error, ExtractError::TooLarge { .. }) && error.is_permanent(), "{error}");
+        let error =
+            extract_sheets(&path, SheetFormat::Xlsx, 1_000_000, usize::MAX).expect_err("too large");
+        assert!(
+            matches!(error, ExtractError::TooLarge { .. }) && error.is_permanent(),
+            "{error}"
+        );
     }
 
     #[test]
@@ -209,8 +216,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("broken.xls");
         std::fs::write(&path, b"not a workbook").expect("write");
-        let error = extract_file(&path, "application/vnd.ms-excel", &ExtractOptions::default())
-            .expect_err("corrupt");
+        let error = extract_file(
+            &path,
+            "application/vnd.ms-excel",
+            &ExtractOptions::default(),
+        )
+        .expect_err("corrupt");
         assert!(error.is_permanent(), "{error}");
     }
 }

@@ -90,7 +90,11 @@ fn guess(bytes: &[u8], cut: bool) -> &'static Encoding {
     let gb_errors = replacement_count(GB18030, bytes);
     let big5_errors = replacement_count(BIG5, bytes);
     if gb_errors != big5_errors {
-        return if big5_errors < gb_errors { BIG5 } else { GB18030 };
+        return if big5_errors < gb_errors {
+            BIG5
+        } else {
+            GB18030
+        };
     }
     let (gb_frequent, big5_frequent) = frequent_pairs(bytes);
     if big5_frequent > gb_frequent {
@@ -156,10 +160,7 @@ mod tests {
         let Some(dir) = corpus() else { return };
         let text = std::fs::read_to_string(dir.join("text/archive-plans.zh-tw.txt")).expect("read");
         // keep the lines Big5 can encode (a few characters fall outside it)
-        let lines: Vec<&str> = text
-            .lines()
-            .filter(|line| !BIG5.encode(line).2)
-            .collect();
+        let lines: Vec<&str> = text.lines().filter(|line| !BIG5.encode(line).2).collect();
         let text = lines.join("\n");
         assert!(text.chars().count() > 10_000, "most of the text is kept");
         let decoded = decode(&encode(BIG5, &text), None, false);
