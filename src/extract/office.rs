@@ -23,6 +23,8 @@ struct Dialect {
     breaks: &'static [&'static [u8]],
     /// An element standing for `c` spaces (ODF `text:s`).
     spaces: Option<&'static [u8]>,
+    /// An element whose content repeats text found elsewhere (`mc:Fallback` of text boxes).
+    duplicate: Option<&'static [u8]>,
 }
 
 const DOCX: Dialect = Dialect {
@@ -32,6 +34,7 @@ const DOCX: Dialect = Dialect {
     tabs: &[b"tab"],
     breaks: &[b"br", b"cr"],
     spaces: None,
+    duplicate: Some(b"Fallback"),
 };
 
 const ODT: Dialect = Dialect {
@@ -41,6 +44,7 @@ const ODT: Dialect = Dialect {
     tabs: &[b"tab"],
     breaks: &[b"line-break"],
     spaces: Some(b"s"),
+    duplicate: None,
 };
 
 /// The body text of a DOCX, then its footnotes and endnotes.
@@ -170,12 +174,17 @@ fn xml_text(
     let mut reader = Reader::from_reader(input);
     let mut buf = Vec::new();
     let mut text_depth = 0usize;
+    let mut duplicate_depth = 0usize;
     loop {
-        let capturing = dialect.text_element.is_none() || text_depth > 0;
+        let capturing = duplicate_depth == 0 && (dialect.text_element.is_none() || text_depth > 0);
         match reader.read_event_into(&mut buf)? {
             Event::Start(element) => {
-                if Some(element.local_name().as_ref()) == dialect.text_element {
+                let name = element.local_name();
+                if Some(name.as_ref()) == dialect.text_element {
                     text_depth += 1;
+                }
+                if Some(name.as_ref()) == dialect.duplicate {
+                    duplicate_depth += 1;
                 }
                 push_structure(out, dialect, &element);
             }
@@ -189,6 +198,9 @@ fn xml_text(
                 let name = element.local_name();
                 if Some(name.as_ref()) == dialect.text_element {
                     text_depth = text_depth.saturating_sub(1);
+                }
+                if Some(name.as_ref()) == dialect.duplicate {
+                    duplicate_depth = duplicate_depth.saturating_sub(1);
                 }
                 if dialect.paragraphs.contains(&name.as_ref()) {
                     out.push('\n');
@@ -288,7 +300,9 @@ pub(crate) mod tests {
         ])
         .replace(
             "<w:t xml:space=\"preserve\">劳动合同书</w:t>",
-            "<w:t>劳动</w:t><w:tab/><w:t>合同书</w:t><w:delText>删除</w:delText>",
+            "<w:t>劳动</w:t><w:tab/><w:t>合同书</w:t><w:delText>删除</w:delText>\
+             <mc:AlternateContent><mc:Choice><w:t>（文本框）</w:t></mc:Choice>\
+             <mc:Fallback><w:t>（文本框）</w:t></mc:Fallback></mc:AlternateContent>",
         );
         write_zip(
             &path,
@@ -302,7 +316,7 @@ pub(crate) mod tests {
         assert_eq!(extracted.method, Method::Docx);
         assert_eq!(
             extracted.text,
-            "劳动\t合同书\n甲方：深圳市某某有限公司\nR&D 部门"
+            "劳动\t合同书（文本框）\n甲方：深圳市某某有限公司\nR&D 部门"
         );
         assert!(!extracted.truncated);
     }

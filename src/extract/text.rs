@@ -53,13 +53,34 @@ pub(crate) fn extract_plain(
 }
 
 /// Decodes bytes: a byte order mark wins, then the declared encoding, then UTF-8 if the bytes
-/// are valid UTF-8, else the better of GB18030 and Big5. `cut` says the bytes are the head of
-/// a longer file, so a character cut in half at the end is not counted as an error.
+/// are valid UTF-8, else the better of GB18030 and Big5. A declared encoding that reads with
+/// errors gives way to the guess if the guess reads with fewer (mislabelled pages are common).
+/// `cut` says the bytes are the head of a longer file, so a character cut in half at the end
+/// is not counted as an error.
 pub(crate) fn decode(bytes: &[u8], declared: Option<&'static Encoding>, cut: bool) -> Decoded {
-    let (encoding, body) = match Encoding::for_bom(bytes) {
-        Some((encoding, bom_length)) => (encoding, &bytes[bom_length..]),
-        None => (declared.unwrap_or_else(|| guess(bytes, cut)), bytes),
+    if let Some((encoding, bom_length)) = Encoding::for_bom(bytes) {
+        return decode_as(encoding, &bytes[bom_length..], cut);
+    }
+    let Some(declared) = declared else {
+        return decode_as(guess(bytes, cut), bytes, cut);
     };
+    let decoded = decode_as(declared, bytes, cut);
+    if !decoded.had_errors {
+        return decoded;
+    }
+    let guessed = guess(bytes, cut);
+    if guessed == declared {
+        return decoded;
+    }
+    let alternative = decode_as(guessed, bytes, cut);
+    if replacements(&alternative.text) < replacements(&decoded.text) {
+        alternative
+    } else {
+        decoded
+    }
+}
+
+fn decode_as(encoding: &'static Encoding, body: &[u8], cut: bool) -> Decoded {
     let (text, had_errors) = encoding.decode_without_bom_handling(body);
     let mut text = text.into_owned();
     let mut had_errors = had_errors;
@@ -72,6 +93,10 @@ pub(crate) fn decode(bytes: &[u8], declared: Option<&'static Encoding>, cut: boo
         encoding,
         had_errors,
     }
+}
+
+fn replacements(text: &str) -> usize {
+    text.chars().filter(|&c| c == '\u{FFFD}').count()
 }
 
 /// UTF-8 if the bytes are valid UTF-8 (allowing a cut character at the end), else GB18030 or
@@ -105,8 +130,7 @@ fn guess(bytes: &[u8], cut: bool) -> &'static Encoding {
 }
 
 fn replacement_count(encoding: &'static Encoding, bytes: &[u8]) -> usize {
-    let (text, _) = encoding.decode_without_bom_handling(bytes);
-    text.chars().filter(|&c| c == '\u{FFFD}').count()
+    replacements(&encoding.decode_without_bom_handling(bytes).0)
 }
 
 /// How many double-byte pairs are frequent characters under GB2312 and under Big5.
@@ -193,6 +217,18 @@ mod tests {
         let with_bom = [&[0xEF, 0xBB, 0xBF][..], "档案".as_bytes()].concat();
         assert_eq!(decode(&with_bom, Some(BIG5), false).text, "档案");
         assert_eq!(decode("档案".as_bytes(), None, false).encoding, UTF_8);
+    }
+
+    #[test]
+    fn a_wrong_declared_encoding_gives_way_to_one_that_reads_cleanly() {
+        let bytes = encode(GB18030, "员工档案管理办法");
+        let decoded = decode(&bytes, Some(UTF_8), false);
+        assert_eq!(
+            (decoded.encoding, decoded.text.as_str()),
+            (GB18030, "员工档案管理办法")
+        );
+        let decoded = decode("檔案".as_bytes(), Some(BIG5), false);
+        assert_eq!((decoded.encoding, decoded.text.as_str()), (UTF_8, "檔案"));
     }
 
     #[test]
