@@ -163,6 +163,37 @@ enum Stop {
     TextLimit,
 }
 
+/// Where the reader is: inside how many text elements and how many duplicated parts.
+#[derive(Default)]
+struct Depth {
+    text: usize,
+    duplicate: usize,
+}
+
+impl Depth {
+    fn capturing(&self, dialect: &Dialect) -> bool {
+        self.duplicate == 0 && (dialect.text_element.is_none() || self.text > 0)
+    }
+
+    fn enter(&mut self, dialect: &Dialect, name: &[u8]) {
+        if Some(name) == dialect.text_element {
+            self.text += 1;
+        }
+        if Some(name) == dialect.duplicate {
+            self.duplicate += 1;
+        }
+    }
+
+    fn leave(&mut self, dialect: &Dialect, name: &[u8]) {
+        if Some(name) == dialect.text_element {
+            self.text = self.text.saturating_sub(1);
+        }
+        if Some(name) == dialect.duplicate {
+            self.duplicate = self.duplicate.saturating_sub(1);
+        }
+    }
+}
+
 /// Appends the text of one XML part to `out`, paragraphs as lines, until the end or until
 /// `out` holds `text_limit` bytes.
 fn xml_text(
@@ -173,19 +204,12 @@ fn xml_text(
 ) -> Result<Stop, quick_xml::Error> {
     let mut reader = Reader::from_reader(input);
     let mut buf = Vec::new();
-    let mut text_depth = 0usize;
-    let mut duplicate_depth = 0usize;
+    let mut depth = Depth::default();
     loop {
-        let capturing = duplicate_depth == 0 && (dialect.text_element.is_none() || text_depth > 0);
+        let capturing = depth.capturing(dialect);
         match reader.read_event_into(&mut buf)? {
             Event::Start(element) => {
-                let name = element.local_name();
-                if Some(name.as_ref()) == dialect.text_element {
-                    text_depth += 1;
-                }
-                if Some(name.as_ref()) == dialect.duplicate {
-                    duplicate_depth += 1;
-                }
+                depth.enter(dialect, element.local_name().as_ref());
                 push_structure(out, dialect, &element);
             }
             Event::Empty(element) => {
@@ -196,12 +220,7 @@ fn xml_text(
             }
             Event::End(element) => {
                 let name = element.local_name();
-                if Some(name.as_ref()) == dialect.text_element {
-                    text_depth = text_depth.saturating_sub(1);
-                }
-                if Some(name.as_ref()) == dialect.duplicate {
-                    duplicate_depth = duplicate_depth.saturating_sub(1);
-                }
+                depth.leave(dialect, name.as_ref());
                 if dialect.paragraphs.contains(&name.as_ref()) {
                     out.push('\n');
                 }
