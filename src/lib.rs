@@ -12,6 +12,8 @@ pub mod config;
 pub mod db;
 /// Plain types and rules, no I/O.
 pub mod domain;
+/// Text of stored files: PDF text layers, OCR of scans, office documents (blocking).
+pub mod extract;
 /// The HTTP API.
 pub mod http;
 /// The tantivy search index: Chinese analysis, writer, searcher.

@@ -1,0 +1,295 @@
+//! Running the external tools (poppler, Tesseract) with a timeout, bounded output and no stdin.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use wait_timeout::ChildExt;
+
+use super::ExtractError;
+
+/// How much of a tool's standard error is kept for the error message.
+const STDERR_LIMIT: usize = 8 * 1024;
+
+/// An external program the extractors run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tool {
+    /// poppler's `pdftotext`: the text layer of a PDF.
+    Pdftotext,
+    /// poppler's `pdftoppm`: PDF pages as images for OCR.
+    Pdftoppm,
+    /// The Tesseract OCR command line.
+    Tesseract,
+}
+
+impl Tool {
+    /// Every tool, in the order diagnostics list them.
+    pub const ALL: [Tool; 3] = [Tool::Pdftotext, Tool::Pdftoppm, Tool::Tesseract];
+
+    /// The program name looked up on `PATH`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tool::Pdftotext => "pdftotext",
+            Tool::Pdftoppm => "pdftoppm",
+            Tool::Tesseract => "tesseract",
+        }
+    }
+
+    /// The argument that makes the tool print its version and exit successfully.
+    fn version_flag(self) -> &'static str {
+        match self {
+            Tool::Pdftotext | Tool::Pdftoppm => "-v",
+            Tool::Tesseract => "--version",
+        }
+    }
+
+    /// A command for this tool with the environment it should always run with.
+    pub(crate) fn command(self) -> Command {
+        let mut command = Command::new(self.as_str());
+        if self == Tool::Tesseract {
+            // OpenMP made tesseract 3x slower on two cores (stack.md §5); we parallelise by job.
+            command.env("OMP_THREAD_LIMIT", "1");
+        }
+        command
+    }
+
+    /// Whether the tool can be started here.
+    pub fn is_available(self) -> bool {
+        let mut command = self.command();
+        command.arg(self.version_flag());
+        run(self, command, Duration::from_secs(10), 64 * 1024).is_ok()
+    }
+}
+
+impl std::fmt::Display for Tool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a tool printed on standard output, up to the limit asked for.
+pub(crate) struct CommandOutput {
+    /// Standard output, at most the limit.
+    pub stdout: Vec<u8>,
+    /// Whether the tool printed more than the limit (the rest was read and dropped).
+    pub stdout_truncated: bool,
+}
+
+/// A tool's non-zero exit, with what it said; callers decide whether it is the file's fault.
+pub(crate) struct Failure {
+    pub status: ExitStatus,
+    pub stderr: String,
+}
+
+impl Failure {
+    /// The generic error for a failure the caller could not attribute to the file.
+    pub fn into_error(self, tool: Tool) -> ExtractError {
+        ExtractError::ToolFailed {
+            tool,
+            status: self.status.to_string(),
+            stderr: self.stderr,
+        }
+    }
+}
+
+/// Runs `command` to completion, killing it when `timeout` passes. Standard output is kept up
+/// to `stdout_limit` bytes; a non-zero exit is an error whose message holds the end of stderr.
+pub(crate) fn run(
+    tool: Tool,
+    command: Command,
+    timeout: Duration,
+    stdout_limit: usize,
+) -> Result<CommandOutput, ExtractError> {
+    match run_checked(tool, command, timeout, stdout_limit)? {
+        Ok(output) => Ok(output),
+        Err(failure) => Err(failure.into_error(tool)),
+    }
+}
+
+/// Like [`run`], but hands a non-zero exit back to the caller to interpret.
+pub(crate) fn run_checked(
+    tool: Tool,
+    mut command: Command,
+    timeout: Duration,
+    stdout_limit: usize,
+) -> Result<Result<CommandOutput, Failure>, ExtractError> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // its own process group, so that a kill on timeout reaches anything it started too
+        .process_group(0);
+    let mut child = command.spawn().map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => ExtractError::ToolMissing { tool },
+        _ => ExtractError::io(format!("start {tool}"), error),
+    })?;
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    // Both pipes are drained on their own threads so that a chatty child never blocks on a
+    // full pipe while we wait for it.
+    let (status, (stdout, stdout_truncated), (stderr, _)) = std::thread::scope(|scope| {
+        let out = scope.spawn(move || read_capped(stdout, stdout_limit));
+        let err = scope.spawn(move || read_capped(stderr, STDERR_LIMIT));
+        let status = wait_or_kill(&mut child, tool, timeout);
+        let out = out.join().unwrap_or_default();
+        let err = err.join().unwrap_or_default();
+        (status, out, err)
+    });
+    let status = status?;
+    if !status.success() {
+        return Ok(Err(Failure {
+            status,
+            stderr: last_lines(&stderr),
+        }));
+    }
+    Ok(Ok(CommandOutput {
+        stdout,
+        stdout_truncated,
+    }))
+}
+
+fn wait_or_kill(
+    child: &mut Child,
+    tool: Tool,
+    timeout: Duration,
+) -> Result<ExitStatus, ExtractError> {
+    let waited = child.wait_timeout(timeout);
+    match waited {
+        Ok(Some(status)) => Ok(status),
+        Ok(None) => {
+            kill(child);
+            Err(ExtractError::Timeout {
+                tool,
+                after: timeout,
+            })
+        }
+        Err(error) => {
+            kill(child);
+            Err(ExtractError::io(format!("wait for {tool}"), error))
+        }
+    }
+}
+
+fn kill(child: &mut Child) {
+    // Errors here mean the group already exited; reaping the child is all that is left to do.
+    if let Ok(group) = i32::try_from(child.id()) {
+        let _ =
+            nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), nix::sys::signal::SIGKILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Reads a pipe to its end, keeping the first `limit` bytes.
+fn read_capped(pipe: Option<impl Read>, limit: usize) -> (Vec<u8>, bool) {
+    let Some(mut pipe) = pipe else {
+        return (Vec::new(), false);
+    };
+    let mut kept = Vec::new();
+    let mut truncated = false;
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        match pipe.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                let room = limit.saturating_sub(kept.len());
+                if n > room {
+                    truncated = true;
+                }
+                kept.extend_from_slice(&chunk[..n.min(room)]);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    (kept, truncated)
+}
+
+/// The last few non-empty lines of a tool's stderr, for an error message.
+fn last_lines(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    lines[lines.len().saturating_sub(3)..].join(" / ")
+}
+
+/// A path as a command-line argument that no tool can mistake for an option.
+pub(crate) fn path_arg(path: &Path) -> OsString {
+    if path.is_relative() {
+        Path::new(".").join(path).into_os_string()
+    } else {
+        path.as_os_str().to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(script: &str) -> Command {
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(script);
+        command
+    }
+
+    #[test]
+    fn output_beyond_the_limit_is_dropped_but_drained() {
+        let script = "head -c 1000000 /dev/zero";
+        let output =
+            run(Tool::Pdftotext, shell(script), Duration::from_secs(10), 100).expect("runs");
+        assert_eq!(output.stdout.len(), 100);
+        assert!(output.stdout_truncated);
+    }
+
+    #[test]
+    fn a_child_past_its_timeout_is_killed_and_the_error_is_transient() {
+        let started = std::time::Instant::now();
+        let error = run(
+            Tool::Tesseract,
+            shell("sleep 5"),
+            Duration::from_millis(50),
+            10,
+        )
+        .err()
+        .expect("times out");
+        assert!(matches!(error, ExtractError::Timeout { .. }), "{error}");
+        assert!(!error.is_permanent());
+        assert!(started.elapsed() < Duration::from_secs(4));
+    }
+
+    #[test]
+    fn a_missing_program_is_a_transient_tool_missing_error() {
+        let command = Command::new("dangan-no-such-tool-xyz");
+        let error = run(Tool::Pdftoppm, command, Duration::from_secs(1), 10)
+            .err()
+            .expect("fails");
+        assert!(matches!(error, ExtractError::ToolMissing { .. }), "{error}");
+        assert!(!error.is_permanent());
+    }
+
+    #[test]
+    fn a_failing_program_reports_the_end_of_its_stderr() {
+        let script = "echo one >&2; echo two >&2; echo three >&2; echo four >&2; exit 3";
+        let failure = run_checked(Tool::Pdftotext, shell(script), Duration::from_secs(5), 10)
+            .expect("ran")
+            .err()
+            .expect("non-zero exit");
+        assert_eq!(failure.status.code(), Some(3));
+        assert_eq!(failure.stderr, "two / three / four");
+    }
+
+    #[test]
+    fn relative_paths_cannot_look_like_options() {
+        assert_eq!(path_arg(Path::new("-x.pdf")), OsString::from("./-x.pdf"));
+        assert_eq!(
+            path_arg(Path::new("/tmp/a.pdf")),
+            OsString::from("/tmp/a.pdf")
+        );
+    }
+}
