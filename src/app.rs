@@ -9,9 +9,11 @@ use anyhow::Context;
 use crate::blobs::BlobStore;
 use crate::config::Settings;
 use crate::db::{self, Database, PoolSettings};
+use crate::extract::ExtractOptions;
 use crate::metrics::Metrics;
 use crate::services::auth::AuthService;
 use crate::services::catalogue::CatalogueService;
+use crate::services::extraction::ExtractionService;
 use crate::services::health::HealthService;
 use crate::services::import::ImportService;
 use crate::services::ingest::IngestService;
@@ -36,6 +38,7 @@ pub struct App {
     pub import: ImportService,
     pub records: RecordService,
     pub jobs: JobService,
+    pub extraction: ExtractionService,
     pub search: SearchService,
     pub health: HealthService,
     pub limits: Limits,
@@ -65,6 +68,18 @@ impl App {
                     base: settings.worker.retry_base,
                     max: settings.worker.retry_max,
                 },
+            ),
+            extraction: ExtractionService::new(
+                pool.clone(),
+                blobs.clone(),
+                ExtractOptions {
+                    max_ocr_pages: settings.extract.max_ocr_pages,
+                    ocr_languages: settings.extract.ocr_languages.clone(),
+                    timeout: settings.extract.tool_timeout,
+                    max_text_bytes: settings.extract.max_text_bytes,
+                    ocr_dpi: settings.extract.ocr_dpi,
+                },
+                index_dir.with_file_name("scratch"),
             ),
             search: SearchService::new(
                 pool.clone(),

@@ -43,7 +43,7 @@ pub fn words_analyzer() -> TextAnalyzer {
 /// Folds text for matching: Traditional to Simplified, full-width ASCII to half-width, lower
 /// case. Applied alike to documents, queries and snippet matching.
 pub fn fold(text: &str) -> String {
-    let simplified = zhconv::zhconv(text, zhconv::Variant::ZhHans);
+    let simplified = zhconv::zhconv(text, zhconv::Variant::ZhCN);
     simplified.chars().map(fold_char).collect()
 }
 

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::JobError;
 use crate::app::App;
+use crate::services::extraction::ExtractionFailure;
 
 #[derive(Deserialize)]
 struct Payload {
@@ -17,8 +18,9 @@ struct Payload {
 pub async fn run(app: &App, payload: &Value, last_attempt: bool) -> Result<(), JobError> {
     let payload = Payload::deserialize(payload)
         .map_err(|error| JobError::Permanent(anyhow!("payload is not {{file_id}}: {error}")))?;
-    app.extraction
-        .extract(payload.file_id, last_attempt)
-        .await
-        .map_err(|error| JobError::Retry(anyhow!(error)))
+    match app.extraction.extract(payload.file_id, last_attempt).await {
+        Ok(()) => Ok(()),
+        Err(error @ ExtractionFailure::Permanent(_)) => Err(JobError::Permanent(anyhow!(error))),
+        Err(error) => Err(JobError::Retry(anyhow!(error))),
+    }
 }

@@ -1,7 +1,7 @@
 //! Background work: the job runner and one module per job kind, and the housekeeping loop
 //! that collects abandoned staging objects and expired login tokens.
 
-// pub mod extract_text;
+pub mod extract_text;
 pub mod indexer;
 pub mod runner;
 
@@ -29,10 +29,7 @@ pub enum JobError {
 pub async fn execute(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
     let last_attempt = job.attempts >= job.max_attempts;
     match JobKind::parse(&job.kind) {
-        Some(JobKind::ExtractText) => {
-            let _ = (app, last_attempt);
-            Ok(())
-        }
+        Some(JobKind::ExtractText) => extract_text::run(app, &job.payload, last_attempt).await,
         None => Err(JobError::Permanent(anyhow::anyhow!(
             "unknown job kind {:?}; a newer dangan may have queued it",
             job.kind

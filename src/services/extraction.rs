@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{ServiceError, ServiceResult};
 use crate::blobs::BlobStore;
 use crate::db::texts::TextOutcome;
-use crate::db::{self, Pool, PgConnection};
+use crate::db::{self, PgConnection, Pool};
 use crate::domain::Sha256Digest;
 use crate::domain::job::JobKind;
 use crate::extract::{self, ExtractError, ExtractOptions, Method};
@@ -24,6 +24,10 @@ pub enum ExtractionFailure {
     /// Worth trying again: a tool timed out or a store was unreachable.
     #[error("{0}")]
     Transient(String),
+    /// The content yields no text and never will (corrupt, encrypted, too large); stored
+    /// as failed.
+    #[error("{0}")]
+    Permanent(String),
     /// The database or object store failed.
     #[error(transparent)]
     Service(#[from] ServiceError),
@@ -55,7 +59,12 @@ pub(crate) async fn queue_extraction(
 }
 
 impl ExtractionService {
-    pub fn new(pool: Pool, blobs: BlobStore, options: ExtractOptions, scratch_dir: PathBuf) -> Self {
+    pub fn new(
+        pool: Pool,
+        blobs: BlobStore,
+        options: ExtractOptions,
+        scratch_dir: PathBuf,
+    ) -> Self {
         Self {
             pool,
             blobs,
@@ -68,7 +77,11 @@ impl ExtractionService {
     /// encrypted, unsupported) is stored as failed or unsupported and is not an error; a
     /// transient failure is, and on the `last_attempt` it is stored as failed too.
     #[tracing::instrument(skip_all, fields(file.id = %file_id))]
-    pub async fn extract(&self, file_id: Uuid, last_attempt: bool) -> Result<(), ExtractionFailure> {
+    pub async fn extract(
+        &self,
+        file_id: Uuid,
+        last_attempt: bool,
+    ) -> Result<(), ExtractionFailure> {
         let mut conn = db::acquire(&self.pool).await.map_err(ServiceError::from)?;
         let Some(file) = db::texts::file_to_extract(&mut conn, file_id)
             .await
@@ -96,24 +109,52 @@ impl ExtractionService {
             return Ok(());
         }
         drop(conn);
-        let digest = Sha256Digest::from_slice(&file.sha256)
-            .ok_or_else(|| ServiceError::Internal(format!("file {file_id} has a malformed digest")))?;
+        let digest = Sha256Digest::from_slice(&file.sha256).ok_or_else(|| {
+            ServiceError::Internal(format!("file {file_id} has a malformed digest"))
+        })?;
         let result = self.run_extractors(digest, &file.media_type).await;
         let mut conn = db::acquire(&self.pool).await.map_err(ServiceError::from)?;
         match result {
             Ok(extracted) => {
                 let text = extracted.text.replace('\0', "");
+                let mut notes = extracted.warnings.clone();
+                if extracted.truncated {
+                    notes.push("text truncated: limits of pages or size reached".to_owned());
+                }
+                let notes = (!notes.is_empty()).then(|| notes.join("; "));
                 let outcome = TextOutcome {
-                    status: if extracted.method == Method::None { "unsupported" } else { "done" },
+                    status: if extracted.method == Method::None {
+                        "unsupported"
+                    } else {
+                        "done"
+                    },
                     method: Some(extracted.method.as_str()),
                     text: Some(&text),
                     pages: extracted.pages.and_then(|pages| i32::try_from(pages).ok()),
-                    error: (!extracted.warnings.is_empty()).then(|| extracted.warnings.join("; ")).as_deref(),
+                    error: notes.as_deref(),
                 };
                 db::texts::save(&mut conn, file_id, file.record_id, &outcome)
                     .await
                     .map_err(ServiceError::from)?;
-                tracing::info!(method = extracted.method.as_str(), chars = text.chars().count(), "text extracted");
+                tracing::info!(
+                    method = extracted.method.as_str(),
+                    chars = text.chars().count(),
+                    "text extracted"
+                );
+                Ok(())
+            }
+            Err(Failed::Extract(ExtractError::Unsupported { media_type })) => {
+                let message = format!("no text extraction for {media_type}");
+                let outcome = TextOutcome {
+                    status: "unsupported",
+                    method: Some(Method::None.as_str()),
+                    text: None,
+                    pages: None,
+                    error: Some(&message),
+                };
+                db::texts::save(&mut conn, file_id, file.record_id, &outcome)
+                    .await
+                    .map_err(ServiceError::from)?;
                 Ok(())
             }
             Err(Failed::Extract(error)) if error.is_permanent() || last_attempt => {
@@ -128,15 +169,18 @@ impl ExtractionService {
                 db::texts::save(&mut conn, file_id, file.record_id, &outcome)
                     .await
                     .map_err(ServiceError::from)?;
-                tracing::warn!(error = %message, "text extraction failed");
-                Ok(())
+                Err(ExtractionFailure::Permanent(message))
             }
             Err(Failed::Extract(error)) => Err(ExtractionFailure::Transient(error.to_string())),
             Err(Failed::Service(error)) => Err(error.into()),
         }
     }
 
-    async fn run_extractors(&self, digest: Sha256Digest, media_type: &str) -> Result<extract::Extracted, Failed> {
+    async fn run_extractors(
+        &self,
+        digest: Sha256Digest,
+        media_type: &str,
+    ) -> Result<extract::Extracted, Failed> {
         tokio::fs::create_dir_all(&self.scratch_dir)
             .await
             .map_err(|error| Failed::Service(scratch_error(&error)))?;
@@ -147,14 +191,20 @@ impl ExtractionService {
         let mut out = tokio::fs::File::create(scratch.path())
             .await
             .map_err(|error| Failed::Service(scratch_error(&error)))?;
-        let mut content = self.blobs.read(digest, None).await.map_err(|error| Failed::Service(error.into()))?;
+        let mut content = self
+            .blobs
+            .read(digest, None)
+            .await
+            .map_err(|error| Failed::Service(error.into()))?;
         while let Some(chunk) = content.next().await {
             let chunk = chunk.map_err(|error| Failed::Service(error.into()))?;
             out.write_all(&chunk)
                 .await
                 .map_err(|error| Failed::Service(scratch_error(&error)))?;
         }
-        out.flush().await.map_err(|error| Failed::Service(scratch_error(&error)))?;
+        out.flush()
+            .await
+            .map_err(|error| Failed::Service(scratch_error(&error)))?;
         drop(out);
         let options = self.options.clone();
         let media_type = media_type.to_owned();
@@ -164,7 +214,11 @@ impl ExtractionService {
             result
         })
         .await
-        .map_err(|error| Failed::Service(ServiceError::Internal(format!("extraction thread: {error}"))))?
+        .map_err(|error| {
+            Failed::Service(ServiceError::Internal(format!(
+                "extraction thread: {error}"
+            )))
+        })?
         .map_err(Failed::Extract)
     }
 }
@@ -175,5 +229,7 @@ enum Failed {
 }
 
 fn scratch_error(error: &std::io::Error) -> ServiceError {
-    ServiceError::Internal(format!("cannot write a scratch copy for text extraction: {error}"))
+    ServiceError::Internal(format!(
+        "cannot write a scratch copy for text extraction: {error}"
+    ))
 }

@@ -266,7 +266,7 @@ impl IngestService {
                 created_at: now,
             };
             db::records::insert_file(tx, &row).await?;
-            // super::extraction::queue_extraction(tx, row.id, record_id).await?;
+            super::extraction::queue_extraction(tx, row.id, record_id).await?;
             audit_files.push(serde_json::json!({
                 "file_id": row.id,
                 "sha256": file.staged.digest,

@@ -3,7 +3,7 @@
 
 pub mod auth;
 pub mod catalogue;
-// pub mod extraction;
+pub mod extraction;
 pub mod filing;
 pub mod health;
 pub mod import;

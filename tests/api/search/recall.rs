@@ -42,7 +42,11 @@ async fn labelled_queries_find_their_pages_in_the_top_ten(pool: PgPool) {
             .expect("inside text/")
             .to_string_lossy()
             .into_owned();
-        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         let record = app
             .file_record(
                 // the path as title: matches must come from the page text
@@ -57,7 +61,10 @@ async fn labelled_queries_find_their_pages_in_the_top_ten(pool: PgPool) {
     let labels = std::fs::read_to_string(corpus_dir().join("queries.tsv")).expect("queries.tsv");
     let (mut same, mut cross, mut total) = (0, 0, 0);
     let mut misses = Vec::new();
-    for line in labels.lines().filter(|line| !line.starts_with('#') && !line.trim().is_empty()) {
+    for line in labels
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+    {
         let columns: Vec<&str> = line.split('\t').collect();
         let [query, script, expected_cn, expected_tw] = columns[..] else {
             panic!("malformed line {line:?}");
