@@ -243,7 +243,7 @@ mod tests {
 
     #[test]
     fn id_numbers_are_found_in_text_whatever_their_width() {
-        let texts = vec![
+        let texts = [
             "身份证号：110101199003077777，另：４４０３０５１９８８０１０１２３４Ｘ。电话 13800138000".to_owned(),
         ];
         assert_eq!(

@@ -183,16 +183,17 @@ impl SearchService {
             .filter_map(|hit| {
                 let row = rows.remove(&hit.record_id)?;
                 let level = SecurityLevel::parse(&row.security_level)?;
-                (row.status == "active" && visibility.allows(level, row.department_id)).then(|| {
-                    SearchHit {
-                        record_id: hit.record_id,
-                        archival_code: row.archival_code,
-                        title: row.title,
-                        snippet: hit.snippet,
-                        score: hit.score,
-                        doc_date: row.doc_date,
-                        category: row.category,
-                    }
+                if row.status != "active" || !visibility.allows(level, row.department_id) {
+                    return None;
+                }
+                Some(SearchHit {
+                    record_id: hit.record_id,
+                    archival_code: row.archival_code,
+                    title: row.title,
+                    snippet: hit.snippet,
+                    score: hit.score,
+                    doc_date: row.doc_date,
+                    category: row.category,
                 })
             })
             .collect();
