@@ -49,3 +49,13 @@ ensure_cargo() {
   [[ -d $HOME/.cargo/bin ]] && export PATH="$HOME/.cargo/bin:$PATH"
   command -v cargo >/dev/null 2>&1 || die "cargo is not installed: install Rust from https://rustup.rs (rustc >= 1.94)"
 }
+
+# Text extraction tools: poppler (pdftotext, pdftoppm, with the CJK CMaps of poppler-data)
+# and Tesseract OCR with Simplified and Traditional Chinese and English.
+ensure_extraction_tools() {
+  ensure_packages pdftotext:poppler-utils /usr/share/poppler/cMap:poppler-data \
+    tesseract:tesseract-ocr \
+    /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata:tesseract-ocr-chi-sim \
+    /usr/share/tesseract-ocr/5/tessdata/chi_tra.traineddata:tesseract-ocr-chi-tra \
+    /usr/share/tesseract-ocr/5/tessdata/eng.traineddata:tesseract-ocr-eng
+}
