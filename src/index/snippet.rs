@@ -60,7 +60,8 @@ fn find_matches(folded: &[char], needles: &[String]) -> Vec<(usize, usize, usize
             }
         }
     }
-    matches.sort_unstable();
+    // longest first among matches at one place, so a word inside a longer match is skipped
+    matches.sort_unstable_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
     matches
 }
 
@@ -104,8 +105,12 @@ fn render(
             continue;
         }
         let from = from.max(at);
-        push_escaped(&mut out, &original[at..from]);
-        out.push_str("<mark>");
+        if from == at && out.ends_with("</mark>") {
+            out.truncate(out.len() - "</mark>".len()); // adjacent matches make one mark
+        } else {
+            push_escaped(&mut out, &original[at..from]);
+            out.push_str("<mark>");
+        }
         push_escaped(&mut out, &original[from..to.min(end)]);
         out.push_str("</mark>");
         at = to.min(end);
@@ -162,6 +167,15 @@ mod tests {
             "{snippet}"
         );
         assert!(snippet.chars().count() < WINDOW + 40);
+    }
+
+    #[test]
+    fn overlapping_and_adjacent_matches_make_one_mark() {
+        let needles = ["南山区".to_owned(), "南山".to_owned(), "科技".to_owned()];
+        assert_eq!(
+            snippet("深圳市南山区科技园", &needles),
+            "深圳市<mark>南山区科技</mark>园"
+        );
     }
 
     #[test]
