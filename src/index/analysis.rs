@@ -40,12 +40,42 @@ pub fn words_analyzer() -> TextAnalyzer {
         .build()
 }
 
-/// Folds text for matching: Traditional to Simplified, full-width ASCII to half-width, lower
-/// case. Applied alike to documents, queries and snippet matching.
+/// Folds text for matching: Traditional to Simplified (with zhconv's mainland vocabulary),
+/// Taiwan computing terms to mainland ones (`regional_terms.txt`), full-width ASCII to
+/// half-width, lower case. Applied alike to documents, queries and snippet matching.
 pub fn fold(text: &str) -> String {
     let simplified = zhconv::zhconv(text, zhconv::Variant::ZhCN);
-    simplified.chars().map(fold_char).collect()
+    let regional = &*REGIONAL_TERMS;
+    let mainland = if regional.automaton.is_match(&simplified) {
+        regional
+            .automaton
+            .replace_all(&simplified, &regional.replacements)
+    } else {
+        simplified
+    };
+    mainland.chars().map(fold_char).collect()
 }
+
+struct RegionalTerms {
+    automaton: aho_corasick::AhoCorasick,
+    replacements: Vec<&'static str>,
+}
+
+static REGIONAL_TERMS: std::sync::LazyLock<RegionalTerms> = std::sync::LazyLock::new(|| {
+    let pairs: Vec<(&str, &str)> = include_str!("regional_terms.txt")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| line.split_once('\t'))
+        .collect();
+    let automaton = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(pairs.iter().map(|(from, _)| *from))
+        .expect("the regional term list builds an automaton");
+    RegionalTerms {
+        automaton,
+        replacements: pairs.iter().map(|(_, to)| *to).collect(),
+    }
+});
 
 /// The per-character part of [`fold`]: width and case.
 pub fn fold_char(c: char) -> char {
@@ -283,6 +313,17 @@ mod tests {
         assert_eq!(
             texts(&mut words, "Contracts ＡＢＣ"),
             vec!["contract", "abc"]
+        );
+    }
+
+    #[test]
+    fn taiwan_computing_terms_fold_to_mainland_ones() {
+        assert_eq!(fold("刪除儲存格"), fold("删除单元格"));
+        assert_eq!(fold("「檢視」功能表"), "“视图”菜单");
+        assert_eq!(
+            fold("員工檔案資料"),
+            "员工档案资料",
+            "資料 and 檔案 keep their meaning"
         );
     }
 
