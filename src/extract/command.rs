@@ -109,6 +109,29 @@ pub(crate) fn run(
     }
 }
 
+/// Address space an external tool may use: a hostile or huge scan makes tesseract or
+/// pdftoppm fail with an out-of-memory error instead of pushing the server into swap.
+const TOOL_MEMORY_BYTES: u64 = 2 << 30;
+
+#[expect(
+    unsafe_code,
+    reason = "pre_exec is unsafe; the closure only calls setrlimit, which is async-signal-safe"
+)]
+fn limit_memory(command: &mut Command) {
+    // SAFETY: runs in the forked child before exec and only makes one async-signal-safe
+    // system call.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::resource::setrlimit(
+                nix::sys::resource::Resource::RLIMIT_AS,
+                TOOL_MEMORY_BYTES,
+                TOOL_MEMORY_BYTES,
+            )
+            .map_err(std::io::Error::from)
+        });
+    }
+}
+
 /// Like [`run`], but hands a non-zero exit back to the caller to interpret.
 pub(crate) fn run_checked(
     tool: Tool,
@@ -122,6 +145,7 @@ pub(crate) fn run_checked(
         .stderr(Stdio::piped())
         // its own process group, so that a kill on timeout reaches anything it started too
         .process_group(0);
+    limit_memory(&mut command);
     let mut child = command.spawn().map_err(|error| match error.kind() {
         std::io::ErrorKind::NotFound => ExtractError::ToolMissing { tool },
         _ => ExtractError::io(format!("start {tool}"), error),
