@@ -80,6 +80,7 @@ impl IngestService {
 impl Upload {
     /// Checks and keeps the record's metadata; a second metadata part is an error.
     pub fn set_metadata(&mut self, input: RecordMetadataInput) -> ServiceResult<()> {
+        super::require_filer(&self.actor)?;
         if self.metadata.is_some() {
             return Err(ServiceError::Validation(
                 "metadata: sent more than once".into(),

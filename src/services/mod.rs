@@ -99,5 +99,15 @@ impl From<ValidationError> for ServiceError {
     }
 }
 
+/// Auditors read the trail; everyone else may file and describe records.
+pub(crate) fn require_filer(actor: &Actor) -> ServiceResult<()> {
+    if actor.role == Role::Auditor {
+        return Err(ServiceError::Forbidden(
+            "auditors cannot file or change records".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A result of a service call.
 pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -106,10 +106,12 @@ impl RecordService {
         id: Uuid,
         patch: RecordPatch,
     ) -> ServiceResult<RecordView> {
+        super::require_filer(actor)?;
         let mut tx = db::begin(&self.pool).await?;
         if !db::records::lock(&mut tx, id).await? {
             return Err(record_not_found(id));
         }
+        ensure_visible(&mut tx, actor, id).await?;
         let row = db::records::find(&mut tx, id)
             .await?
             .ok_or_else(|| record_not_found(id))?;
@@ -178,6 +180,7 @@ impl RecordService {
         id: Uuid,
         input: EventInput,
     ) -> ServiceResult<EventView> {
+        super::require_filer(actor)?;
         let event = input.validate()?;
         let mut tx = db::begin(&self.pool).await?;
         if !db::records::lock(&mut tx, id).await? {

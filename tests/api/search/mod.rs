@@ -347,3 +347,55 @@ async fn the_index_follows_changes_and_a_rebuild_gives_the_same_results(pool: Pg
     settle(&app).await;
     assert_eq!(search(&app, "重建之后").await["total"], 1);
 }
+
+#[sqlx::test]
+async fn an_auditor_reads_but_cannot_file_or_change_records(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = file(
+        &app,
+        json!({ "title": "公开的通知", "security_level": "public" }),
+    )
+    .await;
+    let response = app
+        .post("/api/v1/users")
+        .json(&json!({ "username": "auditor1", "password": "auditor-password", "role": "auditor" }))
+        .send()
+        .await
+        .expect("user");
+    assert_eq!(response.status(), 201);
+    let auditor = login(&app.client, &app.address, "auditor1", "auditor-password").await;
+    let id = record["id"].as_str().expect("id");
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/records/{id}")))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 200);
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/records/{id}")))
+        .bearer_auth(&auditor)
+        .json(&json!({ "title": "改过的" }))
+        .send()
+        .await
+        .expect("patch");
+    assert_problem(response, 403, "forbidden").await;
+    let form = reqwest::multipart::Form::new().part(
+        "metadata",
+        reqwest::multipart::Part::text(json!({ "title": "审计员上传" }).to_string())
+            .mime_str("application/json")
+            .expect("mime"),
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/records"))
+        .bearer_auth(&auditor)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_problem(response, 403, "forbidden").await;
+    assert_eq!(app.count("records").await, 1);
+}
