@@ -12,10 +12,12 @@ use crate::db::{self, Database, PoolSettings};
 use crate::metrics::Metrics;
 use crate::services::auth::AuthService;
 use crate::services::catalogue::CatalogueService;
+use crate::services::export::ExportService;
 use crate::services::health::HealthService;
 use crate::services::ingest::IngestService;
 use crate::services::parties::PartyService;
 use crate::services::records::RecordService;
+use crate::services::stats::StatsService;
 
 /// Limits the HTTP layer enforces before a service sees the request.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +34,8 @@ pub struct App {
     pub ingest: IngestService,
     pub records: RecordService,
     pub health: HealthService,
+    pub export: ExportService,
+    pub stats: StatsService,
     pub limits: Limits,
     pub metrics: Arc<Metrics>,
 }
@@ -51,6 +55,8 @@ impl App {
                 metrics.clone(),
             ),
             records: RecordService::new(pool.clone(), blobs.clone()),
+            export: ExportService::new(pool.clone(), settings.time.timezone),
+            stats: StatsService::new(pool.clone()),
             health: HealthService::new(pool, blobs, index_dir),
             limits: Limits {
                 max_upload_bytes: settings.server.max_upload_bytes,

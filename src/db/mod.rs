@@ -6,8 +6,10 @@ pub mod audit;
 pub mod blobs;
 pub mod catalogue;
 pub mod embedded;
+pub mod export;
 pub mod parties;
 pub mod records;
+pub mod stats;
 pub mod tokens;
 pub mod users;
 

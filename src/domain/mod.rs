@@ -5,6 +5,7 @@ pub mod archival_code;
 pub mod catalogue;
 pub mod digest;
 pub mod error;
+pub mod export;
 pub mod media;
 pub mod party;
 pub mod record;

@@ -4,11 +4,13 @@
 mod auth;
 mod catalogue;
 pub mod error;
+mod export;
 mod extract;
 mod ops;
 mod parties;
 mod records;
 mod router;
+mod stats;
 mod users;
 
 use std::future::Future;

@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::{auth, catalogue, ops, parties, records, users};
+use super::{export, stats};
 use crate::app::App;
 use crate::domain::ErrorCode;
 
@@ -106,6 +107,8 @@ pub fn router(app: App) -> Router {
         .routes(routes!(parties::get_party, parties::update_party))
         .routes(routes!(parties::add_party_event))
         .routes(routes!(records::get_record_file))
+        .routes(routes!(export::export_catalogue))
+        .routes(routes!(stats::get_stats))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)
         .split_for_parts();

@@ -3,11 +3,13 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod export;
 pub mod filing;
 pub mod health;
 pub mod ingest;
 pub mod parties;
 pub mod records;
+pub mod stats;
 
 use uuid::Uuid;
 
