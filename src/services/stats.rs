@@ -90,7 +90,35 @@ impl StatsService {
             add_party_count(&mut view, count);
         }
         view.folders = view.folders_by_kind.iter().map(|bucket| bucket.count).sum();
+        for breakdown in [
+            &mut view.by_category,
+            &mut view.by_year,
+            &mut view.by_retention,
+            &mut view.by_department,
+            &mut view.by_carrier,
+        ] {
+            breakdown.sort_by(|a, b| key_order(a.key.as_deref(), b.key.as_deref()));
+        }
+        let customers = &mut view.customers;
+        for list in [
+            &mut view.folders_by_kind,
+            &mut customers.by_grade,
+            &mut customers.by_region,
+            &mut customers.by_industry,
+        ] {
+            list.sort_by(|a, b| key_order(a.key.as_deref(), b.key.as_deref()));
+        }
         Ok(view)
+    }
+}
+
+/// Keys in code-point order whatever the database's collation; records without one last.
+fn key_order(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.cmp(b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
     }
 }
 
