@@ -2,13 +2,14 @@
 //! folder catalogue (案卷目錄) and the in-folder item list (卷內文件目錄); their parameters,
 //! column headings in three scripts, and how each line becomes cells. Pure: no I/O.
 
-use std::borrow::Cow;
+mod lines;
 
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::catalogue::{Language, SecurityLevel};
-use super::party::{PartyKind, PartyStatus};
+pub use lines::{Cell, FolderEntry, FolderItemEntry, ItemEntry, date_text, guard_formula};
+
+use super::catalogue::Language;
 use super::record::ValidationError;
 use super::user::Role;
 
@@ -101,103 +102,38 @@ impl CatalogueKind {
 
     /// The column headings, in the order of the cells of each line.
     pub fn headings(self, language: Language) -> &'static [&'static str] {
-        match (self, language) {
-            (Self::Items, Language::ZhHans) => &[
-                "序号",
-                "档号",
-                "文号",
-                "责任者",
-                "题名",
-                "日期",
-                "密级",
-                "页数",
-                "备注",
-            ],
-            (Self::Items, Language::ZhHant) => &[
-                "序號",
-                "檔號",
-                "文號",
-                "責任者",
-                "題名",
-                "日期",
-                "密級",
-                "頁數",
-                "備註",
-            ],
-            (Self::Items, Language::En) => &[
-                "No.",
-                "Archival code",
-                "Doc. number",
-                "Responsible",
-                "Title",
-                "Date",
-                "Security",
-                "Pages",
-                "Remarks",
-            ],
-            (Self::Folders, Language::ZhHans) => &[
-                "序号",
-                "案卷号",
-                "案卷题名",
-                "起止日期",
-                "件数",
-                "页数",
-                "保管期限",
-                "备注",
-            ],
-            (Self::Folders, Language::ZhHant) => &[
-                "序號",
-                "案卷號",
-                "案卷題名",
-                "起止日期",
-                "件數",
-                "頁數",
-                "保管期限",
-                "備註",
-            ],
-            (Self::Folders, Language::En) => &[
-                "No.",
-                "Folder number",
-                "Folder title",
-                "Dates",
-                "Items",
-                "Pages",
-                "Retention",
-                "Remarks",
-            ],
-            (Self::FolderItems, Language::ZhHans) => &[
-                "案卷号",
-                "序号",
-                "文号",
-                "责任者",
-                "题名",
-                "日期",
-                "页数",
-                "备注",
-            ],
-            (Self::FolderItems, Language::ZhHant) => &[
-                "案卷號",
-                "序號",
-                "文號",
-                "責任者",
-                "題名",
-                "日期",
-                "頁數",
-                "備註",
-            ],
-            (Self::FolderItems, Language::En) => &[
-                "Folder number",
-                "No.",
-                "Doc. number",
-                "Responsible",
-                "Title",
-                "Date",
-                "Pages",
-                "Remarks",
-            ],
+        let table = match self {
+            Self::Items => &ITEM_HEADINGS,
+            Self::Folders => &FOLDER_HEADINGS,
+            Self::FolderItems => &FOLDER_ITEM_HEADINGS,
+        };
+        match language {
+            Language::ZhHans => table[0],
+            Language::ZhHant => table[1],
+            Language::En => table[2],
         }
     }
 }
+
+/// Headings in zh-Hans, zh-Hant and en: DA/T 22 for the item catalogue.
+#[rustfmt::skip]
+const ITEM_HEADINGS: [&[&str]; 3] = [
+    &["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注"],
+    &["序號", "檔號", "文號", "責任者", "題名", "日期", "密級", "頁數", "備註"],
+    &["No.", "Archival code", "Doc. number", "Responsible", "Title", "Date", "Security", "Pages", "Remarks"],
+];
+#[rustfmt::skip]
+const FOLDER_HEADINGS: [&[&str]; 3] = [
+    &["序号", "案卷号", "案卷题名", "起止日期", "件数", "页数", "保管期限", "备注"],
+    &["序號", "案卷號", "案卷題名", "起止日期", "件數", "頁數", "保管期限", "備註"],
+    &["No.", "Folder number", "Folder title", "Dates", "Items", "Pages", "Retention", "Remarks"],
+];
+#[rustfmt::skip]
+const FOLDER_ITEM_HEADINGS: [&[&str]; 3] = [
+    &["案卷号", "序号", "文号", "责任者", "题名", "日期", "页数", "备注"],
+    &["案卷號", "序號", "文號", "責任者", "題名", "日期", "頁數", "備註"],
+    &["Folder number", "No.", "Doc. number", "Responsible", "Title", "Date", "Pages", "Remarks"],
+];
 
 /// `zh-Hans` (the default when absent), `zh-Hant` or `en`.
 pub fn parse_language(text: Option<&str>) -> Result<Language, ValidationError> {
@@ -266,192 +202,6 @@ pub fn parse_party(text: Option<&str>) -> Result<Option<Uuid>, ValidationError> 
         .map_err(|_| ValidationError::new("party", format!("{text:?} is not a party id")))
 }
 
-/// One cell of an exported line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cell {
-    Text(String),
-    Number(i64),
-    Empty,
-}
-
-impl Cell {
-    fn text(value: Option<&str>) -> Self {
-        match value {
-            Some(text) if !text.is_empty() => Cell::Text(text.to_owned()),
-            _ => Cell::Empty,
-        }
-    }
-
-    fn number(value: Option<i64>) -> Self {
-        value.map_or(Cell::Empty, Cell::Number)
-    }
-
-    /// The cell as CSV text, with text that a spreadsheet would take for a formula defused.
-    pub fn csv_text(&self) -> Cow<'_, str> {
-        match self {
-            Cell::Text(text) => guard_formula(text),
-            Cell::Number(number) => Cow::Owned(number.to_string()),
-            Cell::Empty => Cow::Borrowed(""),
-        }
-    }
-}
-
-/// Text that spreadsheets would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab
-/// or a carriage return) gets a leading apostrophe, so that opening an export never runs
-/// anything a depositor typed into a title (CSV injection).
-pub fn guard_formula(text: &str) -> Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{text}")),
-        _ => Cow::Borrowed(text),
-    }
-}
-
-/// A date as DA/T 22 writes it: eight digits, `20240501`.
-pub fn date_text(date: NaiveDate) -> String {
-    date.format("%Y%m%d").to_string()
-}
-
-fn date_range(first: Option<NaiveDate>, last: Option<NaiveDate>) -> Option<String> {
-    match (first, last) {
-        (Some(first), Some(last)) if first != last => {
-            Some(format!("{}-{}", date_text(first), date_text(last)))
-        }
-        (Some(date), _) | (None, Some(date)) => Some(date_text(date)),
-        (None, None) => None,
-    }
-}
-
-/// One line of the item catalogue, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemEntry {
-    pub archival_code: Option<String>,
-    pub doc_number: Option<String>,
-    pub responsible: Option<String>,
-    pub title: String,
-    pub doc_date: NaiveDate,
-    /// The stored security level, e.g. `internal`.
-    pub security_level: String,
-    pub pages: Option<i32>,
-    pub remarks: Option<String>,
-}
-
-impl ItemEntry {
-    /// The cells under [`CatalogueKind::Items`] headings; `number` is the 序號.
-    pub fn cells(&self, number: u64, language: Language) -> Vec<Cell> {
-        let security = SecurityLevel::parse(&self.security_level)
-            .map_or(self.security_level.as_str(), |level| level.label(language));
-        vec![
-            Cell::Number(i64::try_from(number).unwrap_or(i64::MAX)),
-            Cell::text(self.archival_code.as_deref()),
-            Cell::text(self.doc_number.as_deref()),
-            Cell::text(self.responsible.as_deref()),
-            Cell::Text(self.title.clone()),
-            Cell::Text(date_text(self.doc_date)),
-            Cell::text(Some(security)),
-            Cell::number(self.pages.map(i64::from)),
-            Cell::text(self.remarks.as_deref()),
-        ]
-    }
-}
-
-/// One party folder with the totals of its records, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FolderEntry {
-    /// Employee number or customer code: the folder number (案卷號).
-    pub identifier: String,
-    /// `employee` or `customer`.
-    pub kind: String,
-    pub name: String,
-    /// `active`, `departed` or `inactive`.
-    pub status: String,
-    pub first_date: Option<NaiveDate>,
-    pub last_date: Option<NaiveDate>,
-    pub items: i64,
-    pub pages: i64,
-    /// The distinct retention codes of its records.
-    pub retention: Vec<String>,
-}
-
-impl FolderEntry {
-    /// The cells under [`CatalogueKind::Folders`] headings; `number` is the 序號.
-    pub fn cells(&self, number: u64, language: Language) -> Vec<Cell> {
-        let separator = match language {
-            Language::En => ", ",
-            Language::ZhHans | Language::ZhHant => "、",
-        };
-        vec![
-            Cell::Number(i64::try_from(number).unwrap_or(i64::MAX)),
-            Cell::Text(self.identifier.clone()),
-            Cell::Text(folder_title(&self.name, &self.kind, language)),
-            Cell::text(date_range(self.first_date, self.last_date).as_deref()),
-            Cell::Number(self.items),
-            Cell::Number(self.pages),
-            Cell::text(Some(&self.retention.join(separator))),
-            Cell::text(status_remark(&self.status, language)),
-        ]
-    }
-}
-
-/// `王曉明 員工檔案`, `Wang Xiaoming, employee file`.
-fn folder_title(name: &str, kind: &str, language: Language) -> String {
-    let label = match (PartyKind::parse(kind), language) {
-        (Some(PartyKind::Employee), Language::ZhHans) => "员工档案",
-        (Some(PartyKind::Employee), Language::ZhHant) => "員工檔案",
-        (Some(PartyKind::Employee), Language::En) => "employee file",
-        (Some(PartyKind::Customer), Language::ZhHans) => "客户档案",
-        (Some(PartyKind::Customer), Language::ZhHant) => "客戶檔案",
-        (Some(PartyKind::Customer), Language::En) => "customer file",
-        (None, _) => return name.to_owned(),
-    };
-    match language {
-        Language::En => format!("{name}, {label}"),
-        Language::ZhHans | Language::ZhHant => format!("{name} {label}"),
-    }
-}
-
-/// The remark of a folder that left the active set.
-fn status_remark(status: &str, language: Language) -> Option<&'static str> {
-    match (PartyStatus::parse(status)?, language) {
-        (PartyStatus::Active, _) => None,
-        (PartyStatus::Departed, Language::ZhHans) => Some("已离职"),
-        (PartyStatus::Departed, Language::ZhHant) => Some("已離職"),
-        (PartyStatus::Departed, Language::En) => Some("departed"),
-        (PartyStatus::Inactive, Language::ZhHans | Language::ZhHant) => Some("已停用"),
-        (PartyStatus::Inactive, Language::En) => Some("inactive"),
-    }
-}
-
-/// One record of a folder's item list, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FolderItemEntry {
-    /// The folder number (案卷號): the party's identifier.
-    pub folder: String,
-    /// The position of the record in its folder, from 1.
-    pub number: i64,
-    pub doc_number: Option<String>,
-    pub responsible: Option<String>,
-    pub title: String,
-    pub doc_date: NaiveDate,
-    pub pages: Option<i32>,
-    pub remarks: Option<String>,
-}
-
-impl FolderItemEntry {
-    /// The cells under [`CatalogueKind::FolderItems`] headings.
-    pub fn cells(&self) -> Vec<Cell> {
-        vec![
-            Cell::Text(self.folder.clone()),
-            Cell::Number(self.number),
-            Cell::text(self.doc_number.as_deref()),
-            Cell::text(self.responsible.as_deref()),
-            Cell::Text(self.title.clone()),
-            Cell::Text(date_text(self.doc_date)),
-            Cell::number(self.pages.map(i64::from)),
-            Cell::text(self.remarks.as_deref()),
-        ]
-    }
-}
-
 /// The download's file name: `歸檔文件目錄-20261201.xlsx`.
 pub fn file_name(
     kind: CatalogueKind,
@@ -473,19 +223,6 @@ mod tests {
 
     fn date(text: &str) -> NaiveDate {
         text.parse().expect("date")
-    }
-
-    fn item() -> ItemEntry {
-        ItemEntry {
-            archival_code: Some("Z109-WS·2024-D30-BGS-0007".into()),
-            doc_number: Some("办发〔2024〕7号".into()),
-            responsible: Some("办公室".into()),
-            title: "关于档案工作的通知".into(),
-            doc_date: date("2024-05-01"),
-            security_level: "internal".into(),
-            pages: Some(3),
-            remarks: None,
-        }
     }
 
     #[test]
@@ -522,119 +259,6 @@ mod tests {
             CatalogueKind::Items.headings(Language::En)[1],
             "Archival code"
         );
-    }
-
-    #[test]
-    fn every_line_has_one_cell_per_heading() {
-        let folder = FolderEntry {
-            identifier: "E0012".into(),
-            kind: "employee".into(),
-            name: "王晓明".into(),
-            status: "active".into(),
-            first_date: None,
-            last_date: None,
-            items: 0,
-            pages: 0,
-            retention: vec![],
-        };
-        let folder_item = FolderItemEntry {
-            folder: "E0012".into(),
-            number: 1,
-            doc_number: None,
-            responsible: None,
-            title: "劳动合同".into(),
-            doc_date: date("2023-03-01"),
-            pages: None,
-            remarks: None,
-        };
-        for language in [Language::ZhHans, Language::ZhHant, Language::En] {
-            assert_eq!(
-                item().cells(1, language).len(),
-                CatalogueKind::Items.headings(language).len()
-            );
-            assert_eq!(
-                folder.cells(1, language).len(),
-                CatalogueKind::Folders.headings(language).len()
-            );
-            assert_eq!(
-                folder_item.cells().len(),
-                CatalogueKind::FolderItems.headings(language).len()
-            );
-        }
-    }
-
-    #[test]
-    fn item_cells_show_dates_as_eight_digits_and_security_in_the_requested_script() {
-        let cells = item().cells(7, Language::ZhHant);
-        assert_eq!(cells[0], Cell::Number(7));
-        assert_eq!(cells[1], Cell::Text("Z109-WS·2024-D30-BGS-0007".into()));
-        assert_eq!(cells[5], Cell::Text("20240501".into()));
-        assert_eq!(cells[6], Cell::Text("內部".into()));
-        assert_eq!(cells[7], Cell::Number(3));
-        assert_eq!(cells[8], Cell::Empty);
-        assert_eq!(
-            item().cells(7, Language::ZhHans)[6],
-            Cell::Text("内部".into())
-        );
-        assert_eq!(
-            item().cells(7, Language::En)[6],
-            Cell::Text("internal".into())
-        );
-    }
-
-    #[test]
-    fn folder_cells_name_the_folder_and_span_its_dates() {
-        let folder = FolderEntry {
-            identifier: "E0012".into(),
-            kind: "employee".into(),
-            name: "王晓明".into(),
-            status: "departed".into(),
-            first_date: Some(date("2023-01-10")),
-            last_date: Some(date("2023-06-01")),
-            items: 3,
-            pages: 12,
-            retention: vec!["D30".into(), "LZ2".into()],
-        };
-        let cells = folder.cells(1, Language::ZhHant);
-        assert_eq!(cells[1], Cell::Text("E0012".into()));
-        assert_eq!(cells[2], Cell::Text("王晓明 員工檔案".into()));
-        assert_eq!(cells[3], Cell::Text("20230110-20230601".into()));
-        assert_eq!(
-            (&cells[4], &cells[5]),
-            (&Cell::Number(3), &Cell::Number(12))
-        );
-        assert_eq!(cells[6], Cell::Text("D30、LZ2".into()));
-        assert_eq!(cells[7], Cell::Text("已離職".into()));
-        let english = folder.cells(1, Language::En);
-        assert_eq!(english[2], Cell::Text("王晓明, employee file".into()));
-        assert_eq!(english[6], Cell::Text("D30, LZ2".into()));
-        let one_day = FolderEntry {
-            last_date: Some(date("2023-01-10")),
-            status: "active".into(),
-            ..folder
-        };
-        let cells = one_day.cells(2, Language::ZhHans);
-        assert_eq!(cells[3], Cell::Text("20230110".into()));
-        assert_eq!(cells[7], Cell::Empty);
-    }
-
-    #[test]
-    fn formula_like_text_gets_an_apostrophe() {
-        for (text, guarded) in [
-            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
-            ("+86 10", "'+86 10"),
-            ("-1", "'-1"),
-            ("@SUM(A1)", "'@SUM(A1)"),
-            ("\tx", "'\tx"),
-            ("办发〔2024〕7号", "办发〔2024〕7号"),
-            ("a=b", "a=b"),
-            ("", ""),
-        ] {
-            assert_eq!(guard_formula(text), guarded, "{text:?}");
-        }
-        assert_eq!(Cell::Text("=1+1".into()).csv_text(), "'=1+1");
-        assert_eq!(Cell::Number(-3).csv_text(), "-3", "numbers are numbers");
-        assert_eq!(Cell::Empty.csv_text(), "");
     }
 
     #[test]
