@@ -13,6 +13,7 @@ use crate::extract::ExtractOptions;
 use crate::metrics::Metrics;
 use crate::services::auth::AuthService;
 use crate::services::catalogue::CatalogueService;
+use crate::services::export::ExportService;
 use crate::services::extraction::ExtractionService;
 use crate::services::health::HealthService;
 use crate::services::import::ImportService;
@@ -21,6 +22,7 @@ use crate::services::jobs::{JobService, RetryPolicy};
 use crate::services::parties::PartyService;
 use crate::services::records::RecordService;
 use crate::services::search::SearchService;
+use crate::services::stats::StatsService;
 
 /// Limits the HTTP layer enforces before a service sees the request.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +43,8 @@ pub struct App {
     pub extraction: ExtractionService,
     pub search: SearchService,
     pub health: HealthService,
+    pub export: ExportService,
+    pub stats: StatsService,
     pub limits: Limits,
     pub metrics: Arc<Metrics>,
 }
@@ -86,6 +90,8 @@ impl App {
                 index_dir.clone(),
                 settings.search.writer_memory,
             ),
+            export: ExportService::new(pool.clone(), settings.time.timezone),
+            stats: StatsService::new(pool.clone()),
             health: HealthService::new(pool, blobs, index_dir),
             limits: Limits {
                 max_upload_bytes: settings.server.max_upload_bytes,

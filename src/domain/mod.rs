@@ -27,6 +27,7 @@ pub mod archival_code;
 pub mod catalogue;
 pub mod digest;
 pub mod error;
+pub mod export;
 pub mod job;
 pub mod manifest;
 pub mod media;

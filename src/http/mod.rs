@@ -4,12 +4,14 @@
 mod auth;
 mod catalogue;
 pub mod error;
+mod export;
 mod extract;
 mod ops;
 mod parties;
 mod records;
 mod router;
 mod search;
+mod stats;
 mod users;
 
 use std::future::Future;

@@ -357,7 +357,7 @@ fn content_disposition(file: &FileView) -> String {
 }
 
 /// RFC 8187 `attr-char` encoding.
-fn percent_encode_attr(text: &str) -> String {
+pub(super) fn percent_encode_attr(text: &str) -> String {
     let mut encoded = String::with_capacity(text.len() * 3);
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::{auth, catalogue, ops, parties, records, search, users};
+use super::{auth, catalogue, export, ops, parties, records, search, stats, users};
 use crate::app::App;
 use crate::domain::ErrorCode;
 
@@ -108,6 +108,8 @@ pub fn router(app: App) -> Router {
         .routes(routes!(records::get_record_file))
         .routes(routes!(search::search))
         .routes(routes!(search::list_jobs))
+        .routes(routes!(export::export_catalogue))
+        .routes(routes!(stats::get_stats))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)
         .split_for_parts();

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod export;
 pub mod extraction;
 pub mod filing;
 pub mod health;
@@ -12,6 +13,7 @@ pub mod jobs;
 pub mod parties;
 pub mod records;
 pub mod search;
+pub mod stats;
 
 use uuid::Uuid;
 
