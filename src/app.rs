@@ -109,6 +109,18 @@ pub struct Stores {
 }
 
 impl Stores {
+    /// Opens the stores and builds the services over them: what every command starts with.
+    pub async fn open_app(settings: &Settings) -> anyhow::Result<(Self, App)> {
+        let stores = Self::open(settings).await?;
+        let app = App::new(
+            settings,
+            stores.database.pool.clone(),
+            stores.blobs.clone(),
+            stores.index_dir.clone(),
+        );
+        Ok((stores, app))
+    }
+
     /// Creates the data directory, opens (or starts) the database and applies migrations,
     /// opens the object store and the index directory.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {

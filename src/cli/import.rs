@@ -32,13 +32,7 @@ pub struct ImportArgs {
 
 /// Opens the stores, imports, writes the report and prints a summary.
 pub async fn run(settings: Settings, args: ImportArgs) -> anyhow::Result<()> {
-    let stores = Stores::open(&settings).await?;
-    let app = App::new(
-        &settings,
-        stores.database.pool.clone(),
-        stores.blobs.clone(),
-        stores.index_dir.clone(),
-    );
+    let (stores, app) = Stores::open_app(&settings).await?;
     let result = import(&app, args).await;
     stores
         .database

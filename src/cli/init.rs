@@ -1,17 +1,11 @@
 //! `dangan init --preset enterprise`: loads a catalogue preset.
 
-use crate::app::{App, Stores};
+use crate::app::Stores;
 use crate::config::Settings;
 
 /// Opens the stores and loads `preset`; adds what is missing and changes nothing that exists.
 pub async fn run(settings: Settings, preset: &str) -> anyhow::Result<()> {
-    let stores = Stores::open(&settings).await?;
-    let app = App::new(
-        &settings,
-        stores.database.pool.clone(),
-        stores.blobs.clone(),
-        stores.index_dir.clone(),
-    );
+    let (stores, app) = Stores::open_app(&settings).await?;
     let result = app.catalogue.apply_preset(None, preset).await;
     stores
         .database

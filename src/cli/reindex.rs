@@ -1,20 +1,14 @@
 //! `dangan reindex`: rebuilds the search index from PostgreSQL into a new generation, with a
 //! progress bar; a running server keeps searching the old one and switches when it is done.
 
-use crate::app::{App, Stores};
+use crate::app::Stores;
 use crate::config::Settings;
 
 use super::progress::Progress;
 
 /// Rebuilds the index and reports how many records it holds.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let stores = Stores::open(&settings).await?;
-    let app = App::new(
-        &settings,
-        stores.database.pool.clone(),
-        stores.blobs.clone(),
-        stores.index_dir.clone(),
-    );
+    let (stores, app) = Stores::open_app(&settings).await?;
     let progress = Progress::new(0, "records");
     let result = app
         .search

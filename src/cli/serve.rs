@@ -3,19 +3,13 @@
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{App, Stores};
+use crate::app::Stores;
 use crate::config::Settings;
 use crate::{http, jobs};
 
 /// Opens the stores, creates the first admin if needed, and serves until SIGTERM or Ctrl-C.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let stores = Stores::open(&settings).await?;
-    let app = App::new(
-        &settings,
-        stores.database.pool.clone(),
-        stores.blobs.clone(),
-        stores.index_dir.clone(),
-    );
+    let (stores, app) = Stores::open_app(&settings).await?;
     let admin_password = settings
         .auth
         .admin_password
@@ -82,13 +76,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 /// Runs only background workers until SIGTERM or Ctrl-C; jobs in flight finish first.
 pub async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::Result<()> {
-    let stores = Stores::open(&settings).await?;
-    let app = App::new(
-        &settings,
-        stores.database.pool.clone(),
-        stores.blobs.clone(),
-        stores.index_dir.clone(),
-    );
+    let (stores, app) = Stores::open_app(&settings).await?;
     let concurrency = concurrency.unwrap_or(settings.worker.concurrency).max(1);
     tracing::info!(concurrency, "dangan worker is running");
     let stop = CancellationToken::new();

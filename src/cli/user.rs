@@ -5,7 +5,7 @@ use std::io::Read;
 use anyhow::Context;
 use clap::Subcommand;
 
-use crate::app::{App, Stores};
+use crate::app::Stores;
 use crate::config::Settings;
 use crate::domain::user::Role;
 use crate::services::auth::{NewUserInput, random_password};
@@ -45,13 +45,7 @@ pub async fn run(settings: Settings, command: UserCommand) -> anyhow::Result<()>
     } else {
         (random_password(), true)
     };
-    let stores = Stores::open(&settings).await?;
-    let app = App::new(
-        &settings,
-        stores.database.pool.clone(),
-        stores.blobs.clone(),
-        stores.index_dir.clone(),
-    );
+    let (stores, app) = Stores::open_app(&settings).await?;
     let result = app
         .auth
         .create_user(

@@ -113,67 +113,37 @@ impl ExtractionService {
             ServiceError::Internal(format!("file {file_id} has a malformed digest"))
         })?;
         let result = self.run_extractors(digest, &file.media_type).await;
-        let mut conn = db::acquire(&self.pool).await.map_err(ServiceError::from)?;
-        match result {
-            Ok(extracted) => {
-                let text = extracted.text.replace('\0', "");
-                let mut notes = extracted.warnings.clone();
-                if extracted.truncated {
-                    notes.push("text truncated: limits of pages or size reached".to_owned());
-                }
-                let notes = (!notes.is_empty()).then(|| notes.join("; "));
-                let outcome = TextOutcome {
-                    status: if extracted.method == Method::None {
-                        "unsupported"
-                    } else {
-                        "done"
-                    },
-                    method: Some(extracted.method.as_str()),
-                    text: Some(&text),
-                    pages: extracted.pages.and_then(|pages| i32::try_from(pages).ok()),
-                    error: notes.as_deref(),
-                };
-                db::texts::save(&mut conn, file_id, file.record_id, &outcome)
-                    .await
-                    .map_err(ServiceError::from)?;
-                tracing::info!(
-                    method = extracted.method.as_str(),
-                    chars = text.chars().count(),
-                    "text extracted"
-                );
-                Ok(())
-            }
-            Err(Failed::Extract(ExtractError::Unsupported { media_type })) => {
-                let message = format!("no text extraction for {media_type}");
-                let outcome = TextOutcome {
-                    status: "unsupported",
-                    method: Some(Method::None.as_str()),
-                    text: None,
-                    pages: None,
-                    error: Some(&message),
-                };
-                db::texts::save(&mut conn, file_id, file.record_id, &outcome)
-                    .await
-                    .map_err(ServiceError::from)?;
-                Ok(())
-            }
+        let (stored, failure) = match result {
+            Ok(extracted) => (Stored::from_extracted(extracted), None),
+            Err(Failed::Extract(ExtractError::Unsupported { media_type })) => (
+                Stored::without_text(
+                    "unsupported",
+                    format!("no text extraction for {media_type}"),
+                ),
+                None,
+            ),
             Err(Failed::Extract(error)) if error.is_permanent() || last_attempt => {
                 let message = error.to_string();
-                let outcome = TextOutcome {
-                    status: "failed",
-                    method: None,
-                    text: None,
-                    pages: None,
-                    error: Some(&message),
-                };
-                db::texts::save(&mut conn, file_id, file.record_id, &outcome)
-                    .await
-                    .map_err(ServiceError::from)?;
-                Err(ExtractionFailure::Permanent(message))
+                (
+                    Stored::without_text("failed", message.clone()),
+                    Some(ExtractionFailure::Permanent(message)),
+                )
             }
-            Err(Failed::Extract(error)) => Err(ExtractionFailure::Transient(error.to_string())),
-            Err(Failed::Service(error)) => Err(error.into()),
-        }
+            Err(Failed::Extract(error)) => {
+                return Err(ExtractionFailure::Transient(error.to_string()));
+            }
+            Err(Failed::Service(error)) => return Err(error.into()),
+        };
+        let mut conn = db::acquire(&self.pool).await.map_err(ServiceError::from)?;
+        db::texts::save(&mut conn, file_id, file.record_id, &stored.outcome())
+            .await
+            .map_err(ServiceError::from)?;
+        tracing::info!(
+            status = stored.status,
+            method = stored.method,
+            "text extraction finished"
+        );
+        failure.map_or(Ok(()), Err)
     }
 
     async fn run_extractors(
@@ -220,6 +190,55 @@ impl ExtractionService {
             )))
         })?
         .map_err(Failed::Extract)
+    }
+}
+
+/// What is stored of one extraction.
+struct Stored {
+    status: &'static str,
+    method: &'static str,
+    text: Option<String>,
+    pages: Option<i32>,
+    note: Option<String>,
+}
+
+impl Stored {
+    fn from_extracted(extracted: extract::Extracted) -> Self {
+        let mut notes = extracted.warnings;
+        if extracted.truncated {
+            notes.push("text truncated: limits of pages or size reached".to_owned());
+        }
+        Self {
+            status: if extracted.method == Method::None {
+                "unsupported"
+            } else {
+                "done"
+            },
+            method: extracted.method.as_str(),
+            text: Some(extracted.text.replace('\0', "")),
+            pages: extracted.pages.and_then(|pages| i32::try_from(pages).ok()),
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+        }
+    }
+
+    fn without_text(status: &'static str, why: String) -> Self {
+        Self {
+            status,
+            method: Method::None.as_str(),
+            text: None,
+            pages: None,
+            note: Some(why),
+        }
+    }
+
+    fn outcome(&self) -> TextOutcome<'_> {
+        TextOutcome {
+            status: self.status,
+            method: Some(self.method),
+            text: self.text.as_deref(),
+            pages: self.pages,
+            error: self.note.as_deref(),
+        }
     }
 }
 
