@@ -97,7 +97,18 @@ impl SearchIndex {
             Err(error) => return Err(IndexError::io(root, error)),
         };
         let (_, fields) = schema::build();
-        let generation = open_generation(root, &name)?;
+        let generation = match open_generation(root, &name) {
+            Err(IndexError::Tantivy(tantivy::TantivyError::SchemaError(reason))) => {
+                // written by a dangan with another schema: start an empty generation, which
+                // the indexer fills by replaying the change log from its beginning
+                let fresh = next_generation_name(root)?;
+                tracing::warn!(old = name, new = fresh, %reason, "search index schema changed; rebuilding from the change log");
+                let generation = open_generation(root, &fresh)?;
+                write_current(root, &fresh)?;
+                generation
+            }
+            other => other?,
+        };
         Ok(Self {
             root: root.to_path_buf(),
             fields,
@@ -184,20 +195,7 @@ impl Rebuild {
     /// Starts a generation after the newest one under `root`.
     pub fn start(root: &Path, writer_memory: usize) -> Result<Self, IndexError> {
         std::fs::create_dir_all(root).map_err(|error| IndexError::io(root, error))?;
-        let newest = std::fs::read_dir(root)
-            .map_err(|error| IndexError::io(root, error))?
-            .filter_map(|entry| {
-                entry
-                    .ok()?
-                    .file_name()
-                    .to_str()?
-                    .strip_prefix("gen-")?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .max()
-            .unwrap_or(0);
-        let name = format!("gen-{}", newest + 1);
+        let name = next_generation_name(root)?;
         let generation = open_generation(root, &name)?;
         let (_, fields) = schema::build();
         let writer = generation.index.writer(writer_memory)?;
@@ -225,6 +223,24 @@ impl Rebuild {
         write_current(&self.root, &self.name)?;
         Ok(self.name)
     }
+}
+
+/// The name after the newest generation under `root`.
+fn next_generation_name(root: &Path) -> Result<String, IndexError> {
+    let newest = std::fs::read_dir(root)
+        .map_err(|error| IndexError::io(root, error))?
+        .filter_map(|entry| {
+            entry
+                .ok()?
+                .file_name()
+                .to_str()?
+                .strip_prefix("gen-")?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0);
+    Ok(format!("gen-{}", newest + 1))
 }
 
 fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
@@ -288,6 +304,31 @@ fn read_position(index: &Index) -> Result<Option<Position>, IndexError> {
 /// Points `CURRENT` at `name`, atomically.
 fn write_current(root: &Path, name: &str) -> Result<(), IndexError> {
     let temporary = root.join("CURRENT.tmp");
-    std::fs::write(&temporary, name).map_err(|error| IndexError::io(root, error))?;
+    let written = std::fs::File::create(&temporary).and_then(|mut file| {
+        std::io::Write::write_all(&mut file, name.as_bytes())?;
+        file.sync_all()
+    });
+    written.map_err(|error| IndexError::io(root, error))?;
     std::fs::rename(&temporary, root.join(CURRENT)).map_err(|error| IndexError::io(root, error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_written_with_another_schema_is_replaced_by_an_empty_generation() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let old = root.path().join("gen-1");
+        std::fs::create_dir_all(&old).expect("dir");
+        let mut builder = tantivy::schema::Schema::builder();
+        builder.add_text_field("something_else", tantivy::schema::STRING);
+        Index::create_in_dir(&old, builder.build()).expect("old index");
+        write_current(root.path(), "gen-1").expect("current");
+
+        let index = SearchIndex::open(root.path(), 20_000_000).expect("opens");
+        assert_eq!(index.position().expect("position"), None, "starts over");
+        let current = std::fs::read_to_string(root.path().join(CURRENT)).expect("current");
+        assert_eq!(current, "gen-2");
+    }
 }
