@@ -39,6 +39,8 @@ pub struct Settings {
     pub time: TimeSettings,
     pub catalogue: CatalogueSettings,
     pub worker: WorkerSettings,
+    /// Recurring jobs: job kind -> cron pattern.
+    pub schedules: std::collections::BTreeMap<String, String>,
     pub extract: ExtractSettings,
     pub search: SearchSettings,
     pub log: LogSettings,
@@ -105,8 +107,6 @@ pub struct StorageSettings {
     pub object_store_url: Option<String>,
     #[serde(with = "humantime_serde")]
     pub staging_max_age: Duration,
-    #[serde(with = "humantime_serde")]
-    pub staging_sweep_interval: Duration,
 }
 
 /// PostgreSQL connection, or the embedded cluster when `url` is unset.
@@ -269,6 +269,14 @@ impl Settings {
         if self.worker.concurrency == 0 || self.worker.concurrency > 64 {
             return invalid("worker.concurrency", "must be between 1 and 64");
         }
+        for (name, pattern) in &self.schedules {
+            if let Err(reason) = crate::domain::schedule::Schedule::parse(name, pattern) {
+                return Err(ConfigError::Setting {
+                    setting: "schedules",
+                    reason,
+                });
+            }
+        }
         if self.extract.ocr_languages.trim().is_empty() {
             return invalid(
                 "extract.ocr_languages",
@@ -288,6 +296,16 @@ impl Settings {
             return invalid("log.level", "is not a valid log filter, e.g. \"info\"");
         }
         Ok(())
+    }
+
+    /// The recurring jobs, checked at start-up.
+    pub fn schedules(&self) -> Vec<crate::domain::schedule::Schedule> {
+        self.schedules
+            .iter()
+            .filter_map(|(name, pattern)| {
+                crate::domain::schedule::Schedule::parse(name, pattern).ok()
+            })
+            .collect()
     }
 
     /// The data directory as an absolute path.

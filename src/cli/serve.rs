@@ -3,7 +3,7 @@
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::Stores;
+use crate::app::{App, Stores};
 use crate::config::Settings;
 use crate::{http, jobs};
 
@@ -38,12 +38,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "dangan is serving");
 
     let stop = CancellationToken::new();
-    let housekeeping = jobs::spawn_housekeeping(
-        app.clone(),
-        settings.storage.staging_sweep_interval,
-        settings.storage.staging_max_age,
-        stop.clone(),
-    );
+    let scheduler = spawn_scheduler(&app, &settings, &stop);
     let workers = tokio::spawn(jobs::runner::run_workers(
         app.clone(),
         jobs::runner::WorkerOptions {
@@ -65,7 +60,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     )
     .await?;
     stop.cancel();
-    let _ = tokio::join!(housekeeping, workers, indexer);
+    let _ = tokio::join!(scheduler, workers, indexer);
     stores
         .database
         .close(settings.database.connect_timeout)
@@ -80,6 +75,7 @@ pub async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::R
     let concurrency = concurrency.unwrap_or(settings.worker.concurrency).max(1);
     tracing::info!(concurrency, "dangan worker is running");
     let stop = CancellationToken::new();
+    let app_for_scheduler = app.clone();
     let workers = tokio::spawn(jobs::runner::run_workers(
         app,
         jobs::runner::WorkerOptions {
@@ -88,10 +84,11 @@ pub async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::R
         },
         stop.clone(),
     ));
+    let scheduler = spawn_scheduler(&app_for_scheduler, &settings, &stop);
     shutdown_signal().await;
     tracing::info!("stopping: letting running jobs finish");
     stop.cancel();
-    let _ = workers.await;
+    let _ = tokio::join!(workers, scheduler);
     stores
         .database
         .close(settings.database.connect_timeout)
@@ -108,6 +105,22 @@ pub async fn migrate(settings: Settings) -> anyhow::Result<()> {
         .close(settings.database.connect_timeout)
         .await;
     Ok(())
+}
+
+/// Runs the configured recurring jobs' scheduler beside the workers.
+fn spawn_scheduler(
+    app: &App,
+    settings: &Settings,
+    stop: &CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let staging_max_age = settings.storage.staging_max_age.as_secs();
+    tokio::spawn(jobs::scheduler::run_scheduler(
+        app.clone(),
+        settings.schedules(),
+        settings.time.timezone,
+        move |_| serde_json::json!({ "staging_max_age_secs": staging_max_age }),
+        stop.clone(),
+    ))
 }
 
 async fn shutdown_signal() {

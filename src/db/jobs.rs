@@ -72,6 +72,38 @@ pub async fn enqueue(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<bool, 
     Ok(inserted.is_some())
 }
 
+/// Enqueues the job of schedule `name` for its `slot` unless some process already did;
+/// returns whether this call enqueued it.
+pub async fn enqueue_scheduled(
+    conn: &mut PgConnection,
+    name: &str,
+    slot: DateTime<Utc>,
+    job: &NewJob<'_>,
+) -> Result<bool, DbError> {
+    let claimed = sqlx::query!(
+        "insert into schedule_runs (name, slot) values ($1, $2) on conflict do nothing",
+        name,
+        slot
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if claimed == 0 {
+        return Ok(false);
+    }
+    enqueue(&mut *conn, job).await?;
+    sqlx::query!(
+        "update schedule_runs set job_id = (select max(id) from jobs where kind = $3)
+         where name = $1 and slot = $2",
+        name,
+        slot,
+        job.kind
+    )
+    .execute(conn)
+    .await?;
+    Ok(true)
+}
+
 /// Takes a fresh worker id and holds its advisory lock for as long as `conn` lives: jobs
 /// running under an id whose lock is gone belong to a dead worker and are claimed again.
 pub async fn register_worker(conn: &mut PgConnection) -> Result<i32, DbError> {

@@ -7,13 +7,21 @@ use utoipa::ToSchema;
 
 text_enum!(
     /// What a job does; the string is the `kind` column. `extract_text`: the text of one
-    /// stored file (PDF text layer, OCR, office formats).
-    JobKind { ExtractText => "extract_text" }
+    /// stored file (PDF text layer, OCR, office formats); `housekeeping`: abandoned staging
+    /// objects and expired login tokens removed.
+    JobKind { ExtractText => "extract_text", Housekeeping => "housekeeping" }
 );
 text_enum!(
     /// Where a job is in its life.
     JobStatus { Queued => "queued", Running => "running", Done => "done", Failed => "failed" }
 );
+
+impl JobKind {
+    /// Whether the kind can run on a schedule (it needs no payload from an event).
+    pub fn is_schedulable(self) -> bool {
+        matches!(self, JobKind::Housekeeping)
+    }
+}
 
 /// How long to wait before attempt `attempts + 1` after `attempts` failed ones: `base`
 /// doubled per failure, capped at `max`. `None` when the attempts are used up.

@@ -35,6 +35,7 @@ pub mod party;
 pub mod permissions;
 pub mod record;
 pub mod retention;
+pub mod schedule;
 pub mod search_query;
 pub mod user;
 

@@ -56,6 +56,16 @@ pub fn fold(text: &str) -> String {
     mainland.chars().map(fold_char).collect()
 }
 
+/// Folds script, width and case only, keeping every character in its place: for single
+/// characters (unigrams), whose words the vocabulary folding of [`fold`] may have replaced,
+/// and for aligning snippets with the original text.
+pub fn fold_script(text: &str) -> String {
+    zhconv::zhconv(text, zhconv::Variant::ZhHans)
+        .chars()
+        .map(fold_char)
+        .collect()
+}
+
 struct RegionalTerms {
     automaton: aho_corasick::AhoCorasick,
     replacements: Vec<&'static str>,
@@ -208,9 +218,13 @@ impl Tokenizer for CjkGrams {
     }
 }
 
-/// The n-gram tokens of `text` (folded first).
+/// The n-gram tokens of `text` (folded first: single characters by script only).
 pub fn cjk_grams(text: &str, width: usize) -> Vec<Token> {
-    let folded = fold(text);
+    let folded = if width == 1 {
+        fold_script(text)
+    } else {
+        fold(text)
+    };
     let chars: Vec<(usize, char)> = folded.char_indices().collect();
     let mut tokens = Vec::new();
     let mut position = 0;
@@ -340,6 +354,12 @@ mod tests {
         );
         let unigrams: Vec<String> = cjk_grams("档案", 1).into_iter().map(|t| t.text).collect();
         assert_eq!(unigrams, vec!["档", "案"]);
+        let kept: Vec<String> = cjk_grams("印表機", 1).into_iter().map(|t| t.text).collect();
+        assert_eq!(
+            kept,
+            vec!["印", "表", "机"],
+            "single characters survive vocabulary folding"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use tantivy::schema::Value;
 use tantivy::{DocAddress, TantivyDocument};
 use uuid::Uuid;
 
-use super::analysis::{self, fold};
+use super::analysis::{self, fold, fold_script};
 use super::query::{Filters, QueryBuilder, cjk_runs};
 use super::snippet::snippet;
 use super::{IndexError, SearchIndex};
@@ -131,6 +131,8 @@ fn needles(query: &SearchQuery) -> Vec<String> {
         let folded = fold(text);
         let runs = cjk_runs(&folded);
         needles.extend(runs.iter().cloned());
+        // as the text is written, before vocabulary folding (功能表 as well as 菜单)
+        needles.extend(cjk_runs(&fold_script(text)));
         let mut stream = words.token_stream(&folded);
         while tantivy::tokenizer::TokenStream::advance(&mut stream) {
             let token = tantivy::tokenizer::TokenStream::token(&stream);

@@ -2,12 +2,13 @@
 //! occur, HTML-escaped, matches wrapped in `<mark>`. Matching runs on folded text (so 档案
 //! highlights 檔案) while the snippet shows the original characters.
 
-use super::analysis::{fold, fold_char};
+use super::analysis::{fold_char, fold_script};
 
 /// Characters of context in a snippet.
 const WINDOW: usize = 120;
 
-/// The best passage of `text` for `needles` (already folded), or its start when none occurs.
+/// The best passage of `text` for `needles` (folded with `fold_script`), or its start when
+/// none occurs.
 pub fn snippet(text: &str, needles: &[String]) -> String {
     let original: Vec<char> = text.chars().collect();
     if original.is_empty() {
@@ -22,14 +23,14 @@ pub fn snippet(text: &str, needles: &[String]) -> String {
 /// The text folded character by character, so index i of the result is character i of the
 /// original. zhconv keeps the length almost always; where it does not, fold per character.
 fn fold_aligned(text: &str, original: &[char]) -> Vec<char> {
-    let whole: Vec<char> = fold(text).chars().collect();
+    let whole: Vec<char> = fold_script(text).chars().collect();
     if whole.len() == original.len() {
         return whole;
     }
     original
         .iter()
         .map(|&c| {
-            let folded = fold(c.encode_utf8(&mut [0; 4]));
+            let folded = fold_script(c.encode_utf8(&mut [0; 4]));
             let mut chars = folded.chars();
             match (chars.next(), chars.next()) {
                 (Some(single), None) => single,

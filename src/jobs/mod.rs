@@ -1,14 +1,12 @@
-//! Background work: the job runner and one module per job kind, and the housekeeping loop
-//! that collects abandoned staging objects and expired login tokens.
+//! Background work: the job runner, the scheduler of recurring jobs, the indexer, and one
+//! module per job kind; housekeeping collects abandoned staging objects and expired tokens.
 
 pub mod extract_text;
 pub mod indexer;
 pub mod runner;
+pub mod scheduler;
 
 use std::time::Duration;
-
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
 use crate::domain::job::JobKind;
@@ -30,30 +28,16 @@ pub async fn execute(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
     let last_attempt = job.attempts >= job.max_attempts;
     match JobKind::parse(&job.kind) {
         Some(JobKind::ExtractText) => extract_text::run(app, &job.payload, last_attempt).await,
+        Some(JobKind::Housekeeping) => {
+            let seconds = job.payload["staging_max_age_secs"].as_u64().unwrap_or(3600);
+            housekeeping(app, Duration::from_secs(seconds)).await;
+            Ok(())
+        }
         None => Err(JobError::Permanent(anyhow::anyhow!(
             "unknown job kind {:?}; a newer dangan may have queued it",
             job.kind
         ))),
     }
-}
-
-/// Runs housekeeping every `interval` until `stop` is cancelled.
-pub fn spawn_housekeeping(
-    app: App,
-    interval: Duration,
-    staging_max_age: Duration,
-    stop: CancellationToken,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => break,
-                _ = ticker.tick() => housekeeping(&app, staging_max_age).await,
-            }
-        }
-    })
 }
 
 /// One round of housekeeping; failures are logged and retried next round.

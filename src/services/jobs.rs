@@ -101,6 +101,20 @@ impl JobService {
         Ok(db::jobs::enqueue(&mut conn, &new_job(kind, payload, dedupe_key)).await?)
     }
 
+    /// Enqueues a recurring job for its slot, once across all processes.
+    pub async fn enqueue_scheduled(
+        &self,
+        kind: JobKind,
+        slot: DateTime<Utc>,
+        payload: Value,
+    ) -> ServiceResult<bool> {
+        let mut tx = db::begin(&self.pool).await?;
+        let job = new_job(kind, payload, Some(kind.as_str().to_owned()));
+        let enqueued = db::jobs::enqueue_scheduled(&mut tx, kind.as_str(), slot, &job).await?;
+        tx.commit().await.map_err(db::DbError::from)?;
+        Ok(enqueued)
+    }
+
     /// Jobs queued or running.
     pub async fn pending(&self) -> ServiceResult<i64> {
         let mut conn = db::acquire(&self.pool).await?;

@@ -42,3 +42,16 @@ fn a_missing_config_file_is_named() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("/nonexistent/dangan.toml"), "{stderr}");
 }
+
+#[test]
+fn a_bad_schedule_is_named_with_what_is_wrong() {
+    let (code, stderr) = dangan_migrate(&[("DANGAN_SCHEDULES__HOUSEKEEPING", "every day")]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("schedules") && stderr.contains("cron pattern"),
+        "{stderr}"
+    );
+    let (code, stderr) = dangan_migrate(&[("DANGAN_SCHEDULES__SHRED_EVERYTHING", "* * * * *")]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("shred_everything"), "{stderr}");
+}

@@ -171,3 +171,40 @@ async fn jobs_are_listed_for_administrators_with_their_errors(pool: PgPool) {
         .expect("jobs");
     assert_problem(response, 403, "forbidden").await;
 }
+
+#[sqlx::test]
+async fn a_scheduled_slot_is_enqueued_once_however_many_processes_schedule_it(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let slot = chrono::Utc::now();
+    let payload = json!({ "staging_max_age_secs": 3600 });
+    let jobs = &app.app.jobs;
+    assert!(
+        jobs.enqueue_scheduled(JobKind::Housekeeping, slot, payload.clone())
+            .await
+            .expect("first")
+    );
+    assert!(
+        !jobs
+            .enqueue_scheduled(JobKind::Housekeeping, slot, payload.clone())
+            .await
+            .expect("second")
+    );
+    assert_eq!(
+        dangan::jobs::runner::run_until_idle(&app.app)
+            .await
+            .expect("run"),
+        1
+    );
+    let (status,): (String,) =
+        sqlx::query_as("select status from jobs where kind = 'housekeeping'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("job");
+    assert_eq!(status, "done");
+    let later = slot + chrono::Duration::minutes(10);
+    assert!(
+        jobs.enqueue_scheduled(JobKind::Housekeeping, later, payload)
+            .await
+            .expect("next slot")
+    );
+}
