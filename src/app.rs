@@ -13,8 +13,10 @@ use crate::extract::ExtractOptions;
 use crate::metrics::Metrics;
 use crate::services::auth::AuthService;
 use crate::services::catalogue::CatalogueService;
+use crate::services::disposition::DispositionService;
 use crate::services::extraction::ExtractionService;
 use crate::services::health::HealthService;
+use crate::services::holds::HoldService;
 use crate::services::import::ImportService;
 use crate::services::ingest::IngestService;
 use crate::services::jobs::{JobService, RetryPolicy};
@@ -40,6 +42,8 @@ pub struct App {
     pub jobs: JobService,
     pub extraction: ExtractionService,
     pub search: SearchService,
+    pub disposition: DispositionService,
+    pub holds: HoldService,
     pub health: HealthService,
     pub limits: Limits,
     pub metrics: Arc<Metrics>,
@@ -86,6 +90,8 @@ impl App {
                 index_dir.clone(),
                 settings.search.writer_memory,
             ),
+            disposition: DispositionService::new(pool.clone(), settings.time.timezone),
+            holds: HoldService::new(pool.clone()),
             health: HealthService::new(pool, blobs, index_dir),
             limits: Limits {
                 max_upload_bytes: settings.server.max_upload_bytes,

@@ -5,7 +5,9 @@
 pub mod audit;
 pub mod blobs;
 pub mod catalogue;
+pub mod disposition;
 pub mod embedded;
+pub mod holds;
 pub mod imports;
 pub mod jobs;
 pub mod parties;

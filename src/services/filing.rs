@@ -234,7 +234,8 @@ pub async fn assign_archival_code(
 }
 
 /// Recomputes the due dates of the selected active records (by record, party or policy) and
-/// stores those that changed; returns how many changed.
+/// stores those that changed; returns how many changed. Appraisals stick: the due date never
+/// goes below `retention_min_due_on`, and a record made permanent stays permanent.
 pub async fn recompute_retention(
     conn: &mut PgConnection,
     record_id: Option<Uuid>,
@@ -257,10 +258,12 @@ pub async fn recompute_retention(
                         doc_date: Some(record.doc_date),
                         event_date: record.event_date,
                         min_due_on: record.min_due_on,
+                        permanent: record.permanent,
                     },
                 );
                 (outcome.due_on, Some(outcome.reason))
             }
+            _ if record.permanent => (None, Some("made permanent by appraisal".to_owned())),
             _ => (None, None),
         };
         if due_on != record.due_on || reason != record.reason {
