@@ -184,42 +184,9 @@ impl DispositionService {
         let before = retention_of(&mut tx, id).await?;
         filing::recompute_retention(&mut tx, Some(id), None, None).await?;
         let computed = retention_of(&mut tx, id).await?;
-        let years = match input.decision {
-            Decision::Destroy => {
-                ensure_not_held(&mut tx, id, "it cannot be appraised for destruction").await?;
-                let today = Utc::now().with_timezone(&self.timezone).date_naive();
-                if !is_due(computed.0, today) {
-                    return Err(ServiceError::Conflict(format!(
-                        "record {id} is not due until {}; it cannot be appraised for destruction",
-                        computed
-                            .0
-                            .map_or_else(|| "never".to_owned(), |due| due.to_string())
-                    )));
-                }
-                None
-            }
-            Decision::Extend => {
-                let years = input.years.filter(|years| *years >= 1).ok_or_else(|| {
-                    ServiceError::Validation("years: extend needs at least 1 year".into())
-                })?;
-                if before.0.is_none() && computed.0.is_none() {
-                    return Err(ServiceError::Conflict(format!(
-                        "record {id} has no due date to extend (permanent, or its retention clock has not started)"
-                    )));
-                }
-                let due_on = extended_due(before.0, computed.0, years)?;
-                db::disposition::set_min_due_on(&mut tx, id, due_on).await?;
-                Some(
-                    i32::try_from(years).map_err(|_| {
-                        ServiceError::Validation(format!("years: {years} is too many"))
-                    })?,
-                )
-            }
-            Decision::Permanent => {
-                db::disposition::set_permanent(&mut tx, id).await?;
-                None
-            }
-        };
+        let years = self
+            .apply_decision(&mut tx, id, &input, (before.0, computed.0))
+            .await?;
         filing::recompute_retention(&mut tx, Some(id), None, None).await?;
         let after = retention_of(&mut tx, id).await?;
         let row = AppraisalRow {
@@ -257,6 +224,49 @@ impl DispositionService {
             retention_due_on: after.0,
             retention_reason: after.1,
         })
+    }
+
+    /// Checks and applies one decision to the locked record whose due date was `stored` and
+    /// is `computed` now; returns the years to store with the appraisal.
+    async fn apply_decision(
+        &self,
+        tx: &mut PgConnection,
+        id: Uuid,
+        input: &NewAppraisal,
+        (stored, computed): (Option<NaiveDate>, Option<NaiveDate>),
+    ) -> ServiceResult<Option<i32>> {
+        match input.decision {
+            Decision::Destroy => {
+                ensure_not_held(tx, id, "it cannot be appraised for destruction").await?;
+                let today = Utc::now().with_timezone(&self.timezone).date_naive();
+                if !is_due(computed, today) {
+                    return Err(ServiceError::Conflict(format!(
+                        "record {id} is not due until {}; it cannot be appraised for destruction",
+                        computed.map_or_else(|| "never".to_owned(), |due| due.to_string())
+                    )));
+                }
+                Ok(None)
+            }
+            Decision::Extend => {
+                let years = input.years.filter(|years| *years >= 1).ok_or_else(|| {
+                    ServiceError::Validation("years: extend needs at least 1 year".into())
+                })?;
+                if stored.is_none() && computed.is_none() {
+                    return Err(ServiceError::Conflict(format!(
+                        "record {id} has no due date to extend (permanent, or its retention clock has not started)"
+                    )));
+                }
+                let due_on = extended_due(stored, computed, years)?;
+                db::disposition::set_min_due_on(tx, id, due_on).await?;
+                let years = i32::try_from(years)
+                    .map_err(|_| ServiceError::Validation(format!("years: {years} is too many")))?;
+                Ok(Some(years))
+            }
+            Decision::Permanent => {
+                db::disposition::set_permanent(tx, id).await?;
+                Ok(None)
+            }
+        }
     }
 }
 

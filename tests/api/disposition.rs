@@ -1,0 +1,487 @@
+//! Disposition: the due list, appraisals (鑒定) that extend, make permanent or approve
+//! destruction, and legal holds on records or whole party folders.
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, assert_problem, login};
+
+/// Files a paper record of category WS in department BGS.
+async fn file(app: &TestApp, title: &str, doc_date: &str, retention: &str) -> String {
+    let record = app
+        .file_record(
+            &json!({ "title": title, "doc_date": doc_date, "category": "WS",
+                     "retention": retention, "department": "BGS" }),
+            vec![],
+        )
+        .await;
+    record["id"].as_str().expect("id").to_owned()
+}
+
+async fn get_json(app: &TestApp, path: &str) -> Value {
+    let response = app.get(path).send().await.expect("get");
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.json().await.expect("json")
+}
+
+async fn record(app: &TestApp, id: &str) -> Value {
+    get_json(app, &format!("/api/v1/records/{id}")).await
+}
+
+async fn due_ids(app: &TestApp, query: &str) -> Vec<String> {
+    let page = get_json(app, &format!("/api/v1/disposition/due?{query}")).await;
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+async fn appraise(app: &TestApp, body: Value) -> reqwest::Response {
+    app.post("/api/v1/disposition/appraisals")
+        .json(&body)
+        .send()
+        .await
+        .expect("appraise")
+}
+
+async fn appraised(app: &TestApp, body: Value) -> Value {
+    let response = appraise(app, body).await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    response.json().await.expect("json")
+}
+
+async fn hold(app: &TestApp, body: Value) -> String {
+    let response = app
+        .post("/api/v1/holds")
+        .json(&body)
+        .send()
+        .await
+        .expect("hold");
+    assert_eq!(response.status(), 201);
+    let hold: Value = response.json().await.expect("json");
+    assert_eq!(hold["reason"], body["reason"]);
+    hold["id"].as_str().expect("id").to_owned()
+}
+
+async fn release(app: &TestApp, id: &str) -> reqwest::Response {
+    app.client
+        .delete(app.url(&format!("/api/v1/holds/{id}")))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .expect("release")
+}
+
+async fn patch(app: &TestApp, id: &str, body: Value) -> reqwest::Response {
+    app.client
+        .patch(app.url(&format!("/api/v1/records/{id}")))
+        .bearer_auth(&app.token)
+        .json(&body)
+        .send()
+        .await
+        .expect("patch")
+}
+
+async fn party_event(app: &TestApp, party: &str, date: &str) {
+    let response = app
+        .post(&format!("/api/v1/parties/{party}/events"))
+        .json(&json!({ "type": "employment_ended", "date": date }))
+        .send()
+        .await
+        .expect("event");
+    assert_eq!(response.status(), 201);
+}
+
+async fn employee(app: &TestApp, identifier: &str) -> String {
+    let response = app
+        .post("/api/v1/parties")
+        .json(&json!({ "kind": "employee", "identifier": identifier, "name": "王芳", "department": "RSB" }))
+        .send()
+        .await
+        .expect("party");
+    assert_eq!(response.status(), 201);
+    let party: Value = response.json().await.expect("json");
+    party["id"].as_str().expect("id").to_owned()
+}
+
+fn destroy(record: &str) -> Value {
+    json!({ "record_id": record, "decision": "destroy", "reason": "已无保存价值" })
+}
+
+#[sqlx::test]
+async fn the_due_list_holds_exactly_the_records_due_by_the_date(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let old = file(&app, "2014年通知", "2014-05-01", "D10").await;
+    let next = file(&app, "2015年通知", "2015-03-01", "D10").await;
+    let recent = file(&app, "2024年通知", "2024-05-01", "D10").await;
+    app.file_record(
+        &json!({ "title": "财务报告", "doc_date": "2014-03-31", "category": "KUNB", "department": "CWB" }),
+        vec![],
+    )
+    .await;
+
+    let page = get_json(&app, "/api/v1/disposition/due?as_of=2026-01-01").await;
+    assert_eq!(page["as_of"], "2026-01-01");
+    let items = page["items"].as_array().expect("items");
+    let ids: Vec<&str> = items
+        .iter()
+        .map(|item| item["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        [old.as_str(), next.as_str()],
+        "by due date; 2024 and permanent not due"
+    );
+    let first = &items[0];
+    assert_eq!(first["archival_code"], "Z001-WS·2014-D10-BGS-0001");
+    assert_eq!(first["title"], "2014年通知");
+    assert_eq!(first["doc_date"], "2014-05-01");
+    assert_eq!(first["retention"], "D10");
+    assert_eq!(first["retention_due_on"], "2025-01-01");
+    let reason = first["retention_reason"].as_str().expect("reason");
+    assert!(
+        reason.starts_with("D10") && reason.contains("2015-01-01"),
+        "{reason}"
+    );
+    assert_eq!(first["holds"], json!([]));
+    assert_eq!(first["appraisal"], Value::Null);
+    assert_eq!(
+        items[1]["retention_due_on"], "2026-01-01",
+        "due on the day itself"
+    );
+
+    assert_eq!(due_ids(&app, "as_of=2025-12-31").await, [old.clone()]);
+    assert_eq!(
+        due_ids(&app, "as_of=2035-01-01").await,
+        [old.clone(), next.clone(), recent.clone()],
+        "planning years ahead"
+    );
+    assert!(
+        due_ids(&app, "as_of=2035-01-01&category=HT")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        due_ids(&app, "as_of=2035-01-01&department=BGS").await.len(),
+        3
+    );
+
+    let first_page = get_json(&app, "/api/v1/disposition/due?as_of=2035-01-01&limit=2").await;
+    assert_eq!(first_page["items"].as_array().expect("items").len(), 2);
+    let cursor = first_page["next_cursor"].as_str().expect("a next page");
+    let rest = get_json(
+        &app,
+        &format!(
+            "/api/v1/disposition/due?as_of=2035-01-01&limit=2&cursor={}",
+            urlencode(cursor)
+        ),
+    )
+    .await;
+    assert_eq!(rest["items"][0]["id"], recent.as_str());
+    assert_eq!(rest["next_cursor"], Value::Null);
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+#[sqlx::test]
+async fn the_due_list_needs_a_valid_date_and_a_disposing_role(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    for query in ["", "?as_of=", "?as_of=2026-13-01", "?as_of=tomorrow"] {
+        let response = app
+            .get(&format!("/api/v1/disposition/due{query}"))
+            .send()
+            .await
+            .expect("due");
+        assert_problem(response, 400, "validation").await;
+    }
+
+    app.post("/api/v1/users")
+        .json(&json!({ "username": "staff1", "password": "staff-password", "role": "staff" }))
+        .send()
+        .await
+        .expect("create user");
+    let staff = login(&app.client, &app.address, "staff1", "staff-password").await;
+    let due = app
+        .client
+        .get(app.url("/api/v1/disposition/due?as_of=2026-01-01"))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("due");
+    assert_problem(due, 403, "forbidden").await;
+    let hold = app
+        .client
+        .post(app.url("/api/v1/holds"))
+        .bearer_auth(&staff)
+        .json(&json!({ "reason": "诉讼", "record_ids": [] }))
+        .send()
+        .await
+        .expect("hold");
+    assert_problem(hold, 403, "forbidden").await;
+}
+
+#[sqlx::test]
+async fn an_extension_moves_the_due_date_and_recomputation_never_goes_below_it(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let id = file(&app, "2014年通知", "2014-05-01", "D10").await;
+    let appraisal = appraised(
+        &app,
+        json!({ "record_id": id, "decision": "extend", "years": 5, "reason": "仍在使用" }),
+    )
+    .await;
+    assert_eq!(appraisal["decision"], "extend");
+    assert_eq!(appraisal["years"], 5);
+    assert_eq!(appraisal["retention_due_on"], "2030-01-01");
+
+    let changed = patch(
+        &app,
+        &id,
+        json!({ "doc_date": "2014-01-02", "title": "改名" }),
+    )
+    .await;
+    assert_eq!(changed.status(), 200);
+    let after = record(&app, &id).await;
+    assert_eq!(after["retention_due_on"], "2030-01-01");
+    assert!(
+        after["retention_reason"]
+            .as_str()
+            .expect("reason")
+            .contains("appraisal"),
+        "{}",
+        after["retention_reason"]
+    );
+    assert!(due_ids(&app, "as_of=2029-12-31").await.is_empty());
+    let page = get_json(&app, "/api/v1/disposition/due?as_of=2030-01-01").await;
+    assert_eq!(page["items"][0]["appraisal"]["decision"], "extend");
+
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_events where action = 'record.appraised' and record_id = $1::text::uuid
+           and details -> 'before' ->> 'retention_due_on' = '2025-01-01'
+           and details -> 'after' ->> 'retention_due_on' = '2030-01-01'",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1);
+
+    let invalid = appraise(
+        &app,
+        json!({ "record_id": id, "decision": "extend", "reason": "x" }),
+    )
+    .await;
+    assert_problem(invalid, 400, "validation").await;
+    let no_reason = appraise(
+        &app,
+        json!({ "record_id": id, "decision": "extend", "years": 1, "reason": " " }),
+    )
+    .await;
+    assert_problem(no_reason, 400, "validation").await;
+}
+
+#[sqlx::test]
+async fn a_party_event_never_recomputes_below_an_extension(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let party = employee(&app, "E0101").await;
+    let filed = app
+        .file_record(
+            &json!({ "title": "劳动合同", "doc_date": "2015-03-01", "party_id": party, "department": "RSB" }),
+            vec![],
+        )
+        .await;
+    let id = filed["id"].as_str().expect("id").to_owned();
+    party_event(&app, &party, "2020-01-01").await;
+    assert_eq!(record(&app, &id).await["retention_due_on"], "2022-01-01");
+    let appraisal = appraised(
+        &app,
+        json!({ "record_id": id, "decision": "extend", "years": 5, "reason": "劳动争议风险" }),
+    )
+    .await;
+    assert_eq!(appraisal["retention_due_on"], "2027-01-01");
+
+    party_event(&app, &party, "2021-06-30").await;
+    assert_eq!(
+        record(&app, &id).await["retention_due_on"],
+        "2027-01-01",
+        "LZ2 alone: 2023-06-30"
+    );
+    party_event(&app, &party, "2026-06-30").await;
+    assert_eq!(
+        record(&app, &id).await["retention_due_on"],
+        "2028-06-30",
+        "a longer rule still wins"
+    );
+}
+
+#[sqlx::test]
+async fn a_permanent_appraisal_sticks(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let id = file(&app, "2014年通知", "2014-05-01", "D10").await;
+    let appraisal = appraised(
+        &app,
+        json!({ "record_id": id, "decision": "permanent", "reason": "具有历史价值" }),
+    )
+    .await;
+    assert_eq!(appraisal["retention_due_on"], Value::Null);
+    assert_eq!(
+        patch(&app, &id, json!({ "doc_date": "2014-12-31" }))
+            .await
+            .status(),
+        200
+    );
+    let after = record(&app, &id).await;
+    assert_eq!(after["retention_due_on"], Value::Null);
+    assert!(
+        after["retention_reason"]
+            .as_str()
+            .expect("reason")
+            .contains("permanent")
+    );
+    assert!(due_ids(&app, "as_of=2999-01-01").await.is_empty());
+    let extend = appraise(
+        &app,
+        json!({ "record_id": id, "decision": "extend", "years": 1, "reason": "x" }),
+    )
+    .await;
+    assert_problem(extend, 409, "conflict").await;
+    let destroy = appraise(&app, destroy(&id)).await;
+    assert_problem(destroy, 409, "conflict").await;
+}
+
+#[sqlx::test]
+async fn destruction_is_appraised_only_for_due_records(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let recent = file(&app, "2024年通知", "2024-05-01", "D10").await;
+    let old = file(&app, "2014年通知", "2014-05-01", "D10").await;
+    assert_problem(appraise(&app, destroy(&recent)).await, 409, "conflict").await;
+    let appraisal = appraised(&app, destroy(&old)).await;
+    assert_eq!(appraisal["decision"], "destroy");
+    assert_eq!(
+        appraisal["retention_due_on"], "2025-01-01",
+        "the due date stays"
+    );
+    let page = get_json(&app, "/api/v1/disposition/due?as_of=2026-01-01").await;
+    assert_eq!(page["items"][0]["appraisal"]["decision"], "destroy");
+    let unknown = appraise(&app, destroy("018f0000-0000-7000-8000-000000000000")).await;
+    assert_problem(unknown, 404, "not_found").await;
+}
+
+#[sqlx::test]
+async fn a_record_is_held_until_every_hold_is_released(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let id = file(&app, "2014年合同", "2014-05-01", "D10").await;
+    let first = hold(&app, json!({ "reason": "诉讼保全", "record_ids": [id] })).await;
+    let second = hold(&app, json!({ "reason": "审计", "record_ids": [id, id] })).await;
+    assert_eq!(record(&app, &id).await["holds"], json!([first, second]));
+    let due = get_json(&app, "/api/v1/disposition/due?as_of=2026-01-01").await;
+    assert_eq!(due["items"][0]["holds"], json!([first, second]));
+    let active = get_json(&app, "/api/v1/holds").await;
+    assert_eq!(active["items"].as_array().expect("items").len(), 2);
+    assert_eq!(active["items"][1]["record_ids"], json!([id]));
+    assert_problem(appraise(&app, destroy(&id)).await, 409, "on_hold").await;
+
+    assert_eq!(release(&app, &first).await.status(), 204);
+    assert_eq!(record(&app, &id).await["holds"], json!([second]));
+    assert_problem(appraise(&app, destroy(&id)).await, 409, "on_hold").await;
+    assert_problem(release(&app, &first).await, 409, "conflict").await;
+
+    assert_eq!(release(&app, &second).await.status(), 204);
+    assert_eq!(record(&app, &id).await["holds"], json!([]));
+    assert!(
+        get_json(&app, "/api/v1/holds").await["items"]
+            .as_array()
+            .expect("items")
+            .is_empty()
+    );
+    appraised(&app, destroy(&id)).await;
+    let unknown = release(&app, "018f0000-0000-7000-8000-000000000000").await;
+    assert_problem(unknown, 404, "not_found").await;
+}
+
+#[sqlx::test]
+async fn a_party_hold_covers_records_filed_into_the_folder_later(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let party = employee(&app, "E0202").await;
+    let response = app
+        .post("/api/v1/holds")
+        .json(&json!({ "reason": "劳动仲裁", "party_id": party }))
+        .send()
+        .await
+        .expect("hold");
+    assert_eq!(response.status(), 201);
+    let held: Value = response.json().await.expect("json");
+    assert_eq!(held["party_id"], party.as_str());
+    assert!(held.get("record_ids").is_none());
+    let hold_id = held["id"].as_str().expect("id").to_owned();
+
+    let filed = app
+        .file_record(
+            &json!({ "title": "离职证明", "doc_date": "2015-03-01", "party_id": party, "department": "RSB" }),
+            vec![],
+        )
+        .await;
+    let id = filed["id"].as_str().expect("id").to_owned();
+    assert_eq!(record(&app, &id).await["holds"], json!([hold_id]));
+    party_event(&app, &party, "2020-01-01").await;
+    assert_problem(appraise(&app, destroy(&id)).await, 409, "on_hold").await;
+    let other = file(&app, "无关文件", "2014-05-01", "D10").await;
+    assert_eq!(record(&app, &other).await["holds"], json!([]));
+
+    assert_eq!(release(&app, &hold_id).await.status(), 204);
+    appraised(&app, destroy(&id)).await;
+}
+
+#[sqlx::test]
+async fn a_held_records_retention_cannot_be_shortened(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    // no department: the record has no archival code yet, so its retention may still change
+    let filed = app
+        .file_record(
+            &json!({ "title": "待归档", "doc_date": "2014-05-01", "category": "WS", "retention": "D30" }),
+            vec![],
+        )
+        .await;
+    assert_eq!(filed["archival_code"], Value::Null);
+    assert_eq!(filed["retention_due_on"], "2045-01-01");
+    let id = filed["id"].as_str().expect("id").to_owned();
+    let hold_id = hold(&app, json!({ "reason": "调查", "record_ids": [id] })).await;
+
+    assert_problem(
+        patch(&app, &id, json!({ "retention": "D10" })).await,
+        409,
+        "on_hold",
+    )
+    .await;
+    let unchanged = record(&app, &id).await;
+    assert_eq!(unchanged["retention"], "D30");
+    assert_eq!(unchanged["retention_due_on"], "2045-01-01");
+    let longer = patch(&app, &id, json!({ "retention": "Y" })).await;
+    assert_eq!(longer.status(), 200, "lengthening is allowed");
+    assert_problem(
+        patch(&app, &id, json!({ "retention": "D30" })).await,
+        409,
+        "on_hold",
+    )
+    .await;
+
+    assert_eq!(release(&app, &hold_id).await.status(), 204);
+    let shortened = patch(&app, &id, json!({ "retention": "D10" })).await;
+    assert_eq!(shortened.status(), 200);
+    assert_eq!(record(&app, &id).await["retention_due_on"], "2025-01-01");
+}
