@@ -157,10 +157,10 @@ async fn the_due_list_holds_exactly_the_records_due_by_the_date(pool: PgPool) {
         "due on the day itself"
     );
 
-    assert_eq!(due_ids(&app, "as_of=2025-12-31").await, [old.clone()]);
+    assert_eq!(due_ids(&app, "as_of=2025-12-31").await, [old.as_str()]);
     assert_eq!(
         due_ids(&app, "as_of=2035-01-01").await,
-        [old.clone(), next.clone(), recent.clone()],
+        [old.as_str(), next.as_str(), recent.as_str()],
         "planning years ahead"
     );
     assert!(
