@@ -485,3 +485,18 @@ async fn a_held_records_retention_cannot_be_shortened(pool: PgPool) {
     assert_eq!(shortened.status(), 200);
     assert_eq!(record(&app, &id).await["retention_due_on"], "2025-01-01");
 }
+
+#[sqlx::test]
+async fn the_openapi_document_describes_disposition_and_holds(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let doc = get_json(&app, "/api/openapi.json").await;
+    for path in [
+        "/api/v1/disposition/due",
+        "/api/v1/disposition/appraisals",
+        "/api/v1/holds",
+        "/api/v1/holds/{id}",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+    assert!(doc["components"]["schemas"].get("DuePage").is_some());
+}
