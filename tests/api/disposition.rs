@@ -172,31 +172,52 @@ async fn the_due_list_holds_exactly_the_records_due_by_the_date(pool: PgPool) {
         due_ids(&app, "as_of=2035-01-01&department=BGS").await.len(),
         3
     );
-
-    let first_page = get_json(&app, "/api/v1/disposition/due?as_of=2035-01-01&limit=2").await;
-    assert_eq!(first_page["items"].as_array().expect("items").len(), 2);
-    let cursor = first_page["next_cursor"].as_str().expect("a next page");
-    let rest = get_json(
-        &app,
-        &format!(
-            "/api/v1/disposition/due?as_of=2035-01-01&limit=2&cursor={}",
-            urlencode(cursor)
-        ),
-    )
-    .await;
-    assert_eq!(rest["items"][0]["id"], recent.as_str());
-    assert_eq!(rest["next_cursor"], Value::Null);
 }
 
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                (byte as char).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
+#[sqlx::test]
+async fn the_due_list_pages_by_due_date_then_archival_code(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut filed = Vec::new();
+    for (title, doc_date) in [
+        ("甲", "2016-05-01"),
+        ("乙", "2014-05-01"),
+        ("丙", "2014-06-01"),
+    ] {
+        filed.push(file(&app, title, doc_date, "D10").await);
+    }
+    let expected = [filed[1].as_str(), filed[2].as_str(), filed[0].as_str()];
+    let page = |cursor: Option<String>| {
+        let mut query = vec![
+            ("as_of", "2030-01-01".to_owned()),
+            ("limit", "2".to_owned()),
+        ];
+        query.extend(cursor.map(|cursor| ("cursor", cursor)));
+        let request = app.get("/api/v1/disposition/due").query(&query);
+        async move {
+            let response = request.send().await.expect("due");
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    let first = page(None).await;
+    assert_eq!(first["items"][0]["id"], expected[0]);
+    assert_eq!(
+        first["items"][1]["id"], expected[1],
+        "same due date: by archival code"
+    );
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let rest = page(Some(cursor)).await;
+    assert_eq!(rest["items"].as_array().expect("items").len(), 1);
+    assert_eq!(rest["items"][0]["id"], expected[2]);
+    assert_eq!(rest["next_cursor"], Value::Null);
+    let bad = app
+        .get("/api/v1/disposition/due?as_of=2030-01-01&cursor=nonsense")
+        .send()
+        .await;
+    assert_problem(bad.expect("due"), 400, "validation").await;
 }
 
 #[sqlx::test]
