@@ -132,3 +132,30 @@ async fn a_held_records_retention_cannot_be_shortened(pool: PgPool) {
     assert_eq!(shortened.status(), 200);
     assert_eq!(record(&app, &id).await["retention_due_on"], "2025-01-01");
 }
+
+#[sqlx::test]
+async fn a_policy_change_cannot_shorten_a_held_records_retention(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let id = file(&app, "2014年合同", "2014-05-01", "D10").await;
+    let hold_id = hold(&app, json!({ "reason": "诉讼", "record_ids": [id] })).await;
+    let shorten = |years: u32| {
+        app.client
+            .patch(app.url("/api/v1/retention-policies/D10"))
+            .bearer_auth(&app.token)
+            .json(&json!({ "years": years }))
+            .send()
+    };
+
+    assert_problem(shorten(5).await.expect("patch"), 409, "on_hold").await;
+    assert_eq!(record(&app, &id).await["retention_due_on"], "2025-01-01");
+    assert_eq!(
+        shorten(12).await.expect("patch").status(),
+        200,
+        "longer is fine"
+    );
+    assert_eq!(record(&app, &id).await["retention_due_on"], "2027-01-01");
+
+    assert_eq!(release(&app, &hold_id).await.status(), 204);
+    assert_eq!(shorten(5).await.expect("patch").status(), 200);
+    assert_eq!(record(&app, &id).await["retention_due_on"], "2020-01-01");
+}
