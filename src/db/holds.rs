@@ -139,3 +139,30 @@ pub async fn covering(
     .fetch_all(conn)
     .await?)
 }
+
+/// Locks a party's row for placing a hold on its folder; returns whether the party exists.
+/// A destruction appraisal takes [`share_party_of_record`] first, so it never misses such a hold.
+pub async fn lock_party(conn: &mut PgConnection, party_id: Uuid) -> Result<bool, DbError> {
+    Ok(
+        sqlx::query_scalar!("select id from parties where id = $1 for update", party_id)
+            .fetch_optional(conn)
+            .await?
+            .is_some(),
+    )
+}
+
+/// Shares the lock on the party of the record (if any) until the transaction ends: a hold
+/// on that party's folder being placed meanwhile is waited for, then seen.
+pub async fn share_party_of_record(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+) -> Result<(), DbError> {
+    sqlx::query_scalar!(
+        "select p.id from parties p join records r on r.party_id = p.id
+         where r.id = $1 for share of p",
+        record_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(())
+}

@@ -178,6 +178,10 @@ impl DispositionService {
         }
         let id = input.record_id;
         let mut tx = db::begin(&self.pool).await?;
+        if input.decision == Decision::Destroy {
+            // before the record's lock, in the order hold placement and party events take them
+            db::holds::share_party_of_record(&mut tx, id).await?;
+        }
         if !db::records::lock(&mut tx, id).await? {
             return Err(record_not_found(id));
         }

@@ -78,9 +78,11 @@ impl HoldService {
         let record_ids = match (input.record_ids, input.party_id) {
             (Some(ids), None) => Some(existing_records(&mut tx, ids).await?),
             (None, Some(party_id)) => {
-                db::parties::find(&mut tx, party_id).await?.ok_or_else(|| {
-                    ServiceError::Validation(format!("party_id: no party {party_id}"))
-                })?;
+                if !db::holds::lock_party(&mut tx, party_id).await? {
+                    return Err(ServiceError::Validation(format!(
+                        "party_id: no party {party_id}"
+                    )));
+                }
                 None
             }
             _ => {
