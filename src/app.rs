@@ -13,9 +13,11 @@ use crate::extract::ExtractOptions;
 use crate::metrics::Metrics;
 use crate::services::auth::AuthService;
 use crate::services::catalogue::CatalogueService;
+use crate::services::disposition::DispositionService;
 use crate::services::export::ExportService;
 use crate::services::extraction::ExtractionService;
 use crate::services::health::HealthService;
+use crate::services::holds::HoldService;
 use crate::services::import::ImportService;
 use crate::services::ingest::IngestService;
 use crate::services::jobs::{JobService, RetryPolicy};
@@ -42,6 +44,8 @@ pub struct App {
     pub jobs: JobService,
     pub extraction: ExtractionService,
     pub search: SearchService,
+    pub disposition: DispositionService,
+    pub holds: HoldService,
     pub health: HealthService,
     pub export: ExportService,
     pub stats: StatsService,
@@ -92,6 +96,8 @@ impl App {
             ),
             export: ExportService::new(pool.clone(), settings.time.timezone),
             stats: StatsService::new(pool.clone()),
+            disposition: DispositionService::new(pool.clone(), settings.time.timezone),
+            holds: HoldService::new(pool.clone()),
             health: HealthService::new(pool, blobs, index_dir),
             limits: Limits {
                 max_upload_bytes: settings.server.max_upload_bytes,

@@ -5,8 +5,10 @@
 pub mod audit;
 pub mod blobs;
 pub mod catalogue;
+pub mod disposition;
 pub mod embedded;
 pub mod export;
+pub mod holds;
 pub mod imports;
 pub mod jobs;
 pub mod parties;

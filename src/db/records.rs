@@ -304,6 +304,8 @@ pub struct RetentionFacts {
     pub id: Uuid,
     pub doc_date: NaiveDate,
     pub min_due_on: Option<NaiveDate>,
+    /// Made permanent by appraisal.
+    pub permanent: bool,
     pub policy_code: Option<String>,
     pub years: Option<i32>,
     pub trigger: Option<String>,
@@ -323,7 +325,8 @@ pub async fn retention_facts(
 ) -> Result<Vec<RetentionFacts>, DbError> {
     Ok(sqlx::query_as!(
         RetentionFacts,
-        r#"select r.id, r.doc_date, r.retention_min_due_on as min_due_on, p.code as "policy_code?",
+        r#"select r.id, r.doc_date, r.retention_min_due_on as min_due_on,
+                  r.retention_permanent as permanent, p.code as "policy_code?",
                   p.years as "years?", p.trigger as "trigger?",
                   (select max(e.date) from events e
                     where e.type = p.trigger and (e.record_id = r.id or e.party_id = r.party_id)) as event_date,

@@ -26,6 +26,7 @@ macro_rules! text_enum {
 pub mod archival_code;
 pub mod catalogue;
 pub mod digest;
+pub mod disposition;
 pub mod error;
 pub mod export;
 pub mod job;

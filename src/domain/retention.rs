@@ -97,10 +97,18 @@ pub struct Facts {
     pub event_date: Option<NaiveDate>,
     /// A due date set by appraisal; the result is never earlier.
     pub min_due_on: Option<NaiveDate>,
+    /// Made permanent by appraisal: never due, whatever the policy says.
+    pub permanent: bool,
 }
 
 /// Computes the due date of a record under `policy`.
 pub fn due_date(policy: &Policy, facts: Facts) -> Retention {
+    if facts.permanent {
+        return Retention {
+            due_on: None,
+            reason: format!("{}: made permanent by appraisal", policy.code),
+        };
+    }
     let Some(years) = policy.years else {
         return Retention {
             due_on: None,
@@ -275,6 +283,7 @@ mod tests {
                 doc_date: Some(date(case.doc_date)),
                 event_date: case.event.map(date),
                 min_due_on: case.min.map(date),
+                permanent: false,
             };
             let retention = due_date(&case.policy, facts);
             assert_eq!(
@@ -299,6 +308,7 @@ mod tests {
                 doc_date: None,
                 event_date: Some(date("2026-06-30")),
                 min_due_on: None,
+                permanent: false,
             },
         );
         assert_eq!(
@@ -313,6 +323,25 @@ mod tests {
             pending.reason.contains("has not happened"),
             "{}",
             pending.reason
+        );
+    }
+
+    #[test]
+    fn a_permanent_appraisal_outlasts_any_rule_and_minimum() {
+        let retention = due_date(
+            &policy("D10", Some(10), "formation_year"),
+            Facts {
+                doc_date: Some(date("2014-05-01")),
+                event_date: None,
+                min_due_on: Some(date("2030-01-01")),
+                permanent: true,
+            },
+        );
+        assert_eq!(retention.due_on, None);
+        assert!(
+            retention.reason.contains("permanent"),
+            "{}",
+            retention.reason
         );
     }
 

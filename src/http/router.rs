@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::{auth, catalogue, export, ops, parties, records, search, stats, users};
+use super::{auth, catalogue, disposition, export, ops, parties, records, search, stats, users};
 use crate::app::App;
 use crate::domain::ErrorCode;
 
@@ -36,6 +36,7 @@ const JSON_BODY_LIMIT: usize = 1024 * 1024;
         (name = "catalogue", description = "fonds, departments, retention schedule, classification scheme"),
         (name = "parties", description = "employees and customers, their folders and events"),
         (name = "users", description = "user accounts"),
+        (name = "disposition", description = "due list, appraisal (鑒定) and legal holds"),
         (name = "operations", description = "health, readiness, metrics"),
     )
 )]
@@ -110,6 +111,10 @@ pub fn router(app: App) -> Router {
         .routes(routes!(search::list_jobs))
         .routes(routes!(export::export_catalogue))
         .routes(routes!(stats::get_stats))
+        .routes(routes!(disposition::list_due_records))
+        .routes(routes!(disposition::create_appraisal))
+        .routes(routes!(disposition::create_hold, disposition::list_holds))
+        .routes(routes!(disposition::release_hold))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)
         .split_for_parts();

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Actor, ServiceError, ServiceResult};
+use super::{Actor, ServiceError, ServiceResult, holds};
 use crate::db::records::{ArchivalClass, RecordValues};
 use crate::db::{self, PgConnection};
 use crate::domain::archival_code::ArchivalCode;
@@ -234,7 +234,10 @@ pub async fn assign_archival_code(
 }
 
 /// Recomputes the due dates of the selected active records (by record, party or policy) and
-/// stores those that changed; returns how many changed.
+/// stores those that changed; returns how many changed. Appraisals stick: the due date never
+/// goes below `retention_min_due_on`, and a record made permanent stays permanent. A change
+/// that moves a held record's due date earlier is refused with `on_hold` (the caller's
+/// transaction must then roll back).
 pub async fn recompute_retention(
     conn: &mut PgConnection,
     record_id: Option<Uuid>,
@@ -243,6 +246,7 @@ pub async fn recompute_retention(
 ) -> ServiceResult<usize> {
     let facts = db::records::retention_facts(conn, record_id, party_id, policy_id).await?;
     let mut changed = 0;
+    let mut earlier = Vec::new();
     for record in facts {
         let (due_on, reason) = match (&record.policy_code, &record.trigger) {
             (Some(code), Some(trigger)) => {
@@ -257,16 +261,38 @@ pub async fn recompute_retention(
                         doc_date: Some(record.doc_date),
                         event_date: record.event_date,
                         min_due_on: record.min_due_on,
+                        permanent: record.permanent,
                     },
                 );
                 (outcome.due_on, Some(outcome.reason))
             }
+            _ if record.permanent => (None, Some("made permanent by appraisal".to_owned())),
             _ => (None, None),
         };
+        if matches!((record.due_on, due_on), (Some(before), Some(after)) if after < before) {
+            earlier.push(record.id);
+        }
         if due_on != record.due_on || reason != record.reason {
             db::records::set_retention(conn, record.id, due_on, reason.as_deref()).await?;
             changed += 1;
         }
     }
+    refuse_if_held(conn, &earlier).await?;
     Ok(changed)
+}
+
+/// A held record's due date never moves earlier: `on_hold` names the first such record.
+async fn refuse_if_held(conn: &mut PgConnection, earlier: &[Uuid]) -> ServiceResult<()> {
+    let held = holds::holds_covering(conn, earlier).await?;
+    match held.into_iter().next() {
+        Some((record_id, holds)) => Err(ServiceError::OnHold(format!(
+            "record {record_id} is on legal hold ({}); its retention cannot be shortened",
+            holds
+                .iter()
+                .map(Uuid::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        None => Ok(()),
+    }
 }

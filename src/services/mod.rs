@@ -3,10 +3,12 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod disposition;
 pub mod export;
 pub mod extraction;
 pub mod filing;
 pub mod health;
+pub mod holds;
 pub mod import;
 pub mod ingest;
 pub mod jobs;
@@ -46,6 +48,8 @@ pub enum ServiceError {
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
+    OnHold(String),
+    #[error("{0}")]
     Gone(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: u64 },
@@ -69,6 +73,7 @@ impl ServiceError {
             ServiceError::Forbidden(_) => ErrorCode::Forbidden,
             ServiceError::NotFound(_) => ErrorCode::NotFound,
             ServiceError::Conflict(_) => ErrorCode::Conflict,
+            ServiceError::OnHold(_) => ErrorCode::OnHold,
             ServiceError::Gone(_) => ErrorCode::Gone,
             ServiceError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             ServiceError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,

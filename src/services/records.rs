@@ -11,11 +11,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::parties::{EventInput, EventView};
-use super::{Actor, ServiceError, ServiceResult, filing};
+use super::{Actor, ServiceError, ServiceResult, filing, holds};
 use crate::blobs::BlobStore;
 use crate::db::{self, Pool};
 use crate::domain::Sha256Digest;
 use crate::domain::catalogue::{Carrier, Location, OpenStatus, SecurityLevel};
+use crate::domain::disposition;
 use crate::domain::permissions::Visibility;
 use crate::domain::record::{RecordMetadata, RecordPatch};
 
@@ -93,7 +94,12 @@ impl RecordService {
             .await?
             .ok_or_else(|| record_not_found(id))?;
         let files = db::records::files(&mut conn, id).await?;
-        record_view(record, files)
+        let mut view = record_view(record, files)?;
+        view.holds = holds::holds_covering(&mut conn, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        Ok(view)
     }
 
     /// Changes metadata. Parts of an assigned archival code cannot change; a record whose
@@ -158,6 +164,7 @@ impl RecordService {
             None => filing::assign_archival_code(&mut tx, id, &classified).await?,
         };
         filing::recompute_retention(&mut tx, Some(id), None, None).await?;
+        ensure_not_shortened_while_held(&mut tx, id, before.retention_due_on).await?;
         let changes = changed_fields(&current, after)?;
         if !changes.is_empty() || assigned.is_some() {
             db::audit::append(
@@ -252,6 +259,23 @@ impl RecordService {
         .await?;
         Ok(stream.map_err(ServiceError::from).boxed())
     }
+}
+
+/// A held record's retention may not be shortened: `on_hold` when the recomputed due date
+/// is earlier than `due_before` (or exists where there was none).
+async fn ensure_not_shortened_while_held(
+    conn: &mut db::PgConnection,
+    id: Uuid,
+    due_before: Option<NaiveDate>,
+) -> ServiceResult<()> {
+    let due_after = db::records::find(conn, id)
+        .await?
+        .ok_or_else(|| record_not_found(id))?
+        .retention_due_on;
+    if disposition::shortens(due_before, due_after) {
+        holds::ensure_not_held(conn, id, "its retention cannot be shortened").await?;
+    }
+    Ok(())
 }
 
 /// `{field: {before, after}}` for every field that differs.
