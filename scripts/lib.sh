@@ -44,6 +44,43 @@ ensure_postgres_binaries() {
   pg_bindir >/dev/null || die "PostgreSQL server programs not found even after installing; set PG_BIN"
 }
 
+as_postgres() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Sets DATABASE_URL: as given, else the server on 127.0.0.1:5432 when it answers, else a
+# throwaway cluster (locale C.UTF-8, fsync off) that stop_throwaway_cluster removes: call
+# that from the caller's EXIT trap.
+ensure_database_url() {
+  [[ -n ${DATABASE_URL:-} ]] && return 0
+  ensure_postgres_binaries
+  local bindir; bindir=$(pg_bindir)
+  if "$bindir/psql" -h 127.0.0.1 -p 5432 -U postgres -d postgres -qtAX -c 'select 1' >/dev/null 2>&1; then
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres
+    step "using the PostgreSQL server on 127.0.0.1:5432"
+    return 0
+  fi
+  local port=54329
+  while (: >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  throwaway_cluster=$(mktemp -d /tmp/dangan-test-pg.XXXXXX)
+  chmod 755 "$throwaway_cluster"
+  [[ $(id -u) -eq 0 ]] && chown postgres: "$throwaway_cluster"
+  step "starting a throwaway PostgreSQL on 127.0.0.1:$port ($throwaway_cluster)"
+  as_postgres "$bindir/initdb" -D "$throwaway_cluster/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+  as_postgres "$bindir/pg_ctl" -D "$throwaway_cluster/data" -l "$throwaway_cluster/postgres.log" -w -o \
+    "-c listen_addresses=127.0.0.1 -p $port -k $throwaway_cluster -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+# Stops and removes the cluster ensure_database_url started, if it did.
+stop_throwaway_cluster() {
+  [[ -n ${throwaway_cluster:-} ]] || return 0
+  as_postgres "$(pg_bindir)/pg_ctl" -D "$throwaway_cluster/data" -m immediate stop >/dev/null 2>&1
+  rm -rf "$throwaway_cluster"
+  throwaway_cluster=""
+}
+
 # Makes sure cargo is on PATH.
 ensure_cargo() {
   [[ -d $HOME/.cargo/bin ]] && export PATH="$HOME/.cargo/bin:$PATH"
