@@ -108,3 +108,26 @@ pub async fn save(
     .await?;
     Ok(())
 }
+
+/// Extraction state of one file, for the record's view.
+#[derive(Debug, Clone)]
+pub struct TextState {
+    pub file_id: Uuid,
+    pub status: String,
+    pub method: Option<String>,
+    pub pages: Option<i32>,
+    pub error: Option<String>,
+    pub chars: Option<i32>,
+}
+
+/// The extraction state of every file of a record.
+pub async fn states(conn: &mut PgConnection, record_id: Uuid) -> Result<Vec<TextState>, DbError> {
+    Ok(sqlx::query_as!(
+        TextState,
+        "select file_id, status, method, pages, error, length(text) as chars
+         from file_texts where record_id = $1",
+        record_id
+    )
+    .fetch_all(conn)
+    .await?)
+}

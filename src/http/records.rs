@@ -382,6 +382,7 @@ mod tests {
             media_type: "image/jpeg".into(),
             filename: "身份證 復印件.jpg".into(),
             created_at: chrono::Utc::now(),
+            text: None,
         };
         assert_eq!(
             content_disposition(&file),

@@ -72,6 +72,23 @@ pub struct FileView {
     /// The original filename, e.g. `身份證復印件.jpg`.
     pub filename: String,
     pub created_at: DateTime<Utc>,
+    /// Text extraction for search: shown when the record is read on its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<FileTextView>,
+}
+
+/// How far the text extraction of a file got.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileTextView {
+    /// `pending`, `done`, `failed` or `unsupported`.
+    pub status: String,
+    /// `pdf_text`, `pdf_ocr`, `image_ocr`, `plain_text`, `html`, `docx`, `odt`, `spreadsheet`.
+    pub method: Option<String>,
+    pub pages: Option<i32>,
+    /// Characters of text found.
+    pub chars: Option<i32>,
+    /// Why there is no text, or what was left out.
+    pub error: Option<String>,
 }
 
 /// Looks records up and streams their files.
@@ -95,6 +112,17 @@ impl RecordService {
             .ok_or_else(|| record_not_found(id))?;
         let files = db::records::files(&mut conn, id).await?;
         let mut view = record_view(record, files)?;
+        for state in db::texts::states(&mut conn, id).await? {
+            if let Some(file) = view.files.iter_mut().find(|file| file.id == state.file_id) {
+                file.text = Some(FileTextView {
+                    status: state.status,
+                    method: state.method,
+                    pages: state.pages,
+                    chars: state.chars,
+                    error: state.error,
+                });
+            }
+        }
         view.holds = holds::holds_covering(&mut conn, &[id])
             .await?
             .remove(&id)
@@ -390,6 +418,7 @@ fn file_view(file: db::records::FileRow) -> ServiceResult<FileView> {
         media_type: file.media_type,
         filename: file.filename,
         created_at: file.created_at,
+        text: None,
     })
 }
 

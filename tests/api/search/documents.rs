@@ -72,15 +72,16 @@ async fn text_found_only_in_an_ocr_scan_is_searchable(pool: PgPool) {
 #[sqlx::test]
 async fn a_file_without_text_is_recorded_as_failed_and_the_job_says_why(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    app.file_record(
-        &json!({ "title": "损坏的文件" }),
-        vec![TestFile {
-            name: "broken.pdf".into(),
-            bytes: b"%PDF-1.7\nthis is not really a pdf".to_vec(),
-            content_type: Some("application/pdf".into()),
-        }],
-    )
-    .await;
+    let record = app
+        .file_record(
+            &json!({ "title": "损坏的文件" }),
+            vec![TestFile {
+                name: "broken.pdf".into(),
+                bytes: b"%PDF-1.7\nthis is not really a pdf".to_vec(),
+                content_type: Some("application/pdf".into()),
+            }],
+        )
+        .await;
     settle(&app).await;
     let (status, error): (String, Option<String>) =
         sqlx::query_as("select status, error from file_texts")
@@ -89,6 +90,18 @@ async fn a_file_without_text_is_recorded_as_failed_and_the_job_says_why(pool: Pg
             .expect("text row");
     assert_eq!(status, "failed");
     assert!(!error.unwrap_or_default().is_empty());
+    let record: serde_json::Value = app
+        .get(&format!(
+            "/api/v1/records/{}",
+            record["id"].as_str().expect("id")
+        ))
+        .send()
+        .await
+        .expect("record")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(record["files"][0]["text"]["status"], "failed", "{record}");
     let response = app
         .get("/api/v1/jobs")
         .query(&[("kind", "extract_text")])
