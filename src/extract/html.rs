@@ -394,4 +394,41 @@ mod tests {
             extract_file(&traditional, "text/html", &ExtractOptions::default()).expect("extracts");
         assert!(extracted.text.contains("空白儲存格"), "{}", extracted.text);
     }
+
+    #[test]
+    fn every_corpus_help_page_extracts_without_markup() {
+        let Some(dir) = corpus() else { return };
+        let (mut pages, mut chinese) = (0, 0);
+        for script in ["libreoffice-help-zh-CN", "libreoffice-help-zh-TW"] {
+            let mut stack = vec![dir.join("text").join(script)];
+            while let Some(folder) = stack.pop() {
+                for entry in std::fs::read_dir(&folder).expect("read dir").flatten() {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                        continue;
+                    }
+                    let extracted = extract_file(&path, "text/html", &ExtractOptions::default())
+                        .expect("extracts");
+                    let text = &extracted.text;
+                    assert!(!text.is_empty(), "{}", path.display());
+                    assert!(
+                        !text.contains("</p") && !text.contains("<span"),
+                        "{}",
+                        path.display()
+                    );
+                    if text.chars().any(super::super::normalize::is_cjk) {
+                        chinese += 1;
+                    }
+                    pages += 1;
+                }
+            }
+        }
+        assert!(pages >= 900, "{pages} pages");
+        // a few pages are untranslated English examples
+        assert!(
+            chinese * 100 >= pages * 95,
+            "{chinese} of {pages} pages have Chinese text"
+        );
+    }
 }

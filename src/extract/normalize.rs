@@ -198,4 +198,22 @@ mod tests {
         let (text, cut) = cap("档案".to_owned(), 6);
         assert_eq!((text.as_str(), cut), ("档案", false));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn normalised_text_is_tidy_and_the_cap_holds(
+            raw in "[ \t\r\n\u{0}\u{3000}a-cＡ１档案，。\u{C}]{0,64}",
+            max in 0usize..80,
+            join in proptest::bool::ANY,
+        ) {
+            let text = normalize(&raw, join);
+            proptest::prop_assert!(!text.contains("  ") && !text.contains("\n\n\n"));
+            proptest::prop_assert!(!text.contains('\0') && !text.contains('\r'));
+            proptest::prop_assert_eq!(text.trim(), text.as_str());
+            proptest::prop_assert_eq!(normalize(&text, join), text.clone());
+            let (capped, cut) = cap(text.clone(), max);
+            proptest::prop_assert!(capped.len() <= max && text.starts_with(&capped));
+            proptest::prop_assert_eq!(cut, capped.len() < text.len());
+        }
+    }
 }
