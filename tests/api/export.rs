@@ -8,7 +8,7 @@ use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, assert_problem, login};
+use crate::helpers::{TestApp, assert_problem};
 
 mod folders;
 
@@ -321,16 +321,7 @@ async fn formula_like_text_is_defused_in_csv_and_stays_text_in_xlsx(pool: PgPool
 #[sqlx::test]
 async fn staff_may_not_export_the_catalogue(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    for (username, role) in [("staff1", "staff"), ("director1", "director")] {
-        let created = app
-            .post("/api/v1/users")
-            .json(&json!({ "username": username, "password": "a-long-password", "role": role }))
-            .send()
-            .await
-            .expect("create user");
-        assert_eq!(created.status(), 201);
-    }
-    let staff = login(&app.client, &app.address, "staff1", "a-long-password").await;
+    let staff = app.user_token("staff1", "staff", None).await;
     let refused = app
         .client
         .get(app.url("/api/v1/catalogue/export?format=xlsx"))
@@ -340,7 +331,7 @@ async fn staff_may_not_export_the_catalogue(pool: PgPool) {
         .expect("export");
     assert_problem(refused, 403, "forbidden").await;
 
-    let director = login(&app.client, &app.address, "director1", "a-long-password").await;
+    let director = app.user_token("director1", "director", None).await;
     let allowed = app
         .client
         .get(app.url("/api/v1/catalogue/export"))

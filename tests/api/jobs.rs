@@ -7,7 +7,7 @@ use dangan::domain::job::JobKind;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, assert_problem, login};
+use crate::helpers::{TestApp, assert_problem};
 
 async fn status_of(app: &TestApp, id: i64) -> (String, i32, Option<String>) {
     sqlx::query_as("select status, attempts, last_error from jobs where id = $1")
@@ -154,14 +154,7 @@ async fn jobs_are_listed_for_administrators_with_their_errors(pool: PgPool) {
             .contains("unknown job kind")
     );
 
-    let response = app
-        .post("/api/v1/users")
-        .json(&json!({ "username": "staff2", "password": "staff-password", "role": "staff" }))
-        .send()
-        .await
-        .expect("user");
-    assert_eq!(response.status(), 201);
-    let staff = login(&app.client, &app.address, "staff2", "staff-password").await;
+    let staff = app.user_token("staff2", "staff", None).await;
     let response = app
         .client
         .get(app.url("/api/v1/jobs"))

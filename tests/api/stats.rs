@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, TestFile, assert_problem, login};
+use crate::helpers::{TestApp, TestFile, assert_problem};
 
 async fn stats(app: &TestApp) -> Value {
     let response = app.get("/api/v1/stats").send().await.expect("stats");
@@ -183,14 +183,7 @@ async fn customers_are_counted_by_grade_region_and_industry(pool: PgPool) {
 #[sqlx::test]
 async fn staff_may_not_read_statistics(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    let created = app
-        .post("/api/v1/users")
-        .json(&json!({ "username": "staff1", "password": "a-long-password", "role": "staff" }))
-        .send()
-        .await
-        .expect("create user");
-    assert_eq!(created.status(), 201);
-    let token = login(&app.client, &app.address, "staff1", "a-long-password").await;
+    let token = app.user_token("staff1", "staff", None).await;
     let response = app
         .client
         .get(app.url("/api/v1/stats"))

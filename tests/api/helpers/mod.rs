@@ -163,6 +163,26 @@ impl TestApp {
         found
     }
 
+    /// Creates a user with `role` (and department code, if any) and returns their token.
+    pub async fn user_token(&self, username: &str, role: &str, department: Option<&str>) -> String {
+        let password = "a-long-password";
+        let response = self
+            .post("/api/v1/users")
+            .json(&serde_json::json!({
+                "username": username, "password": password, "role": role, "department": department,
+            }))
+            .send()
+            .await
+            .expect("create user");
+        assert_eq!(
+            response.status(),
+            201,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        login(&self.client, &self.address, username, password).await
+    }
+
     /// Row count of a table.
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select count(*) from {table}")))

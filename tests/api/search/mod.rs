@@ -265,15 +265,8 @@ async fn callers_see_only_records_their_role_allows_and_counts_do_not_leak(pool:
         )
         .await;
     }
-    let response = app
-        .post("/api/v1/users")
-        .json(&json!({ "username": "staff1", "password": "staff-password", "role": "staff", "department": "BGS" }))
-        .send()
-        .await
-        .expect("user");
-    assert_eq!(response.status(), 201);
+    let staff = app.user_token("staff1", "staff", Some("BGS")).await;
     settle(&app).await;
-    let staff = login(&app.client, &app.address, "staff1", "staff-password").await;
     let results = search_as(&app, &staff, &[("q", "档案")]).await;
     let mut seen = titles(&results);
     seen.sort();
@@ -356,14 +349,7 @@ async fn an_auditor_reads_but_cannot_file_or_change_records(pool: PgPool) {
         json!({ "title": "公开的通知", "security_level": "public" }),
     )
     .await;
-    let response = app
-        .post("/api/v1/users")
-        .json(&json!({ "username": "auditor1", "password": "auditor-password", "role": "auditor" }))
-        .send()
-        .await
-        .expect("user");
-    assert_eq!(response.status(), 201);
-    let auditor = login(&app.client, &app.address, "auditor1", "auditor-password").await;
+    let auditor = app.user_token("auditor1", "auditor", None).await;
     let id = record["id"].as_str().expect("id");
     let response = app
         .client
