@@ -226,6 +226,14 @@ impl RecordService {
     ) -> ServiceResult<FileView> {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
         ensure_visible(&mut conn, actor, record_id).await?;
+        let record = db::records::find(&mut conn, record_id)
+            .await?
+            .ok_or_else(|| record_not_found(record_id))?;
+        if record.status == "destroyed" {
+            return Err(ServiceError::Gone(format!(
+                "record {record_id} was destroyed; its files are gone"
+            )));
+        }
         let file = db::records::file(&mut conn, record_id, file_id)
             .await?
             .ok_or_else(|| {
