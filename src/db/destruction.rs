@@ -240,3 +240,15 @@ pub async fn unreferenced_blobs_of_batch(
     .fetch_all(conn)
     .await?)
 }
+
+/// The tombstone kept when the record was destroyed, if it was.
+pub async fn tombstone(conn: &mut PgConnection, record_id: Uuid) -> Result<Option<Value>, DbError> {
+    Ok(sqlx::query_scalar!(
+        "select tombstone from batch_items
+         where record_id = $1 and outcome = 'destroyed' order by done_at desc limit 1",
+        record_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten())
+}

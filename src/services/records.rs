@@ -55,6 +55,11 @@ pub struct RecordView {
     /// The rule that produced `retention_due_on`.
     pub retention_reason: Option<String>,
     pub files: Vec<FileView>,
+    /// For a destroyed record: what its destruction batch kept (archival code, title, dates,
+    /// category, retention, files' SHA-256 and size, batch, approvers, supervisors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub tombstone: Option<Value>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -94,7 +99,11 @@ impl RecordService {
             .await?
             .ok_or_else(|| record_not_found(id))?;
         let files = db::records::files(&mut conn, id).await?;
+        let destroyed = record.status == "destroyed";
         let mut view = record_view(record, files)?;
+        if destroyed {
+            view.tombstone = db::destruction::tombstone(&mut conn, id).await?;
+        }
         view.holds = holds::holds_covering(&mut conn, &[id])
             .await?
             .remove(&id)
@@ -357,6 +366,7 @@ pub(super) fn record_view(
             .into_iter()
             .map(file_view)
             .collect::<ServiceResult<_>>()?,
+        tombstone: None,
         created_by: record.created_by,
         created_at: record.created_at,
         updated_at: record.updated_at,

@@ -228,6 +228,11 @@ async fn an_approved_batch_destroys_every_item_once(pool: PgPool) {
             .expect("record");
         let view: Value = response.json().await.expect("json");
         assert_eq!(view["status"], "destroyed");
+        assert_eq!(view["tombstone"]["title"], record["title"]);
+        assert_eq!(
+            view["tombstone"]["files"][0]["sha256"],
+            record["files"][0]["sha256"]
+        );
     }
     assert!(titles(&search(&app, "銷毀").await).is_empty());
     for record in [&first, &second] {
@@ -328,4 +333,25 @@ async fn the_destruction_list_holds_every_item_with_hashes_in_csv_and_xlsx(pool:
     }
     assert!(csv.contains("王監銷") && csv.contains("director") && csv.contains("manager"));
     assert_eq!(cells.iter().filter(|cell| *cell == "destroyed").count(), 2);
+}
+
+#[sqlx::test]
+async fn the_openapi_document_describes_destruction_batches(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let doc: Value = app
+        .get("/api/openapi.json")
+        .send()
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    for path in [
+        "/api/v1/disposition/batches",
+        "/api/v1/disposition/batches/{id}",
+        "/api/v1/disposition/batches/{id}/approve",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+    assert!(doc["components"]["schemas"].get("BatchView").is_some());
 }
