@@ -355,3 +355,49 @@ async fn the_openapi_document_describes_destruction_batches(pool: PgPool) {
     }
     assert!(doc["components"]["schemas"].get("BatchView").is_some());
 }
+
+#[sqlx::test]
+async fn a_run_resumed_after_a_crash_before_object_deletion_deletes_the_orphan(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = due_record(&app, "提交後崩潰", b"orphan content").await;
+    let hex = record["files"][0]["sha256"]
+        .as_str()
+        .expect("sha256")
+        .to_owned();
+    let object = app
+        .objects("")
+        .into_iter()
+        .find(|path| path.file_name().is_some_and(|name| name == hex.as_str()))
+        .expect("the object is stored");
+    let created = create_batch(&app, &[&record]).await;
+    approve_twice(&app, &created).await;
+    settle(&app).await;
+    assert!(!stored(&app, &record["files"][0]["sha256"]));
+
+    // the state a worker killed between an item's commit and the object's deletion leaves
+    std::fs::write(&object, b"orphan content").expect("object put back");
+    sqlx::query("update destruction_batches set status = 'running', finished_at = null")
+        .execute(&app.pool)
+        .await
+        .expect("batch running again");
+    let id = created["id"].as_str().expect("id");
+    app.app
+        .jobs
+        .enqueue(
+            dangan::domain::job::JobKind::DestroyBatch,
+            json!({ "batch_id": id }),
+            Some(id.to_owned()),
+        )
+        .await
+        .expect("job queued");
+    settle(&app).await;
+
+    assert!(!stored(&app, &record["files"][0]["sha256"]));
+    assert_eq!(batch_json(&app, &created).await["status"], "done");
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_events where action = 'record.destroyed'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert_eq!(audited, 1);
+}
