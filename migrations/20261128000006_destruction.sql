@@ -22,7 +22,8 @@ create table batch_approvals (
     constraint batch_approvals_unique unique (batch_id, user_id)
 );
 
--- One row per record of a batch; `position` is the order the job works in. A record is in
+-- One row per record of a batch; `position` is the order the job works in; an item is
+-- skipped_reappraised when a later appraisal kept its record. A record is in
 -- at most one open batch: `open` is cleared when the batch is done.
 create table batch_items (
     batch_id   uuid not null references destruction_batches (id),
@@ -36,7 +37,7 @@ create table batch_items (
     primary key (batch_id, position),
     constraint batch_items_record_unique unique (batch_id, record_id),
     constraint batch_items_outcome_check
-        check (outcome in ('pending', 'destroyed', 'skipped_hold', 'skipped_gone'))
+        check (outcome in ('pending', 'destroyed', 'skipped_hold', 'skipped_gone', 'skipped_reappraised'))
 );
 create unique index batch_items_open_record_idx on batch_items (record_id) where open;
 create index batch_items_record_idx on batch_items (record_id);

@@ -401,3 +401,28 @@ async fn a_run_resumed_after_a_crash_before_object_deletion_deletes_the_orphan(p
             .expect("count");
     assert_eq!(audited, 1);
 }
+
+#[sqlx::test]
+async fn a_record_reappraised_after_approval_is_kept(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let kept = due_record(&app, "改為續存", b"kept content").await;
+    let gone = due_record(&app, "照常銷毀", b"gone content").await;
+    let created = create_batch(&app, &[&kept, &gone]).await;
+    approve_twice(&app, &created).await;
+
+    let response = app
+        .post("/api/v1/disposition/appraisals")
+        .json(
+            &json!({ "record_id": kept["id"], "decision": "permanent", "reason": "具有史料價值" }),
+        )
+        .send()
+        .await
+        .expect("appraise");
+    assert_eq!(response.status(), 201);
+    settle(&app).await;
+
+    let after = batch_json(&app, &created).await;
+    assert_eq!(after["status"], "done");
+    assert_eq!(outcomes(&after), ["skipped_reappraised", "destroyed"]);
+    assert_eq!(file_status(&app, &kept).await.status(), 200);
+}

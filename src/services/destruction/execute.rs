@@ -195,6 +195,16 @@ async fn destroy_record(
             detail: format!("record {record_id} is on legal hold ({})", holds.join(", ")),
         });
     }
+    let latest = db::disposition::latest_appraisals(tx, &[record_id]).await?;
+    if let Some(appraisal) = latest.first().filter(|row| row.decision != "destroy") {
+        return Ok(Outcome::Skipped {
+            outcome: "skipped_reappraised",
+            detail: format!(
+                "record {record_id} was appraised {} after the batch was created",
+                appraisal.decision
+            ),
+        });
+    }
     let files = db::records::files(tx, record_id).await?;
     let tombstone = json!({
         "record_id": record_id,

@@ -51,7 +51,7 @@ pub struct ItemView {
     pub record_id: Uuid,
     pub archival_code: Option<String>,
     pub title: String,
-    /// `pending`, `destroyed`, `skipped_hold` or `skipped_gone`.
+    /// `pending`, `destroyed`, `skipped_hold`, `skipped_gone` or `skipped_reappraised`.
     pub outcome: String,
     pub detail: Option<String>,
     /// What is kept of a destroyed record.
