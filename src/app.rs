@@ -13,6 +13,7 @@ use crate::extract::ExtractOptions;
 use crate::metrics::Metrics;
 use crate::services::auth::AuthService;
 use crate::services::catalogue::CatalogueService;
+use crate::services::destruction::DestructionService;
 use crate::services::disposition::DispositionService;
 use crate::services::export::ExportService;
 use crate::services::extraction::ExtractionService;
@@ -44,6 +45,7 @@ pub struct App {
     pub jobs: JobService,
     pub extraction: ExtractionService,
     pub search: SearchService,
+    pub destruction: DestructionService,
     pub disposition: DispositionService,
     pub holds: HoldService,
     pub health: HealthService,
@@ -96,6 +98,7 @@ impl App {
             ),
             export: ExportService::new(pool.clone(), settings.time.timezone),
             stats: StatsService::new(pool.clone()),
+            destruction: DestructionService::new(pool.clone(), blobs.clone()),
             disposition: DispositionService::new(pool.clone(), settings.time.timezone),
             holds: HoldService::new(pool.clone()),
             health: HealthService::new(pool, blobs, index_dir),

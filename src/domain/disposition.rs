@@ -22,6 +22,17 @@ pub fn may_dispose(role: Role) -> bool {
     )
 }
 
+/// Whether `role` may approve a destruction batch (the batch's creator never may).
+pub fn may_approve_destruction(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Admin | Role::Archivist | Role::Director | Role::GeneralManager
+    )
+}
+
+/// Distinct approvals a destruction batch needs before it runs.
+pub const APPROVALS_NEEDED: usize = 2;
+
 /// The due date after keeping a record `years` more: counted from the later of the stored
 /// and the freshly computed due date.
 pub fn extended_due(

@@ -8,8 +8,13 @@ use utoipa::ToSchema;
 text_enum!(
     /// What a job does; the string is the `kind` column. `extract_text`: the text of one
     /// stored file (PDF text layer, OCR, office formats); `housekeeping`: abandoned staging
-    /// objects and expired login tokens removed.
-    JobKind { ExtractText => "extract_text", Housekeeping => "housekeeping" }
+    /// objects and expired login tokens removed; `destroy_batch`: the items of an approved
+    /// destruction batch destroyed one by one.
+    JobKind {
+        ExtractText => "extract_text",
+        Housekeeping => "housekeeping",
+        DestroyBatch => "destroy_batch",
+    }
 );
 text_enum!(
     /// Where a job is in its life.

@@ -34,7 +34,7 @@ pub async fn export_catalogue(
     Ok(attachment(download))
 }
 
-fn attachment(download: Download) -> Response {
+pub(super) fn attachment(download: Download) -> Response {
     let disposition = content_disposition(&download.file_name);
     let mut response = Response::new(Body::from_stream(
         download.body.map_err(std::io::Error::other),

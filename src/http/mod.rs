@@ -3,6 +3,7 @@
 
 mod auth;
 mod catalogue;
+mod destruction;
 mod disposition;
 pub mod error;
 mod export;

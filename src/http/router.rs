@@ -16,7 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::{auth, catalogue, disposition, export, ops, parties, records, search, stats, users};
+use super::{
+    auth, catalogue, destruction, disposition, export, ops, parties, records, search, stats, users,
+};
 use crate::app::App;
 use crate::domain::ErrorCode;
 
@@ -115,6 +117,9 @@ pub fn router(app: App) -> Router {
         .routes(routes!(disposition::create_appraisal))
         .routes(routes!(disposition::create_hold, disposition::list_holds))
         .routes(routes!(disposition::release_hold))
+        .routes(routes!(destruction::create_batch))
+        .routes(routes!(destruction::get_batch))
+        .routes(routes!(destruction::approve_batch))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)
         .split_for_parts();

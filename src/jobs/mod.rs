@@ -1,6 +1,7 @@
 //! Background work: the job runner, the scheduler of recurring jobs, the indexer, and one
 //! module per job kind; housekeeping collects abandoned staging objects and expired tokens.
 
+pub mod destroy_batch;
 pub mod extract_text;
 pub mod indexer;
 pub mod runner;
@@ -28,6 +29,7 @@ pub async fn execute(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
     let last_attempt = job.attempts >= job.max_attempts;
     match JobKind::parse(&job.kind) {
         Some(JobKind::ExtractText) => extract_text::run(app, &job.payload, last_attempt).await,
+        Some(JobKind::DestroyBatch) => destroy_batch::run(app, &job.payload).await,
         Some(JobKind::Housekeeping) => {
             let seconds = job.payload["staging_max_age_secs"].as_u64().unwrap_or(3600);
             housekeeping(app, Duration::from_secs(seconds)).await;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod destruction;
 pub mod disposition;
 pub mod export;
 pub mod extraction;

@@ -55,6 +55,11 @@ pub struct RecordView {
     /// The rule that produced `retention_due_on`.
     pub retention_reason: Option<String>,
     pub files: Vec<FileView>,
+    /// For a destroyed record: what its destruction batch kept (archival code, title, dates,
+    /// category, retention, files' SHA-256 and size, batch, approvers, supervisors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub tombstone: Option<Value>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -111,6 +116,7 @@ impl RecordService {
             .await?
             .ok_or_else(|| record_not_found(id))?;
         let files = db::records::files(&mut conn, id).await?;
+        let destroyed = record.status == "destroyed";
         let mut view = record_view(record, files)?;
         for state in db::texts::states(&mut conn, id).await? {
             if let Some(file) = view.files.iter_mut().find(|file| file.id == state.file_id) {
@@ -122,6 +128,9 @@ impl RecordService {
                     error: state.error,
                 });
             }
+        }
+        if destroyed {
+            view.tombstone = db::destruction::tombstone(&mut conn, id).await?;
         }
         view.holds = holds::holds_covering(&mut conn, &[id])
             .await?
@@ -254,6 +263,14 @@ impl RecordService {
     ) -> ServiceResult<FileView> {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
         ensure_visible(&mut conn, actor, record_id).await?;
+        let record = db::records::find(&mut conn, record_id)
+            .await?
+            .ok_or_else(|| record_not_found(record_id))?;
+        if record.status == "destroyed" {
+            return Err(ServiceError::Gone(format!(
+                "record {record_id} was destroyed; its files are gone"
+            )));
+        }
         let file = db::records::file(&mut conn, record_id, file_id)
             .await?
             .ok_or_else(|| {
@@ -377,6 +394,7 @@ pub(super) fn record_view(
             .into_iter()
             .map(file_view)
             .collect::<ServiceResult<_>>()?,
+        tombstone: None,
         created_by: record.created_by,
         created_at: record.created_at,
         updated_at: record.updated_at,

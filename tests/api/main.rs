@@ -6,6 +6,7 @@ mod auth;
 mod blob_store;
 mod catalogue;
 mod config;
+mod destruction;
 mod disposition;
 mod embedded;
 mod export;

@@ -1,0 +1,254 @@
+//! Destruction batches, their approvals and items, and the per-item changes of destruction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::DbError;
+
+/// A destruction batch as stored.
+#[derive(Debug, Clone)]
+pub struct BatchRow {
+    pub id: Uuid,
+    pub as_of: NaiveDate,
+    pub status: String,
+    pub supervisors: Vec<String>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One approval of a batch.
+#[derive(Debug, Clone)]
+pub struct ApprovalRow {
+    pub user_id: Uuid,
+    pub username: String,
+    pub at: DateTime<Utc>,
+}
+
+/// One item of a batch, with the record's facts for the destruction list.
+#[derive(Debug, Clone)]
+pub struct ItemRow {
+    pub position: i32,
+    pub record_id: Uuid,
+    pub archival_code: Option<String>,
+    pub title: String,
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub tombstone: Option<Value>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// Inserts a batch awaiting approval.
+pub async fn insert_batch(conn: &mut PgConnection, batch: &BatchRow) -> Result<(), DbError> {
+    sqlx::query!(
+        "insert into destruction_batches (id, as_of, status, supervisors, created_by, created_at)
+         values ($1, $2, $3, $4, $5, $6)",
+        batch.id,
+        batch.as_of,
+        batch.status,
+        &batch.supervisors,
+        batch.created_by,
+        batch.created_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds the records as items in the given order; a record already in an open batch is refused
+/// by `batch_items_open_record_idx`.
+pub async fn insert_items(
+    conn: &mut PgConnection,
+    batch_id: Uuid,
+    record_ids: &[Uuid],
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "insert into batch_items (batch_id, position, record_id)
+         select $1, (ordinality - 1)::integer, record_id
+         from unnest($2::uuid[]) with ordinality as t (record_id, ordinality)",
+        batch_id,
+        record_ids
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The batch.
+pub async fn find_batch(conn: &mut PgConnection, id: Uuid) -> Result<Option<BatchRow>, DbError> {
+    Ok(sqlx::query_as!(
+        BatchRow,
+        "select id, as_of, status, supervisors, created_by, created_at, approved_at, finished_at
+         from destruction_batches where id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The batch, locked until the transaction ends.
+pub async fn lock_batch(conn: &mut PgConnection, id: Uuid) -> Result<Option<BatchRow>, DbError> {
+    Ok(sqlx::query_as!(
+        BatchRow,
+        "select id, as_of, status, supervisors, created_by, created_at, approved_at, finished_at
+         from destruction_batches where id = $1 for update",
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Records an approval; `false` when this user already approved the batch.
+pub async fn insert_approval(
+    conn: &mut PgConnection,
+    batch_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query!(
+        "insert into batch_approvals (batch_id, user_id) values ($1, $2) on conflict do nothing",
+        batch_id,
+        user_id
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// The approvals of a batch, oldest first.
+pub async fn approvals(
+    conn: &mut PgConnection,
+    batch_id: Uuid,
+) -> Result<Vec<ApprovalRow>, DbError> {
+    Ok(sqlx::query_as!(
+        ApprovalRow,
+        "select a.user_id, u.username, a.at from batch_approvals a
+         join users u on u.id = a.user_id where a.batch_id = $1 order by a.at, a.user_id",
+        batch_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Moves a batch to `status`, stamping `approved_at` or `finished_at` as it fits; `done`
+/// also frees its records for other batches.
+pub async fn set_status(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<(), DbError> {
+    sqlx::query!(
+        "update destruction_batches set status = $2,
+             approved_at = case when $2 = 'approved' then now() else approved_at end,
+             finished_at = case when $2 = 'done' then now() else finished_at end
+         where id = $1",
+        id,
+        status
+    )
+    .execute(&mut *conn)
+    .await?;
+    if status == "done" {
+        sqlx::query!(
+            "update batch_items set open = false where batch_id = $1",
+            id
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The items of a batch in order, with their records' codes and titles.
+pub async fn items(conn: &mut PgConnection, batch_id: Uuid) -> Result<Vec<ItemRow>, DbError> {
+    Ok(sqlx::query_as!(
+        ItemRow,
+        "select i.position, i.record_id, r.archival_code, r.title, i.outcome, i.detail,
+                i.tombstone, i.done_at
+         from batch_items i join records r on r.id = i.record_id
+         where i.batch_id = $1 order by i.position",
+        batch_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The first pending item of a batch, locked; `None` when all are settled.
+pub async fn next_pending(
+    conn: &mut PgConnection,
+    batch_id: Uuid,
+) -> Result<Option<(i32, Uuid)>, DbError> {
+    Ok(sqlx::query!(
+        "select position, record_id from batch_items
+         where batch_id = $1 and outcome = 'pending'
+         order by position limit 1 for update",
+        batch_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|row| (row.position, row.record_id)))
+}
+
+/// Settles one item.
+pub async fn settle_item(
+    conn: &mut PgConnection,
+    batch_id: Uuid,
+    position: i32,
+    outcome: &str,
+    detail: Option<&str>,
+    tombstone: Option<&Value>,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "update batch_items set outcome = $3, detail = $4, tombstone = $5, done_at = now()
+         where batch_id = $1 and position = $2",
+        batch_id,
+        position,
+        outcome,
+        detail,
+        tombstone
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a record destroyed and deletes the extracted text of its files.
+pub async fn mark_destroyed(conn: &mut PgConnection, record_id: Uuid) -> Result<(), DbError> {
+    sqlx::query!("delete from file_texts where record_id = $1", record_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        "update records set status = 'destroyed', updated_at = now() where id = $1",
+        record_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Digests of the files of the batch's destroyed records whose blob no live record
+/// references any more (refcount 0): objects that may still be in the store.
+pub async fn unreferenced_blobs_of_batch(
+    conn: &mut PgConnection,
+    batch_id: Uuid,
+) -> Result<Vec<Vec<u8>>, DbError> {
+    Ok(sqlx::query_scalar!(
+        "select distinct b.sha256 from batch_items i
+         join record_files f on f.record_id = i.record_id
+         join blobs b on b.sha256 = f.sha256
+         where i.batch_id = $1 and i.outcome = 'destroyed' and b.refcount = 0",
+        batch_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The tombstone kept when the record was destroyed, if it was.
+pub async fn tombstone(conn: &mut PgConnection, record_id: Uuid) -> Result<Option<Value>, DbError> {
+    Ok(sqlx::query_scalar!(
+        "select tombstone from batch_items
+         where record_id = $1 and outcome = 'destroyed' order by done_at desc limit 1",
+        record_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten())
+}

@@ -1,0 +1,60 @@
+//! Destruction batches (銷毀): creation, approval, and the batch or its destruction list.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+use super::error::{ApiError, Problem};
+use super::export::attachment;
+use super::extract::{CurrentUser, Json, Path, Query};
+use crate::app::App;
+use crate::services::destruction::{BatchQuery, BatchView, NewBatch};
+
+/// Creates a batch awaiting approval from due records appraised "destroy".
+#[utoipa::path(post, path = "/api/v1/disposition/batches", tag = "disposition", request_body = NewBatch,
+    responses((status = 201, body = BatchView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, description = "a record not due, not appraised destroy, destroyed, in another batch (`conflict`) or held (`on_hold`)", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_batch(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Json(input): Json<NewBatch>,
+) -> Result<(StatusCode, axum::Json<BatchView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(app.destruction.create(&actor, input).await?),
+    ))
+}
+
+/// One approval; the second distinct approver (never the creator) starts the batch.
+#[utoipa::path(post, path = "/api/v1/disposition/batches/{id}/approve", tag = "disposition",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = BatchView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "the creator, a second approval by the same user, or not awaiting approval", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn approve_batch(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<BatchView>, ApiError> {
+    Ok(axum::Json(app.destruction.approve(&actor, id).await?))
+}
+
+/// The batch with approvals and per-item outcomes; `format=csv|xlsx` is the destruction list.
+#[utoipa::path(get, path = "/api/v1/disposition/batches/{id}", tag = "disposition",
+    params(("id" = Uuid, Path), BatchQuery),
+    responses((status = 200, body = BatchView), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get_batch(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+    Query(query): Query<BatchQuery>,
+) -> Result<Response, ApiError> {
+    match query.format {
+        Some(format) => Ok(attachment(app.destruction.list(&actor, id, format).await?)),
+        None => Ok(axum::Json(app.destruction.get(&actor, id).await?).into_response()),
+    }
+}

@@ -1,0 +1,328 @@
+//! Destruction batches (銷毀): created from records appraised "destroy", approved by two
+//! distinct approvers other than the creator, then run by the `destroy_batch` job
+//! (`execute`); the destruction list (銷毀清冊) is in `list`.
+
+mod execute;
+mod list;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::holds::holds_covering;
+use super::jobs::new_job;
+use super::records::record_not_found;
+use super::{Actor, ServiceError, ServiceResult};
+use crate::blobs::BlobStore;
+use crate::db::destruction::{BatchRow, ItemRow};
+use crate::db::{self, DbError, PgConnection, Pool};
+use crate::domain::disposition::{
+    APPROVALS_NEEDED, Decision, may_approve_destruction, may_dispose,
+};
+use crate::domain::job::JobKind;
+
+pub use execute::Progress;
+pub use list::{BatchQuery, ListFormat};
+
+/// A batch to create: `POST /api/v1/disposition/batches`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBatch {
+    /// Every record must be due on or before this date (`YYYY-MM-DD`).
+    pub as_of: NaiveDate,
+    pub record_ids: Vec<Uuid>,
+    /// The supervisors (監銷人) by name; at least one.
+    pub supervisors: Vec<String>,
+}
+
+/// One approval of a batch.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApprovalView {
+    pub user_id: Uuid,
+    pub username: String,
+    pub at: DateTime<Utc>,
+}
+
+/// One item of a batch and what became of it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ItemView {
+    pub record_id: Uuid,
+    pub archival_code: Option<String>,
+    pub title: String,
+    /// `pending`, `destroyed`, `skipped_hold`, `skipped_gone` or `skipped_reappraised`.
+    pub outcome: String,
+    pub detail: Option<String>,
+    /// What is kept of a destroyed record.
+    #[schema(value_type = Option<Object>)]
+    pub tombstone: Option<Value>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// A batch as clients see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchView {
+    pub id: Uuid,
+    pub as_of: NaiveDate,
+    /// `awaiting_approval`, `approved`, `running` or `done`.
+    pub status: String,
+    pub supervisors: Vec<String>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub approvals: Vec<ApprovalView>,
+    pub items: Vec<ItemView>,
+}
+
+/// Destruction batches.
+#[derive(Clone)]
+pub struct DestructionService {
+    pool: Pool,
+    blobs: BlobStore,
+}
+
+impl DestructionService {
+    pub fn new(pool: Pool, blobs: BlobStore) -> Self {
+        Self { pool, blobs }
+    }
+
+    /// Creates a batch awaiting approval. Every record must be active, due by `as_of`, not
+    /// held, appraised "destroy" last, and in no other open batch; otherwise 409 naming it.
+    #[tracing::instrument(skip_all)]
+    pub async fn create(&self, actor: &Actor, input: NewBatch) -> ServiceResult<BatchView> {
+        if !may_dispose(actor.role) {
+            return Err(ServiceError::Forbidden(
+                "only admins, archivists, directors and general managers create destruction batches".into(),
+            ));
+        }
+        let supervisors: Vec<String> = input
+            .supervisors
+            .iter()
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .collect();
+        if supervisors.is_empty() {
+            return Err(ServiceError::Validation(
+                "supervisors: name at least one supervisor (監銷人)".into(),
+            ));
+        }
+        let mut record_ids = Vec::with_capacity(input.record_ids.len());
+        for id in input.record_ids {
+            if !record_ids.contains(&id) {
+                record_ids.push(id);
+            }
+        }
+        if record_ids.is_empty() {
+            return Err(ServiceError::Validation(
+                "record_ids: list at least one record".into(),
+            ));
+        }
+        let mut tx = db::begin(&self.pool).await?;
+        ensure_destroyable(&mut tx, &record_ids, input.as_of).await?;
+        let batch = BatchRow {
+            id: Uuid::now_v7(),
+            as_of: input.as_of,
+            status: "awaiting_approval".into(),
+            supervisors,
+            created_by: actor.user_id,
+            created_at: Utc::now(),
+            approved_at: None,
+            finished_at: None,
+        };
+        db::destruction::insert_batch(&mut tx, &batch).await?;
+        db::destruction::insert_items(&mut tx, batch.id, &record_ids)
+            .await
+            .map_err(|error| match error.constraint() {
+                Some("batch_items_open_record_idx") => ServiceError::Conflict(
+                    "a listed record is already in another open destruction batch".into(),
+                ),
+                _ => error.into(),
+            })?;
+        let details = json!({ "batch_id": batch.id, "records": record_ids.len() });
+        db::audit::append(
+            &mut tx,
+            Some(actor.user_id),
+            "batch.created",
+            None,
+            &details,
+        )
+        .await?;
+        let view = batch_view(&mut tx, batch).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(view)
+    }
+
+    /// One approval. The creator may not approve, nor anyone twice (409 `conflict`); the
+    /// second distinct approval makes the batch `approved` and queues its job in the same
+    /// transaction.
+    #[tracing::instrument(skip_all, fields(batch.id = %id))]
+    pub async fn approve(&self, actor: &Actor, id: Uuid) -> ServiceResult<BatchView> {
+        if !may_approve_destruction(actor.role) {
+            return Err(ServiceError::Forbidden(
+                "only directors, general managers, archivists and admins approve destruction"
+                    .into(),
+            ));
+        }
+        let mut tx = db::begin(&self.pool).await?;
+        let mut batch = db::destruction::lock_batch(&mut tx, id)
+            .await?
+            .ok_or_else(|| batch_not_found(id))?;
+        if batch.created_by == actor.user_id {
+            return Err(ServiceError::Conflict(format!(
+                "batch {id} was created by {}; its creator cannot approve it",
+                actor.username
+            )));
+        }
+        if batch.status != "awaiting_approval" {
+            return Err(ServiceError::Conflict(format!(
+                "batch {id} is {}; it takes no more approvals",
+                batch.status
+            )));
+        }
+        if !db::destruction::insert_approval(&mut tx, id, actor.user_id).await? {
+            return Err(ServiceError::Conflict(format!(
+                "{} already approved batch {id}",
+                actor.username
+            )));
+        }
+        let approvals = db::destruction::approvals(&mut tx, id).await?;
+        if approvals.len() >= APPROVALS_NEEDED {
+            db::destruction::set_status(&mut tx, id, "approved").await?;
+            let job = new_job(
+                JobKind::DestroyBatch,
+                json!({ "batch_id": id }),
+                Some(id.to_string()),
+            );
+            db::jobs::enqueue(&mut tx, &job).await?;
+            batch.status = "approved".into();
+            batch.approved_at = Some(Utc::now());
+        }
+        let details = json!({ "batch_id": id, "approvals": approvals.len() });
+        db::audit::append(
+            &mut tx,
+            Some(actor.user_id),
+            "batch.approved",
+            None,
+            &details,
+        )
+        .await?;
+        let view = batch_view(&mut tx, batch).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(view)
+    }
+
+    /// The batch with its approvals and items.
+    pub async fn get(&self, actor: &Actor, id: Uuid) -> ServiceResult<BatchView> {
+        require_viewer(actor)?;
+        let mut conn = db::acquire(&self.pool).await?;
+        let batch = db::destruction::find_batch(&mut conn, id)
+            .await?
+            .ok_or_else(|| batch_not_found(id))?;
+        batch_view(&mut conn, batch).await
+    }
+}
+
+/// Checks every record for a batch, locking them in id order.
+async fn ensure_destroyable(
+    conn: &mut PgConnection,
+    record_ids: &[Uuid],
+    as_of: NaiveDate,
+) -> ServiceResult<()> {
+    let mut sorted = record_ids.to_vec();
+    sorted.sort_unstable();
+    for id in &sorted {
+        if !db::records::lock(conn, *id).await? {
+            return Err(record_not_found(*id));
+        }
+    }
+    let appraisals = db::disposition::latest_appraisals(conn, &sorted).await?;
+    let held = holds_covering(conn, &sorted).await?;
+    for id in &sorted {
+        let record = db::records::find(conn, *id)
+            .await?
+            .ok_or_else(|| record_not_found(*id))?;
+        if record.status != "active" {
+            return Err(ServiceError::Conflict(format!(
+                "record {id} is {}; it cannot be destroyed",
+                record.status
+            )));
+        }
+        if record.retention_due_on.is_none_or(|due| due > as_of) {
+            return Err(ServiceError::Conflict(format!(
+                "record {id} is not due by {as_of}; it cannot be destroyed"
+            )));
+        }
+        let decision = appraisals
+            .iter()
+            .find(|row| row.record_id == *id)
+            .and_then(|row| Decision::parse(&row.decision));
+        if decision != Some(Decision::Destroy) {
+            return Err(ServiceError::Conflict(format!(
+                "record {id} is not appraised for destruction"
+            )));
+        }
+        if held.get(id).is_some_and(|holds| !holds.is_empty()) {
+            return Err(ServiceError::OnHold(format!(
+                "record {id} is on legal hold; it cannot be destroyed"
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn batch_view(conn: &mut PgConnection, batch: BatchRow) -> ServiceResult<BatchView> {
+    let approvals = db::destruction::approvals(conn, batch.id)
+        .await?
+        .into_iter()
+        .map(|row| ApprovalView {
+            user_id: row.user_id,
+            username: row.username,
+            at: row.at,
+        })
+        .collect();
+    let items = db::destruction::items(conn, batch.id)
+        .await?
+        .into_iter()
+        .map(item_view)
+        .collect();
+    Ok(BatchView {
+        id: batch.id,
+        as_of: batch.as_of,
+        status: batch.status,
+        supervisors: batch.supervisors,
+        created_by: batch.created_by,
+        created_at: batch.created_at,
+        approved_at: batch.approved_at,
+        finished_at: batch.finished_at,
+        approvals,
+        items,
+    })
+}
+
+fn item_view(row: ItemRow) -> ItemView {
+    ItemView {
+        record_id: row.record_id,
+        archival_code: row.archival_code,
+        title: row.title,
+        outcome: row.outcome,
+        detail: row.detail,
+        tombstone: row.tombstone,
+        done_at: row.done_at,
+    }
+}
+
+fn require_viewer(actor: &Actor) -> ServiceResult<()> {
+    if may_dispose(actor.role) || matches!(actor.role, crate::domain::user::Role::Auditor) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "only disposition roles and auditors see destruction batches".into(),
+        ))
+    }
+}
+
+fn batch_not_found(id: Uuid) -> ServiceError {
+    ServiceError::NotFound(format!("no destruction batch {id}"))
+}
