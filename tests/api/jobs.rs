@@ -201,3 +201,34 @@ async fn a_scheduled_slot_is_enqueued_once_however_many_processes_schedule_it(po
             .expect("next slot")
     );
 }
+
+#[sqlx::test]
+async fn two_workers_on_one_queue_never_run_the_same_job(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    for n in 0..40 {
+        app.app
+            .jobs
+            .enqueue(JobKind::ExtractText, json!({ "n": n }), None)
+            .await
+            .expect("enqueue");
+    }
+    let claim_all = |app: &TestApp| {
+        let jobs = app.app.jobs.clone();
+        tokio::spawn(async move {
+            let mut slot = jobs.register_worker().await.expect("worker");
+            let mut claimed = Vec::new();
+            while let Some(job) = slot.claim().await.expect("claim") {
+                claimed.push(job.id);
+                slot.finish(&job).await.expect("finish");
+            }
+            claimed
+        })
+    };
+    let (first, second) = (claim_all(&app), claim_all(&app));
+    let (first, second) = (first.await.expect("first"), second.await.expect("second"));
+    let mut all: Vec<i64> = first.iter().chain(&second).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), first.len() + second.len(), "a job was run twice");
+    assert_eq!(all.len(), 40, "every job ran");
+}
