@@ -82,6 +82,8 @@ pub struct SearchIndex {
 }
 
 const CURRENT: &str = "CURRENT";
+/// Heap of a rebuild's writer at the least (128 MiB), split over its threads.
+const REBUILD_MEMORY: usize = 128 << 20;
 
 impl SearchIndex {
     /// Opens the current generation under `root`, creating the first on a new node.
@@ -137,7 +139,12 @@ impl SearchIndex {
             .lock()
             .map_err(|_| IndexError::Corrupt("the index writer panicked".into()))?;
         if guard.is_none() {
-            *guard = Some(generation.index.writer(self.writer_memory)?);
+            // one thread: the indexer applies small batches; a rebuild uses every core
+            *guard = Some(
+                generation
+                    .index
+                    .writer_with_num_threads(1, self.writer_memory)?,
+            );
         }
         let Some(writer) = guard.as_mut() else {
             return Err(IndexError::Corrupt("no index writer".into()));
@@ -198,7 +205,8 @@ impl Rebuild {
         let name = next_generation_name(root)?;
         let generation = open_generation(root, &name)?;
         let (_, fields) = schema::build();
-        let writer = generation.index.writer(writer_memory)?;
+        // a rebuild is a one-off: more heap means fewer, larger segments and a faster build
+        let writer = generation.index.writer(writer_memory.max(REBUILD_MEMORY))?;
         Ok(Self {
             root: root.to_path_buf(),
             name,
