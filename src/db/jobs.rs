@@ -51,6 +51,11 @@ pub struct JobRow {
 /// Adds a job (no-op when a duplicate is queued or running) and wakes the workers when the
 /// transaction commits. Returns whether a job was added.
 pub async fn enqueue(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<bool, DbError> {
+    Ok(insert(conn, job).await?.is_some())
+}
+
+/// [`enqueue`], returning the new job's id.
+async fn insert(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<Option<i64>, DbError> {
     let inserted = sqlx::query_scalar!(
         r#"insert into jobs (kind, payload, dedupe_key, max_attempts) values ($1, $2, $3, $4)
            on conflict (kind, dedupe_key)
@@ -69,7 +74,7 @@ pub async fn enqueue(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<bool, 
             .execute(conn)
             .await?;
     }
-    Ok(inserted.is_some())
+    Ok(inserted)
 }
 
 /// Enqueues the job of schedule `name` for its `slot` unless some process already did;
@@ -91,13 +96,13 @@ pub async fn enqueue_scheduled(
     if claimed == 0 {
         return Ok(false);
     }
-    enqueue(&mut *conn, job).await?;
+    // none when the previous slot's job is still queued or running: this slot joins it
+    let job_id = insert(&mut *conn, job).await?;
     sqlx::query!(
-        "update schedule_runs set job_id = (select max(id) from jobs where kind = $3)
-         where name = $1 and slot = $2",
+        "update schedule_runs set job_id = $3 where name = $1 and slot = $2",
         name,
         slot,
-        job.kind
+        job_id
     )
     .execute(conn)
     .await?;

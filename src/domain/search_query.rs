@@ -136,9 +136,16 @@ fn tokenize(text: &str) -> Result<Vec<Token>, QueryError> {
         let Some(&start) = chars.peek() else { break };
         if let Some(close) = closing_quote(start) {
             chars.next();
-            let phrase: String = chars.by_ref().take_while(|&ch| ch != close).collect();
-            // take_while consumed the closing quote if there was one; detect its absence
-            if !text_had_closing(text, start, close) {
+            let mut phrase = String::new();
+            let mut closed = false;
+            for ch in chars.by_ref() {
+                if ch == close {
+                    closed = true;
+                    break;
+                }
+                phrase.push(ch);
+            }
+            if !closed {
                 return Err(QueryError::UnclosedQuote);
             }
             let phrase = phrase.trim().to_owned();
@@ -168,16 +175,6 @@ fn tokenize(text: &str) -> Result<Vec<Token>, QueryError> {
         }
     }
     Ok(tokens)
-}
-
-/// Whether every opening `open` in `text` has its `close`: quotes pair up in order.
-fn text_had_closing(text: &str, open: char, close: char) -> bool {
-    if open == close {
-        text.chars().filter(|&ch| ch == open).count() % 2 == 0
-    } else {
-        text.chars().filter(|&ch| ch == open).count()
-            == text.chars().filter(|&ch| ch == close).count()
-    }
 }
 
 #[cfg(test)]

@@ -103,6 +103,7 @@ impl ExtractionService {
                 pages: known.pages,
                 error: None,
             };
+            // the same content was extracted for another file: copy, don't run the tools again
             db::texts::save(&mut conn, file_id, file.record_id, &outcome)
                 .await
                 .map_err(ServiceError::from)?;
@@ -153,14 +154,14 @@ impl ExtractionService {
     ) -> Result<extract::Extracted, Failed> {
         tokio::fs::create_dir_all(&self.scratch_dir)
             .await
-            .map_err(|error| Failed::Service(scratch_error(&error)))?;
+            .map_err(scratch_error)?;
         let scratch = tempfile::Builder::new()
             .prefix("extract-")
             .tempfile_in(&self.scratch_dir)
-            .map_err(|error| Failed::Service(scratch_error(&error)))?;
+            .map_err(scratch_error)?;
         let mut out = tokio::fs::File::create(scratch.path())
             .await
-            .map_err(|error| Failed::Service(scratch_error(&error)))?;
+            .map_err(scratch_error)?;
         let mut content = self
             .blobs
             .read(digest, None)
@@ -168,13 +169,9 @@ impl ExtractionService {
             .map_err(|error| Failed::Service(error.into()))?;
         while let Some(chunk) = content.next().await {
             let chunk = chunk.map_err(|error| Failed::Service(error.into()))?;
-            out.write_all(&chunk)
-                .await
-                .map_err(|error| Failed::Service(scratch_error(&error)))?;
+            out.write_all(&chunk).await.map_err(scratch_error)?;
         }
-        out.flush()
-            .await
-            .map_err(|error| Failed::Service(scratch_error(&error)))?;
+        out.flush().await.map_err(scratch_error)?;
         drop(out);
         let options = self.options.clone();
         let media_type = media_type.to_owned();
@@ -247,8 +244,8 @@ enum Failed {
     Service(ServiceError),
 }
 
-fn scratch_error(error: &std::io::Error) -> ServiceError {
-    ServiceError::Internal(format!(
+fn scratch_error(error: std::io::Error) -> Failed {
+    Failed::Service(ServiceError::Internal(format!(
         "cannot write a scratch copy for text extraction: {error}"
-    ))
+    )))
 }
