@@ -24,6 +24,8 @@ use crate::services::ingest::IngestService;
 use crate::services::jobs::{JobService, RetryPolicy};
 use crate::services::parties::PartyService;
 use crate::services::records::RecordService;
+use crate::services::reminders::ReminderService;
+use crate::services::rooms::RoomService;
 use crate::services::search::SearchService;
 use crate::services::stats::StatsService;
 
@@ -48,6 +50,8 @@ pub struct App {
     pub destruction: DestructionService,
     pub disposition: DispositionService,
     pub holds: HoldService,
+    pub rooms: RoomService,
+    pub reminders: ReminderService,
     pub health: HealthService,
     pub export: ExportService,
     pub stats: StatsService,
@@ -101,6 +105,12 @@ impl App {
             destruction: DestructionService::new(pool.clone(), blobs.clone()),
             disposition: DispositionService::new(pool.clone(), settings.time.timezone),
             holds: HoldService::new(pool.clone()),
+            rooms: RoomService::new(pool.clone(), settings.time.timezone),
+            reminders: ReminderService::new(
+                pool.clone(),
+                settings.time.timezone,
+                settings.reminders.clone(),
+            ),
             health: HealthService::new(pool, blobs, index_dir),
             limits: Limits {
                 max_upload_bytes: settings.server.max_upload_bytes,

@@ -43,7 +43,19 @@ pub struct Settings {
     pub schedules: std::collections::BTreeMap<String, String>,
     pub extract: ExtractSettings,
     pub search: SearchSettings,
+    pub reminders: ReminderSettings,
     pub log: LogSettings,
+}
+
+/// Reminders: how far ahead they are raised, and where they are delivered.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderSettings {
+    pub retention_lead_days: u32,
+    pub deadline_lead_days: u32,
+    pub missed_reading_days: u32,
+    #[serde(default, deserialize_with = "non_empty")]
+    pub webhook_url: Option<String>,
 }
 
 /// The background job runner.
@@ -265,6 +277,14 @@ impl Settings {
                     "is not a postgres:// URL (the value is not shown: it may hold a password)",
                 );
             }
+        }
+        if let Some(url) = &self.reminders.webhook_url
+            && !matches!(
+                url::Url::parse(url).as_ref().map(url::Url::scheme),
+                Ok("http" | "https")
+            )
+        {
+            return invalid("reminders.webhook_url", "is not an http:// or https:// URL");
         }
         if self.worker.concurrency == 0 || self.worker.concurrency > 64 {
             return invalid("worker.concurrency", "must be between 1 and 64");

@@ -9,11 +9,13 @@ text_enum!(
     /// What a job does; the string is the `kind` column. `extract_text`: the text of one
     /// stored file (PDF text layer, OCR, office formats); `housekeeping`: abandoned staging
     /// objects and expired login tokens removed; `destroy_batch`: the items of an approved
-    /// destruction batch destroyed one by one.
+    /// destruction batch destroyed one by one; `reminders`: missed readings, retention
+    /// falling due and deadlines looked for, due reminders sent by e-mail and webhook.
     JobKind {
         ExtractText => "extract_text",
         Housekeeping => "housekeeping",
         DestroyBatch => "destroy_batch",
+        Reminders => "reminders",
     }
 );
 text_enum!(
@@ -24,7 +26,7 @@ text_enum!(
 impl JobKind {
     /// Whether the kind can run on a schedule (it needs no payload from an event).
     pub fn is_schedulable(self) -> bool {
-        matches!(self, JobKind::Housekeeping)
+        matches!(self, JobKind::Housekeeping | JobKind::Reminders)
     }
 }
 

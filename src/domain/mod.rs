@@ -35,9 +35,11 @@ pub mod media;
 pub mod party;
 pub mod permissions;
 pub mod record;
+pub mod reminder;
 pub mod retention;
 pub mod schedule;
 pub mod search_query;
+pub mod storage_care;
 pub mod user;
 
 pub use digest::Sha256Digest;

@@ -11,6 +11,8 @@ mod extract;
 mod ops;
 mod parties;
 mod records;
+mod reminders;
+mod rooms;
 mod router;
 mod search;
 mod stats;

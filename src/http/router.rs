@@ -17,7 +17,8 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::{
-    auth, catalogue, destruction, disposition, export, ops, parties, records, search, stats, users,
+    auth, catalogue, destruction, disposition, export, ops, parties, records, reminders, rooms,
+    search, stats, users,
 };
 use crate::app::App;
 use crate::domain::ErrorCode;
@@ -39,6 +40,8 @@ const JSON_BODY_LIMIT: usize = 1024 * 1024;
         (name = "parties", description = "employees and customers, their folders and events"),
         (name = "users", description = "user accounts"),
         (name = "disposition", description = "due list, appraisal (鑒定) and legal holds"),
+        (name = "rooms", description = "storage rooms (庫房): targets, readings, inspections (十防)"),
+        (name = "reminders", description = "everything with a due date: inspections, readings, alerts, retention, deadlines"),
         (name = "operations", description = "health, readiness, metrics"),
     )
 )]
@@ -120,6 +123,16 @@ pub fn router(app: App) -> Router {
         .routes(routes!(destruction::create_batch))
         .routes(routes!(destruction::get_batch))
         .routes(routes!(destruction::approve_batch))
+        .routes(routes!(rooms::create_room, rooms::list_rooms))
+        .routes(routes!(rooms::get_room, rooms::update_room))
+        .routes(routes!(rooms::set_room_plan))
+        .routes(routes!(rooms::create_location))
+        .routes(routes!(rooms::add_readings, rooms::list_readings))
+        .routes(routes!(rooms::get_readings_summary))
+        .routes(routes!(rooms::create_inspection, rooms::list_inspections))
+        .routes(routes!(reminders::list_reminders))
+        .routes(routes!(reminders::acknowledge_reminder))
+        .routes(routes!(reminders::complete_reminder))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)
         .split_for_parts();

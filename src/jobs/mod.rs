@@ -35,6 +35,14 @@ pub async fn execute(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
             housekeeping(app, Duration::from_secs(seconds)).await;
             Ok(())
         }
+        Some(JobKind::Reminders) => {
+            let today = app.reminders.today();
+            app.reminders
+                .sweep(today)
+                .await
+                .map(drop)
+                .map_err(|error| JobError::Retry(error.into()))
+        }
         None => Err(JobError::Permanent(anyhow::anyhow!(
             "unknown job kind {:?}; a newer dangan may have queued it",
             job.kind

@@ -15,6 +15,8 @@ pub mod ingest;
 pub mod jobs;
 pub mod parties;
 pub mod records;
+pub mod reminders;
+pub mod rooms;
 pub mod search;
 pub mod stats;
 

@@ -16,6 +16,8 @@ mod import;
 mod jobs;
 mod ops;
 mod parties;
+mod reminders;
+mod rooms;
 mod search;
 mod stats;
 mod upload;

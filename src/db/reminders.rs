@@ -1,0 +1,318 @@
+//! Reminders, their deliveries by e-mail and webhook, and the deadline rules of the
+//! regulations.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::DbError;
+use crate::domain::reminder::{NewReminder, Recipient};
+
+/// A reminder as stored.
+#[derive(Debug, Clone)]
+pub struct ReminderRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub subject: String,
+    pub due_on: NaiveDate,
+    pub status: String,
+    pub recipient_role: Option<String>,
+    pub recipient_user: Option<Uuid>,
+    pub record_id: Option<Uuid>,
+    pub room_id: Option<Uuid>,
+    pub party_id: Option<Uuid>,
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// Raises a reminder unless one with its key exists; `Some(id)` when it is new.
+pub async fn raise(
+    conn: &mut PgConnection,
+    reminder: &NewReminder,
+) -> Result<Option<Uuid>, DbError> {
+    let (role, user) = match reminder.recipient {
+        Recipient::Role(role) => (Some(role.as_str()), None),
+        Recipient::User(user) => (None, Some(user)),
+    };
+    let id = sqlx::query_scalar!(
+        "insert into reminders (id, kind, subject, due_on, recipient_role, recipient_user, key,
+                                record_id, room_id, party_id, details)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         on conflict (key) do nothing
+         returning id",
+        Uuid::now_v7(),
+        reminder.kind.as_str(),
+        reminder.subject,
+        reminder.due_on,
+        role,
+        user,
+        reminder.key,
+        reminder.record_id,
+        reminder.room_id,
+        reminder.party_id,
+        reminder.details,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Closes the open reminders of `kind` about `room_id` other than the one keyed `keep`:
+/// their cause has moved on (an inspection was done, the plan changed).
+pub async fn close_room_reminders(
+    conn: &mut PgConnection,
+    room_id: Uuid,
+    kind: &str,
+    keep: &str,
+    by: Option<Uuid>,
+) -> Result<u64, DbError> {
+    let closed = sqlx::query!(
+        "update reminders set status = 'done', done_at = now(), done_by = $4
+         where room_id = $1 and kind = $2 and key <> $3 and status <> 'done'",
+        room_id,
+        kind,
+        keep,
+        by,
+    )
+    .execute(conn)
+    .await?;
+    Ok(closed.rows_affected())
+}
+
+/// Filters of the reminder list; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct ReminderQuery<'a> {
+    pub due_before: Option<NaiveDate>,
+    pub kind: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub room_id: Option<Uuid>,
+    /// Only reminders for this role or this user; `None` for all (admins).
+    pub addressed_to: Option<(&'a str, Uuid)>,
+    pub after: Option<(NaiveDate, Uuid)>,
+    pub limit: i64,
+}
+
+/// Reminders by due date (earliest first), then id.
+pub async fn list(
+    conn: &mut PgConnection,
+    query: ReminderQuery<'_>,
+) -> Result<Vec<ReminderRow>, DbError> {
+    let (role, user) = query.addressed_to.unzip();
+    let (after_due, after_id) = query.after.unzip();
+    Ok(sqlx::query_as!(
+        ReminderRow,
+        "select id, kind, subject, due_on, status, recipient_role, recipient_user, record_id,
+                room_id, party_id, details, created_at, acknowledged_at, done_at
+         from reminders
+         where ($1::date is null or due_on < $1)
+           and ($2::text is null or kind = $2)
+           and (case when $3::text is null then status <> 'done' when $3 = 'all' then true
+                     else status = $3 end)
+           and ($4::uuid is null or room_id = $4)
+           and ($5::text is null or recipient_role = $5 or recipient_user = $6)
+           and ($7::date is null or (due_on, id) > ($7, $8::uuid))
+         order by due_on, id
+         limit $9",
+        query.due_before,
+        query.kind,
+        query.status,
+        query.room_id,
+        role,
+        user,
+        after_due,
+        after_id,
+        query.limit,
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// One reminder, locked for a status change.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<ReminderRow>, DbError> {
+    Ok(sqlx::query_as!(
+        ReminderRow,
+        "select id, kind, subject, due_on, status, recipient_role, recipient_user, record_id,
+                room_id, party_id, details, created_at, acknowledged_at, done_at
+         from reminders where id = $1 for update",
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Marks a reminder acknowledged (seen) or done by `by`.
+pub async fn set_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    by: Uuid,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "update reminders set status = $2,
+             acknowledged_at = coalesce(acknowledged_at, now()),
+             acknowledged_by = coalesce(acknowledged_by, $3),
+             done_at = case when $2 = 'done' then now() end,
+             done_by = case when $2 = 'done' then $3 end
+         where id = $1",
+        id,
+        status,
+        by,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` open reminders due by `due_by` that `channel` has not carried yet:
+/// the claim row is written first, so each goes out at most once per channel.
+pub async fn claim_deliveries(
+    conn: &mut PgConnection,
+    channel: &str,
+    due_by: NaiveDate,
+    limit: i64,
+) -> Result<Vec<ReminderRow>, DbError> {
+    Ok(sqlx::query_as!(
+        ReminderRow,
+        r#"with claimed as (
+               insert into reminder_deliveries (reminder_id, channel)
+               select r.id, $1 from reminders r
+               where r.status = 'open' and r.due_on <= $2
+                 and not exists (select 1 from reminder_deliveries d
+                                 where d.reminder_id = r.id and d.channel = $1)
+               order by r.due_on, r.id
+               limit $3
+               on conflict do nothing
+               returning reminder_id)
+           select r.id, r.kind, r.subject, r.due_on, r.status, r.recipient_role,
+                  r.recipient_user, r.record_id, r.room_id, r.party_id, r.details,
+                  r.created_at, r.acknowledged_at, r.done_at
+           from reminders r join claimed c on c.reminder_id = r.id
+           order by r.due_on, r.id"#,
+        channel,
+        due_by,
+        limit,
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Records how a claimed delivery went.
+pub async fn finish_delivery(
+    conn: &mut PgConnection,
+    reminder_id: Uuid,
+    channel: &str,
+    error: Option<&str>,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "update reminder_deliveries
+         set sent_at = case when $3::text is null then now() end, error = $3
+         where reminder_id = $1 and channel = $2",
+        reminder_id,
+        channel,
+        error,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The addresses of the active users with `role`, or of one user.
+pub async fn recipient_emails(
+    conn: &mut PgConnection,
+    role: Option<&str>,
+    user: Option<Uuid>,
+) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar!(
+        r#"select email as "email!" from users
+           where active and email is not null and (role = $1 or id = $2)
+           order by username"#,
+        role,
+        user,
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A retention due date and how many active records fall due on it.
+#[derive(Debug, Clone)]
+pub struct DueGroup {
+    pub due_on: NaiveDate,
+    pub records: i64,
+}
+
+/// The retention due dates up to `until` of active records, with their counts.
+pub async fn retention_due_dates(
+    conn: &mut PgConnection,
+    until: NaiveDate,
+) -> Result<Vec<DueGroup>, DbError> {
+    Ok(sqlx::query_as!(
+        DueGroup,
+        r#"select retention_due_on as "due_on!", count(*) as "records!"
+           from records where status = 'active' and retention_due_on <= $1
+           group by retention_due_on order by retention_due_on"#,
+        until
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A deadline of a rule for one party.
+#[derive(Debug, Clone)]
+pub struct DeadlineRow {
+    pub rule: String,
+    pub kind: String,
+    pub subject: String,
+    pub recipient_role: String,
+    pub trigger: String,
+    pub party_id: Uuid,
+    pub party_identifier: String,
+    pub party_name: String,
+    pub trigger_on: NaiveDate,
+    pub due_on: NaiveDate,
+}
+
+/// The deadlines of the active rules falling on days `since..=until`: for a repeating rule
+/// its latest occurrence by `until`. A rule's trigger is the party's latest event of that
+/// type, or `folder_created` (the party's creation day in `zone`). Repeating rules apply to
+/// active parties only.
+pub async fn deadlines(
+    conn: &mut PgConnection,
+    since: NaiveDate,
+    until: NaiveDate,
+    zone: &str,
+) -> Result<Vec<DeadlineRow>, DbError> {
+    Ok(sqlx::query_as!(
+        DeadlineRow,
+        r#"with triggered as (
+               select r.code as rule, r.kind, r.subject, r.recipient_role, r.trigger,
+                      r.delay, r.repeat_every, p.id as party_id,
+                      p.identifier as party_identifier, p.name as party_name,
+                      case when r.trigger = 'folder_created'
+                           then (p.created_at at time zone $3)::date
+                           else (select max(e.date) from events e
+                                 where e.party_id = p.id and e.type = r.trigger)
+                      end as trigger_on
+               from deadline_rules r join parties p on p.kind = r.party_kind
+               where r.active and (r.repeat_every is null or p.status = 'active'))
+           select t.rule as "rule!", t.kind as "kind!", t.subject as "subject!",
+                  t.recipient_role as "recipient_role!", t.trigger as "trigger!",
+                  t.party_id as "party_id!", t.party_identifier as "party_identifier!",
+                  t.party_name as "party_name!", t.trigger_on as "trigger_on!",
+                  d.due_on as "due_on!"
+           from triggered t
+           cross join lateral (
+               select max(slot)::date as due_on
+               from generate_series((t.trigger_on + t.delay)::timestamp, $2::date::timestamp,
+                                    coalesce(t.repeat_every, interval '1000 years')) as slot
+           ) d
+           where t.trigger_on is not null and d.due_on is not null and d.due_on >= $1
+           order by d.due_on, t.rule, t.party_id"#,
+        since,
+        until,
+        zone,
+    )
+    .fetch_all(conn)
+    .await?)
+}

@@ -1,0 +1,249 @@
+//! The reminders engine (R22): deadlines from party events as data, retention falling due,
+//! recipients, acknowledging and closing, and delivery by webhook at most once.
+
+use std::sync::{Arc, Mutex};
+
+use axum::routing::post;
+use chrono::Duration;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, assert_problem};
+
+async fn reminders_for(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/reminders?{query}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("list reminders");
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("a JSON array")
+}
+
+async fn create_party(app: &TestApp, kind: &str, identifier: &str) -> String {
+    let response = app
+        .post("/api/v1/parties")
+        .json(&json!({"kind": kind, "identifier": identifier, "name": "張三", "department": "BGS"}))
+        .send()
+        .await
+        .expect("create party");
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    let party: Value = response.json().await.expect("json");
+    party["id"].as_str().expect("id").to_owned()
+}
+
+#[sqlx::test]
+async fn deadlines_of_the_regulations_follow_party_events(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let today = app.app.reminders.today();
+    let employee = create_party(&app, "employee", "E1001").await;
+    let regularised = today - Duration::days(25);
+    let response = app
+        .post(&format!("/api/v1/parties/{employee}/events"))
+        .json(&json!({"type": "regularised", "date": regularised}))
+        .send()
+        .await
+        .expect("event");
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    let customer = create_party(&app, "customer", "C2001").await;
+
+    let report = app.app.reminders.sweep(today).await.expect("sweep");
+    let token = app.token.clone();
+    let deadlines = reminders_for(&app, &token, "kind=deadline").await;
+    assert_eq!(deadlines.len(), 1, "{deadlines:?}");
+    assert_eq!(deadlines[0]["party_id"], employee.as_str());
+    assert_eq!(
+        deadlines[0]["due_on"],
+        (regularised + Duration::days(30)).to_string()
+    );
+    assert_eq!(deadlines[0]["details"]["rule"], "personnel_file_in");
+
+    let follow_ups = reminders_for(&app, &token, "kind=follow_up").await;
+    assert_eq!(
+        follow_ups.len(),
+        1,
+        "only the 3-day follow-up is within the lead time: {follow_ups:?}"
+    );
+    assert_eq!(follow_ups[0]["party_id"], customer.as_str());
+    assert_eq!(
+        follow_ups[0]["due_on"],
+        (today + Duration::days(3)).to_string()
+    );
+    assert_eq!(report.deadlines, 2);
+
+    // A month on, the 30-day follow-up and nothing twice.
+    let later = app
+        .app
+        .reminders
+        .sweep(today + Duration::days(26))
+        .await
+        .expect("sweep");
+    assert_eq!(later.deadlines, 1);
+    let follow_ups = reminders_for(&app, &token, "kind=follow_up").await;
+    assert_eq!(follow_ups.len(), 2);
+    // Rules are data: a rule switched off raises nothing.
+    sqlx::query("update deadline_rules set active = false where code = 'customer_follow_up_60'")
+        .execute(&app.pool)
+        .await
+        .expect("switch rule off");
+    let much_later = app
+        .app
+        .reminders
+        .sweep(today + Duration::days(56))
+        .await
+        .expect("sweep");
+    assert_eq!(much_later.deadlines, 0);
+}
+
+#[sqlx::test]
+async fn retention_falling_due_is_reminded_once_per_due_date(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    for title in ["舊合同 1", "舊合同 2"] {
+        app.file_record(
+            &json!({"title": title, "doc_date": "2000-05-01", "category": "WS", "retention": "D10", "department": "BGS"}),
+            vec![],
+        )
+        .await;
+    }
+    let today = app.app.reminders.today();
+    let report = app.app.reminders.sweep(today).await.expect("sweep");
+    assert_eq!(report.retention, 1);
+    let token = app.token.clone();
+    let due = reminders_for(&app, &token, "kind=retention").await;
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(due[0]["details"]["records"], 2);
+    assert_eq!(due[0]["recipient_role"], "archivist");
+    assert_eq!(due[0]["overdue"], true);
+    let again = app.app.reminders.sweep(today).await.expect("sweep");
+    assert_eq!(again.retention, 0);
+    // Nothing is destroyed because it is due.
+    assert_eq!(app.count("records where status = 'active'").await, 2);
+}
+
+#[sqlx::test]
+async fn reminders_reach_their_recipients_only(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let room = app
+        .post("/api/v1/rooms")
+        .json(&json!({"code": "R1", "name": "一號庫房"}))
+        .send()
+        .await
+        .expect("room");
+    assert_eq!(room.status(), 201);
+    let archivist = app.user_token("keeper", "archivist", Some("BGS")).await;
+    let staff = app.user_token("clerk", "staff", Some("BGS")).await;
+
+    let seen = reminders_for(&app, &archivist, "").await;
+    assert_eq!(seen.len(), 1, "the room's first inspection");
+    assert!(reminders_for(&app, &staff, "").await.is_empty());
+    let id = seen[0]["id"].as_str().expect("id");
+
+    let foreign = app
+        .client
+        .post(app.url(&format!("/api/v1/reminders/{id}/done")))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("done by staff");
+    assert_problem(foreign, 404, "not_found").await;
+
+    let acknowledged = app
+        .client
+        .post(app.url(&format!("/api/v1/reminders/{id}/acknowledge")))
+        .bearer_auth(&archivist)
+        .send()
+        .await
+        .expect("acknowledge");
+    assert_eq!(acknowledged.status(), 200);
+    let acknowledged: Value = acknowledged.json().await.expect("json");
+    assert_eq!(acknowledged["status"], "acknowledged");
+    assert_eq!(
+        reminders_for(&app, &archivist, "").await.len(),
+        1,
+        "seen, not done"
+    );
+
+    let done = app
+        .client
+        .post(app.url(&format!("/api/v1/reminders/{id}/done")))
+        .bearer_auth(&archivist)
+        .send()
+        .await
+        .expect("done");
+    assert_eq!(done.status(), 200);
+    assert!(reminders_for(&app, &archivist, "").await.is_empty());
+    assert_eq!(
+        reminders_for(&app, &archivist, "status=done").await.len(),
+        1
+    );
+    let twice = app
+        .client
+        .post(app.url(&format!("/api/v1/reminders/{id}/done")))
+        .bearer_auth(&archivist)
+        .send()
+        .await
+        .expect("done twice");
+    assert_problem(twice, 409, "conflict").await;
+
+    let bad_kind = app
+        .get("/api/v1/reminders?kind=gossip")
+        .send()
+        .await
+        .expect("bad kind");
+    assert_problem(bad_kind, 400, "validation").await;
+}
+
+#[sqlx::test]
+async fn due_reminders_reach_the_webhook_once(pool: PgPool) {
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let sink = received.clone();
+    let hook = axum::Router::new().route(
+        "/hook",
+        post(move |axum::Json(body): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().expect("lock").push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+
+    let app = TestApp::spawn_with(pool, &[("DANGAN_REMINDERS__WEBHOOK_URL", url.as_str())]).await;
+    let room = app
+        .post("/api/v1/rooms")
+        .json(&json!({"code": "W1", "name": "web"}))
+        .send()
+        .await
+        .expect("room");
+    assert_eq!(room.status(), 201);
+    let today = app.app.reminders.today();
+    let first = app.app.reminders.sweep(today).await.expect("sweep");
+    assert_eq!(first.delivered, 1);
+    let second = app.app.reminders.sweep(today).await.expect("sweep again");
+    assert_eq!(second.delivered, 0);
+    let received = received.lock().expect("lock").clone();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0]["kind"], "inspection");
+    assert!(
+        received[0]["subject"]
+            .as_str()
+            .expect("subject")
+            .contains("W1")
+    );
+}
