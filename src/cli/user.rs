@@ -22,6 +22,9 @@ pub enum UserCommand {
         /// Department code, e.g. BGS.
         #[arg(long)]
         department: Option<String>,
+        /// Where reminders for the user are e-mailed (when SMTP is configured).
+        #[arg(long)]
+        email: Option<String>,
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
@@ -33,6 +36,7 @@ pub async fn run(settings: Settings, command: UserCommand) -> anyhow::Result<()>
         name,
         role,
         department,
+        email,
         password_stdin,
     } = command;
     let role = Role::parse(&role)?;
@@ -55,6 +59,7 @@ pub async fn run(settings: Settings, command: UserCommand) -> anyhow::Result<()>
                 password: password.clone(),
                 role,
                 department,
+                email,
             },
         )
         .await;

@@ -56,6 +56,9 @@ pub struct ReminderSettings {
     pub missed_reading_days: u32,
     #[serde(default, deserialize_with = "non_empty")]
     pub webhook_url: Option<String>,
+    #[serde(default, deserialize_with = "non_empty_secret")]
+    pub smtp_url: Option<Secret>,
+    pub email_from: String,
 }
 
 /// The background job runner.
@@ -285,6 +288,28 @@ impl Settings {
             )
         {
             return invalid("reminders.webhook_url", "is not an http:// or https:// URL");
+        }
+        if let Some(url) = &self.reminders.smtp_url
+            && !matches!(
+                url::Url::parse(url.expose()).as_ref().map(url::Url::scheme),
+                Ok("smtp" | "smtps")
+            )
+        {
+            return invalid(
+                "reminders.smtp_url",
+                "is not an smtp:// or smtps:// URL (the value is not shown: it may hold a password)",
+            );
+        }
+        if self
+            .reminders
+            .email_from
+            .parse::<lettre::message::Mailbox>()
+            .is_err()
+        {
+            return invalid(
+                "reminders.email_from",
+                "is not an e-mail address such as \"dangan <dangan@example.com>\"",
+            );
         }
         if self.worker.concurrency == 0 || self.worker.concurrency > 64 {
             return invalid("worker.concurrency", "must be between 1 and 64");

@@ -16,6 +16,7 @@ pub struct UserRow {
     pub department_id: Option<Uuid>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    pub email: Option<String>,
 }
 
 /// A new user to insert.
@@ -40,6 +41,18 @@ pub async fn insert(conn: &mut PgConnection, user: &NewUser<'_>) -> Result<(), D
     )
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Sets where a user's e-mailed reminders go.
+pub async fn set_email(
+    conn: &mut PgConnection,
+    id: Uuid,
+    email: Option<&str>,
+) -> Result<(), DbError> {
+    sqlx::query!("update users set email = $2 where id = $1", id, email)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -68,7 +81,7 @@ pub async fn find_by_username(
 ) -> Result<Option<UserRow>, DbError> {
     Ok(sqlx::query_as!(
         UserRow,
-        "select id, username, password_hash, role, department_id, active, created_at
+        "select id, username, password_hash, role, department_id, active, created_at, email
          from users where username = $1",
         username
     )
@@ -79,7 +92,7 @@ pub async fn find_by_username(
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<UserRow>, DbError> {
     Ok(sqlx::query_as!(
         UserRow,
-        "select id, username, password_hash, role, department_id, active, created_at
+        "select id, username, password_hash, role, department_id, active, created_at, email
          from users order by username"
     )
     .fetch_all(conn)

@@ -45,6 +45,8 @@ pub struct UserView {
     pub department_id: Option<Uuid>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// Where the user's e-mailed reminders go.
+    pub email: Option<String>,
 }
 
 /// A user to create: `POST /api/v1/users` and `dangan user add`.
@@ -57,6 +59,9 @@ pub struct NewUserInput {
     /// Department code, e.g. `BGS`.
     #[serde(default)]
     pub department: Option<String>,
+    /// Where reminders for the user (or their role) are e-mailed, when SMTP is configured.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Logins, tokens and user accounts.
@@ -160,6 +165,18 @@ impl AuthService {
         }
         let username = Username::parse(&input.username)?;
         check_new_password(&input.password)?;
+        let email = input
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|email| !email.is_empty());
+        if let Some(email) = email
+            && !is_plausible_email(email)
+        {
+            return Err(ServiceError::Validation(format!(
+                "email: {email:?} is not an e-mail address"
+            )));
+        }
         let hash = hash_password(input.password).await?;
         let mut tx = db::begin(&self.pool).await?;
         let department_id = match input.department.as_deref() {
@@ -190,6 +207,7 @@ impl AuthService {
             }
             _ => error.into(),
         })?;
+        db::users::set_email(&mut tx, id, email).await?;
         db::audit::append(
             &mut tx,
             actor.map(|actor| actor.user_id),
@@ -235,7 +253,22 @@ fn user_view(user: db::users::UserRow) -> ServiceResult<UserView> {
         department_id: user.department_id,
         active: user.active,
         created_at: user.created_at,
+        email: user.email,
     })
+}
+
+/// One `@` with something on both sides and no spaces: enough to catch slips; the mail
+/// server is the judge of the rest.
+fn is_plausible_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !email.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
 }
 
 fn new_token() -> String {

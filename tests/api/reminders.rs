@@ -247,3 +247,80 @@ async fn due_reminders_reach_the_webhook_once(pool: PgPool) {
             .contains("W1")
     );
 }
+
+#[sqlx::test]
+async fn due_reminders_are_emailed_to_their_role_once(pool: PgPool) {
+    let (smtp_url, received) = crate::helpers::smtp::start().await;
+    let app = TestApp::spawn_with(
+        pool,
+        &[
+            ("DANGAN_REMINDERS__SMTP_URL", smtp_url.as_str()),
+            (
+                "DANGAN_REMINDERS__EMAIL_FROM",
+                "dangan <archive@example.com>",
+            ),
+        ],
+    )
+    .await;
+    for (username, role, email) in [
+        ("keeper", "archivist", Some("keeper@example.com")),
+        ("keeper2", "archivist", None),
+        ("clerk", "staff", Some("clerk@example.com")),
+    ] {
+        let response = app
+            .post("/api/v1/users")
+            .json(
+                &json!({"username": username, "password": "a-long-password", "role": role,
+                          "department": "BGS", "email": email}),
+            )
+            .send()
+            .await
+            .expect("create user");
+        assert_eq!(response.status(), 201);
+        let user: Value = response.json().await.expect("json");
+        assert_eq!(user["email"], json!(email));
+    }
+    let room = app
+        .post("/api/v1/rooms")
+        .json(&json!({"code": "M1", "name": "mail"}))
+        .send()
+        .await
+        .expect("room");
+    assert_eq!(room.status(), 201);
+    let today = app.app.reminders.today();
+    assert_eq!(
+        app.app
+            .reminders
+            .sweep(today)
+            .await
+            .expect("sweep")
+            .delivered,
+        1
+    );
+    assert_eq!(
+        app.app
+            .reminders
+            .sweep(today)
+            .await
+            .expect("sweep")
+            .delivered,
+        0
+    );
+    let received = received.lock().expect("lock").clone();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].to, vec!["<keeper@example.com>".to_owned()]);
+    assert!(received[0].from.contains("archive@example.com"));
+    assert!(
+        received[0].data.contains("Subject: [dangan]"),
+        "{}",
+        received[0].data
+    );
+
+    let bad = app
+        .post("/api/v1/users")
+        .json(&json!({"username": "x", "password": "a-long-password", "role": "staff", "email": "not an address"}))
+        .send()
+        .await
+        .expect("bad email");
+    assert_problem(bad, 400, "validation").await;
+}

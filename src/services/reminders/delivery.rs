@@ -1,56 +1,176 @@
 //! Delivery of reminders that fell due beyond the in-app list: a webhook receives each one
-//! as JSON. A delivery is claimed in the database before it is sent, so a reminder goes out
-//! at most once per channel even when several workers sweep at once or one dies mid-send.
+//! as JSON, and the users it is addressed to (those with an e-mail address) get an e-mail.
+//! A delivery is claimed in the database before it is sent, so a reminder goes out at most
+//! once per channel even when several workers sweep at once or one dies mid-send.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::NaiveDate;
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{ReminderService, reminder_view};
+use super::{ReminderService, ReminderView, reminder_view};
+use crate::config::ReminderSettings;
 use crate::db;
 use crate::domain::reminder::DeliveryChannel;
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::ServiceResult;
 
 /// Reminders claimed per round trip.
 const CLAIM_BATCH: i64 = 100;
+/// How long one send may take.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The SMTP transport and sender of e-mailed reminders.
+#[derive(Clone)]
+pub(super) struct Mailer {
+    transport: Arc<AsyncSmtpTransport<Tokio1Executor>>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// The mailer of the settings; `None` when no SMTP server is configured or its URL is
+    /// unusable (logged: reminders then stay in the app).
+    pub(super) fn from_settings(settings: &ReminderSettings) -> Option<Self> {
+        let url = settings.smtp_url.as_ref()?;
+        let built = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+            .map(|builder| builder.timeout(Some(SEND_TIMEOUT)).build());
+        let from = settings.email_from.parse::<Mailbox>();
+        match (built, from) {
+            (Ok(transport), Ok(from)) => Some(Self {
+                transport: Arc::new(transport),
+                from,
+            }),
+            (Err(error), _) => {
+                tracing::error!(%error, "reminders.smtp_url is unusable; reminders are not e-mailed");
+                None
+            }
+            (_, Err(error)) => {
+                tracing::error!(%error, "reminders.email_from is unusable; reminders are not e-mailed");
+                None
+            }
+        }
+    }
+}
 
 impl ReminderService {
-    /// Sends the open reminders due by `today` that no channel carried yet; returns how
-    /// many were sent. A failed send is recorded on the delivery and not retried.
+    /// Sends the open reminders due by `today` that a configured channel has not carried
+    /// yet; returns how many sends succeeded. A failed send is recorded on its delivery
+    /// and not repeated.
     pub async fn deliver(&self, today: NaiveDate) -> ServiceResult<usize> {
-        let Some(url) = self.settings.webhook_url.clone() else {
-            return Ok(0);
-        };
-        let channel = DeliveryChannel::Webhook.as_str();
+        let mut sent = 0;
+        if self.settings.webhook_url.is_some() {
+            sent += self.deliver_on(DeliveryChannel::Webhook, today).await?;
+        }
+        if self.mailer.is_some() {
+            sent += self.deliver_on(DeliveryChannel::Email, today).await?;
+        }
+        Ok(sent)
+    }
+
+    async fn deliver_on(&self, channel: DeliveryChannel, today: NaiveDate) -> ServiceResult<usize> {
         let mut sent = 0;
         loop {
             let claimed = {
                 let mut conn = db::acquire(&self.pool).await?;
-                db::reminders::claim_deliveries(&mut conn, channel, today, CLAIM_BATCH).await?
+                db::reminders::claim_deliveries(&mut conn, channel.as_str(), today, CLAIM_BATCH)
+                    .await?
             };
             if claimed.is_empty() {
                 return Ok(sent);
             }
             for row in claimed {
-                let id = row.id;
-                let body = serde_json::to_vec(&reminder_view(row, today))
-                    .map_err(|error| ServiceError::Internal(error.to_string()))?;
-                let outcome = self
-                    .http
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .and_then(reqwest::Response::error_for_status);
-                let error = outcome.err().map(|error| error.to_string());
-                match &error {
-                    None => sent += 1,
-                    Some(error) => {
-                        tracing::warn!(reminder.id = %id, %error, "webhook delivery failed")
-                    }
+                let reminder = reminder_view(row, today);
+                let outcome = match channel {
+                    DeliveryChannel::Webhook => self.post_webhook(&reminder).await,
+                    DeliveryChannel::Email => self.send_email(&reminder).await,
+                };
+                match &outcome {
+                    Ok(()) => sent += 1,
+                    Err(error) => tracing::warn!(
+                        reminder.id = %reminder.id, channel = channel.as_str(), %error,
+                        "reminder delivery failed"
+                    ),
                 }
                 let mut conn = db::acquire(&self.pool).await?;
-                db::reminders::finish_delivery(&mut conn, id, channel, error.as_deref()).await?;
+                let error = outcome.err();
+                db::reminders::finish_delivery(
+                    &mut conn,
+                    reminder.id,
+                    channel.as_str(),
+                    error.as_deref(),
+                )
+                .await?;
             }
         }
+    }
+
+    async fn post_webhook(&self, reminder: &ReminderView) -> Result<(), String> {
+        let Some(url) = &self.settings.webhook_url else {
+            return Err("no webhook configured".into());
+        };
+        let body = serde_json::to_vec(reminder).map_err(|error| error.to_string())?;
+        self.http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map(drop)
+            .map_err(|error| error.to_string())
+    }
+
+    async fn send_email(&self, reminder: &ReminderView) -> Result<(), String> {
+        let Some(mailer) = &self.mailer else {
+            return Err("no SMTP server configured".into());
+        };
+        let addresses = {
+            let mut conn = db::acquire(&self.pool)
+                .await
+                .map_err(|error| error.to_string())?;
+            db::reminders::recipient_emails(
+                &mut conn,
+                reminder.recipient_role.as_deref(),
+                reminder.recipient_user,
+            )
+            .await
+            .map_err(|error| error.to_string())?
+        };
+        let mut message = Message::builder()
+            .from(mailer.from.clone())
+            .subject(format!("[dangan] {}", reminder.subject))
+            .header(ContentType::TEXT_PLAIN);
+        let mut recipients = 0;
+        for address in &addresses {
+            match address.parse::<Mailbox>() {
+                Ok(mailbox) => {
+                    message = message.to(mailbox);
+                    recipients += 1;
+                }
+                Err(error) => {
+                    tracing::warn!(%address, %error, "skipping an unusable e-mail address")
+                }
+            }
+        }
+        if recipients == 0 {
+            return Err("no recipient of the reminder has an e-mail address".into());
+        }
+        let overdue = if reminder.overdue {
+            " (overdue 已逾期)"
+        } else {
+            ""
+        };
+        let body = format!(
+            "{}\n\n類別 kind: {}\n到期 due on: {}{overdue}\n\ndangan reminder {}\n",
+            reminder.subject, reminder.kind, reminder.due_on, reminder.id
+        );
+        let message = message.body(body).map_err(|error| error.to_string())?;
+        mailer
+            .transport
+            .send(message)
+            .await
+            .map(drop)
+            .map_err(|error| error.to_string())
     }
 }

@@ -73,6 +73,7 @@ pub struct ReminderService {
     timezone: chrono_tz::Tz,
     settings: ReminderSettings,
     http: reqwest::Client,
+    mailer: Option<delivery::Mailer>,
 }
 
 impl ReminderService {
@@ -80,6 +81,7 @@ impl ReminderService {
         Self {
             pool,
             timezone,
+            mailer: delivery::Mailer::from_settings(&settings),
             settings,
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(30))

@@ -14,6 +14,8 @@ use sqlx::PgPool;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+pub mod smtp;
+
 pub const ADMIN_PASSWORD: &str = "admin-test-password";
 
 pub struct TestApp {
