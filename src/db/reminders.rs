@@ -316,3 +316,67 @@ pub async fn deadlines(
     .fetch_all(conn)
     .await?)
 }
+
+/// A deadline rule as stored; its periods as months and days.
+#[derive(Debug, Clone)]
+pub struct RuleRow {
+    pub code: String,
+    pub party_kind: String,
+    pub trigger: String,
+    pub delay_months: i32,
+    pub delay_days: i32,
+    pub repeat_months: Option<i32>,
+    pub repeat_days: Option<i32>,
+    pub kind: String,
+    pub subject: String,
+    pub recipient_role: String,
+    pub active: bool,
+}
+
+/// The deadline rules, by code.
+pub async fn rules(conn: &mut PgConnection) -> Result<Vec<RuleRow>, DbError> {
+    Ok(sqlx::query_as!(
+        RuleRow,
+        r#"select code, party_kind, trigger,
+                  (extract(year from delay) * 12 + extract(month from delay))::int4 as "delay_months!",
+                  extract(day from delay)::int4 as "delay_days!",
+                  (extract(year from repeat_every) * 12 + extract(month from repeat_every))::int4
+                      as repeat_months,
+                  extract(day from repeat_every)::int4 as repeat_days,
+                  kind, subject, recipient_role, active
+           from deadline_rules order by code"#
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Creates or replaces the rule with `rule.code`.
+pub async fn upsert_rule(conn: &mut PgConnection, rule: &RuleRow) -> Result<(), DbError> {
+    sqlx::query!(
+        "insert into deadline_rules (code, party_kind, trigger, delay, repeat_every, kind, subject,
+                                     recipient_role, active)
+         values ($1, $2, $3, make_interval(months => $4, days => $5),
+                 case when $6::int4 is null then null
+                      else make_interval(months => $6, days => coalesce($7, 0)) end,
+                 $8, $9, $10, $11)
+         on conflict (code) do update
+         set party_kind = excluded.party_kind, trigger = excluded.trigger, delay = excluded.delay,
+             repeat_every = excluded.repeat_every, kind = excluded.kind,
+             subject = excluded.subject, recipient_role = excluded.recipient_role,
+             active = excluded.active",
+        rule.code,
+        rule.party_kind,
+        rule.trigger,
+        rule.delay_months,
+        rule.delay_days,
+        rule.repeat_months,
+        rule.repeat_days,
+        rule.kind,
+        rule.subject,
+        rule.recipient_role,
+        rule.active,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

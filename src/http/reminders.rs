@@ -6,9 +6,9 @@ use axum::response::{AppendHeaders, IntoResponse};
 use uuid::Uuid;
 
 use super::error::{ApiError, Problem};
-use super::extract::{CurrentUser, Path, Query};
+use super::extract::{CurrentUser, Json, Path, Query};
 use crate::app::App;
-use crate::services::reminders::{ReminderFilter, ReminderView};
+use crate::services::reminders::{ReminderFilter, ReminderView, RuleInput, RuleList, RuleView};
 
 /// Header carrying the cursor of the next page of a list that is a bare JSON array.
 const NEXT_CURSOR: HeaderName = HeaderName::from_static("x-next-cursor");
@@ -55,4 +55,32 @@ pub async fn complete_reminder(
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<ReminderView>, ApiError> {
     Ok(axum::Json(app.reminders.complete(&actor, id).await?))
+}
+
+/// The deadline rules of the regulations (personnel files, customer follow-ups and
+/// reviews), kept as data.
+#[utoipa::path(get, path = "/api/v1/reminder-rules", tag = "reminders",
+    responses((status = 200, body = RuleList)), security(("bearer" = [])))]
+pub async fn list_reminder_rules(
+    State(app): State<App>,
+    CurrentUser(_actor): CurrentUser,
+) -> Result<axum::Json<RuleList>, ApiError> {
+    Ok(axum::Json(app.reminders.rules().await?))
+}
+
+/// Creates or replaces a deadline rule (archivists, admins): trigger, delay, repetition,
+/// recipient, active.
+#[utoipa::path(put, path = "/api/v1/reminder-rules/{code}", tag = "reminders", params(("code" = String, Path)),
+    request_body = RuleInput,
+    responses((status = 200, body = RuleView), (status = 400, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn put_reminder_rule(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(code): Path<String>,
+    Json(input): Json<RuleInput>,
+) -> Result<axum::Json<RuleView>, ApiError> {
+    Ok(axum::Json(
+        app.reminders.put_rule(&actor, &code, input).await?,
+    ))
 }

@@ -133,6 +133,8 @@ pub fn router(app: App) -> Router {
         .routes(routes!(reminders::list_reminders))
         .routes(routes!(reminders::acknowledge_reminder))
         .routes(routes!(reminders::complete_reminder))
+        .routes(routes!(reminders::list_reminder_rules))
+        .routes(routes!(reminders::put_reminder_rule))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)
         .split_for_parts();

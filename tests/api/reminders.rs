@@ -324,3 +324,84 @@ async fn due_reminders_are_emailed_to_their_role_once(pool: PgPool) {
         .expect("bad email");
     assert_problem(bad, 400, "validation").await;
 }
+
+#[sqlx::test]
+async fn deadline_rules_are_data_an_archivist_can_change(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let rules = app
+        .get("/api/v1/reminder-rules")
+        .send()
+        .await
+        .expect("rules");
+    let rules: Value = rules.json().await.expect("json");
+    let review = rules["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|rule| rule["code"] == "customer_file_review")
+        .expect("quarterly review rule")
+        .clone();
+    assert_eq!(
+        (review["delay"].clone(), review["repeat_every"].clone()),
+        (json!("3 months"), json!("3 months"))
+    );
+    let personnel = rules["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|rule| rule["code"] == "personnel_file_out")
+        .expect("rule")
+        .clone();
+    assert_eq!(personnel["delay"], "15 days");
+
+    // A branch rule of its own: a follow-up a week after a customer's folder is made.
+    let response = app
+        .client
+        .put(app.url("/api/v1/reminder-rules/customer_follow_up_7"))
+        .bearer_auth(&app.token)
+        .json(&json!({"party_kind": "customer", "trigger": "folder_created", "delay": "1 week",
+                      "kind": "follow_up", "subject": "客戶回訪 (7天)", "recipient_role": "dept_manager"}))
+        .send()
+        .await
+        .expect("put rule");
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    let customer = create_party(&app, "customer", "C3001").await;
+    let today = app.app.reminders.today();
+    app.app.reminders.sweep(today).await.expect("sweep");
+    let manager = app.user_token("boss", "dept_manager", Some("BGS")).await;
+    let theirs = reminders_for(&app, &manager, "kind=follow_up").await;
+    assert_eq!(theirs.len(), 1, "{theirs:?}");
+    assert_eq!(theirs[0]["party_id"], customer.as_str());
+    assert_eq!(theirs[0]["due_on"], (today + Duration::days(7)).to_string());
+
+    let bad = app
+        .client
+        .put(app.url("/api/v1/reminder-rules/x"))
+        .bearer_auth(&app.token)
+        .json(
+            &json!({"party_kind": "customer", "trigger": "folder_created", "delay": "soon",
+                      "kind": "follow_up", "subject": "x"}),
+        )
+        .send()
+        .await
+        .expect("bad rule");
+    assert_problem(bad, 400, "validation").await;
+    let staff = app.user_token("clerk", "staff", Some("BGS")).await;
+    let forbidden = app
+        .client
+        .put(app.url("/api/v1/reminder-rules/x"))
+        .bearer_auth(&staff)
+        .json(
+            &json!({"party_kind": "customer", "trigger": "folder_created", "delay": "1 day",
+                      "kind": "follow_up", "subject": "x"}),
+        )
+        .send()
+        .await
+        .expect("staff rule");
+    assert_problem(forbidden, 403, "forbidden").await;
+}

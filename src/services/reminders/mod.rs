@@ -4,6 +4,7 @@
 //! the scheduled sweep ([`sweep`]); [`delivery`] sends those that fell due.
 
 mod delivery;
+mod rules;
 mod sweep;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+pub use rules::{RuleInput, RuleList, RuleView};
 pub use sweep::SweepReport;
 
 use super::{Actor, ServiceError, ServiceResult};
