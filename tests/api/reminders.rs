@@ -405,3 +405,37 @@ async fn deadline_rules_are_data_an_archivist_can_change(pool: PgPool) {
         .expect("staff rule");
     assert_problem(forbidden, 403, "forbidden").await;
 }
+
+#[sqlx::test]
+async fn the_scheduled_reminders_job_runs_the_sweep(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.file_record(
+        &json!({"title": "舊憑證", "doc_date": "2001-02-01", "category": "WS", "retention": "D10", "department": "BGS"}),
+        vec![],
+    )
+    .await;
+    let queued = app
+        .app
+        .jobs
+        .enqueue_scheduled(
+            dangan::domain::job::JobKind::Reminders,
+            chrono::Utc::now(),
+            json!({}),
+        )
+        .await
+        .expect("enqueue");
+    assert!(queued);
+    dangan::jobs::runner::run_until_idle(&app.app)
+        .await
+        .expect("run jobs");
+    let token = app.token.clone();
+    let due = reminders_for(&app, &token, "kind=retention").await;
+    assert_eq!(due.len(), 1, "{due:?}");
+    let jobs = app
+        .get("/api/v1/jobs?kind=reminders")
+        .send()
+        .await
+        .expect("jobs");
+    let jobs: Value = jobs.json().await.expect("json");
+    assert_eq!(jobs["items"][0]["status"], "done", "{jobs}");
+}
