@@ -18,6 +18,7 @@ pub struct BatchRow {
     pub created_at: DateTime<Utc>,
     pub approved_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    pub run_at: Option<DateTime<Utc>>,
 }
 
 /// One approval of a batch.
@@ -39,19 +40,26 @@ pub struct ItemRow {
     pub detail: Option<String>,
     pub tombstone: Option<Value>,
     pub done_at: Option<DateTime<Utc>>,
+    /// A destroyed item with a physical carrier, to be shredded.
+    pub physical: bool,
+    pub shredded_by: Option<String>,
+    pub shredded_at: Option<DateTime<Utc>>,
+    pub shred_supervisor: Option<String>,
+    pub shred_remarks: Option<String>,
 }
 
 /// Inserts a batch awaiting approval.
 pub async fn insert_batch(conn: &mut PgConnection, batch: &BatchRow) -> Result<(), DbError> {
     sqlx::query!(
-        "insert into destruction_batches (id, as_of, status, supervisors, created_by, created_at)
-         values ($1, $2, $3, $4, $5, $6)",
+        "insert into destruction_batches (id, as_of, status, supervisors, created_by, created_at, run_at)
+         values ($1, $2, $3, $4, $5, $6, $7)",
         batch.id,
         batch.as_of,
         batch.status,
         &batch.supervisors,
         batch.created_by,
-        batch.created_at
+        batch.created_at,
+        batch.run_at,
     )
     .execute(conn)
     .await?;
@@ -81,7 +89,8 @@ pub async fn insert_items(
 pub async fn find_batch(conn: &mut PgConnection, id: Uuid) -> Result<Option<BatchRow>, DbError> {
     Ok(sqlx::query_as!(
         BatchRow,
-        "select id, as_of, status, supervisors, created_by, created_at, approved_at, finished_at
+        "select id, as_of, status, supervisors, created_by, created_at, approved_at, finished_at,
+                run_at
          from destruction_batches where id = $1",
         id
     )
@@ -93,7 +102,8 @@ pub async fn find_batch(conn: &mut PgConnection, id: Uuid) -> Result<Option<Batc
 pub async fn lock_batch(conn: &mut PgConnection, id: Uuid) -> Result<Option<BatchRow>, DbError> {
     Ok(sqlx::query_as!(
         BatchRow,
-        "select id, as_of, status, supervisors, created_by, created_at, approved_at, finished_at
+        "select id, as_of, status, supervisors, created_by, created_at, approved_at, finished_at,
+                run_at
          from destruction_batches where id = $1 for update",
         id
     )
@@ -161,10 +171,13 @@ pub async fn set_status(conn: &mut PgConnection, id: Uuid, status: &str) -> Resu
 pub async fn items(conn: &mut PgConnection, batch_id: Uuid) -> Result<Vec<ItemRow>, DbError> {
     Ok(sqlx::query_as!(
         ItemRow,
-        "select i.position, i.record_id, r.archival_code, r.title, i.outcome, i.detail,
-                i.tombstone, i.done_at
-         from batch_items i join records r on r.id = i.record_id
-         where i.batch_id = $1 order by i.position",
+        r#"select i.position, i.record_id, r.archival_code, r.title, i.outcome, i.detail,
+                  i.tombstone, i.done_at,
+                  (i.outcome = 'destroyed' and r.carrier <> 'electronic') as "physical!",
+                  u.username as "shredded_by?", i.shredded_at, i.shred_supervisor, i.shred_remarks
+           from batch_items i join records r on r.id = i.record_id
+           left join users u on u.id = i.shredded_by
+           where i.batch_id = $1 order by i.position"#,
         batch_id
     )
     .fetch_all(conn)
@@ -208,6 +221,48 @@ pub async fn settle_item(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The destroyed items of a batch with a physical carrier not yet confirmed shredded.
+pub async fn awaiting_shredding(
+    conn: &mut PgConnection,
+    batch_id: Uuid,
+) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar!(
+        "select i.record_id from batch_items i join records r on r.id = i.record_id
+         where i.batch_id = $1 and i.outcome = 'destroyed' and r.carrier <> 'electronic'
+           and i.shredded_at is null
+         order by i.position",
+        batch_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Confirms the listed physical items shredded; returns those confirmed now.
+pub async fn confirm_shredded(
+    conn: &mut PgConnection,
+    batch_id: Uuid,
+    record_ids: &[Uuid],
+    by: Uuid,
+    supervisor: &str,
+    remarks: Option<&str>,
+) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar!(
+        "update batch_items i
+         set shredded_by = $3, shredded_at = now(), shred_supervisor = $4, shred_remarks = $5
+         from records r
+         where r.id = i.record_id and i.batch_id = $1 and i.record_id = any($2)
+           and i.outcome = 'destroyed' and r.carrier <> 'electronic' and i.shredded_at is null
+         returning i.record_id",
+        batch_id,
+        record_ids,
+        by,
+        supervisor,
+        remarks,
+    )
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Marks a record destroyed and deletes the extracted text of its files.

@@ -21,6 +21,8 @@ pub struct NewJob<'a> {
     /// While a job of this kind and key is queued or running, another is not added.
     pub dedupe_key: Option<String>,
     pub max_attempts: i32,
+    /// Not before this instant; `None` for at once.
+    pub run_at: Option<DateTime<Utc>>,
 }
 
 /// A job as a worker claimed it.
@@ -57,7 +59,8 @@ pub async fn enqueue(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<bool, 
 /// [`enqueue`], returning the new job's id.
 async fn insert(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<Option<i64>, DbError> {
     let inserted = sqlx::query_scalar!(
-        r#"insert into jobs (kind, payload, dedupe_key, max_attempts) values ($1, $2, $3, $4)
+        r#"insert into jobs (kind, payload, dedupe_key, max_attempts, run_at)
+           values ($1, $2, $3, $4, coalesce($5, now()))
            on conflict (kind, dedupe_key)
                where dedupe_key is not null and status in ('queued', 'running')
            do nothing
@@ -65,7 +68,8 @@ async fn insert(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<Option<i64>
         job.kind,
         job.payload,
         job.dedupe_key,
-        job.max_attempts
+        job.max_attempts,
+        job.run_at,
     )
     .fetch_optional(&mut *conn)
     .await?;

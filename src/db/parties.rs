@@ -217,3 +217,31 @@ pub async fn find_by_identifier(
     .await?;
     Ok(rows.into_iter().map(|row| (row.id, row.kind)).collect())
 }
+
+/// How many live records are in the custody of employee `party_id`.
+pub async fn custody_count(conn: &mut PgConnection, party_id: Uuid) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar!(
+        r#"select count(*) as "count!" from records
+           where custodian_id = $1 and status = 'active'"#,
+        party_id
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Moves the live records in the custody of `from` to `to`; returns them by id.
+pub async fn hand_over(
+    conn: &mut PgConnection,
+    from: Uuid,
+    to: Uuid,
+) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar!(
+        "update records set custodian_id = $2, updated_at = now()
+         where custodian_id = $1 and status = 'active'
+         returning id",
+        from,
+        to
+    )
+    .fetch_all(conn)
+    .await?)
+}

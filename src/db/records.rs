@@ -19,6 +19,7 @@ pub struct RecordRow {
     pub retention: Option<String>,
     pub department: Option<String>,
     pub party_id: Option<Uuid>,
+    pub custodian_id: Option<Uuid>,
     pub doc_number: Option<String>,
     pub responsible: Option<String>,
     pub pages: Option<i32>,
@@ -49,6 +50,7 @@ pub struct RecordValues<'a> {
     pub retention_policy_id: Option<Uuid>,
     pub department_id: Option<Uuid>,
     pub party_id: Option<Uuid>,
+    pub custodian_id: Option<Uuid>,
     pub doc_number: Option<&'a str>,
     pub responsible: Option<&'a str>,
     pub pages: Option<i32>,
@@ -84,8 +86,8 @@ pub async fn insert(
     sqlx::query!(
         "insert into records (id, title, doc_date, year, fonds_id, category_id, retention_policy_id,
            department_id, party_id, doc_number, responsible, pages, security_level, open_status, carrier,
-           location, description, translated_title, doc_type, custom, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+           location, description, translated_title, doc_type, custom, created_by, custodian_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
         id,
         values.title,
         values.doc_date,
@@ -107,6 +109,7 @@ pub async fn insert(
         values.doc_type,
         values.custom,
         created_by,
+        values.custodian_id,
     )
     .execute(conn)
     .await?;
@@ -122,7 +125,8 @@ pub async fn update(
         "update records set title = $2, doc_date = $3, year = $4, fonds_id = $5, category_id = $6,
            retention_policy_id = $7, department_id = $8, party_id = $9, doc_number = $10, responsible = $11,
            pages = $12, security_level = $13, open_status = $14, carrier = $15, location = $16,
-           description = $17, translated_title = $18, doc_type = $19, custom = $20, updated_at = now()
+           description = $17, translated_title = $18, doc_type = $19, custom = $20,
+           custodian_id = $21, updated_at = now()
          where id = $1",
         id,
         values.title,
@@ -144,6 +148,7 @@ pub async fn update(
         values.translated_title,
         values.doc_type,
         values.custom,
+        values.custodian_id,
     )
     .execute(conn)
     .await?;
@@ -173,7 +178,8 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<RecordRow>
     Ok(sqlx::query_as!(
         RecordRow,
         r#"select r.id, r.title, r.doc_date, r.year, f.code as "fonds?", c.code as "category?",
-                  rp.code as "retention?", d.code as "department?", r.party_id, r.doc_number, r.responsible,
+                  rp.code as "retention?", d.code as "department?", r.party_id, r.custodian_id,
+                  r.doc_number, r.responsible,
                   r.pages, r.security_level, r.open_status, r.carrier, r.location, r.description,
                   r.translated_title, r.doc_type, r.custom, r.archival_code, r.status, r.retention_due_on,
                   r.retention_reason, r.created_by, r.created_at, r.updated_at
@@ -194,7 +200,8 @@ pub async fn of_party(conn: &mut PgConnection, party_id: Uuid) -> Result<Vec<Rec
     Ok(sqlx::query_as!(
         RecordRow,
         r#"select r.id, r.title, r.doc_date, r.year, f.code as "fonds?", c.code as "category?",
-                  rp.code as "retention?", d.code as "department?", r.party_id, r.doc_number, r.responsible,
+                  rp.code as "retention?", d.code as "department?", r.party_id, r.custodian_id,
+                  r.doc_number, r.responsible,
                   r.pages, r.security_level, r.open_status, r.carrier, r.location, r.description,
                   r.translated_title, r.doc_type, r.custom, r.archival_code, r.status, r.retention_due_on,
                   r.retention_reason, r.created_by, r.created_at, r.updated_at

@@ -59,6 +59,10 @@ pub struct RecordMetadataInput {
     /// The employee or customer whose folder holds the record.
     #[serde(default)]
     pub party_id: Option<Uuid>,
+    /// The employee (party id) who keeps the record in their care; handed over to a
+    /// successor before they leave.
+    #[serde(default)]
+    pub custodian: Option<Uuid>,
     /// Document number (文號).
     #[serde(default)]
     pub doc_number: Option<String>,
@@ -103,6 +107,7 @@ pub struct RecordMetadata {
     pub retention: Option<String>,
     pub department: Option<String>,
     pub party_id: Option<Uuid>,
+    pub custodian: Option<Uuid>,
     pub doc_number: Option<String>,
     pub responsible: Option<String>,
     pub pages: Option<u32>,
@@ -140,6 +145,7 @@ impl RecordMetadataInput {
             retention: code("retention", self.retention)?,
             department: code("department", self.department)?,
             party_id: self.party_id,
+            custodian: self.custodian,
             doc_number: short_text("doc_number", self.doc_number)?,
             responsible: short_text("responsible", self.responsible)?,
             pages: self.pages,
@@ -218,6 +224,9 @@ pub struct RecordPatch {
     #[schema(value_type = Option<Uuid>)]
     pub party_id: Patch<Uuid>,
     #[serde(default)]
+    #[schema(value_type = Option<Uuid>)]
+    pub custodian: Patch<Uuid>,
+    #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub doc_number: Patch<String>,
     #[serde(default)]
@@ -279,6 +288,7 @@ impl RecordPatch {
             retention: self.retention.apply(current.retention),
             department: self.department.apply(current.department),
             party_id: self.party_id.apply(current.party_id),
+            custodian: self.custodian.apply(current.custodian),
             doc_number: self.doc_number.apply(current.doc_number),
             responsible: self.responsible.apply(current.responsible),
             pages: self.pages.apply(current.pages),

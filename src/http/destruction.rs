@@ -9,7 +9,7 @@ use super::error::{ApiError, Problem};
 use super::export::attachment;
 use super::extract::{CurrentUser, Json, Path, Query};
 use crate::app::App;
-use crate::services::destruction::{BatchQuery, BatchView, NewBatch};
+use crate::services::destruction::{BatchQuery, BatchView, NewBatch, ShreddingInput};
 
 /// Creates a batch awaiting approval from due records appraised "destroy".
 #[utoipa::path(post, path = "/api/v1/disposition/batches", tag = "disposition", request_body = NewBatch,
@@ -57,4 +57,22 @@ pub async fn get_batch(
         Some(format) => Ok(attachment(app.destruction.list(&actor, id, format).await?)),
         None => Ok(axum::Json(app.destruction.get(&actor, id).await?).into_response()),
     }
+}
+
+/// Confirms physical items (paper, photos, objects, media) of a batch shredded, for one of
+/// its named supervisors; default every item still waiting. The batch is done once all are.
+#[utoipa::path(post, path = "/api/v1/disposition/batches/{id}/shredded", tag = "disposition",
+    params(("id" = Uuid, Path)), request_body = ShreddingInput,
+    responses((status = 200, body = BatchView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn confirm_shredding(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<ShreddingInput>,
+) -> Result<axum::Json<BatchView>, ApiError> {
+    Ok(axum::Json(
+        app.destruction.confirm_shredded(&actor, id, input).await?,
+    ))
 }

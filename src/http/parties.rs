@@ -8,7 +8,8 @@ use super::error::{ApiError, Problem};
 use super::extract::{CurrentUser, Json, Path, Query};
 use crate::app::App;
 use crate::services::parties::{
-    EventInput, EventView, NewParty, PartyFilter, PartyFolder, PartyPage, PartyPatch, PartyView,
+    EventInput, EventView, HandoverInput, HandoverView, NewParty, PartyFilter, PartyFolder,
+    PartyPage, PartyPatch, PartyView,
 };
 
 /// Creates an employee or customer, with its (empty) folder.
@@ -64,7 +65,8 @@ pub async fn update_party(
 /// Records an event (`employment_ended`, `regularised`, …); retention clocks move with it.
 #[utoipa::path(post, path = "/api/v1/parties/{id}/events", tag = "parties", params(("id" = Uuid, Path)),
     request_body = EventInput,
-    responses((status = 201, body = EventView), (status = 400, body = Problem), (status = 404, body = Problem)),
+    responses((status = 201, body = EventView), (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "`employment_ended` while the employee still keeps records: hand them over first", body = Problem)),
     security(("bearer" = [])))]
 pub async fn add_party_event(
     State(app): State<App>,
@@ -76,4 +78,20 @@ pub async fn add_party_event(
         StatusCode::CREATED,
         axum::Json(app.parties.add_event(&actor, id, input).await?),
     ))
+}
+
+/// Hands every live record in the employee's custody over to a named successor (R14);
+/// needed before `employment_ended` can be recorded.
+#[utoipa::path(post, path = "/api/v1/parties/{id}/handover", tag = "parties", params(("id" = Uuid, Path)),
+    request_body = HandoverInput,
+    responses((status = 200, body = HandoverView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn hand_over_records(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<HandoverInput>,
+) -> Result<axum::Json<HandoverView>, ApiError> {
+    Ok(axum::Json(app.parties.hand_over(&actor, id, input).await?))
 }

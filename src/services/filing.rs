@@ -42,6 +42,7 @@ impl Classified {
             retention_policy_id: self.retention.as_ref().map(|(id, _)| *id),
             department_id: self.department.as_ref().map(|(id, _)| *id),
             party_id: metadata.party_id,
+            custodian_id: metadata.custodian,
             doc_number: metadata.doc_number.as_deref(),
             responsible: metadata.responsible.as_deref(),
             pages: metadata
@@ -117,6 +118,14 @@ pub async fn classify(
         ),
         None => None,
     };
+    if let Some(id) = metadata.custodian {
+        let custodian = db::parties::find(conn, id).await?;
+        if !custodian.is_some_and(|party| party.kind == "employee" && party.status == "active") {
+            return Err(ServiceError::Validation(format!(
+                "custodian: {id} is not an active employee"
+            )));
+        }
+    }
     let category = match (metadata.category.as_deref(), &party) {
         (Some(code), _) => Some(
             db::catalogue::find_category(conn, code)

@@ -180,6 +180,7 @@ pub(crate) fn new_job(
         payload,
         dedupe_key,
         max_attempts: 5,
+        run_at: None,
     }
 }
 

@@ -11,6 +11,7 @@ use crate::helpers::{TestApp, TestFile, assert_problem, login};
 use crate::search::{search, settle, titles};
 
 mod killed;
+mod shredding;
 
 /// A user of `role`, logged in; returns the token.
 async fn user(app: &TestApp, name: &str, role: &str) -> String {

@@ -12,6 +12,7 @@ mod embedded;
 mod export;
 mod files;
 mod filing;
+mod handover;
 mod import;
 mod jobs;
 mod ops;

@@ -53,7 +53,7 @@ impl DestructionService {
                 .await?
                 .ok_or_else(|| batch_not_found(id))?;
             match batch.status.as_str() {
-                "done" => return Ok(Progress::Done),
+                "done" | "awaiting_shredding" => return Ok(Progress::Done),
                 "awaiting_approval" => {
                     return Err(ServiceError::Conflict(format!(
                         "batch {id} is not approved; it cannot run"
@@ -75,16 +75,25 @@ impl DestructionService {
         Ok(Progress::Settled)
     }
 
-    /// Marks a settled batch done; search must have caught up by then.
+    /// Marks a settled batch done, or `awaiting_shredding` while physical items are not yet
+    /// confirmed shredded; search must have caught up by then.
     pub async fn finish(&self, id: Uuid) -> ServiceResult<()> {
         let mut tx = db::begin(&self.pool).await?;
         let batch = db::destruction::lock_batch(&mut tx, id)
             .await?
             .ok_or_else(|| batch_not_found(id))?;
-        if batch.status != "done" {
-            db::destruction::set_status(&mut tx, id, "done").await?;
-            let details = json!({ "batch_id": id });
-            db::audit::append(&mut tx, None, "batch.done", None, &details).await?;
+        if batch.status == "running" {
+            let to_shred = db::destruction::awaiting_shredding(&mut tx, id).await?;
+            if to_shred.is_empty() {
+                db::destruction::set_status(&mut tx, id, "done").await?;
+                let details = json!({ "batch_id": id });
+                db::audit::append(&mut tx, None, "batch.done", None, &details).await?;
+            } else {
+                db::destruction::set_status(&mut tx, id, "awaiting_shredding").await?;
+                let details = json!({ "batch_id": id, "to_shred": to_shred.len() });
+                db::audit::append(&mut tx, None, "batch.awaiting_shredding", None, &details)
+                    .await?;
+            }
         }
         tx.commit().await.map_err(DbError::from)?;
         Ok(())

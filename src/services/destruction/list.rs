@@ -29,7 +29,7 @@ pub struct BatchQuery {
     pub format: Option<ListFormat>,
 }
 
-const HEADINGS: [&str; 11] = [
+const HEADINGS: [&str; 13] = [
     "序號",
     "檔號",
     "題名",
@@ -41,6 +41,8 @@ const HEADINGS: [&str; 11] = [
     "文件大小",
     "結果",
     "銷毀時間",
+    "粉碎監銷人",
+    "粉碎時間",
 ];
 
 impl DestructionService {
@@ -98,6 +100,7 @@ fn lines(batch: &BatchView) -> Vec<Vec<Cell>> {
         vec![text("建立時間"), Cell::Text(batch.created_at.to_rfc3339())],
         vec![text("批准時間"), time(batch.approved_at)],
         vec![text("完成時間"), time(batch.finished_at)],
+        vec![text("計劃執行時間"), time(batch.run_at)],
         vec![],
         HEADINGS.iter().map(|heading| text(heading)).collect(),
     ];
@@ -139,6 +142,11 @@ fn item_line(number: i64, item: &ItemView) -> Vec<Cell> {
         Cell::Text(sizes.join(" ")),
         Cell::Text(item.outcome.clone()),
         item.done_at
+            .map_or(Cell::Empty, |at| Cell::Text(at.to_rfc3339())),
+        item.shred_supervisor
+            .clone()
+            .map_or(Cell::Empty, Cell::Text),
+        item.shredded_at
             .map_or(Cell::Empty, |at| Cell::Text(at.to_rfc3339())),
     ]
 }

@@ -4,6 +4,7 @@
 
 mod execute;
 mod list;
+mod shredding;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,7 @@ use crate::domain::job::JobKind;
 
 pub use execute::Progress;
 pub use list::{BatchQuery, ListFormat};
+pub use shredding::ShreddingInput;
 
 /// A batch to create: `POST /api/v1/disposition/batches`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -33,8 +35,12 @@ pub struct NewBatch {
     /// Every record must be due on or before this date (`YYYY-MM-DD`).
     pub as_of: NaiveDate,
     pub record_ids: Vec<Uuid>,
-    /// The supervisors (監銷人) by name; at least one.
+    /// The supervisors (監銷人) by name; at least one. A supervisor who is a user of dangan
+    /// is named by username, so they can confirm shredding themselves.
     pub supervisors: Vec<String>,
+    /// When the approved batch runs (RFC 3339); absent or past: as soon as it is approved.
+    #[serde(default)]
+    pub run_at: Option<DateTime<Utc>>,
 }
 
 /// One approval of a batch.
@@ -58,6 +64,13 @@ pub struct ItemView {
     #[schema(value_type = Option<Object>)]
     pub tombstone: Option<Value>,
     pub done_at: Option<DateTime<Utc>>,
+    /// Destroyed, with a physical carrier (paper, photo, object, media): to be shredded.
+    pub physical: bool,
+    /// Who entered the shredding confirmation, when, for which supervisor.
+    pub shredded_by: Option<String>,
+    pub shredded_at: Option<DateTime<Utc>>,
+    pub shred_supervisor: Option<String>,
+    pub shred_remarks: Option<String>,
 }
 
 /// A batch as clients see it.
@@ -65,13 +78,16 @@ pub struct ItemView {
 pub struct BatchView {
     pub id: Uuid,
     pub as_of: NaiveDate,
-    /// `awaiting_approval`, `approved`, `running` or `done`.
+    /// `awaiting_approval`, `approved`, `running`, `awaiting_shredding` (digital part done,
+    /// physical items to be confirmed shredded) or `done`.
     pub status: String,
     pub supervisors: Vec<String>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub approved_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// When the batch runs once approved; absent: at once.
+    pub run_at: Option<DateTime<Utc>>,
     pub approvals: Vec<ApprovalView>,
     pub items: Vec<ItemView>,
 }
@@ -130,6 +146,7 @@ impl DestructionService {
             created_at: Utc::now(),
             approved_at: None,
             finished_at: None,
+            run_at: input.run_at,
         };
         db::destruction::insert_batch(&mut tx, &batch).await?;
         db::destruction::insert_items(&mut tx, batch.id, &record_ids)
@@ -190,11 +207,12 @@ impl DestructionService {
         let approvals = db::destruction::approvals(&mut tx, id).await?;
         if approvals.len() >= APPROVALS_NEEDED {
             db::destruction::set_status(&mut tx, id, "approved").await?;
-            let job = new_job(
+            let mut job = new_job(
                 JobKind::DestroyBatch,
                 json!({ "batch_id": id }),
                 Some(id.to_string()),
             );
+            job.run_at = batch.run_at;
             db::jobs::enqueue(&mut tx, &job).await?;
             batch.status = "approved".into();
             batch.approved_at = Some(Utc::now());
@@ -296,6 +314,7 @@ async fn batch_view(conn: &mut PgConnection, batch: BatchRow) -> ServiceResult<B
         created_at: batch.created_at,
         approved_at: batch.approved_at,
         finished_at: batch.finished_at,
+        run_at: batch.run_at,
         approvals,
         items,
     })
@@ -310,6 +329,11 @@ fn item_view(row: ItemRow) -> ItemView {
         detail: row.detail,
         tombstone: row.tombstone,
         done_at: row.done_at,
+        physical: row.physical,
+        shredded_by: row.shredded_by,
+        shredded_at: row.shredded_at,
+        shred_supervisor: row.shred_supervisor,
+        shred_remarks: row.shred_remarks,
     }
 }
 

@@ -15,8 +15,10 @@ use crate::domain::record::{Patch, ValidationError};
 use crate::domain::user::Role;
 
 pub use crate::domain::party::EventInput;
+pub use handover::{HandoverInput, HandoverView};
 pub use types::*;
 
+mod handover;
 mod types;
 
 /// Parties, their folders and events.
@@ -239,6 +241,16 @@ impl PartyService {
         let event = input.validate()?;
         let mut tx = db::begin(&self.pool).await?;
         let party = find(&mut tx, id).await?;
+        if event.status_after(party.kind) == Some(PartyStatus::Departed) {
+            let in_custody = db::parties::custody_count(&mut tx, id).await?;
+            if in_custody > 0 {
+                return Err(ServiceError::Conflict(format!(
+                    "{} {} still keeps {in_custody} records; hand them over to a successor first \
+                     (POST /api/v1/parties/{id}/handover)",
+                    party.identifier, party.name
+                )));
+            }
+        }
         let row = db::parties::EventRow {
             id: Uuid::now_v7(),
             party_id: Some(id),
@@ -271,7 +283,7 @@ impl PartyService {
 }
 
 /// Who may create and change parties and record their events.
-fn require_writer(actor: &Actor) -> ServiceResult<()> {
+pub(super) fn require_writer(actor: &Actor) -> ServiceResult<()> {
     match actor.role {
         Role::Admin | Role::Archivist | Role::Director => Ok(()),
         _ => Err(ServiceError::Forbidden(
