@@ -102,7 +102,11 @@ impl App {
             ),
             export: ExportService::new(pool.clone(), settings.time.timezone),
             stats: StatsService::new(pool.clone()),
-            destruction: DestructionService::new(pool.clone(), blobs.clone()),
+            destruction: DestructionService::new(
+                pool.clone(),
+                blobs.clone(),
+                settings.worker.destruction_chunk,
+            ),
             disposition: DispositionService::new(pool.clone(), settings.time.timezone),
             holds: HoldService::new(pool.clone()),
             rooms: RoomService::new(pool.clone(), settings.time.timezone),

@@ -72,6 +72,7 @@ pub struct WorkerSettings {
     pub retry_base: Duration,
     #[serde(with = "humantime_serde")]
     pub retry_max: Duration,
+    pub destruction_chunk: usize,
 }
 
 /// Text extraction: OCR languages and the bounds of external tools.

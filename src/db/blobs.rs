@@ -31,29 +31,3 @@ pub async fn refcount(conn: &mut PgConnection, sha256: &[u8]) -> Result<Option<i
             .await?,
     )
 }
-
-/// Gives back one reference to the blob; returns whether none is left. The row is kept
-/// (record files of destroyed records still name it) and stays locked until the transaction
-/// ends.
-pub async fn release_reference(conn: &mut PgConnection, sha256: &[u8]) -> Result<bool, DbError> {
-    let left = sqlx::query_scalar!(
-        "update blobs set refcount = refcount - 1 where sha256 = $1 and refcount > 0
-         returning refcount",
-        sha256
-    )
-    .fetch_optional(conn)
-    .await?;
-    Ok(left == Some(0))
-}
-
-/// Locks the blob's row if nothing references it: while the lock is held, an upload of the
-/// same content waits, so its object can be deleted safely.
-pub async fn lock_unreferenced(conn: &mut PgConnection, sha256: &[u8]) -> Result<bool, DbError> {
-    Ok(sqlx::query_scalar!(
-        "select sha256 from blobs where sha256 = $1 and refcount = 0 for update",
-        sha256
-    )
-    .fetch_optional(conn)
-    .await?
-    .is_some())
-}

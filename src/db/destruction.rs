@@ -184,45 +184,6 @@ pub async fn items(conn: &mut PgConnection, batch_id: Uuid) -> Result<Vec<ItemRo
     .await?)
 }
 
-/// The first pending item of a batch, locked; `None` when all are settled.
-pub async fn next_pending(
-    conn: &mut PgConnection,
-    batch_id: Uuid,
-) -> Result<Option<(i32, Uuid)>, DbError> {
-    Ok(sqlx::query!(
-        "select position, record_id from batch_items
-         where batch_id = $1 and outcome = 'pending'
-         order by position limit 1 for update",
-        batch_id
-    )
-    .fetch_optional(conn)
-    .await?
-    .map(|row| (row.position, row.record_id)))
-}
-
-/// Settles one item.
-pub async fn settle_item(
-    conn: &mut PgConnection,
-    batch_id: Uuid,
-    position: i32,
-    outcome: &str,
-    detail: Option<&str>,
-    tombstone: Option<&Value>,
-) -> Result<(), DbError> {
-    sqlx::query!(
-        "update batch_items set outcome = $3, detail = $4, tombstone = $5, done_at = now()
-         where batch_id = $1 and position = $2",
-        batch_id,
-        position,
-        outcome,
-        detail,
-        tombstone
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// The destroyed items of a batch with a physical carrier not yet confirmed shredded.
 pub async fn awaiting_shredding(
     conn: &mut PgConnection,
@@ -263,20 +224,6 @@ pub async fn confirm_shredded(
     )
     .fetch_all(conn)
     .await?)
-}
-
-/// Marks a record destroyed and deletes the extracted text of its files.
-pub async fn mark_destroyed(conn: &mut PgConnection, record_id: Uuid) -> Result<(), DbError> {
-    sqlx::query!("delete from file_texts where record_id = $1", record_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query!(
-        "update records set status = 'destroyed', updated_at = now() where id = $1",
-        record_id
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Digests of the files of the batch's destroyed records whose blob no live record

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod blobs;
 pub mod catalogue;
+pub mod destroy;
 pub mod destruction;
 pub mod disposition;
 pub mod embedded;

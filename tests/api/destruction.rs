@@ -298,6 +298,29 @@ async fn a_blob_shared_with_a_live_record_survives(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn two_records_of_one_batch_sharing_content_free_it_together(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let first = due_record(&app, "同內容甲", b"same content twice").await;
+    let second = due_record(&app, "同內容乙", b"same content twice").await;
+    assert_eq!(first["files"][0]["sha256"], second["files"][0]["sha256"]);
+    let created = create_batch(&app, &[&first, &second]).await;
+
+    approve_twice(&app, &created).await;
+    settle(&app).await;
+
+    assert_eq!(
+        outcomes(&batch_json(&app, &created).await),
+        ["destroyed", "destroyed"]
+    );
+    let refcount: i32 = sqlx::query_scalar("select refcount from blobs")
+        .fetch_one(&app.pool)
+        .await
+        .expect("refcount");
+    assert_eq!(refcount, 0, "both references released in one chunk");
+    assert!(!stored(&app, &first["files"][0]["sha256"]));
+}
+
+#[sqlx::test]
 async fn the_destruction_list_holds_every_item_with_hashes_in_csv_and_xlsx(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let first = due_record(&app, "清冊甲", b"list one").await;

@@ -1,14 +1,17 @@
-//! Running an approved batch, exactly once per item: each item is settled in one transaction
-//! (record locked, holds re-checked, tombstone written, record marked destroyed, extracted
-//! text deleted, blob references released, audit event), and objects whose blob no record
-//! references any more are deleted after that commit.
+//! Running an approved batch, exactly once per item: items are settled a chunk at a time,
+//! each chunk in one transaction (records locked, holds and appraisals re-checked per item,
+//! tombstones written, records marked destroyed, extracted text deleted, blob references
+//! released, audit events), and objects whose blob no record references any more are
+//! deleted after that commit.
 //!
 //! Blob rows are kept at refcount 0 (destroyed records' file rows still name them). A crash
-//! between an item's commit and the object deletion leaves an object with refcount 0; every
+//! between a chunk's commit and the object deletion leaves an object with refcount 0; every
 //! run of the batch first deletes the objects of its destroyed items whose refcount is 0, so
 //! a resumed run cleans up after the killed one. An object is deleted only while its blob
 //! row is locked at refcount 0, so an upload of the same content waits and then stores it
 //! again.
+
+use std::collections::HashMap;
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -16,10 +19,14 @@ use uuid::Uuid;
 
 use super::{DestructionService, batch_not_found};
 use crate::db::destruction::{ApprovalRow, BatchRow};
+use crate::db::records::{FileRow, RecordRow};
 use crate::db::{self, DbError, PgConnection};
 use crate::domain::Sha256Digest;
 use crate::services::holds::holds_covering;
 use crate::services::{ServiceError, ServiceResult};
+
+/// Object deletions in flight at once.
+const OBJECT_DELETIONS_AT_ONCE: usize = 16;
 
 /// Where a batch run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,18 +35,6 @@ pub enum Progress {
     Settled,
     /// The batch was done already.
     Done,
-}
-
-/// What became of one item.
-enum Outcome {
-    Destroyed {
-        tombstone: Value,
-        unreferenced: Vec<Sha256Digest>,
-    },
-    Skipped {
-        outcome: &'static str,
-        detail: String,
-    },
 }
 
 impl DestructionService {
@@ -99,50 +94,24 @@ impl DestructionService {
         Ok(())
     }
 
-    /// Settles the first pending item in one transaction; returns the digests no record
-    /// references any more, or `None` when no item was pending.
+    /// Settles the next chunk of pending items in one transaction; returns the digests no
+    /// record references any more, or `None` when no item was pending.
     async fn settle_next(
         &self,
         batch: &BatchRow,
         approvers: &[ApprovalRow],
     ) -> ServiceResult<Option<Vec<Sha256Digest>>> {
         let mut tx = db::begin(&self.pool).await?;
-        let Some((position, record_id)) = db::destruction::next_pending(&mut tx, batch.id).await?
-        else {
+        let chunk = db::destroy::pending_chunk(&mut tx, batch.id, self.chunk).await?;
+        if chunk.is_empty() {
             return Ok(None);
-        };
-        let outcome = destroy_record(&mut tx, batch, approvers, record_id).await?;
-        let unreferenced = match outcome {
-            Outcome::Destroyed {
-                tombstone,
-                unreferenced,
-            } => {
-                db::destruction::settle_item(
-                    &mut tx,
-                    batch.id,
-                    position,
-                    "destroyed",
-                    None,
-                    Some(&tombstone),
-                )
-                .await?;
-                unreferenced
-            }
-            Outcome::Skipped { outcome, detail } => {
-                tracing::info!(record.id = %record_id, outcome, "{detail}");
-                db::destruction::settle_item(
-                    &mut tx,
-                    batch.id,
-                    position,
-                    outcome,
-                    Some(&detail),
-                    None,
-                )
-                .await?;
-                Vec::new()
-            }
-        };
+        }
+        let record_ids: Vec<Uuid> = chunk.iter().map(|(_, id)| *id).collect();
+        let settled = destroy_records(&mut tx, batch, approvers, &chunk).await?;
+        let unreferenced = settled.unreferenced;
+        db::destroy::settle_items(&mut tx, batch.id, &settled.items).await?;
         tx.commit().await.map_err(DbError::from)?;
+        tracing::debug!(items = record_ids.len(), "chunk settled");
         Ok(Some(unreferenced))
     }
 
@@ -159,12 +128,26 @@ impl DestructionService {
         self.delete_objects(&digests).await
     }
 
-    /// Deletes each object while its blob row is locked at refcount 0.
+    /// Deletes the objects of blobs nothing references, a chunk at a time, while their rows
+    /// are locked at refcount 0; the deletions of a chunk run side by side.
     async fn delete_objects(&self, digests: &[Sha256Digest]) -> ServiceResult<()> {
-        for digest in digests {
+        for chunk in digests.chunks(usize::try_from(self.chunk).unwrap_or(500).max(1)) {
             let mut tx = db::begin(&self.pool).await?;
-            if db::blobs::lock_unreferenced(&mut tx, digest.as_bytes()).await? {
-                self.blobs.delete(*digest).await?;
+            let bytes: Vec<Vec<u8>> = chunk
+                .iter()
+                .map(|digest| digest.as_bytes().to_vec())
+                .collect();
+            let locked: Vec<Sha256Digest> = db::destroy::lock_unreferenced(&mut tx, &bytes)
+                .await?
+                .iter()
+                .filter_map(|bytes| Sha256Digest::from_slice(bytes))
+                .collect();
+            for group in locked.chunks(OBJECT_DELETIONS_AT_ONCE) {
+                let deletions: Vec<_> = group
+                    .iter()
+                    .map(|digest| self.blobs.delete(*digest))
+                    .collect();
+                futures::future::try_join_all(deletions).await?;
             }
             tx.commit().await.map_err(DbError::from)?;
         }
@@ -172,79 +155,127 @@ impl DestructionService {
     }
 }
 
-/// Destroys one record inside the item's transaction, or says why it is skipped.
-async fn destroy_record(
+/// What a chunk came to: each item settled, and the blobs left without references.
+struct ChunkOutcome {
+    items: Vec<db::destroy::Settled>,
+    unreferenced: Vec<Sha256Digest>,
+}
+
+/// Destroys the records of a chunk inside its transaction, each re-checked: gone, held or
+/// re-appraised records are skipped and say why.
+async fn destroy_records(
     tx: &mut PgConnection,
     batch: &BatchRow,
     approvers: &[ApprovalRow],
-    record_id: Uuid,
-) -> ServiceResult<Outcome> {
-    // the party's lock before the record's, in the order hold placement takes them
-    db::holds::share_party_of_record(tx, record_id).await?;
-    db::records::lock(tx, record_id).await?;
-    let record = match db::records::find(tx, record_id).await? {
-        Some(record) if record.status == "active" => record,
-        Some(record) => {
-            return Ok(Outcome::Skipped {
-                outcome: "skipped_gone",
-                detail: format!("record {record_id} is already {}", record.status),
-            });
-        }
-        None => {
-            return Ok(Outcome::Skipped {
-                outcome: "skipped_gone",
-                detail: format!("record {record_id} no longer exists"),
-            });
-        }
-    };
-    if let Some(holds) = holds_covering(tx, &[record_id]).await?.remove(&record_id) {
-        let holds: Vec<String> = holds.iter().map(Uuid::to_string).collect();
-        return Ok(Outcome::Skipped {
-            outcome: "skipped_hold",
-            detail: format!("record {record_id} is on legal hold ({})", holds.join(", ")),
-        });
+    chunk: &[(i32, Uuid)],
+) -> ServiceResult<ChunkOutcome> {
+    let ids: Vec<Uuid> = chunk.iter().map(|(_, id)| *id).collect();
+    db::destroy::lock_records_and_parties(tx, &ids).await?;
+    let records: HashMap<Uuid, RecordRow> = db::destroy::records(tx, &ids)
+        .await?
+        .into_iter()
+        .map(|record| (record.id, record))
+        .collect();
+    let held = holds_covering(tx, &ids).await?;
+    let appraisals: HashMap<Uuid, String> = db::disposition::latest_appraisals(tx, &ids)
+        .await?
+        .into_iter()
+        .map(|row| (row.record_id, row.decision))
+        .collect();
+    let mut files: HashMap<Uuid, Vec<FileRow>> = HashMap::new();
+    for file in db::destroy::files(tx, &ids).await? {
+        files.entry(file.record_id).or_default().push(file);
     }
-    let latest = db::disposition::latest_appraisals(tx, &[record_id]).await?;
-    if let Some(appraisal) = latest.first().filter(|row| row.decision != "destroy") {
-        return Ok(Outcome::Skipped {
-            outcome: "skipped_reappraised",
-            detail: format!(
-                "record {record_id} was appraised {} after the batch was created",
-                appraisal.decision
-            ),
-        });
-    }
-    let files = db::records::files(tx, record_id).await?;
-    let tombstone = json!({
-        "record_id": record_id,
-        "archival_code": record.archival_code,
-        "title": record.title,
-        "doc_date": record.doc_date,
-        "category": record.category,
-        "retention": record.retention,
-        "department": record.department,
-        "retention_due_on": record.retention_due_on,
-        "files": files.iter().map(|file| json!({
-            "filename": file.filename, "sha256": hex::encode(&file.sha256), "size": file.size,
-        })).collect::<Vec<_>>(),
-        "batch_id": batch.id,
-        "approvers": approvers.iter().map(|a| json!({ "user_id": a.user_id, "username": a.username })).collect::<Vec<_>>(),
-        "supervisors": batch.supervisors,
-        "destroyed_at": Utc::now(),
-    });
-    db::destruction::mark_destroyed(tx, record_id).await?;
-    let mut unreferenced = Vec::new();
-    for file in &files {
-        if db::blobs::release_reference(tx, &file.sha256).await?
-            && let Some(digest) = Sha256Digest::from_slice(&file.sha256)
-            && !unreferenced.contains(&digest)
+    let approvers_json: Vec<Value> = approvers
+        .iter()
+        .map(|a| json!({ "user_id": a.user_id, "username": a.username }))
+        .collect();
+    let destroyed_at = Utc::now();
+    let mut items = Vec::with_capacity(chunk.len());
+    let (mut destroyed, mut tombstones, mut released) = (Vec::new(), Vec::new(), Vec::new());
+    for (position, record_id) in chunk {
+        let skip = |outcome: &'static str, detail: String| {
+            tracing::info!(record.id = %record_id, outcome, "{detail}");
+            db::destroy::Settled {
+                position: *position,
+                outcome,
+                detail: Some(detail),
+                tombstone: None,
+            }
+        };
+        let record = match records.get(record_id) {
+            Some(record) if record.status == "active" => record,
+            Some(record) => {
+                items.push(skip(
+                    "skipped_gone",
+                    format!("record {record_id} is already {}", record.status),
+                ));
+                continue;
+            }
+            None => {
+                items.push(skip(
+                    "skipped_gone",
+                    format!("record {record_id} no longer exists"),
+                ));
+                continue;
+            }
+        };
+        if let Some(holds) = held.get(record_id).filter(|holds| !holds.is_empty()) {
+            let holds: Vec<String> = holds.iter().map(Uuid::to_string).collect();
+            let detail = format!("record {record_id} is on legal hold ({})", holds.join(", "));
+            items.push(skip("skipped_hold", detail));
+            continue;
+        }
+        if let Some(decision) = appraisals
+            .get(record_id)
+            .filter(|decision| *decision != "destroy")
         {
-            unreferenced.push(digest);
+            let detail =
+                format!("record {record_id} was appraised {decision} after the batch was created");
+            items.push(skip("skipped_reappraised", detail));
+            continue;
         }
+        let record_files = files.get(record_id).map(Vec::as_slice).unwrap_or_default();
+        let tombstone = json!({
+            "record_id": record_id,
+            "archival_code": record.archival_code,
+            "title": record.title,
+            "doc_date": record.doc_date,
+            "category": record.category,
+            "retention": record.retention,
+            "department": record.department,
+            "retention_due_on": record.retention_due_on,
+            "carrier": record.carrier,
+            "files": record_files.iter().map(|file| json!({
+                "filename": file.filename, "sha256": hex::encode(&file.sha256), "size": file.size,
+            })).collect::<Vec<_>>(),
+            "batch_id": batch.id,
+            "approvers": approvers_json,
+            "supervisors": batch.supervisors,
+            "destroyed_at": destroyed_at,
+        });
+        released.extend(record_files.iter().map(|file| file.sha256.clone()));
+        destroyed.push(*record_id);
+        tombstones.push(tombstone.clone());
+        items.push(db::destroy::Settled {
+            position: *position,
+            outcome: "destroyed",
+            detail: None,
+            tombstone: Some(tombstone),
+        });
     }
-    db::audit::append(tx, None, "record.destroyed", Some(record_id), &tombstone).await?;
-    Ok(Outcome::Destroyed {
-        tombstone,
+    let mut unreferenced = Vec::new();
+    if !destroyed.is_empty() {
+        db::destroy::mark_destroyed(tx, &destroyed).await?;
+        for bytes in db::destroy::release_references(tx, &released).await? {
+            if let Some(digest) = Sha256Digest::from_slice(&bytes) {
+                unreferenced.push(digest);
+            }
+        }
+        db::destroy::audit(tx, "record.destroyed", &destroyed, &tombstones).await?;
+    }
+    Ok(ChunkOutcome {
+        items,
         unreferenced,
     })
 }

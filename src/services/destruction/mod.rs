@@ -97,11 +97,15 @@ pub struct BatchView {
 pub struct DestructionService {
     pool: Pool,
     blobs: BlobStore,
+    /// Items settled per transaction.
+    chunk: i64,
 }
 
 impl DestructionService {
-    pub fn new(pool: Pool, blobs: BlobStore) -> Self {
-        Self { pool, blobs }
+    /// `chunk` items are settled per transaction (at least one).
+    pub fn new(pool: Pool, blobs: BlobStore, chunk: usize) -> Self {
+        let chunk = i64::try_from(chunk.max(1)).unwrap_or(i64::MAX);
+        Self { pool, blobs, chunk }
     }
 
     /// Creates a batch awaiting approval. Every record must be active, due by `as_of`, not

@@ -30,6 +30,8 @@ fn spawn_worker(app: &TestApp, url: &str) -> Child {
         .arg("worker")
         .env("DANGAN_DATABASE_URL", url)
         .env("DANGAN_DATA_DIR", app.data_dir.path())
+        // small chunks, so that the kill lands between two of them
+        .env("DANGAN_WORKER__DESTRUCTION_CHUNK", "4")
         .env_remove("DANGAN_CONFIG")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
