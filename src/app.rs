@@ -21,6 +21,7 @@ use crate::services::health::HealthService;
 use crate::services::holds::HoldService;
 use crate::services::import::ImportService;
 use crate::services::ingest::IngestService;
+use crate::services::integrity::IntegrityService;
 use crate::services::jobs::{JobService, RetryPolicy};
 use crate::services::parties::PartyService;
 use crate::services::records::RecordService;
@@ -51,6 +52,7 @@ pub struct App {
     pub disposition: DispositionService,
     pub holds: HoldService,
     pub rooms: RoomService,
+    pub integrity: IntegrityService,
     pub reminders: ReminderService,
     pub health: HealthService,
     pub export: ExportService,
@@ -110,6 +112,12 @@ impl App {
             disposition: DispositionService::new(pool.clone(), settings.time.timezone),
             holds: HoldService::new(pool.clone()),
             rooms: RoomService::new(pool.clone(), settings.time.timezone),
+            integrity: IntegrityService::new(
+                pool.clone(),
+                blobs.clone(),
+                settings.integrity.fixity_rate,
+                settings.integrity.max_inspect_bytes,
+            ),
             reminders: ReminderService::new(
                 pool.clone(),
                 settings.time.timezone,

@@ -2,6 +2,7 @@
 //! path; [`BlobStore`] streams uploads to a staging key while hashing, promotes them to their
 //! content address, reads ranges back and collects staging leftovers.
 
+mod fixity;
 mod staging;
 
 use std::ops::Range;
@@ -17,6 +18,7 @@ use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use uuid::Uuid;
 
+pub use fixity::ObjectFixity;
 pub use staging::{StageError, StagedBlob};
 
 use crate::domain::{ErrorCode, Sha256Digest};

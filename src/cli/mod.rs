@@ -1,5 +1,5 @@
 //! The `dangan` command line: `serve`, `worker`, `migrate`, `init`, `import`, `reindex`,
-//! `user add`.
+//! `verify`, `user add`.
 
 mod import;
 mod init;
@@ -7,6 +7,7 @@ mod progress;
 mod reindex;
 mod serve;
 mod user;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +41,9 @@ enum Command {
     /// Rebuild the search index from the database; a running server keeps searching the
     /// old index until the new one is complete.
     Reindex,
+    /// Re-read every stored file and compare it with its SHA-256 (a fixity sweep); exit
+    /// status 1 when content is changed or missing.
+    Verify,
     /// Apply database migrations and exit.
     Migrate,
     /// Load a catalogue preset (classification, retention schedule, departments); safe to repeat.
@@ -82,6 +86,7 @@ pub fn run() -> ExitCode {
             Command::Serve => serve::serve(settings).await,
             Command::Worker { concurrency } => serve::worker(settings, concurrency).await,
             Command::Reindex => reindex::run(settings).await,
+            Command::Verify => verify::run(settings).await,
             Command::Migrate => serve::migrate(settings).await,
             Command::Init { preset } => init::run(settings, &preset).await,
             Command::Import(args) => import::run(settings, args).await,

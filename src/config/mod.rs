@@ -44,7 +44,18 @@ pub struct Settings {
     pub extract: ExtractSettings,
     pub search: SearchSettings,
     pub reminders: ReminderSettings,
+    pub integrity: IntegritySettings,
     pub log: LogSettings,
+}
+
+/// Fixity sweeps and the four-properties check.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegritySettings {
+    /// Bytes per second a sweep reads at most; 0 for no limit.
+    pub fixity_rate: u64,
+    /// Largest file the four-properties check opens to look inside.
+    pub max_inspect_bytes: u64,
 }
 
 /// Reminders: how far ahead they are raised, and where they are delivered.

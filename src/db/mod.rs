@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod export;
 pub mod holds;
 pub mod imports;
+pub mod integrity;
 pub mod jobs;
 pub mod parties;
 pub mod readings;

@@ -80,6 +80,16 @@ impl ArchivalCode {
     }
 }
 
+impl ArchivalCode {
+    /// The code of the class without the item number: every item of the class starts so.
+    pub fn class_prefix(&self) -> String {
+        format!(
+            "{}-{}{YEAR_SEPARATOR}{:04}-{}-{}-",
+            self.fonds, self.category, self.year, self.retention, self.department
+        )
+    }
+}
+
 impl fmt::Display for ArchivalCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -10,12 +10,16 @@ text_enum!(
     /// stored file (PDF text layer, OCR, office formats); `housekeeping`: abandoned staging
     /// objects and expired login tokens removed; `destroy_batch`: the items of an approved
     /// destruction batch destroyed one by one; `reminders`: missed readings, retention
-    /// falling due and deadlines looked for, due reminders sent by e-mail and webhook.
+    /// falling due and deadlines looked for, due reminders sent by e-mail and webhook;
+    /// `fixity_sweep`: every stored blob re-hashed; `four_properties`: the four-properties
+    /// check of records (at filing, or asked for).
     JobKind {
         ExtractText => "extract_text",
         Housekeeping => "housekeeping",
         DestroyBatch => "destroy_batch",
         Reminders => "reminders",
+        FixitySweep => "fixity_sweep",
+        FourProperties => "four_properties",
     }
 );
 text_enum!(
@@ -26,7 +30,10 @@ text_enum!(
 impl JobKind {
     /// Whether the kind can run on a schedule (it needs no payload from an event).
     pub fn is_schedulable(self) -> bool {
-        matches!(self, JobKind::Housekeeping | JobKind::Reminders)
+        matches!(
+            self,
+            JobKind::Housekeeping | JobKind::Reminders | JobKind::FixitySweep
+        )
     }
 }
 

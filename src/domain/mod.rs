@@ -29,6 +29,7 @@ pub mod digest;
 pub mod disposition;
 pub mod error;
 pub mod export;
+pub mod integrity;
 pub mod job;
 pub mod manifest;
 pub mod media;

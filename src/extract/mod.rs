@@ -10,6 +10,7 @@
 mod command;
 mod error;
 mod html;
+mod inspect;
 mod normalize;
 mod ocr;
 mod office;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 pub use command::Tool;
 pub use error::ExtractError;
+pub use inspect::{ContentReport, inspect};
 
 use sheet::SheetFormat;
 

@@ -8,6 +8,7 @@ mod disposition;
 pub mod error;
 mod export;
 mod extract;
+mod integrity;
 mod ops;
 mod parties;
 mod records;

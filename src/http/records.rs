@@ -383,6 +383,7 @@ mod tests {
             filename: "身份證 復印件.jpg".into(),
             created_at: chrono::Utc::now(),
             text: None,
+            fixity: None,
         };
         assert_eq!(
             content_disposition(&file),

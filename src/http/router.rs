@@ -17,8 +17,8 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::{
-    auth, catalogue, destruction, disposition, export, ops, parties, records, reminders, rooms,
-    search, stats, users,
+    auth, catalogue, destruction, disposition, export, integrity, ops, parties, records, reminders,
+    rooms, search, stats, users,
 };
 use crate::app::App;
 use crate::domain::ErrorCode;
@@ -42,6 +42,7 @@ const JSON_BODY_LIMIT: usize = 1024 * 1024;
         (name = "disposition", description = "due list, appraisal (鑒定) and legal holds"),
         (name = "rooms", description = "storage rooms (庫房): targets, readings, inspections (十防)"),
         (name = "reminders", description = "everything with a due date: inspections, readings, alerts, retention, deadlines"),
+        (name = "integrity", description = "fixity sweeps and the four-properties check (四性檢測)"),
         (name = "operations", description = "health, readiness, metrics"),
     )
 )]
@@ -137,6 +138,8 @@ pub fn router(app: App) -> Router {
         .routes(routes!(reminders::complete_reminder))
         .routes(routes!(reminders::list_reminder_rules))
         .routes(routes!(reminders::put_reminder_rule))
+        .routes(routes!(integrity::create_check, integrity::list_checks))
+        .routes(routes!(integrity::get_check))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)
         .split_for_parts();

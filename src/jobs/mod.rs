@@ -4,6 +4,7 @@
 pub mod destroy_batch;
 pub mod extract_text;
 pub mod indexer;
+pub mod integrity;
 pub mod runner;
 pub mod scheduler;
 
@@ -42,6 +43,10 @@ pub async fn execute(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
                 .await
                 .map(drop)
                 .map_err(|error| JobError::Retry(error.into()))
+        }
+        Some(JobKind::FixitySweep) => integrity::sweep(app, &job.payload, last_attempt).await,
+        Some(JobKind::FourProperties) => {
+            integrity::four_properties(app, &job.payload, last_attempt).await
         }
         None => Err(JobError::Permanent(anyhow::anyhow!(
             "unknown job kind {:?}; a newer dangan may have queued it",

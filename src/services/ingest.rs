@@ -287,6 +287,7 @@ impl IngestService {
             }),
         )
         .await?;
+        super::integrity::queue_filing_check(tx, record_id).await?;
         Ok(record_id)
     }
 }

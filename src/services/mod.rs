@@ -12,6 +12,7 @@ pub mod health;
 pub mod holds;
 pub mod import;
 pub mod ingest;
+pub mod integrity;
 pub mod jobs;
 pub mod parties;
 pub mod records;

@@ -57,6 +57,10 @@ pub struct RecordView {
     /// The rule that produced `retention_due_on`.
     pub retention_reason: Option<String>,
     pub files: Vec<FileView>,
+    /// `damaged` when the last fixity sweep found a file's content changed or missing,
+    /// else `intact`; shown when the record is read on its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<String>,
     /// For a destroyed record: what its destruction batch kept (archival code, title, dates,
     /// category, retention, files' SHA-256 and size, batch, approvers, supervisors).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,6 +86,18 @@ pub struct FileView {
     /// Text extraction for search: shown when the record is read on its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<FileTextView>,
+    /// The last fixity check of the stored content: shown when the record is read on its
+    /// own and the content has been checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixity: Option<FixityView>,
+}
+
+/// The last time a file's stored content was re-hashed, and what that found.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FixityView {
+    /// `ok`, `mismatch` (the content no longer hashes to its SHA-256) or `missing`.
+    pub outcome: String,
+    pub verified_at: DateTime<Utc>,
 }
 
 /// How far the text extraction of a file got.
@@ -131,6 +147,21 @@ impl RecordService {
                 });
             }
         }
+        for (file_id, outcome, verified_at) in db::integrity::file_fixity(&mut conn, id).await? {
+            if let Some(file) = view.files.iter_mut().find(|file| file.id == file_id) {
+                file.fixity = Some(FixityView {
+                    outcome,
+                    verified_at,
+                });
+            }
+        }
+        let damaged = view.files.iter().any(|file| {
+            file.fixity
+                .as_ref()
+                .is_some_and(|fixity| fixity.outcome != "ok")
+        });
+        view.integrity =
+            (!destroyed).then(|| if damaged { "damaged" } else { "intact" }.to_owned());
         if destroyed {
             view.tombstone = db::destruction::tombstone(&mut conn, id).await?;
         }
@@ -397,6 +428,7 @@ pub(super) fn record_view(
             .into_iter()
             .map(file_view)
             .collect::<ServiceResult<_>>()?,
+        integrity: None,
         tombstone: None,
         created_by: record.created_by,
         created_at: record.created_at,
@@ -441,6 +473,7 @@ fn file_view(file: db::records::FileRow) -> ServiceResult<FileView> {
         filename: file.filename,
         created_at: file.created_at,
         text: None,
+        fixity: None,
     })
 }
 

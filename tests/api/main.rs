@@ -14,6 +14,7 @@ mod files;
 mod filing;
 mod handover;
 mod import;
+mod integrity;
 mod jobs;
 mod ops;
 mod parties;

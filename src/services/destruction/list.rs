@@ -1,9 +1,7 @@
 //! The destruction list (銷毀清冊) of a batch as CSV or XLSX: a header with the batch, its
 //! approvers, supervisors and times, then one line per item with its tombstone's facts.
 
-use bytes::Bytes;
 use chrono::{Datelike, NaiveDate};
-use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -11,8 +9,8 @@ use uuid::Uuid;
 
 use super::{BatchView, DestructionService, ItemView};
 use crate::domain::export::Cell;
-use crate::services::export::Download;
-use crate::services::{Actor, ServiceError, ServiceResult};
+use crate::services::export::{Download, table_download};
+use crate::services::{Actor, ServiceResult};
 
 /// The format of the destruction list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -56,27 +54,10 @@ impl DestructionService {
         let batch = self.get(actor, id).await?;
         let lines = lines(&batch);
         let stem = format!("銷毀清冊-{}", batch.id);
-        let (bytes, file_name, content_type) = match format {
-            ListFormat::Csv => (
-                to_csv(&lines)?,
-                format!("{stem}.csv"),
-                "text/csv; charset=utf-8",
-            ),
-            ListFormat::Xlsx => (
-                tokio::task::spawn_blocking(move || to_xlsx(&lines))
-                    .await
-                    .map_err(|error| internal("xlsx writer", error))??,
-                format!("{stem}.xlsx"),
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-        };
-        let length = Some(bytes.len() as u64);
-        Ok(Download {
-            file_name,
-            content_type,
-            length,
-            body: futures::stream::once(async move { Ok(Bytes::from(bytes)) }).boxed(),
-        })
+        match format {
+            ListFormat::Csv => table_download(lines, &stem, None).await,
+            ListFormat::Xlsx => table_download(lines, &stem, Some("銷毀清冊")).await,
+        }
     }
 }
 
@@ -158,54 +139,6 @@ fn years_between(from: NaiveDate, to: NaiveDate) -> i32 {
         years -= 1;
     }
     years.max(0)
-}
-
-/// UTF-8 with a byte-order mark so that Excel reads the Chinese; CRLF line ends.
-fn to_csv(lines: &[Vec<Cell>]) -> ServiceResult<Vec<u8>> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .flexible(true)
-        .from_writer(&mut out);
-    for line in lines {
-        let fields: Vec<String> = line
-            .iter()
-            .map(|cell| cell.csv_text().into_owned())
-            .collect();
-        writer
-            .write_record(&fields)
-            .map_err(|error| internal("csv", error))?;
-    }
-    writer.flush().map_err(|error| internal("csv", error))?;
-    drop(writer);
-    Ok(out)
-}
-
-fn to_xlsx(lines: &[Vec<Cell>]) -> ServiceResult<Vec<u8>> {
-    let xlsx = |error: rust_xlsxwriter::XlsxError| internal("xlsx", error);
-    let mut workbook = rust_xlsxwriter::Workbook::new();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name("銷毀清冊").map_err(xlsx)?;
-    for (row, line) in (0_u32..).zip(lines) {
-        for (column, cell) in (0_u16..).zip(line) {
-            match cell {
-                Cell::Text(text) => {
-                    sheet.write_string(row, column, text).map_err(xlsx)?;
-                }
-                Cell::Number(number) => {
-                    sheet
-                        .write_number(row, column, *number as f64)
-                        .map_err(xlsx)?;
-                }
-                Cell::Empty => {}
-            }
-        }
-    }
-    workbook.save_to_buffer().map_err(xlsx)
-}
-
-fn internal(what: &str, error: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(format!("{what}: {error}"))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! response body is read, XLSX is written on a blocking thread to a temporary file that is
 //! then streamed. Memory stays constant whatever the number of records.
 
+mod table;
 mod to_csv;
 mod to_xlsx;
 
@@ -12,6 +13,8 @@ use futures::stream::BoxStream;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use utoipa::IntoParams;
+
+pub(crate) use table::table_download;
 
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, DbError, PgConnection, Pool};

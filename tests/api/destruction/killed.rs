@@ -8,22 +8,9 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use super::{approve_twice, batch_json, create_batch, due_record, outcomes, stored};
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, database_url};
 
 const ITEMS: usize = 60;
-
-/// The URL of the test's own database, from the server `DATABASE_URL` names.
-async fn database_url(pool: &PgPool) -> String {
-    let name: String = sqlx::query_scalar("select current_database()")
-        .fetch_one(pool)
-        .await
-        .expect("database name");
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for sqlx::test");
-    let server = base
-        .rsplit_once('/')
-        .map_or(base.as_str(), |(server, _)| server);
-    format!("{server}/{name}")
-}
 
 fn spawn_worker(app: &TestApp, url: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_dangan"))

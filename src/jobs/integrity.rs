@@ -1,0 +1,67 @@
+//! `fixity_sweep {check_id?}`: a fixity sweep (a scheduled one creates its check first);
+//! `four_properties {check_id}`: a four-properties check, which at filing waits for the
+//! record's text extraction so that usability can be judged.
+
+use anyhow::anyhow;
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::JobError;
+use crate::app::App;
+
+#[derive(Deserialize)]
+struct Payload {
+    #[serde(default)]
+    check_id: Option<Uuid>,
+}
+
+fn payload(value: &Value) -> Result<Payload, JobError> {
+    Payload::deserialize(value)
+        .map_err(|error| JobError::Permanent(anyhow!("payload is not {{check_id}}: {error}")))
+}
+
+/// Runs (or resumes) a sweep; on the last failed attempt the check is marked failed.
+pub async fn sweep(app: &App, value: &Value, last_attempt: bool) -> Result<(), JobError> {
+    let id = match payload(value)?.check_id {
+        Some(id) => id,
+        None => app
+            .integrity
+            .new_sweep()
+            .await
+            .map_err(|error| JobError::Retry(anyhow!(error)))?,
+    };
+    match app.integrity.sweep(id, &|_| {}).await {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            if last_attempt {
+                app.integrity.fail(id, &error.to_string()).await.ok();
+            }
+            Err(JobError::Retry(anyhow!(error)))
+        }
+    }
+}
+
+/// Runs a four-properties check once the record's texts are extracted (or on the last
+/// attempt, whatever they are).
+pub async fn four_properties(app: &App, value: &Value, last_attempt: bool) -> Result<(), JobError> {
+    let Some(id) = payload(value)?.check_id else {
+        return Err(JobError::Permanent(anyhow!(
+            "four_properties needs a check_id"
+        )));
+    };
+    let waiting = app
+        .integrity
+        .awaits_extraction(id)
+        .await
+        .map_err(|error| JobError::Retry(anyhow!(error)))?;
+    if waiting && !last_attempt {
+        return Err(JobError::Retry(anyhow!(
+            "the record's text is still being extracted"
+        )));
+    }
+    app.integrity
+        .run_four_check(id)
+        .await
+        .map_err(|error| JobError::Retry(anyhow!(error)))
+}

@@ -1,0 +1,502 @@
+//! The four-properties check (四性檢測, DA/T 70-2018) of records: authenticity (content
+//! hashes to its address; size, format and filename agree; archival code well-formed and
+//! unique), integrity (mandatory metadata; item numbers continuous in the class; files
+//! present), usability (content opens, not encrypted; text extracted) and security (media
+//! type matches content, no programs or active content; audit trail intact). At filing (GD)
+//! the content was hashed as it arrived, so it is not read again for the hash.
+
+use futures::StreamExt;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::IntegrityService;
+use crate::db::integrity::ResultRow;
+use crate::db::records::{FileRow, RecordRow};
+use crate::db::{self, PgConnection};
+use crate::domain::Sha256Digest;
+use crate::domain::archival_code::ArchivalCode;
+use crate::domain::integrity::{CheckKind, Property, Stage, item_gaps};
+use crate::domain::job::JobKind;
+use crate::extract::{ContentReport, inspect};
+use crate::services::jobs::new_job;
+use crate::services::{ServiceError, ServiceResult};
+
+/// Queues the filing (GD) check of a new record inside its filing transaction.
+pub(crate) async fn queue_filing_check(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+) -> ServiceResult<()> {
+    let id = Uuid::now_v7();
+    db::integrity::insert_check(
+        conn,
+        id,
+        CheckKind::FourProperties.as_str(),
+        Some(Stage::Gd.as_str()),
+        Some(&[record_id]),
+        None,
+    )
+    .await?;
+    let job = new_job(
+        JobKind::FourProperties,
+        json!({ "check_id": id }),
+        Some(id.to_string()),
+    );
+    db::jobs::enqueue(conn, &job).await?;
+    Ok(())
+}
+
+/// The results of one record's checks as they are gathered.
+struct Results {
+    record_id: Uuid,
+    rows: Vec<ResultRow>,
+}
+
+impl Results {
+    fn add(&mut self, property: Property, test: &str, outcome: Result<String, String>) {
+        let (passed, reason) = match outcome {
+            Ok(reason) => (true, reason),
+            Err(reason) => (false, reason),
+        };
+        self.rows.push(ResultRow {
+            record_id: self.record_id,
+            property: property.as_str().to_owned(),
+            test: test.to_owned(),
+            passed,
+            reason,
+        });
+    }
+}
+
+impl IntegrityService {
+    /// Creates a four-properties check of `record_ids` at `stage`.
+    pub(crate) async fn new_four_check(
+        &self,
+        record_ids: &[Uuid],
+        stage: Stage,
+        requested_by: Option<Uuid>,
+    ) -> ServiceResult<Uuid> {
+        let id = Uuid::now_v7();
+        let mut conn = db::acquire(&self.pool).await?;
+        for record_id in record_ids {
+            if db::records::find(&mut conn, *record_id).await?.is_none() {
+                return Err(ServiceError::Validation(format!(
+                    "record_id: no record {record_id}"
+                )));
+            }
+        }
+        db::integrity::insert_check(
+            &mut conn,
+            id,
+            CheckKind::FourProperties.as_str(),
+            Some(stage.as_str()),
+            Some(record_ids),
+            requested_by,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Whether the texts of a filing check's records are still being extracted.
+    pub async fn awaits_extraction(&self, id: Uuid) -> ServiceResult<bool> {
+        let mut conn = db::acquire(&self.pool).await?;
+        let Some(check) = db::integrity::find_check(&mut conn, id).await? else {
+            return Ok(false);
+        };
+        for record_id in check.record_ids.unwrap_or_default() {
+            let statuses = db::integrity::text_statuses(&mut conn, record_id).await?;
+            if statuses.iter().any(|(_, status)| status == "pending") {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Runs a four-properties check and keeps its results.
+    #[tracing::instrument(skip_all, fields(check.id = %id))]
+    pub async fn run_four_check(&self, id: Uuid) -> ServiceResult<()> {
+        let check = {
+            let mut conn = db::acquire(&self.pool).await?;
+            db::integrity::start_check(&mut conn, id).await?;
+            db::integrity::find_check(&mut conn, id)
+                .await?
+                .ok_or_else(|| ServiceError::NotFound(format!("no integrity check {id}")))?
+        };
+        let stage = check
+            .stage
+            .as_deref()
+            .and_then(Stage::parse)
+            .unwrap_or(Stage::Cq);
+        let (mut checked, mut ok) = (0i64, 0i64);
+        for record_id in check.record_ids.unwrap_or_default() {
+            let rows = self.check_record(record_id, stage).await?;
+            checked += 1;
+            ok += i64::from(rows.iter().all(|row| row.passed));
+            let mut conn = db::acquire(&self.pool).await?;
+            db::integrity::insert_results(&mut conn, id, &rows).await?;
+        }
+        let empty = json!([]);
+        let mut conn = db::acquire(&self.pool).await?;
+        let figures = db::integrity::CheckFigures {
+            checked,
+            ok,
+            bytes: 0,
+            mismatched: &empty,
+            missing: &empty,
+            unreferenced: &empty,
+        };
+        db::integrity::update_check(&mut conn, id, &figures, true).await?;
+        Ok(())
+    }
+
+    async fn check_record(&self, record_id: Uuid, stage: Stage) -> ServiceResult<Vec<ResultRow>> {
+        let mut conn = db::acquire(&self.pool).await?;
+        let record = db::records::find(&mut conn, record_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no record {record_id}")))?;
+        let files = db::records::files(&mut conn, record_id).await?;
+        let mut results = Results {
+            record_id,
+            rows: Vec::new(),
+        };
+        let mut reports = Vec::with_capacity(files.len());
+        let mut hashes = Vec::with_capacity(files.len());
+        for file in &files {
+            hashes.push(self.content_hash(file, stage).await?);
+            reports.push(self.inspect_file(file).await?);
+        }
+        results.add(
+            Property::Authenticity,
+            "content_hash",
+            all_ok(&files, &hashes),
+        );
+        results.add(
+            Property::Authenticity,
+            "file_properties",
+            file_properties(&files, &reports),
+        );
+        results.add(
+            Property::Authenticity,
+            "archival_code",
+            archival_code(&mut conn, &record).await?,
+        );
+        results.add(
+            Property::Integrity,
+            "mandatory_metadata",
+            mandatory_metadata(&record),
+        );
+        results.add(
+            Property::Integrity,
+            "item_numbers",
+            item_numbers(&mut conn, &record).await?,
+        );
+        let present: Vec<Result<String, String>> = hashes
+            .iter()
+            .map(|hash| match hash {
+                Err(reason) if reason.contains("missing") => Err(reason.clone()),
+                _ => Ok(String::new()),
+            })
+            .collect();
+        results.add(
+            Property::Integrity,
+            "files_present",
+            all_ok(&files, &present),
+        );
+        let opens: Vec<Result<String, String>> = reports.iter().map(opens).collect();
+        results.add(Property::Usability, "content_opens", all_ok(&files, &opens));
+        results.add(
+            Property::Usability,
+            "text_available",
+            text_available(&mut conn, record_id).await?,
+        );
+        let types: Vec<Result<String, String>> = files
+            .iter()
+            .zip(&reports)
+            .map(|(file, report)| media_type(file, report))
+            .collect();
+        results.add(
+            Property::Security,
+            "media_type_matches",
+            all_ok(&files, &types),
+        );
+        let active: Vec<Result<String, String>> = reports.iter().map(no_active_content).collect();
+        results.add(
+            Property::Security,
+            "no_active_content",
+            all_ok(&files, &active),
+        );
+        results.add(
+            Property::Security,
+            "audit_trail",
+            audit_trail(&mut conn, record_id).await?,
+        );
+        Ok(results.rows)
+    }
+
+    /// Whether the stored content hashes to its address (not re-read at filing).
+    async fn content_hash(
+        &self,
+        file: &FileRow,
+        stage: Stage,
+    ) -> ServiceResult<Result<String, String>> {
+        let Some(digest) = Sha256Digest::from_slice(&file.sha256) else {
+            return Ok(Err(format!(
+                "{}: the stored digest is malformed",
+                file.filename
+            )));
+        };
+        if stage == Stage::Gd {
+            return Ok(Ok(
+                "hashed as it was filed; stored under that SHA-256".into()
+            ));
+        }
+        Ok(match self.blobs.fixity(digest).await? {
+            None => Err(format!(
+                "{}: the content is missing from the store",
+                file.filename
+            )),
+            Some(found) if found.sha256 == digest && found.size == file.size as u64 => {
+                Ok(String::new())
+            }
+            Some(found) => Err(format!(
+                "{}: the content hashes to {} ({} bytes), not {digest} ({} bytes)",
+                file.filename, found.sha256, found.size, file.size
+            )),
+        })
+    }
+
+    /// Reads a file (up to the inspection limit) and looks inside it.
+    async fn inspect_file(&self, file: &FileRow) -> ServiceResult<Option<ContentReport>> {
+        let Some(digest) = Sha256Digest::from_slice(&file.sha256) else {
+            return Ok(None);
+        };
+        if file.size as u64 > self.max_inspect_bytes {
+            return Ok(None);
+        }
+        let mut stream = match self.blobs.read(digest, None).await {
+            Ok(stream) => stream,
+            Err(crate::blobs::BlobError::NotFound(_)) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        let mut bytes = Vec::with_capacity(usize::try_from(file.size).unwrap_or_default());
+        while let Some(chunk) = stream.next().await {
+            bytes.extend_from_slice(&chunk?);
+        }
+        let media_type = file.media_type.clone();
+        let report = tokio::task::spawn_blocking(move || inspect(&bytes, &media_type))
+            .await
+            .map_err(|error| ServiceError::Internal(format!("content inspection: {error}")))?;
+        Ok(Some(report))
+    }
+}
+
+/// Passes when every file passes; the reason names the files that fail.
+fn all_ok(files: &[FileRow], outcomes: &[Result<String, String>]) -> Result<String, String> {
+    if files.is_empty() {
+        return Ok("no electronic files".into());
+    }
+    let failures: Vec<&str> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().err())
+        .map(String::as_str)
+        .collect();
+    if failures.is_empty() {
+        let notes: Vec<&str> = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok())
+            .map(String::as_str)
+            .filter(|note| !note.is_empty())
+            .collect();
+        return Ok(if notes.is_empty() {
+            format!("{} files", files.len())
+        } else {
+            notes.join("; ")
+        });
+    }
+    Err(failures.join("; "))
+}
+
+fn file_properties(files: &[FileRow], reports: &[Option<ContentReport>]) -> Result<String, String> {
+    let outcomes: Vec<Result<String, String>> = files
+        .iter()
+        .zip(reports)
+        .map(|(file, _)| {
+            let guesses: Vec<String> = mime_guess::from_path(&file.filename)
+                .iter()
+                .map(|m| m.to_string())
+                .collect();
+            if file.filename.trim().is_empty() {
+                return Err("a file has no filename".into());
+            }
+            if guesses.is_empty() || guesses.iter().any(|guess| guess == &file.media_type) {
+                Ok(String::new())
+            } else {
+                Err(format!(
+                    "{}: the name says {}, the record says {}",
+                    file.filename, guesses[0], file.media_type
+                ))
+            }
+        })
+        .collect();
+    all_ok(files, &outcomes)
+}
+
+async fn archival_code(
+    conn: &mut PgConnection,
+    record: &RecordRow,
+) -> ServiceResult<Result<String, String>> {
+    let Some(code) = record.archival_code.as_deref() else {
+        return Ok(Err(
+            "no archival code: fonds, category, retention or department is missing".into(),
+        ));
+    };
+    if let Err(error) = ArchivalCode::parse(code) {
+        return Ok(Err(error.to_string()));
+    }
+    let count = db::integrity::code_count(conn, code).await?;
+    Ok(if count == 1 {
+        Ok(code.to_owned())
+    } else {
+        Err(format!("{code} is carried by {count} records"))
+    })
+}
+
+fn mandatory_metadata(record: &RecordRow) -> Result<String, String> {
+    let missing: Vec<&str> = [
+        ("title", record.title.trim().is_empty()),
+        ("fonds", record.fonds.is_none()),
+        ("category", record.category.is_none()),
+        ("retention", record.retention.is_none()),
+        ("department", record.department.is_none()),
+    ]
+    .into_iter()
+    .filter(|(_, absent)| *absent)
+    .map(|(field, _)| field)
+    .collect();
+    if missing.is_empty() {
+        Ok("title, date, fonds, category, retention, department".into())
+    } else {
+        Err(format!("missing: {}", missing.join(", ")))
+    }
+}
+
+async fn item_numbers(
+    conn: &mut PgConnection,
+    record: &RecordRow,
+) -> ServiceResult<Result<String, String>> {
+    let Some(code) = record
+        .archival_code
+        .as_deref()
+        .and_then(|code| ArchivalCode::parse(code).ok())
+    else {
+        return Ok(Err(
+            "no archival code to place the record in its class".into()
+        ));
+    };
+    let prefix = code.class_prefix();
+    let items: Vec<u32> = db::integrity::codes_in_class(conn, &prefix)
+        .await?
+        .iter()
+        .filter_map(|other| ArchivalCode::parse(other).ok())
+        .filter(|other| other.class_prefix() == prefix)
+        .map(|other| other.item)
+        .collect();
+    let gaps = item_gaps(&items, 20);
+    Ok(if gaps.is_empty() {
+        Ok(format!(
+            "items 1–{} of {prefix}… continuous",
+            items.iter().max().copied().unwrap_or(0)
+        ))
+    } else {
+        let gaps: Vec<String> = gaps.iter().map(|n| format!("{n:04}")).collect();
+        Err(format!(
+            "item numbers missing in {prefix}…: {}",
+            gaps.join(", ")
+        ))
+    })
+}
+
+fn opens(report: &Option<ContentReport>) -> Result<String, String> {
+    match report {
+        None => Ok("too large to open in the check, or not stored".into()),
+        Some(report) if report.encrypted => Err("the document is encrypted".into()),
+        Some(report) => match &report.unreadable {
+            Some(reason) => Err(reason.clone()),
+            None => Ok(String::new()),
+        },
+    }
+}
+
+async fn text_available(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+) -> ServiceResult<Result<String, String>> {
+    let statuses = db::integrity::text_statuses(conn, record_id).await?;
+    if statuses.is_empty() {
+        return Ok(Ok("no electronic files".into()));
+    }
+    let failed: Vec<&str> = statuses
+        .iter()
+        .filter(|(_, s)| s == "failed")
+        .map(|(_, s)| s.as_str())
+        .collect();
+    let pending = statuses.iter().filter(|(_, s)| s == "pending").count();
+    Ok(match (failed.len(), pending) {
+        (0, 0) => Ok(format!(
+            "{} files extracted or not text-bearing",
+            statuses.len()
+        )),
+        (0, pending) => Err(format!("{pending} files not extracted yet")),
+        (failed, _) => Err(format!("text extraction failed for {failed} files")),
+    })
+}
+
+fn media_type(file: &FileRow, report: &Option<ContentReport>) -> Result<String, String> {
+    let Some(report) = report else {
+        return Ok(String::new());
+    };
+    if report.executable {
+        return Err(format!("{}: the content is a program", file.filename));
+    }
+    let Some(sniffed) = report.sniffed.as_deref() else {
+        return Ok(String::new());
+    };
+    let office_zip = sniffed == "application/zip"
+        && (file
+            .media_type
+            .starts_with("application/vnd.openxmlformats-officedocument")
+            || file
+                .media_type
+                .starts_with("application/vnd.oasis.opendocument"));
+    if sniffed == file.media_type || office_zip || file.media_type == "application/octet-stream" {
+        Ok(String::new())
+    } else {
+        Err(format!(
+            "{}: recorded as {}, the content is {sniffed}",
+            file.filename, file.media_type
+        ))
+    }
+}
+
+fn no_active_content(report: &Option<ContentReport>) -> Result<String, String> {
+    match report {
+        Some(report) if !report.active_content.is_empty() => Err(format!(
+            "active content: {}",
+            report.active_content.join(", ")
+        )),
+        _ => Ok(String::new()),
+    }
+}
+
+async fn audit_trail(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+) -> ServiceResult<Result<String, String>> {
+    let (events, broken) = db::integrity::audit_chain(conn, record_id).await?;
+    Ok(match (events, broken) {
+        (0, _) => Err("the record has no audit trail".into()),
+        (events, 0) => Ok(format!("{events} events, hash chain intact")),
+        (events, broken) => Err(format!(
+            "{broken} of {events} audit events do not match the hash chain"
+        )),
+    })
+}
