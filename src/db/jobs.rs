@@ -193,6 +193,27 @@ pub async fn fail(
     Ok(())
 }
 
+/// Puts a job back in the queue for `delay` without counting the attempt: it ran too early
+/// (what it needs is not there yet), which is not a failure.
+pub async fn postpone(
+    conn: &mut PgConnection,
+    id: i64,
+    delay: std::time::Duration,
+) -> Result<(), DbError> {
+    let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+    sqlx::query!(
+        r#"update jobs set status = 'queued', attempts = greatest(attempts - 1, 0),
+                  run_at = now() + make_interval(secs => $2::bigint / 1000.0),
+                  locked_by = null, updated_at = now()
+           where id = $1"#,
+        id,
+        delay_ms
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Jobs newest first, optionally of one kind and status, below the id `before`.
 pub async fn list(
     conn: &mut PgConnection,

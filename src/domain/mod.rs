@@ -34,6 +34,7 @@ pub mod job;
 pub mod manifest;
 pub mod media;
 pub mod party;
+pub mod patch;
 pub mod permissions;
 pub mod record;
 pub mod reminder;

@@ -2,6 +2,8 @@
 //! `four_properties {check_id}`: a four-properties check, which at filing waits for the
 //! record's text extraction so that usability can be judged.
 
+use std::time::Duration;
+
 use anyhow::anyhow;
 use serde::Deserialize;
 use serde_json::Value;
@@ -42,9 +44,12 @@ pub async fn sweep(app: &App, value: &Value, last_attempt: bool) -> Result<(), J
     }
 }
 
-/// Runs a four-properties check once the record's texts are extracted (or on the last
-/// attempt, whatever they are).
-pub async fn four_properties(app: &App, value: &Value, last_attempt: bool) -> Result<(), JobError> {
+/// How long a filing check waits before it looks again at a text still being extracted.
+const EXTRACTION_WAIT: Duration = Duration::from_secs(15);
+
+/// Runs a four-properties check once the record's texts are extracted; until then the job
+/// waits (extraction always ends, in a text or in a recorded failure).
+pub async fn four_properties(app: &App, value: &Value) -> Result<(), JobError> {
     let Some(id) = payload(value)?.check_id else {
         return Err(JobError::Permanent(anyhow!(
             "four_properties needs a check_id"
@@ -55,10 +60,11 @@ pub async fn four_properties(app: &App, value: &Value, last_attempt: bool) -> Re
         .awaits_extraction(id)
         .await
         .map_err(|error| JobError::Retry(anyhow!(error)))?;
-    if waiting && !last_attempt {
-        return Err(JobError::Retry(anyhow!(
-            "the record's text is still being extracted"
-        )));
+    if waiting {
+        return Err(JobError::NotYet(
+            EXTRACTION_WAIT,
+            "the record's text is still being extracted",
+        ));
     }
     app.integrity
         .run_four_check(id)

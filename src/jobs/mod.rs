@@ -23,6 +23,10 @@ pub enum JobError {
     /// Will fail the same way every time (unknown kind, bad payload).
     #[error("{0:#}")]
     Permanent(anyhow::Error),
+    /// Ran too early: what it needs is not ready yet (a record's text still being
+    /// extracted). Runs again after the delay; not a failure and not an attempt.
+    #[error("waiting: {1}")]
+    NotYet(Duration, &'static str),
 }
 
 /// Runs one claimed job by its kind.
@@ -45,9 +49,7 @@ pub async fn execute(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
                 .map_err(|error| JobError::Retry(error.into()))
         }
         Some(JobKind::FixitySweep) => integrity::sweep(app, &job.payload, last_attempt).await,
-        Some(JobKind::FourProperties) => {
-            integrity::four_properties(app, &job.payload, last_attempt).await
-        }
+        Some(JobKind::FourProperties) => integrity::four_properties(app, &job.payload).await,
         None => Err(JobError::Permanent(anyhow::anyhow!(
             "unknown job kind {:?}; a newer dangan may have queued it",
             job.kind

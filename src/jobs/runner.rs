@@ -125,6 +125,11 @@ async fn run_one(app: &App, slot: &mut WorkerSlot) -> anyhow::Result<bool> {
                 tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "job done");
                 return Ok(true);
             }
+            Err(JobError::NotYet(delay, reason)) => {
+                slot.postpone(&job, delay).await?;
+                tracing::debug!(reason, retry_in_s = delay.as_secs(), "job waits");
+                return Ok(true);
+            }
             Err(JobError::Retry(error)) => (format!("{error:#}"), false),
             Err(JobError::Permanent(error)) => (format!("{error:#}"), true),
         };

@@ -200,6 +200,11 @@ impl WorkerSlot {
         Ok(db::jobs::finish(&mut self.conn, job.id).await?)
     }
 
+    /// Puts a job that ran too early back in the queue; the attempt does not count.
+    pub async fn postpone(&mut self, job: &ClaimedJob, delay: Duration) -> ServiceResult<()> {
+        Ok(db::jobs::postpone(&mut self.conn, job.id, delay).await?)
+    }
+
     /// Records a failure: retried later with backoff unless `permanent` or out of attempts.
     pub async fn fail(
         &mut self,

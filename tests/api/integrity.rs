@@ -3,11 +3,11 @@
 
 use std::process::Command;
 
-use lopdf::{Document, Object, Stream, dictionary};
+use lopdf::{Document, Object, dictionary};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, TestFile, assert_problem, database_url};
+use crate::helpers::{TestApp, TestFile, assert_problem, corpus, database_url};
 
 /// Files a record of class WS·year-D10-BGS with one text file.
 async fn record_with(app: &TestApp, title: &str, name: &str, content: &[u8]) -> Value {
@@ -166,29 +166,20 @@ async fn an_object_no_record_references_is_reported(pool: PgPool) {
     assert_eq!(check["ok"], 1);
 }
 
+/// A real PDF of the corpus, with a JavaScript open action added when asked.
 fn pdf(with_javascript: bool) -> Vec<u8> {
-    let mut document = Document::with_version("1.5");
-    let pages_id = document.new_object_id();
-    let content = document.add_object(Stream::new(dictionary! {}, b"BT ET".to_vec()));
-    let page = document.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
-        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-    });
-    document.objects.insert(
-        pages_id,
-        Object::Dictionary(
-            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
-        ),
-    );
-    let mut catalog = dictionary! { "Type" => "Catalog", "Pages" => pages_id };
-    if with_javascript {
-        let action = document.add_object(dictionary! {
-            "S" => "JavaScript", "JS" => Object::string_literal("app.launchURL('http://x.example')"),
-        });
-        catalog.set("OpenAction", action);
+    let original = corpus("pdf/debian-faq.zh-cn.pdf");
+    if !with_javascript {
+        return original;
     }
-    let catalog_id = document.add_object(catalog);
-    document.trailer.set("Root", catalog_id);
+    let mut document = Document::load_mem(&original).expect("corpus pdf parses");
+    let action = document.add_object(dictionary! {
+        "S" => "JavaScript", "JS" => Object::string_literal("app.launchURL('http://x.example')"),
+    });
+    document
+        .catalog_mut()
+        .expect("catalog")
+        .set("OpenAction", action);
     let mut bytes = Vec::new();
     document.save_to(&mut bytes).expect("save pdf");
     bytes
@@ -293,6 +284,50 @@ async fn a_clean_record_passes_all_four_properties_and_the_filing_check_ran(pool
         .expect("xlsx");
     assert_eq!(xlsx.status(), 200);
     assert!(xlsx.bytes().await.expect("bytes").starts_with(b"PK"));
+}
+
+#[sqlx::test]
+async fn the_filing_check_waits_for_the_text_without_spending_attempts(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = record_with(&app, "待抽取的文件", "scan.pdf", &pdf(false)).await;
+    // A second worker would claim the filing check while the text is still being extracted.
+    sqlx::query(
+        "update jobs set run_at = now() - interval '1 minute' where kind = 'four_properties'",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("filing check first");
+    run_jobs(&app).await;
+    let (status, attempts, error): (String, i32, Option<String>) = sqlx::query_as(
+        "select status, attempts, last_error from jobs where kind = 'four_properties'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("job");
+    assert_eq!((status.as_str(), attempts, error), ("queued", 0, None));
+    let text: Option<String> = sqlx::query_scalar("select status from file_texts")
+        .fetch_optional(&app.pool)
+        .await
+        .expect("text");
+    assert_eq!(
+        text.as_deref(),
+        Some("done"),
+        "the extraction ran meanwhile"
+    );
+
+    sqlx::query("update jobs set run_at = now() where kind = 'four_properties'")
+        .execute(&app.pool)
+        .await
+        .expect("due again");
+    run_jobs(&app).await;
+    let list = get_json(&app, "/api/v1/integrity/checks").await;
+    let filing = &list["items"][0];
+    assert_eq!(
+        (&filing["stage"], &filing["status"], &filing["ok"]),
+        (&json!("GD"), &json!("done"), &json!(1)),
+        "{list}"
+    );
+    assert_eq!(filing["record_ids"], json!([record["id"]]), "{filing}");
 }
 
 #[sqlx::test]

@@ -9,13 +9,19 @@ use futures::StreamExt;
 use serde_json::json;
 use uuid::Uuid;
 
+mod checks;
+
+use checks::{
+    all_ok, archival_code, audit_trail, file_properties, item_numbers, mandatory_metadata,
+    media_type, no_active_content, opens, text_available,
+};
+
 use super::IntegrityService;
 use crate::db::integrity::ResultRow;
-use crate::db::records::{FileRow, RecordRow};
+use crate::db::records::FileRow;
 use crate::db::{self, PgConnection};
 use crate::domain::Sha256Digest;
-use crate::domain::archival_code::ArchivalCode;
-use crate::domain::integrity::{CheckKind, Property, Stage, item_gaps};
+use crate::domain::integrity::{CheckKind, Property, Stage};
 use crate::domain::job::JobKind;
 use crate::extract::{ContentReport, inspect};
 use crate::services::jobs::new_job;
@@ -287,216 +293,4 @@ impl IntegrityService {
             .map_err(|error| ServiceError::Internal(format!("content inspection: {error}")))?;
         Ok(Some(report))
     }
-}
-
-/// Passes when every file passes; the reason names the files that fail.
-fn all_ok(files: &[FileRow], outcomes: &[Result<String, String>]) -> Result<String, String> {
-    if files.is_empty() {
-        return Ok("no electronic files".into());
-    }
-    let failures: Vec<&str> = outcomes
-        .iter()
-        .filter_map(|o| o.as_ref().err())
-        .map(String::as_str)
-        .collect();
-    if failures.is_empty() {
-        let notes: Vec<&str> = outcomes
-            .iter()
-            .filter_map(|o| o.as_ref().ok())
-            .map(String::as_str)
-            .filter(|note| !note.is_empty())
-            .collect();
-        return Ok(if notes.is_empty() {
-            format!("{} files", files.len())
-        } else {
-            notes.join("; ")
-        });
-    }
-    Err(failures.join("; "))
-}
-
-fn file_properties(files: &[FileRow], reports: &[Option<ContentReport>]) -> Result<String, String> {
-    let outcomes: Vec<Result<String, String>> = files
-        .iter()
-        .zip(reports)
-        .map(|(file, _)| {
-            let guesses: Vec<String> = mime_guess::from_path(&file.filename)
-                .iter()
-                .map(|m| m.to_string())
-                .collect();
-            if file.filename.trim().is_empty() {
-                return Err("a file has no filename".into());
-            }
-            if guesses.is_empty() || guesses.iter().any(|guess| guess == &file.media_type) {
-                Ok(String::new())
-            } else {
-                Err(format!(
-                    "{}: the name says {}, the record says {}",
-                    file.filename, guesses[0], file.media_type
-                ))
-            }
-        })
-        .collect();
-    all_ok(files, &outcomes)
-}
-
-async fn archival_code(
-    conn: &mut PgConnection,
-    record: &RecordRow,
-) -> ServiceResult<Result<String, String>> {
-    let Some(code) = record.archival_code.as_deref() else {
-        return Ok(Err(
-            "no archival code: fonds, category, retention or department is missing".into(),
-        ));
-    };
-    if let Err(error) = ArchivalCode::parse(code) {
-        return Ok(Err(error.to_string()));
-    }
-    let count = db::integrity::code_count(conn, code).await?;
-    Ok(if count == 1 {
-        Ok(code.to_owned())
-    } else {
-        Err(format!("{code} is carried by {count} records"))
-    })
-}
-
-fn mandatory_metadata(record: &RecordRow) -> Result<String, String> {
-    let missing: Vec<&str> = [
-        ("title", record.title.trim().is_empty()),
-        ("fonds", record.fonds.is_none()),
-        ("category", record.category.is_none()),
-        ("retention", record.retention.is_none()),
-        ("department", record.department.is_none()),
-    ]
-    .into_iter()
-    .filter(|(_, absent)| *absent)
-    .map(|(field, _)| field)
-    .collect();
-    if missing.is_empty() {
-        Ok("title, date, fonds, category, retention, department".into())
-    } else {
-        Err(format!("missing: {}", missing.join(", ")))
-    }
-}
-
-async fn item_numbers(
-    conn: &mut PgConnection,
-    record: &RecordRow,
-) -> ServiceResult<Result<String, String>> {
-    let Some(code) = record
-        .archival_code
-        .as_deref()
-        .and_then(|code| ArchivalCode::parse(code).ok())
-    else {
-        return Ok(Err(
-            "no archival code to place the record in its class".into()
-        ));
-    };
-    let prefix = code.class_prefix();
-    let items: Vec<u32> = db::integrity::codes_in_class(conn, &prefix)
-        .await?
-        .iter()
-        .filter_map(|other| ArchivalCode::parse(other).ok())
-        .filter(|other| other.class_prefix() == prefix)
-        .map(|other| other.item)
-        .collect();
-    let gaps = item_gaps(&items, 20);
-    Ok(if gaps.is_empty() {
-        Ok(format!(
-            "items 1–{} of {prefix}… continuous",
-            items.iter().max().copied().unwrap_or(0)
-        ))
-    } else {
-        let gaps: Vec<String> = gaps.iter().map(|n| format!("{n:04}")).collect();
-        Err(format!(
-            "item numbers missing in {prefix}…: {}",
-            gaps.join(", ")
-        ))
-    })
-}
-
-fn opens(report: &Option<ContentReport>) -> Result<String, String> {
-    match report {
-        None => Ok("too large to open in the check, or not stored".into()),
-        Some(report) if report.encrypted => Err("the document is encrypted".into()),
-        Some(report) => match &report.unreadable {
-            Some(reason) => Err(reason.clone()),
-            None => Ok(String::new()),
-        },
-    }
-}
-
-async fn text_available(
-    conn: &mut PgConnection,
-    record_id: Uuid,
-) -> ServiceResult<Result<String, String>> {
-    let statuses = db::integrity::text_statuses(conn, record_id).await?;
-    if statuses.is_empty() {
-        return Ok(Ok("no electronic files".into()));
-    }
-    let failed: Vec<&str> = statuses
-        .iter()
-        .filter(|(_, s)| s == "failed")
-        .map(|(_, s)| s.as_str())
-        .collect();
-    let pending = statuses.iter().filter(|(_, s)| s == "pending").count();
-    Ok(match (failed.len(), pending) {
-        (0, 0) => Ok(format!(
-            "{} files extracted or not text-bearing",
-            statuses.len()
-        )),
-        (0, pending) => Err(format!("{pending} files not extracted yet")),
-        (failed, _) => Err(format!("text extraction failed for {failed} files")),
-    })
-}
-
-fn media_type(file: &FileRow, report: &Option<ContentReport>) -> Result<String, String> {
-    let Some(report) = report else {
-        return Ok(String::new());
-    };
-    if report.executable {
-        return Err(format!("{}: the content is a program", file.filename));
-    }
-    let Some(sniffed) = report.sniffed.as_deref() else {
-        return Ok(String::new());
-    };
-    let office_zip = sniffed == "application/zip"
-        && (file
-            .media_type
-            .starts_with("application/vnd.openxmlformats-officedocument")
-            || file
-                .media_type
-                .starts_with("application/vnd.oasis.opendocument"));
-    if sniffed == file.media_type || office_zip || file.media_type == "application/octet-stream" {
-        Ok(String::new())
-    } else {
-        Err(format!(
-            "{}: recorded as {}, the content is {sniffed}",
-            file.filename, file.media_type
-        ))
-    }
-}
-
-fn no_active_content(report: &Option<ContentReport>) -> Result<String, String> {
-    match report {
-        Some(report) if !report.active_content.is_empty() => Err(format!(
-            "active content: {}",
-            report.active_content.join(", ")
-        )),
-        _ => Ok(String::new()),
-    }
-}
-
-async fn audit_trail(
-    conn: &mut PgConnection,
-    record_id: Uuid,
-) -> ServiceResult<Result<String, String>> {
-    let (events, broken) = db::integrity::audit_chain(conn, record_id).await?;
-    Ok(match (events, broken) {
-        (0, _) => Err("the record has no audit trail".into()),
-        (events, 0) => Ok(format!("{events} events, hash chain intact")),
-        (events, broken) => Err(format!(
-            "{broken} of {events} audit events do not match the hash chain"
-        )),
-    })
 }
