@@ -165,8 +165,9 @@ pub async fn set_status(
     Ok(())
 }
 
-/// Claims up to `limit` open reminders due by `due_by` that `channel` has not carried yet:
-/// the claim row is written first, so each goes out at most once per channel.
+/// Claims up to `limit` open reminders due by `due_by` that `channel` has not carried yet,
+/// or whose earlier send certainly failed and may be tried again now: the claim row is
+/// written first, so each goes out at most once per channel.
 pub async fn claim_deliveries(
     conn: &mut PgConnection,
     channel: &str,
@@ -180,10 +181,13 @@ pub async fn claim_deliveries(
                select r.id, $1 from reminders r
                where r.status = 'open' and r.due_on <= $2
                  and not exists (select 1 from reminder_deliveries d
-                                 where d.reminder_id = r.id and d.channel = $1)
+                                 where d.reminder_id = r.id and d.channel = $1
+                                   and (d.retry_at is null or d.retry_at > now()))
                order by r.due_on, r.id
                limit $3
-               on conflict do nothing
+               on conflict (reminder_id, channel) do update
+                   set retry_at = null, error = null, claimed_at = now()
+                   where reminder_deliveries.retry_at <= now()
                returning reminder_id)
            select r.id, r.kind, r.subject, r.due_on, r.status, r.recipient_role,
                   r.recipient_user, r.record_id, r.room_id, r.party_id, r.details,
@@ -212,6 +216,30 @@ pub async fn finish_delivery(
         reminder_id,
         channel,
         error,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Gives a claimed delivery that certainly did not go out back, to be tried again after
+/// `retry_in`.
+pub async fn retry_delivery_later(
+    conn: &mut PgConnection,
+    reminder_id: Uuid,
+    channel: &str,
+    error: &str,
+    retry_in: std::time::Duration,
+) -> Result<(), DbError> {
+    let seconds = retry_in.as_secs_f64();
+    sqlx::query!(
+        "update reminder_deliveries
+         set retry_at = now() + make_interval(secs => $4), error = $3
+         where reminder_id = $1 and channel = $2 and sent_at is null",
+        reminder_id,
+        channel,
+        error,
+        seconds,
     )
     .execute(conn)
     .await?;

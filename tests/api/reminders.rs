@@ -1,14 +1,13 @@
 //! The reminders engine (R22): deadlines from party events as data, retention falling due,
-//! recipients, acknowledging and closing, and delivery by webhook at most once.
+//! recipients, acknowledging and closing; delivery is in `delivery`.
 
-use std::sync::{Arc, Mutex};
-
-use axum::routing::post;
 use chrono::Duration;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::helpers::{TestApp, assert_problem};
+
+mod delivery;
 
 async fn reminders_for(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
     let response = app
@@ -202,127 +201,6 @@ async fn reminders_reach_their_recipients_only(pool: PgPool) {
         .await
         .expect("bad kind");
     assert_problem(bad_kind, 400, "validation").await;
-}
-
-#[sqlx::test]
-async fn due_reminders_reach_the_webhook_once(pool: PgPool) {
-    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let sink = received.clone();
-    let hook = axum::Router::new().route(
-        "/hook",
-        post(move |axum::Json(body): axum::Json<Value>| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().expect("lock").push(body);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, hook).await });
-
-    let app = TestApp::spawn_with(pool, &[("DANGAN_REMINDERS__WEBHOOK_URL", url.as_str())]).await;
-    let room = app
-        .post("/api/v1/rooms")
-        .json(&json!({"code": "W1", "name": "web"}))
-        .send()
-        .await
-        .expect("room");
-    assert_eq!(room.status(), 201);
-    let today = app.app.reminders.today();
-    let first = app.app.reminders.sweep(today).await.expect("sweep");
-    assert_eq!(first.delivered, 1);
-    let second = app.app.reminders.sweep(today).await.expect("sweep again");
-    assert_eq!(second.delivered, 0);
-    let received = received.lock().expect("lock").clone();
-    assert_eq!(received.len(), 1, "{received:?}");
-    assert_eq!(received[0]["kind"], "inspection");
-    assert!(
-        received[0]["subject"]
-            .as_str()
-            .expect("subject")
-            .contains("W1")
-    );
-}
-
-#[sqlx::test]
-async fn due_reminders_are_emailed_to_their_role_once(pool: PgPool) {
-    let (smtp_url, received) = crate::helpers::smtp::start().await;
-    let app = TestApp::spawn_with(
-        pool,
-        &[
-            ("DANGAN_REMINDERS__SMTP_URL", smtp_url.as_str()),
-            (
-                "DANGAN_REMINDERS__EMAIL_FROM",
-                "dangan <archive@example.com>",
-            ),
-        ],
-    )
-    .await;
-    for (username, role, email) in [
-        ("keeper", "archivist", Some("keeper@example.com")),
-        ("keeper2", "archivist", None),
-        ("clerk", "staff", Some("clerk@example.com")),
-    ] {
-        let response = app
-            .post("/api/v1/users")
-            .json(
-                &json!({"username": username, "password": "a-long-password", "role": role,
-                          "department": "BGS", "email": email}),
-            )
-            .send()
-            .await
-            .expect("create user");
-        assert_eq!(response.status(), 201);
-        let user: Value = response.json().await.expect("json");
-        assert_eq!(user["email"], json!(email));
-    }
-    let room = app
-        .post("/api/v1/rooms")
-        .json(&json!({"code": "M1", "name": "mail"}))
-        .send()
-        .await
-        .expect("room");
-    assert_eq!(room.status(), 201);
-    let today = app.app.reminders.today();
-    assert_eq!(
-        app.app
-            .reminders
-            .sweep(today)
-            .await
-            .expect("sweep")
-            .delivered,
-        1
-    );
-    assert_eq!(
-        app.app
-            .reminders
-            .sweep(today)
-            .await
-            .expect("sweep")
-            .delivered,
-        0
-    );
-    let received = received.lock().expect("lock").clone();
-    assert_eq!(received.len(), 1, "{received:?}");
-    assert_eq!(received[0].to, vec!["<keeper@example.com>".to_owned()]);
-    assert!(received[0].from.contains("archive@example.com"));
-    assert!(
-        received[0].data.contains("Subject: [dangan]"),
-        "{}",
-        received[0].data
-    );
-
-    let bad = app
-        .post("/api/v1/users")
-        .json(&json!({"username": "x", "password": "a-long-password", "role": "staff", "email": "not an address"}))
-        .send()
-        .await
-        .expect("bad email");
-    assert_problem(bad, 400, "validation").await;
 }
 
 #[sqlx::test]

@@ -1,7 +1,9 @@
 //! Delivery of reminders that fell due beyond the in-app list: a webhook receives each one
 //! as JSON, and the users it is addressed to (those with an e-mail address) get an e-mail.
 //! A delivery is claimed in the database before it is sent, so a reminder goes out at most
-//! once per channel even when several workers sweep at once or one dies mid-send.
+//! once per channel even when several workers sweep at once or one dies mid-send. A send
+//! that certainly did not go out (nobody to mail yet, the server said "later", the webhook
+//! was unreachable) is tried again by a later sweep; one that may have gone out is not.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +11,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use reqwest::StatusCode;
 
 use super::{ReminderService, ReminderView, reminder_view};
 use crate::config::ReminderSettings;
@@ -20,6 +23,17 @@ use crate::services::ServiceResult;
 const CLAIM_BATCH: i64 = 100;
 /// How long one send may take.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// When a send that certainly did not go out is tried again (the sweep runs every 15 min).
+const RETRY_IN: Duration = Duration::from_secs(15 * 60);
+
+/// How one send went.
+enum Sent {
+    Yes,
+    /// Failed where it may have reached the other side: never sent again.
+    Failed(String),
+    /// Certainly did not go out: tried again after `RETRY_IN`.
+    Later(String),
+}
 
 /// The SMTP transport and sender of e-mailed reminders.
 #[derive(Clone)]
@@ -55,8 +69,8 @@ impl Mailer {
 
 impl ReminderService {
     /// Sends the open reminders due by `today` that a configured channel has not carried
-    /// yet; returns how many sends succeeded. A failed send is recorded on its delivery
-    /// and not repeated.
+    /// yet; returns how many sends succeeded. A failed send is recorded on its delivery;
+    /// it is repeated by a later sweep only when it certainly did not go out.
     pub async fn deliver(&self, today: NaiveDate) -> ServiceResult<usize> {
         let mut sent = 0;
         if self.settings.webhook_url.is_some() {
@@ -85,57 +99,69 @@ impl ReminderService {
                     DeliveryChannel::Webhook => self.post_webhook(&reminder).await,
                     DeliveryChannel::Email => self.send_email(&reminder).await,
                 };
-                match &outcome {
-                    Ok(()) => sent += 1,
-                    Err(error) => tracing::warn!(
-                        reminder.id = %reminder.id, channel = channel.as_str(), %error,
-                        "reminder delivery failed"
-                    ),
-                }
                 let mut conn = db::acquire(&self.pool).await?;
-                let error = outcome.err();
-                db::reminders::finish_delivery(
-                    &mut conn,
-                    reminder.id,
-                    channel.as_str(),
-                    error.as_deref(),
-                )
-                .await?;
+                let (id, channel) = (reminder.id, channel.as_str());
+                match outcome {
+                    Sent::Yes => {
+                        sent += 1;
+                        db::reminders::finish_delivery(&mut conn, id, channel, None).await?;
+                    }
+                    Sent::Failed(error) => {
+                        tracing::warn!(reminder.id = %id, channel, %error, "reminder delivery failed");
+                        db::reminders::finish_delivery(&mut conn, id, channel, Some(&error))
+                            .await?;
+                    }
+                    Sent::Later(error) => {
+                        tracing::info!(reminder.id = %id, channel, %error, "reminder not sent; will try again");
+                        db::reminders::retry_delivery_later(
+                            &mut conn, id, channel, &error, RETRY_IN,
+                        )
+                        .await?;
+                    }
+                }
             }
         }
     }
 
-    async fn post_webhook(&self, reminder: &ReminderView) -> Result<(), String> {
+    async fn post_webhook(&self, reminder: &ReminderView) -> Sent {
         let Some(url) = &self.settings.webhook_url else {
-            return Err("no webhook configured".into());
+            return Sent::Later("no webhook configured".into());
         };
-        let body = serde_json::to_vec(reminder).map_err(|error| error.to_string())?;
-        self.http
+        let body = match serde_json::to_vec(reminder) {
+            Ok(body) => body,
+            Err(error) => return Sent::Failed(error.to_string()),
+        };
+        let response = self
+            .http
             .post(url)
             .header("content-type", "application/json")
             .body(body)
             .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map(drop)
-            .map_err(|error| error.to_string())
+            .await;
+        match response {
+            Ok(response) if response.status().is_success() => Sent::Yes,
+            // the receiver says it did not take the reminder and asks for it later
+            Ok(response)
+                if matches!(
+                    response.status(),
+                    StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                ) =>
+            {
+                Sent::Later(format!("the webhook answered {}", response.status()))
+            }
+            Ok(response) => Sent::Failed(format!("the webhook answered {}", response.status())),
+            Err(error) if error.is_connect() => Sent::Later(error.to_string()),
+            Err(error) => Sent::Failed(error.to_string()),
+        }
     }
 
-    async fn send_email(&self, reminder: &ReminderView) -> Result<(), String> {
+    async fn send_email(&self, reminder: &ReminderView) -> Sent {
         let Some(mailer) = &self.mailer else {
-            return Err("no SMTP server configured".into());
+            return Sent::Later("no SMTP server configured".into());
         };
-        let addresses = {
-            let mut conn = db::acquire(&self.pool)
-                .await
-                .map_err(|error| error.to_string())?;
-            db::reminders::recipient_emails(
-                &mut conn,
-                reminder.recipient_role.as_deref(),
-                reminder.recipient_user,
-            )
-            .await
-            .map_err(|error| error.to_string())?
+        let addresses = match self.recipient_emails(reminder).await {
+            Ok(addresses) => addresses,
+            Err(error) => return Sent::Later(error.to_string()),
         };
         let mut message = Message::builder()
             .from(mailer.from.clone())
@@ -154,7 +180,7 @@ impl ReminderService {
             }
         }
         if recipients == 0 {
-            return Err("no recipient of the reminder has an e-mail address".into());
+            return Sent::Later("no recipient of the reminder has an e-mail address yet".into());
         }
         let overdue = if reminder.overdue {
             " (overdue 已逾期)"
@@ -165,12 +191,25 @@ impl ReminderService {
             "{}\n\n類別 kind: {}\n到期 due on: {}{overdue}\n\ndangan reminder {}\n",
             reminder.subject, reminder.kind, reminder.due_on, reminder.id
         );
-        let message = message.body(body).map_err(|error| error.to_string())?;
-        mailer
-            .transport
-            .send(message)
-            .await
-            .map(drop)
-            .map_err(|error| error.to_string())
+        let message = match message.body(body) {
+            Ok(message) => message,
+            Err(error) => return Sent::Failed(error.to_string()),
+        };
+        match mailer.transport.send(message).await {
+            Ok(_) => Sent::Yes,
+            // a 4xx reply: the server did not take the message and asks for it later
+            Err(error) if error.is_transient() => Sent::Later(error.to_string()),
+            Err(error) => Sent::Failed(error.to_string()),
+        }
+    }
+
+    async fn recipient_emails(&self, reminder: &ReminderView) -> ServiceResult<Vec<String>> {
+        let mut conn = db::acquire(&self.pool).await?;
+        Ok(db::reminders::recipient_emails(
+            &mut conn,
+            reminder.recipient_role.as_deref(),
+            reminder.recipient_user,
+        )
+        .await?)
     }
 }
