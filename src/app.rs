@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::db::{self, Database, PoolSettings};
 use crate::extract::ExtractOptions;
 use crate::metrics::Metrics;
+use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
 use crate::services::catalogue::CatalogueService;
 use crate::services::destruction::DestructionService;
@@ -39,6 +40,7 @@ pub struct Limits {
 /// The services of one dangan process; cheap to clone.
 #[derive(Clone)]
 pub struct App {
+    pub audit: AuditService,
     pub auth: AuthService,
     pub catalogue: CatalogueService,
     pub parties: PartyService,
@@ -104,6 +106,7 @@ impl App {
             ),
             export: ExportService::new(pool.clone(), settings.time.timezone),
             stats: StatsService::new(pool.clone()),
+            audit: AuditService::new(pool.clone()),
             destruction: DestructionService::new(
                 pool.clone(),
                 blobs.clone(),

@@ -1,10 +1,12 @@
 //! The audit trail: who did what to which record, and when.
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
+use crate::domain::audit::ChainedEvent;
 
 /// Appends one event to the trail.
 pub async fn append(
@@ -24,4 +26,69 @@ pub async fn append(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// An event of the trail as listed.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub actor: Option<String>,
+    pub action: String,
+    pub record_id: Option<Uuid>,
+    pub details: Value,
+}
+
+/// Events newest first, optionally of one record, actor or action, below the id `before`.
+pub async fn list(
+    conn: &mut PgConnection,
+    record_id: Option<Uuid>,
+    actor_id: Option<Uuid>,
+    action: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, DbError> {
+    Ok(sqlx::query_as!(
+        AuditRow,
+        r#"select e.id, e.at, e.actor_id, u.username as "actor?", e.action, e.record_id, e.details
+           from audit_events e left join users u on u.id = e.actor_id
+           where ($1::uuid is null or e.record_id = $1) and ($2::uuid is null or e.actor_id = $2)
+             and ($3::text is null or e.action = $3) and ($4::bigint is null or e.id < $4)
+           order by e.id desc
+           limit $5"#,
+        record_id,
+        actor_id,
+        action,
+        before,
+        limit
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Chained events (those of records) in (record, id) order after the position `after`,
+/// of one record or of all.
+pub async fn chain_page(
+    conn: &mut PgConnection,
+    record_id: Option<Uuid>,
+    after: Option<(Uuid, i64)>,
+    limit: i64,
+) -> Result<Vec<ChainedEvent>, DbError> {
+    let (after_record, after_id) = after.unzip();
+    Ok(sqlx::query_as!(
+        ChainedEvent,
+        r#"select id, action, record_id as "record_id!", actor_id, details::text as "details!", hash
+           from audit_events
+           where record_id is not null and ($1::uuid is null or record_id = $1)
+             and ($2::uuid is null or (record_id, id) > ($2, $3::bigint))
+           order by record_id, id
+           limit $4"#,
+        record_id,
+        after_record,
+        after_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await?)
 }

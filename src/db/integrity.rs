@@ -277,34 +277,6 @@ pub async fn results(conn: &mut PgConnection, check_id: Uuid) -> Result<Vec<Resu
     .await?)
 }
 
-/// How a record's audit chain stands: events, and events whose hash is not what the chain
-/// from the first event gives.
-pub async fn audit_chain(conn: &mut PgConnection, record_id: Uuid) -> Result<(i64, i64), DbError> {
-    let row = sqlx::query!(
-        r#"with recursive events as (
-               select id, action, record_id, actor_id, details, hash,
-                      row_number() over (order by id) as n
-               from audit_events where record_id = $1),
-           chain as (
-               select n, hash, sha256('\x'::bytea || convert_to(id::text || '|' || action || '|'
-                   || record_id::text || '|' || coalesce(actor_id::text, '') || '|' || details::text,
-                   'UTF8')) as expected
-               from events where n = 1
-               union all
-               select e.n, e.hash, sha256(c.expected || convert_to(e.id::text || '|' || e.action
-                   || '|' || e.record_id::text || '|' || coalesce(e.actor_id::text, '') || '|'
-                   || e.details::text, 'UTF8'))
-               from events e join chain c on e.n = c.n + 1)
-           select count(*) as "events!",
-                  count(*) filter (where hash is distinct from expected) as "broken!"
-           from chain"#,
-        record_id
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok((row.events, row.broken))
-}
-
 /// How many records carry this archival code.
 pub async fn code_count(conn: &mut PgConnection, code: &str) -> Result<i64, DbError> {
     Ok(sqlx::query_scalar!(

@@ -24,6 +24,7 @@ macro_rules! text_enum {
 }
 
 pub mod archival_code;
+pub mod audit;
 pub mod catalogue;
 pub mod digest;
 pub mod disposition;

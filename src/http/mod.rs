@@ -1,6 +1,7 @@
 //! The HTTP API: one route table, thin handlers that call one service function each, and
 //! one error type rendered as problem details.
 
+mod audit;
 mod auth;
 mod catalogue;
 mod destruction;

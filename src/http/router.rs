@@ -17,8 +17,8 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::{
-    auth, catalogue, destruction, disposition, export, integrity, ops, parties, records, reminders,
-    rooms, search, stats, users,
+    audit, auth, catalogue, destruction, disposition, export, integrity, ops, parties, records,
+    reminders, rooms, search, stats, users,
 };
 use crate::app::App;
 use crate::domain::ErrorCode;
@@ -43,6 +43,7 @@ const JSON_BODY_LIMIT: usize = 1024 * 1024;
         (name = "rooms", description = "storage rooms (庫房): targets, readings, inspections (十防)"),
         (name = "reminders", description = "everything with a due date: inspections, readings, alerts, retention, deadlines"),
         (name = "integrity", description = "fixity sweeps and the four-properties check (四性檢測)"),
+        (name = "audit", description = "the audit trail and its hash chain"),
         (name = "operations", description = "health, readiness, metrics"),
     )
 )]
@@ -140,6 +141,8 @@ pub fn router(app: App) -> Router {
         .routes(routes!(reminders::put_reminder_rule))
         .routes(routes!(integrity::create_check, integrity::list_checks))
         .routes(routes!(integrity::get_check))
+        .routes(routes!(audit::list_audit))
+        .routes(routes!(audit::verify_audit))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)
         .split_for_parts();

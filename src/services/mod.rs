@@ -1,6 +1,7 @@
 //! The capabilities of dangan, one module each. A service owns its transactions and returns
 //! [`ServiceError`]; HTTP handlers and CLI commands call exactly one service function.
 
+pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod destruction;

@@ -218,12 +218,14 @@ pub(super) async fn audit_trail(
     conn: &mut PgConnection,
     record_id: Uuid,
 ) -> ServiceResult<Result<String, String>> {
-    let (events, broken) = db::integrity::audit_chain(conn, record_id).await?;
-    Ok(match (events, broken) {
+    let report = crate::services::audit::verify_chains(conn, Some(record_id)).await?;
+    Ok(match (report.events, report.broken.first()) {
         (0, _) => Err("the record has no audit trail".into()),
-        (events, 0) => Ok(format!("{events} events, hash chain intact")),
-        (events, broken) => Err(format!(
-            "{broken} of {events} audit events do not match the hash chain"
+        (events, None) => Ok(format!("{events} events, hash chain intact")),
+        (events, Some(broken)) => Err(format!(
+            "{} of {events} audit events do not follow the hash chain (events {:?})",
+            broken.event_ids.len(),
+            broken.event_ids
         )),
     })
 }

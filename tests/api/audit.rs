@@ -1,0 +1,126 @@
+//! The audit trail over HTTP: listing by record, actor and action with paging, and the
+//! check of its hash chain, which finds an event changed in the database.
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, TestFile, assert_problem};
+
+async fn get_json(app: &TestApp, path: &str) -> Value {
+    let response = app.get(path).send().await.expect("request");
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.expect("json")
+}
+
+/// A record filed and then changed: two events of its own.
+async fn changed_record(app: &TestApp, title: &str) -> String {
+    let record = app
+        .file_record(
+            &json!({"title": title}),
+            vec![TestFile::new("a.txt", title.as_bytes().to_vec())],
+        )
+        .await;
+    let id = record["id"].as_str().expect("id").to_owned();
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/records/{id}")))
+        .bearer_auth(&app.token)
+        .json(&json!({"description": "改過的說明"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(response.status(), 200);
+    id
+}
+
+#[sqlx::test]
+async fn the_trail_of_a_record_is_listed_newest_first_and_pages(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let id = changed_record(&app, "合同").await;
+    let other = changed_record(&app, "另一份合同").await;
+
+    let trail = get_json(&app, &format!("/api/v1/audit?record_id={id}")).await;
+    let items = trail["items"].as_array().expect("items");
+    assert!(items.len() >= 2, "{trail}");
+    assert!(items.iter().all(|event| event["record_id"] == json!(id)));
+    assert!(
+        items[0]["id"].as_i64() > items[1]["id"].as_i64(),
+        "newest first"
+    );
+    assert_eq!(items[0]["action"], "record.updated", "{trail}");
+    assert_eq!(items[0]["actor"], "admin");
+
+    let first = get_json(&app, "/api/v1/audit?actor=admin&limit=1").await;
+    assert_eq!(first["items"].as_array().map(Vec::len), Some(1));
+    let cursor = first["next_cursor"].as_str().expect("more pages");
+    let second = get_json(
+        &app,
+        &format!("/api/v1/audit?actor=admin&limit=1&cursor={cursor}"),
+    )
+    .await;
+    assert!(second["items"][0]["id"].as_i64() < first["items"][0]["id"].as_i64());
+
+    let updates = get_json(&app, "/api/v1/audit?action=record.updated").await;
+    let records: Vec<&Value> = updates["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|event| &event["record_id"])
+        .collect();
+    assert_eq!(records, vec![&json!(other), &json!(id)]);
+
+    let unknown = app
+        .get("/api/v1/audit?actor=nobody")
+        .send()
+        .await
+        .expect("get");
+    assert_problem(unknown, 400, "validation").await;
+    let staff = app.user_token("clerk", "staff", None).await;
+    let forbidden = app
+        .client
+        .get(app.url("/api/v1/audit"))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("get");
+    assert_problem(forbidden, 403, "forbidden").await;
+    let auditor = app.user_token("auditor", "auditor", None).await;
+    let allowed = app
+        .client
+        .get(app.url("/api/v1/audit/verify"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(allowed.status(), 200);
+}
+
+#[sqlx::test]
+async fn verify_finds_the_event_changed_behind_dangans_back(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let id = changed_record(&app, "合同").await;
+    let other = changed_record(&app, "另一份合同").await;
+
+    let intact = get_json(&app, "/api/v1/audit/verify").await;
+    assert_eq!(intact["ok"], true, "{intact}");
+    assert_eq!(intact["records"], 2);
+    assert!(intact["events"].as_u64() >= Some(4), "{intact}");
+
+    let changed: i64 = sqlx::query_scalar(
+        "update audit_events set details = details || '{\"title\": \"偽造\"}'
+         where id = (select min(id) from audit_events where record_id = $1::uuid) returning id",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("tamper");
+    let report = get_json(&app, "/api/v1/audit/verify").await;
+    assert_eq!(report["ok"], false);
+    assert_eq!(
+        report["broken"],
+        json!([{"record_id": id, "event_ids": [changed]}]),
+        "{report}"
+    );
+    let one = get_json(&app, &format!("/api/v1/audit/verify?record_id={other}")).await;
+    assert_eq!((&one["ok"], &one["records"]), (&json!(true), &json!(1)));
+}
