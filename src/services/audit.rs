@@ -7,6 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::paging::{id_cursor, next_cursor};
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::audit::{ChainedEvent, check_chain};
@@ -86,12 +87,7 @@ impl AuditService {
     pub async fn list(&self, actor: &Actor, filter: AuditFilter) -> ServiceResult<AuditPage> {
         require_auditor(actor)?;
         let limit = filter.limit.unwrap_or(100).clamp(1, 500);
-        let before = match filter.cursor.as_deref() {
-            Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| {
-                ServiceError::Validation("cursor: not a cursor from this list".into())
-            })?),
-            None => None,
-        };
+        let before = id_cursor(filter.cursor.as_deref())?;
         let mut conn = db::acquire(&self.pool).await?;
         let actor_id = match filter.actor.as_deref() {
             None => None,
@@ -114,12 +110,7 @@ impl AuditService {
             i64::from(limit) + 1,
         )
         .await?;
-        let next_cursor = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|row| row.id.to_string())
-        } else {
-            None
-        };
+        let next_cursor = next_cursor(&mut rows, limit, |row| row.id.to_string());
         let items = rows
             .into_iter()
             .map(|row| AuditEventView {

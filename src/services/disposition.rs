@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::holds::{ensure_not_held, holds_covering, require_disposer};
+use super::paging::{bad_cursor, next_cursor};
 use super::records::record_not_found;
 use super::{Actor, ServiceError, ServiceResult, filing};
 use crate::db::disposition::{AppraisalRow, DueKey, DueQuery, DueRow};
@@ -126,12 +127,7 @@ impl DispositionService {
             limit: i64::from(limit) + 1,
         };
         let mut rows = db::disposition::due(&mut conn, query).await?;
-        let next_cursor = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(cursor_of)
-        } else {
-            None
-        };
+        let next_cursor = next_cursor(&mut rows, limit, cursor_of);
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
         let mut holds = holds_covering(&mut conn, &ids).await?;
         let mut appraisals: HashMap<Uuid, AppraisalSummary> = HashMap::new();
@@ -309,7 +305,7 @@ fn cursor_of(row: &DueRow) -> String {
 }
 
 fn parse_cursor(text: &str) -> ServiceResult<DueKey> {
-    let invalid = || ServiceError::Validation("cursor: not a cursor from this list".into());
+    let invalid = bad_cursor;
     let mut parts = text.splitn(3, '/');
     let (Some(due_on), Some(id), Some(code)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(invalid());

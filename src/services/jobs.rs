@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::paging::{id_cursor, next_cursor};
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, Pool};
 use crate::domain::job::{JobKind, JobStatus, retry_delay};
@@ -129,12 +130,7 @@ impl JobService {
             ));
         }
         let limit = filter.limit.unwrap_or(50).clamp(1, 500);
-        let before = match filter.cursor.as_deref() {
-            Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| {
-                ServiceError::Validation("cursor: not a cursor from this list".into())
-            })?),
-            None => None,
-        };
+        let before = id_cursor(filter.cursor.as_deref())?;
         let mut conn = db::acquire(&self.pool).await?;
         let mut rows = db::jobs::list(
             &mut conn,
@@ -144,12 +140,7 @@ impl JobService {
             i64::from(limit) + 1,
         )
         .await?;
-        let next_cursor = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|row| row.id.to_string())
-        } else {
-            None
-        };
+        let next_cursor = next_cursor(&mut rows, limit, |row| row.id.to_string());
         let items = rows
             .into_iter()
             .map(|row| JobView {

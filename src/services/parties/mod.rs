@@ -13,6 +13,7 @@ use crate::domain::catalogue::{ChecklistItem, missing_items};
 use crate::domain::party::{PartyIdentifier, PartyKind, PartyStatus};
 use crate::domain::record::{Patch, ValidationError};
 use crate::domain::user::Role;
+use crate::services::paging::{bad_cursor, next_cursor};
 
 pub use crate::domain::party::EventInput;
 pub use handover::{HandoverInput, HandoverView};
@@ -197,9 +198,7 @@ impl PartyService {
                 cursor
                     .split_once(':')
                     .filter(|(kind, _)| PartyKind::parse(kind).is_some())
-                    .ok_or_else(|| {
-                        ServiceError::Validation("cursor: not a cursor from this list".into())
-                    })?,
+                    .ok_or_else(bad_cursor)?,
             ),
             None => None,
         };
@@ -217,14 +216,9 @@ impl PartyService {
             .into_iter()
             .map(party_view)
             .collect::<ServiceResult<_>>()?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items
-                .last()
-                .map(|party| format!("{}:{}", party.kind.as_str(), party.identifier))
-        } else {
-            None
-        };
+        let next_cursor = next_cursor(&mut items, limit, |party| {
+            format!("{}:{}", party.kind.as_str(), party.identifier)
+        });
         Ok(PartyPage { items, next_cursor })
     }
 

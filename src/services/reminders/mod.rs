@@ -15,6 +15,7 @@ use uuid::Uuid;
 pub use rules::{RuleInput, RuleList, RuleView};
 pub use sweep::SweepReport;
 
+use super::paging::bad_cursor;
 use super::{Actor, ServiceError, ServiceResult};
 use crate::config::ReminderSettings;
 use crate::db::{self, Pool};
@@ -216,7 +217,7 @@ fn recipient(row: &db::reminders::ReminderRow) -> Recipient {
 }
 
 fn parse_cursor(cursor: &str) -> ServiceResult<(NaiveDate, Uuid)> {
-    let invalid = || ServiceError::Validation("cursor: not a cursor of this list".into());
+    let invalid = bad_cursor;
     let (due_on, id) = cursor.split_once('_').ok_or_else(invalid)?;
     Ok((
         due_on.parse().map_err(|_| invalid())?,

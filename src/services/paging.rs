@@ -1,0 +1,47 @@
+//! Keyset paging of lists: a page of `limit` items is read as `limit + 1` rows; the extra
+//! row only says that another page follows, whose cursor is the key of the page's last item.
+
+use super::{ServiceError, ServiceResult};
+
+/// The refusal of a cursor this list did not hand out.
+pub(crate) fn bad_cursor() -> ServiceError {
+    ServiceError::Validation("cursor: not a cursor from this list".into())
+}
+
+/// A cursor that is the id of the last item seen.
+pub(crate) fn id_cursor(cursor: Option<&str>) -> ServiceResult<Option<i64>> {
+    cursor
+        .map(|cursor| cursor.parse::<i64>().map_err(|_| bad_cursor()))
+        .transpose()
+}
+
+/// Cuts `rows` (read with `limit + 1`) to the page; the next page's cursor, when there is one.
+pub(crate) fn next_cursor<T>(
+    rows: &mut Vec<T>,
+    limit: u32,
+    key: impl Fn(&T) -> String,
+) -> Option<String> {
+    let limit = limit as usize;
+    if rows.len() <= limit {
+        return None;
+    }
+    rows.truncate(limit);
+    rows.last().map(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extra_row_makes_a_next_page_and_is_cut() {
+        let mut rows = vec![5, 4, 3];
+        assert_eq!(next_cursor(&mut rows, 2, i32::to_string), Some("4".into()));
+        assert_eq!(rows, vec![5, 4]);
+        let mut last = vec![2, 1];
+        assert_eq!(next_cursor(&mut last, 2, i32::to_string), None);
+        assert_eq!(last, vec![2, 1]);
+        assert_eq!(id_cursor(Some("17")).ok(), Some(Some(17)));
+        assert!(id_cursor(Some("x")).is_err());
+    }
+}
