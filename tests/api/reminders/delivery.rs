@@ -57,6 +57,23 @@ async fn retry_now(app: &TestApp) {
         .expect("retry now");
 }
 
+/// An installation that e-mails reminders through a local SMTP server; what it received.
+async fn mailing_app(pool: PgPool) -> (TestApp, Arc<Mutex<Vec<crate::helpers::smtp::Mail>>>) {
+    let (smtp_url, received) = crate::helpers::smtp::start().await;
+    let app = TestApp::spawn_with(
+        pool,
+        &[
+            ("DANGAN_REMINDERS__SMTP_URL", smtp_url.as_str()),
+            (
+                "DANGAN_REMINDERS__EMAIL_FROM",
+                "dangan <archive@example.com>",
+            ),
+        ],
+    )
+    .await;
+    (app, received)
+}
+
 async fn delivered(app: &TestApp) -> usize {
     let today = app.app.reminders.today();
     app.app
@@ -122,18 +139,7 @@ async fn a_webhook_that_failed_with_500_is_not_sent_again(pool: PgPool) {
 
 #[sqlx::test]
 async fn due_reminders_are_emailed_to_their_role_once(pool: PgPool) {
-    let (smtp_url, received) = crate::helpers::smtp::start().await;
-    let app = TestApp::spawn_with(
-        pool,
-        &[
-            ("DANGAN_REMINDERS__SMTP_URL", smtp_url.as_str()),
-            (
-                "DANGAN_REMINDERS__EMAIL_FROM",
-                "dangan <archive@example.com>",
-            ),
-        ],
-    )
-    .await;
+    let (app, received) = mailing_app(pool).await;
     for (username, role, email) in [
         ("keeper", "archivist", Some("keeper@example.com")),
         ("keeper2", "archivist", None),
@@ -199,15 +205,7 @@ async fn due_reminders_are_emailed_to_their_role_once(pool: PgPool) {
 
 #[sqlx::test]
 async fn a_reminder_nobody_could_be_mailed_goes_out_once_an_address_is_added(pool: PgPool) {
-    let (smtp_url, received) = crate::helpers::smtp::start().await;
-    let app = TestApp::spawn_with(
-        pool,
-        &[
-            ("DANGAN_REMINDERS__SMTP_URL", smtp_url.as_str()),
-            ("DANGAN_REMINDERS__EMAIL_FROM", "archive@example.com"),
-        ],
-    )
-    .await;
+    let (app, received) = mailing_app(pool).await;
     let response = app
         .post("/api/v1/users")
         .json(&json!({"username": "keeper", "password": "a-long-password",
