@@ -158,32 +158,9 @@ async fn due_reminders_are_emailed_to_their_role_once(pool: PgPool) {
         let user: Value = response.json().await.expect("json");
         assert_eq!(user["email"], json!(email));
     }
-    let room = app
-        .post("/api/v1/rooms")
-        .json(&json!({"code": "M1", "name": "mail"}))
-        .send()
-        .await
-        .expect("room");
-    assert_eq!(room.status(), 201);
-    let today = app.app.reminders.today();
-    assert_eq!(
-        app.app
-            .reminders
-            .sweep(today)
-            .await
-            .expect("sweep")
-            .delivered,
-        1
-    );
-    assert_eq!(
-        app.app
-            .reminders
-            .sweep(today)
-            .await
-            .expect("sweep")
-            .delivered,
-        0
-    );
+    room(&app, "M1").await;
+    assert_eq!(delivered(&app).await, 1);
+    assert_eq!(delivered(&app).await, 0);
     let received = received.lock().expect("lock").clone();
     assert_eq!(received.len(), 1, "{received:?}");
     assert_eq!(received[0].to, vec!["<keeper@example.com>".to_owned()]);
