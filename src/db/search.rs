@@ -165,3 +165,88 @@ pub async fn begin_snapshot(conn: &mut PgConnection) -> Result<(), DbError> {
         .await?;
     Ok(())
 }
+
+/// Registers how far the index generation `reader` has read the change log, or moves its
+/// registration forward (never back); marks it seen.
+pub async fn register_reader(
+    conn: &mut PgConnection,
+    reader: Uuid,
+    tx: i64,
+    seq: i64,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        r#"insert into index_readers (reader, tx, seq)
+           values ($1, (($2::bigint)::text)::xid8, $3)
+           on conflict (reader) do update set
+               tx = case when (excluded.tx, excluded.seq) > (index_readers.tx, index_readers.seq)
+                         then excluded.tx else index_readers.tx end,
+               seq = case when (excluded.tx, excluded.seq) > (index_readers.tx, index_readers.seq)
+                          then excluded.seq else index_readers.seq end,
+               seen_at = now()"#,
+        reader,
+        tx,
+        seq
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The highest change-log entry pruned so far, as (tx, seq); `None` when nothing was.
+pub async fn pruned_horizon(conn: &mut PgConnection) -> Result<Option<(i64, i64)>, DbError> {
+    Ok(
+        sqlx::query!(r#"select (tx::text)::bigint as "tx!", seq from index_log_pruned"#)
+            .fetch_optional(conn)
+            .await?
+            .map(|row| (row.tx, row.seq)),
+    )
+}
+
+/// Deletes up to `limit` change-log entries that every registered reader has passed, after
+/// forgetting readers not seen for `stale_days`; returns how many went. Run inside a
+/// transaction: the lock on the registry makes a reader that registers meanwhile wait, then
+/// see the new horizon.
+pub async fn prune_changes(
+    conn: &mut PgConnection,
+    stale_days: i32,
+    limit: i64,
+) -> Result<u64, DbError> {
+    sqlx::query!("lock table index_readers in exclusive mode")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        "delete from index_readers where seen_at < now() - make_interval(days => $1)",
+        stale_days
+    )
+    .execute(&mut *conn)
+    .await?;
+    let last = sqlx::query!(
+        r#"with low as (select tx, seq from index_readers order by tx, seq limit 1),
+                doomed as (select c.seq from index_changes c, low
+                           where (c.tx, c.seq) <= (low.tx, low.seq)
+                           order by c.tx, c.seq limit $1),
+                gone as (delete from index_changes c using doomed d where c.seq = d.seq
+                         returning c.tx, c.seq)
+           select (select count(*) from gone) as "count!",
+                  (select (tx::text)::bigint from gone order by tx desc, seq desc limit 1) as tx,
+                  (select seq from gone order by tx desc, seq desc limit 1) as seq"#,
+        limit
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if let (Some(tx), Some(seq)) = (last.tx, last.seq) {
+        sqlx::query!(
+            r#"insert into index_log_pruned (tx, seq) values ((($1::bigint)::text)::xid8, $2)
+               on conflict (only_row) do update set
+                   tx = case when (excluded.tx, excluded.seq) > (index_log_pruned.tx, index_log_pruned.seq)
+                             then excluded.tx else index_log_pruned.tx end,
+                   seq = case when (excluded.tx, excluded.seq) > (index_log_pruned.tx, index_log_pruned.seq)
+                              then excluded.seq else index_log_pruned.seq end"#,
+            tx,
+            seq
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(u64::try_from(last.count).unwrap_or_default())
+}

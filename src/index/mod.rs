@@ -68,6 +68,8 @@ pub enum Change {
 
 struct Generation {
     name: String,
+    /// This generation's identity as a reader of the change log (`<name>.reader`).
+    reader_id: Uuid,
     index: Index,
     reader: IndexReader,
     writer: Mutex<Option<IndexWriter>>,
@@ -126,6 +128,11 @@ impl SearchIndex {
         }
     }
 
+    /// The current generation's identity as a reader of the change log.
+    pub fn reader_id(&self) -> Uuid {
+        self.generation().reader_id
+    }
+
     /// The change-log position of the last commit; `None` for a new, empty generation.
     pub fn position(&self) -> Result<Option<Position>, IndexError> {
         read_position(&self.generation().index)
@@ -171,10 +178,12 @@ impl SearchIndex {
             Err(poisoned) => *poisoned.into_inner() = generation,
         }
         let old_dir = self.root.join(&old.name);
+        let old_reader = reader_file(&self.root, &old.name);
         drop(old);
         if let Err(error) = std::fs::remove_dir_all(&old_dir) {
             tracing::warn!(%error, dir = %old_dir.display(), "old index generation not removed");
         }
+        std::fs::remove_file(old_reader).ok();
         tracing::info!(generation = name, "switched to the rebuilt search index");
         Ok(true)
     }
@@ -194,6 +203,7 @@ impl SearchIndex {
 pub struct Rebuild {
     root: PathBuf,
     name: String,
+    reader_id: Uuid,
     fields: Fields,
     writer: IndexWriter,
 }
@@ -210,9 +220,15 @@ impl Rebuild {
         Ok(Self {
             root: root.to_path_buf(),
             name,
+            reader_id: generation.reader_id,
             fields,
             writer,
         })
+    }
+
+    /// The new generation's identity as a reader of the change log.
+    pub fn reader_id(&self) -> Uuid {
+        self.reader_id
     }
 
     /// Adds documents.
@@ -265,6 +281,7 @@ fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
         .try_into()?;
     Ok(Generation {
         name: name.to_owned(),
+        reader_id: generation_reader_id(root, name)?,
         index,
         reader,
         writer: Mutex::new(None),
@@ -306,6 +323,28 @@ fn read_position(index: &Index) -> Result<Option<Position>, IndexError> {
         Some(payload) => serde_json::from_str(&payload).map(Some).map_err(|error| {
             IndexError::Corrupt(format!("unreadable position {payload:?}: {error}"))
         }),
+    }
+}
+
+fn reader_file(root: &Path, name: &str) -> PathBuf {
+    root.join(format!("{name}.reader"))
+}
+
+/// The reader identity of generation `name`, made on first use and kept beside it.
+fn generation_reader_id(root: &Path, name: &str) -> Result<Uuid, IndexError> {
+    let path = reader_file(root, name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Uuid::parse_str(text.trim())
+            .map_err(|error| IndexError::Corrupt(format!("{}: {error}", path.display()))),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let id = Uuid::new_v4();
+            let temporary = path.with_extension("reader.tmp");
+            std::fs::write(&temporary, id.to_string())
+                .and_then(|()| std::fs::rename(&temporary, &path))
+                .map_err(|error| IndexError::io(&path, error))?;
+            Ok(id)
+        }
+        Err(error) => Err(IndexError::io(&path, error)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Background work: the job runner, the scheduler of recurring jobs, the indexer, and one
-//! module per job kind; housekeeping collects abandoned staging objects and expired tokens.
+//! module per job kind; housekeeping collects abandoned staging objects and expired tokens
+//! and prunes the search change log.
 
 pub mod destroy_batch;
 pub mod extract_text;
@@ -68,5 +69,10 @@ pub async fn housekeeping(app: &App, staging_max_age: Duration) {
         Ok(0) => {}
         Ok(count) => tracing::debug!(count, "expired login tokens removed"),
         Err(error) => tracing::warn!(%error, "token purge failed; will retry"),
+    }
+    match app.search.prune_change_log().await {
+        Ok(0) => {}
+        Ok(count) => tracing::debug!(count, "search change log pruned"),
+        Err(error) => tracing::warn!(%error, "change-log pruning failed; will retry"),
     }
 }

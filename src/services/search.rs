@@ -89,6 +89,11 @@ pub struct SearchResponse {
 const MAX_OFFSET: usize = 10_000;
 /// Change-log entries applied per index commit.
 const CHANGE_BATCH: i64 = 2_000;
+/// Readers of the change log not seen for this long are forgotten: the log is pruned past
+/// them, and they rebuild when they come back.
+const READER_STALE_DAYS: i32 = 7;
+/// Change-log entries deleted per housekeeping round at the most.
+const PRUNE_BATCH: i64 = 100_000;
 
 /// Search and indexing.
 #[derive(Clone)]
@@ -98,6 +103,10 @@ pub struct SearchService {
     writer_memory: usize,
     /// Opened on first use, so commands that never search do not touch it.
     index: Arc<OnceCell<Arc<SearchIndex>>>,
+    /// One catch-up at a time in this process (it may rebuild).
+    catching_up: Arc<tokio::sync::Mutex<()>>,
+    /// Generations this process has registered as readers of the change log.
+    registered: Arc<std::sync::Mutex<HashSet<Uuid>>>,
 }
 
 impl SearchService {
@@ -108,6 +117,8 @@ impl SearchService {
             root,
             writer_memory,
             index: Arc::new(OnceCell::new()),
+            catching_up: Arc::default(),
+            registered: Arc::default(),
         }
     }
 
@@ -220,9 +231,21 @@ impl SearchService {
     /// (anything later may still be joined by entries committed out of order), so entries
     /// beyond it are applied now and again later: applying is idempotent.
     pub async fn catch_up(&self) -> ServiceResult<usize> {
+        let _one_at_a_time = self.catching_up.lock().await;
         let index = self.index().await?;
         let current = index.clone();
         blocking(move || current.follow_current()).await?;
+        if !self.registered(&index).await? {
+            tracing::warn!("the change log was pruned past this search index; rebuilding it");
+            self.rebuild(|_, _| {}).await?;
+            let current = index.clone();
+            blocking(move || current.follow_current()).await?;
+            if !self.registered(&index).await? {
+                return Err(ServiceError::Internal(
+                    "the rebuilt search index is behind the pruned change log".into(),
+                ));
+            }
+        }
         let mut applied = 0;
         loop {
             let reader = index.clone();
@@ -231,6 +254,7 @@ impl SearchService {
                 .unwrap_or_default();
             let tx = i64::try_from(position.tx).unwrap_or(i64::MAX);
             let mut conn = db::acquire(&self.pool).await?;
+            db::search::register_reader(&mut conn, index.reader_id(), tx, position.seq).await?;
             let changes =
                 db::search::changes_after(&mut conn, tx, position.seq, CHANGE_BATCH).await?;
             if changes.is_empty() {
@@ -260,6 +284,10 @@ impl SearchService {
             applied += changes.len();
             let writer = index.clone();
             blocking(move || writer.apply(found, next)).await?;
+            let mut conn = db::acquire(&self.pool).await?;
+            let tx = i64::try_from(next.tx).unwrap_or(i64::MAX);
+            db::search::register_reader(&mut conn, index.reader_id(), tx, next.seq).await?;
+            drop(conn);
             let unsettled = changes.len() > changes.iter().filter(|change| change.settled).count();
             if unsettled || changes.len() < CHANGE_BATCH as usize {
                 return Ok(applied);
@@ -267,16 +295,77 @@ impl SearchService {
         }
     }
 
+    /// Registers the current generation as a reader of the change log at its position,
+    /// once per process, and tells whether the log still holds everything after it (else
+    /// the index must be rebuilt).
+    async fn registered(&self, index: &Arc<SearchIndex>) -> ServiceResult<bool> {
+        let reader_id = index.reader_id();
+        let known = self
+            .registered
+            .lock()
+            .is_ok_and(|registered| registered.contains(&reader_id));
+        if known {
+            return Ok(true);
+        }
+        let reader = index.clone();
+        let position = blocking(move || reader.position())
+            .await?
+            .unwrap_or_default();
+        if !self.register_at(reader_id, position).await? {
+            return Ok(false);
+        }
+        if let Ok(mut registered) = self.registered.lock() {
+            registered.insert(reader_id);
+        }
+        Ok(true)
+    }
+
+    /// Registers `reader_id` at `position`; whether the log was not pruned past it. Once
+    /// registered, pruning waits for the reader.
+    async fn register_at(&self, reader_id: Uuid, position: Position) -> ServiceResult<bool> {
+        let mut conn = db::acquire(&self.pool).await?;
+        let tx = i64::try_from(position.tx).unwrap_or(i64::MAX);
+        db::search::register_reader(&mut conn, reader_id, tx, position.seq).await?;
+        let pruned = db::search::pruned_horizon(&mut conn).await?;
+        Ok(pruned.is_none_or(|pruned| pruned <= (tx, position.seq)))
+    }
+
+    /// Deletes change-log entries every registered reader has passed; how many went.
+    pub async fn prune_change_log(&self) -> ServiceResult<u64> {
+        let mut tx = db::begin(&self.pool).await?;
+        let pruned = db::search::prune_changes(&mut tx, READER_STALE_DAYS, PRUNE_BATCH).await?;
+        tx.commit().await.map_err(db::DbError::from)?;
+        Ok(pruned)
+    }
+
     /// Builds a new index generation from PostgreSQL while the current one keeps serving,
     /// then makes it current. `progress(done, total)` is called as records are added.
     pub async fn rebuild(&self, progress: impl Fn(u64, u64)) -> ServiceResult<u64> {
         let root = self.root.clone();
         let writer_memory = self.writer_memory;
-        let mut tx = db::begin(&self.pool).await?;
-        db::search::begin_snapshot(&mut tx).await?;
-        let horizon = db::search::snapshot_horizon(&mut tx).await?;
-        let total = u64::try_from(db::search::count_active(&mut tx).await?).unwrap_or_default();
         let mut rebuild = blocking(move || Rebuild::start(&root, writer_memory)).await?;
+        // the snapshot's horizon is where the new generation will follow the log from: it
+        // is registered first, so pruning cannot pass it; a prune that got there first
+        // means a later snapshot
+        let mut attempts = 0;
+        let (mut tx, horizon) = loop {
+            let mut tx = db::begin(&self.pool).await?;
+            db::search::begin_snapshot(&mut tx).await?;
+            let horizon = db::search::snapshot_horizon(&mut tx).await?;
+            if self
+                .register_at(rebuild.reader_id(), rebuilt_position(horizon))
+                .await?
+            {
+                break (tx, horizon);
+            }
+            attempts += 1;
+            if attempts == 3 {
+                return Err(ServiceError::Internal(
+                    "the change log keeps being pruned past the rebuild's snapshot".into(),
+                ));
+            }
+        };
+        let total = u64::try_from(db::search::count_active(&mut tx).await?).unwrap_or_default();
         let mut done = 0u64;
         let mut after = None;
         loop {
@@ -295,11 +384,7 @@ impl SearchService {
             progress(done, total);
         }
         tx.commit().await.map_err(db::DbError::from)?;
-        // everything below the snapshot's horizon is in; later changes are replayed
-        let position = Position {
-            tx: u64::try_from(horizon).unwrap_or_default().saturating_sub(1),
-            seq: i64::MAX,
-        };
+        let position = rebuilt_position(horizon);
         blocking(move || rebuild.finish(position)).await?;
         Ok(done)
     }
@@ -307,6 +392,15 @@ impl SearchService {
     /// Documents searchable now.
     pub async fn num_docs(&self) -> ServiceResult<u64> {
         Ok(self.index().await?.num_docs())
+    }
+}
+
+/// The position of a generation built from a snapshot with `horizon`: everything below the
+/// horizon is in; later changes are replayed.
+fn rebuilt_position(horizon: i64) -> Position {
+    Position {
+        tx: u64::try_from(horizon).unwrap_or_default().saturating_sub(1),
+        seq: i64::MAX,
     }
 }
 

@@ -2,6 +2,7 @@
 //! facets, permissions inside the query, the index following changes, and rebuilds.
 
 mod documents;
+mod pruning;
 mod recall;
 
 use serde_json::{Value, json};
