@@ -173,7 +173,7 @@ fn field_stream(
     ))
 }
 
-/// A record with its files.
+/// A record with its files. The view is recorded in the record's audit trail (R13).
 #[utoipa::path(
     get, path = "/api/v1/records/{id}", tag = "records",
     params(("id" = Uuid, Path, description = "record id")),
@@ -185,7 +185,7 @@ pub async fn get_record(
     CurrentUser(actor): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<RecordView>, ApiError> {
-    Ok(axum::Json(app.records.get(&actor, id).await?))
+    Ok(axum::Json(app.records.view(&actor, id).await?))
 }
 
 /// Changes a record's metadata; only the fields present change, `null` clears one. Audited.

@@ -24,7 +24,7 @@ use crate::index::{
 };
 
 /// Query parameters of `GET /api/v1/search`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
 pub struct SearchParams {
     /// Words (ANDed), "quoted phrases", -excluded, OR.
     pub q: Option<String>,
@@ -133,13 +133,17 @@ impl SearchService {
             .cloned()
     }
 
-    /// Searches the records the caller may see.
+    /// Searches the records the caller may see. The search, with the records its page
+    /// showed, is recorded in the audit trail (R13): snippets show content.
     #[tracing::instrument(skip_all)]
     pub async fn search(
         &self,
         actor: &Actor,
         params: SearchParams,
     ) -> ServiceResult<SearchResponse> {
+        let asked = serde_json::to_value(&params).map_err(|error| {
+            ServiceError::Internal(format!("search parameters as JSON: {error}"))
+        })?;
         let query = SearchQuery::parse(params.q.as_deref().unwrap_or(""))
             .map_err(|error| ServiceError::Validation(error.to_string()))?;
         let limit = params.limit.unwrap_or(20).clamp(1, 100) as usize;
@@ -207,7 +211,16 @@ impl SearchService {
                     category: row.category,
                 })
             })
-            .collect();
+            .collect::<Vec<SearchHit>>();
+        let shown: Vec<Uuid> = hits.iter().map(|hit| hit.record_id).collect();
+        db::audit::append(
+            &mut conn,
+            Some(actor.user_id),
+            "search",
+            None,
+            &serde_json::json!({ "params": asked, "total": results.total, "shown": shown }),
+        )
+        .await?;
         let next = offset + limit;
         Ok(SearchResponse {
             total: results.total,

@@ -124,3 +124,61 @@ async fn verify_finds_the_event_changed_behind_dangans_back(pool: PgPool) {
     let one = get_json(&app, &format!("/api/v1/audit/verify?record_id={other}")).await;
     assert_eq!((&one["ok"], &one["records"]), (&json!(true), &json!(1)));
 }
+
+#[sqlx::test]
+async fn seeing_a_record_its_files_a_search_or_the_catalogue_is_traced_to_the_person(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = app
+        .file_record(
+            &json!({"title": "勞動合同"}),
+            vec![TestFile::new("a.txt", "勞動合同正文".as_bytes().to_vec())],
+        )
+        .await;
+    let id = record["id"].as_str().expect("id");
+    let file = record["files"][0]["id"].as_str().expect("file id");
+    let reader = app.user_token("reader", "archivist", None).await;
+    for path in [
+        format!("/api/v1/records/{id}"),
+        format!("/api/v1/records/{id}/files/{file}"),
+        "/api/v1/search?q=%E5%90%88%E5%90%8C&year=2024".to_owned(),
+        "/api/v1/catalogue/export?format=csv".to_owned(),
+    ] {
+        let response = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(&reader)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(response.status(), 200, "{path}");
+        response.bytes().await.expect("body");
+    }
+    // A request refused for bad input reaches nothing, so it leaves no trace.
+    let refused = app
+        .client
+        .get(app.url("/api/v1/search?q=%22unclosed"))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .expect("get");
+    assert_problem(refused, 400, "validation").await;
+
+    let trail = get_json(&app, "/api/v1/audit?actor=reader").await;
+    let items = trail["items"].as_array().expect("items");
+    let actions: Vec<&str> = items.iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(
+        actions,
+        ["catalogue.exported", "search", "file.read", "record.viewed"],
+        "{trail}"
+    );
+    assert_eq!(items[0]["details"]["query"]["format"], "csv");
+    assert_eq!(items[1]["details"]["params"]["q"], "合同");
+    assert_eq!(items[1]["details"]["params"]["year"], 2024);
+    assert_eq!(items[2]["details"]["file_id"], json!(file));
+    assert_eq!(items[3]["record_id"], json!(id));
+
+    // Views join the record's hash chain like any other event.
+    let chain = get_json(&app, &format!("/api/v1/audit/verify?record_id={id}")).await;
+    assert_eq!(chain["ok"], true, "{chain}");
+    assert!(chain["events"].as_u64() >= Some(3), "{chain}");
+}

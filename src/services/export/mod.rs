@@ -10,7 +10,7 @@ mod to_xlsx;
 use bytes::Bytes;
 use futures::TryStreamExt;
 use futures::stream::BoxStream;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use utoipa::IntoParams;
 
@@ -33,7 +33,7 @@ type Lines = mpsc::Receiver<ServiceResult<Batch>>;
 
 /// Parameters of `GET /api/v1/catalogue/export`, as sent; every one is checked and a wrong
 /// one is named in the 400 response.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
@@ -116,10 +116,21 @@ impl ExportService {
     #[tracing::instrument(skip_all, fields(kind = ?query.kind, format = ?query.format))]
     pub async fn export(&self, actor: &Actor, query: ExportQuery) -> ServiceResult<Download> {
         require_exporter(actor)?;
+        let asked = serde_json::to_value(&query)
+            .map_err(|error| ServiceError::Internal(format!("export query as JSON: {error}")))?;
         let request = ExportRequest::parse(query)?;
         {
             let mut conn = self.pool.acquire().await.map_err(DbError::from)?;
             check_codes(&mut conn, &request.filter).await?;
+            // The whole catalogue leaving the system is an access worth tracing (R13).
+            db::audit::append(
+                &mut conn,
+                Some(actor.user_id),
+                "catalogue.exported",
+                None,
+                &serde_json::json!({ "query": asked }),
+            )
+            .await?;
         }
         let today = chrono::Utc::now()
             .with_timezone(&self.timezone)

@@ -1,10 +1,8 @@
 //! Reading records and their files back.
 
-use std::ops::Range;
+mod access;
 
-use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
-use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -286,57 +284,6 @@ impl RecordService {
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(EventView::from(row))
     }
-
-    /// One file's description, without its content.
-    pub async fn file(
-        &self,
-        actor: &Actor,
-        record_id: Uuid,
-        file_id: Uuid,
-    ) -> ServiceResult<FileView> {
-        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
-        ensure_visible(&mut conn, actor, record_id).await?;
-        let record = db::records::find(&mut conn, record_id)
-            .await?
-            .ok_or_else(|| record_not_found(record_id))?;
-        if record.status == "destroyed" {
-            return Err(ServiceError::Gone(format!(
-                "record {record_id} was destroyed; its files are gone"
-            )));
-        }
-        let file = db::records::file(&mut conn, record_id, file_id)
-            .await?
-            .ok_or_else(|| {
-                ServiceError::NotFound(format!("record {record_id} has no file {file_id}"))
-            })?;
-        file_view(file)
-    }
-
-    /// Streams the file's content, or the byte `range` of it, and records the access.
-    pub async fn read(
-        &self,
-        actor: &Actor,
-        record_id: Uuid,
-        file: &FileView,
-        range: Option<Range<u64>>,
-    ) -> ServiceResult<BoxStream<'static, Result<Bytes, ServiceError>>> {
-        if let Some(range) = &range
-            && (range.start >= range.end || range.end > file.size)
-        {
-            return Err(ServiceError::RangeNotSatisfiable { size: file.size });
-        }
-        let stream = self.blobs.read(file.sha256, range.clone()).await?;
-        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
-        db::audit::append(
-            &mut conn,
-            Some(actor.user_id),
-            "file.read",
-            Some(record_id),
-            &serde_json::json!({ "file_id": file.id, "range": range.map(|r| [r.start, r.end]) }),
-        )
-        .await?;
-        Ok(stream.map_err(ServiceError::from).boxed())
-    }
 }
 
 /// A held record's retention may not be shortened: `on_hold` when the recomputed due date
@@ -462,7 +409,7 @@ pub(super) fn stored_metadata(view: &RecordView) -> RecordMetadata {
     }
 }
 
-fn file_view(file: db::records::FileRow) -> ServiceResult<FileView> {
+pub(super) fn file_view(file: db::records::FileRow) -> ServiceResult<FileView> {
     Ok(FileView {
         id: file.id,
         sha256: Sha256Digest::from_slice(&file.sha256).ok_or_else(|| {
@@ -478,7 +425,11 @@ fn file_view(file: db::records::FileRow) -> ServiceResult<FileView> {
 }
 
 /// A record the caller may not see is reported as absent, so its existence does not leak.
-async fn ensure_visible(conn: &mut db::PgConnection, actor: &Actor, id: Uuid) -> ServiceResult<()> {
+pub(super) async fn ensure_visible(
+    conn: &mut db::PgConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<()> {
     let (level, department) = db::records::visibility_facts(conn, id)
         .await?
         .ok_or_else(|| record_not_found(id))?;
