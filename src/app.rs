@@ -24,6 +24,7 @@ use crate::services::import::ImportService;
 use crate::services::ingest::IngestService;
 use crate::services::integrity::IntegrityService;
 use crate::services::jobs::{JobService, RetryPolicy};
+use crate::services::loans::LoanService;
 use crate::services::parties::PartyService;
 use crate::services::records::RecordService;
 use crate::services::reminders::ReminderService;
@@ -53,6 +54,7 @@ pub struct App {
     pub destruction: DestructionService,
     pub disposition: DispositionService,
     pub holds: HoldService,
+    pub loans: LoanService,
     pub rooms: RoomService,
     pub integrity: IntegrityService,
     pub reminders: ReminderService,
@@ -79,7 +81,7 @@ impl App {
             parties: PartyService::new(pool.clone()),
             import: ImportService::new(pool.clone(), ingest.clone()),
             ingest,
-            records: RecordService::new(pool.clone(), blobs.clone()),
+            records: RecordService::new(pool.clone(), blobs.clone(), settings.time.timezone),
             jobs: JobService::new(
                 pool.clone(),
                 RetryPolicy {
@@ -114,6 +116,7 @@ impl App {
             ),
             disposition: DispositionService::new(pool.clone(), settings.time.timezone),
             holds: HoldService::new(pool.clone()),
+            loans: LoanService::new(pool.clone(), settings.time.timezone),
             rooms: RoomService::new(pool.clone(), settings.time.timezone),
             integrity: IntegrityService::new(
                 pool.clone(),

@@ -14,6 +14,7 @@ pub mod holds;
 pub mod imports;
 pub mod integrity;
 pub mod jobs;
+pub mod loans;
 pub mod parties;
 pub mod readings;
 pub mod records;

@@ -32,6 +32,7 @@ pub mod error;
 pub mod export;
 pub mod integrity;
 pub mod job;
+pub mod loan;
 pub mod manifest;
 pub mod media;
 pub mod party;

@@ -19,6 +19,7 @@ mod sheet;
 #[cfg(test)]
 mod testing;
 mod text;
+mod watermark;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant};
 pub use command::Tool;
 pub use error::ExtractError;
 pub use inspect::{ContentReport, inspect};
+pub use watermark::{Marked, watermark};
 
 use sheet::SheetFormat;
 

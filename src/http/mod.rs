@@ -10,6 +10,7 @@ pub mod error;
 mod export;
 mod extract;
 mod integrity;
+mod loans;
 mod ops;
 mod parties;
 mod records;

@@ -17,7 +17,7 @@ use crate::domain::ErrorCode;
 use crate::domain::record::{RecordMetadataInput, RecordPatch};
 use crate::services::ServiceError;
 use crate::services::parties::{EventInput, EventView};
-use crate::services::records::{FileView, RecordView};
+use crate::services::records::{BorrowedCopy, FileView, RecordView};
 
 /// The largest `metadata` part accepted.
 const MAX_METADATA_BYTES: usize = 1024 * 1024;
@@ -248,7 +248,14 @@ pub async fn get_record_file(
     Path((record_id, file_id)): Path<(Uuid, Uuid)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let file = app.records.file(&actor, record_id, file_id).await?;
+    let (file, access) = app.records.file(&actor, record_id, file_id).await?;
+    if let Some(loan_id) = access.marked_loan() {
+        let marked = app
+            .records
+            .read_marked(&actor, record_id, &file, loan_id)
+            .await?;
+        return Ok(marked_copy(&file, marked));
+    }
     let etag = format!("\"{}\"", file.sha256);
     if header_matches(&headers, header::IF_NONE_MATCH, &etag) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
@@ -293,6 +300,25 @@ pub async fn get_record_file(
         &content_disposition(&file),
     );
     Ok(response)
+}
+
+/// A borrowed, watermarked copy: made for this download, so neither cached nor ranged.
+fn marked_copy(file: &FileView, marked: BorrowedCopy) -> Response {
+    let mut response = Response::new(Body::from(marked.content));
+    insert(&mut response, header::CONTENT_TYPE, marked.media_type);
+    insert(&mut response, header::CACHE_CONTROL, "private, no-store");
+    insert(&mut response, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    let mut named = file.clone();
+    marked.media_type.clone_into(&mut named.media_type);
+    if marked.media_type == "application/pdf" && !named.filename.to_lowercase().ends_with(".pdf") {
+        named.filename.push_str(".pdf");
+    }
+    insert(
+        &mut response,
+        header::CONTENT_DISPOSITION,
+        &content_disposition(&named),
+    );
+    response
 }
 
 fn insert(response: &mut Response, name: header::HeaderName, value: &str) {

@@ -17,8 +17,8 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::{
-    audit, auth, catalogue, destruction, disposition, export, integrity, ops, parties, records,
-    reminders, rooms, search, stats, users,
+    audit, auth, catalogue, destruction, disposition, export, integrity, loans, ops, parties,
+    records, reminders, rooms, search, stats, users,
 };
 use crate::app::App;
 use crate::domain::ErrorCode;
@@ -39,6 +39,7 @@ const JSON_BODY_LIMIT: usize = 1024 * 1024;
         (name = "catalogue", description = "fonds, departments, retention schedule, classification scheme"),
         (name = "parties", description = "employees and customers, their folders and events"),
         (name = "users", description = "user accounts"),
+        (name = "loans", description = "lending (借閱): requests, approvals, returns"),
         (name = "disposition", description = "due list, appraisal (鑒定) and legal holds"),
         (name = "rooms", description = "storage rooms (庫房): targets, readings, inspections (十防)"),
         (name = "reminders", description = "everything with a due date: inspections, readings, alerts, retention, deadlines"),
@@ -119,6 +120,11 @@ pub fn router(app: App) -> Router {
         .routes(routes!(search::list_jobs))
         .routes(routes!(export::export_catalogue))
         .routes(routes!(stats::get_stats))
+        .routes(routes!(loans::request_loan, loans::list_loans))
+        .routes(routes!(loans::get_loan))
+        .routes(routes!(loans::approve_loan))
+        .routes(routes!(loans::reject_loan))
+        .routes(routes!(loans::return_loan))
         .routes(routes!(disposition::list_due_records))
         .routes(routes!(disposition::create_appraisal))
         .routes(routes!(disposition::create_hold, disposition::list_holds))

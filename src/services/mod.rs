@@ -15,6 +15,7 @@ pub mod import;
 pub mod ingest;
 pub mod integrity;
 pub mod jobs;
+pub mod loans;
 pub(crate) mod paging;
 pub mod parties;
 pub mod records;

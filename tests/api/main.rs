@@ -17,6 +17,7 @@ mod handover;
 mod import;
 mod integrity;
 mod jobs;
+mod loans;
 mod ops;
 mod parties;
 mod reminders;

@@ -1,5 +1,7 @@
-//! Access to records (R13): viewing a record and reading its files are recorded in the
-//! record's audit trail, so a leak can be traced to the person who saw the content.
+//! Access to records (R11–R13): a record is seen by role (the permission policy) or through
+//! an approved loan that has not run out; a borrowed file is watermarked with borrower, loan
+//! and time unless the loan permits copies. Viewing a record and reading its files are
+//! recorded in the record's audit trail, so a leak can be traced to the person who saw it.
 
 use std::ops::Range;
 
@@ -9,9 +11,67 @@ use uuid::Uuid;
 
 use super::{FileView, RecordService, RecordView, ensure_visible, file_view, record_not_found};
 use crate::db;
+use crate::domain::loan::watermark_line;
+use crate::extract::{self, ExtractError};
 use crate::services::{Actor, ServiceError, ServiceResult};
 
+/// The largest file a borrowed copy is made of (it is marked in memory).
+const MAX_MARKED_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A borrowed file's watermarked copy, made for one download.
+#[derive(Debug)]
+pub struct BorrowedCopy {
+    pub content: Vec<u8>,
+    /// A JPEG scan comes as a PDF page.
+    pub media_type: &'static str,
+}
+
+/// How the caller may see a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// By role, under the permission policy.
+    Policy,
+    /// Through an approved loan; its downloads are marked unless it permits copies.
+    Loan { id: Uuid, copy_allowed: bool },
+}
+
+impl Access {
+    /// The loan whose watermark a download must carry, if any.
+    pub fn marked_loan(self) -> Option<Uuid> {
+        match self {
+            Access::Loan {
+                id,
+                copy_allowed: false,
+            } => Some(id),
+            _ => None,
+        }
+    }
+}
+
 impl RecordService {
+    /// How `actor` may see record `id`: by policy, else through a running loan; a record
+    /// they may not see is absent (404), so its existence does not leak.
+    pub(super) async fn access(
+        &self,
+        conn: &mut db::PgConnection,
+        actor: &Actor,
+        id: Uuid,
+    ) -> ServiceResult<Access> {
+        match ensure_visible(conn, actor, id).await {
+            Ok(()) => Ok(Access::Policy),
+            Err(ServiceError::NotFound(_)) => {
+                let today = chrono::Utc::now()
+                    .with_timezone(&self.timezone)
+                    .date_naive();
+                match db::loans::active_for(conn, actor.user_id, id, today).await? {
+                    Some((id, copy_allowed)) => Ok(Access::Loan { id, copy_allowed }),
+                    None => Err(record_not_found(id)),
+                }
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// The record as [`RecordService::get`] gives it, with the view recorded in its trail.
     pub async fn view(&self, actor: &Actor, id: Uuid) -> ServiceResult<RecordView> {
         let view = self.get(actor, id).await?;
@@ -27,15 +87,15 @@ impl RecordService {
         Ok(view)
     }
 
-    /// One file's description, without its content.
+    /// One file's description, without its content, and how the caller may see it.
     pub async fn file(
         &self,
         actor: &Actor,
         record_id: Uuid,
         file_id: Uuid,
-    ) -> ServiceResult<FileView> {
+    ) -> ServiceResult<(FileView, Access)> {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
-        ensure_visible(&mut conn, actor, record_id).await?;
+        let access = self.access(&mut conn, actor, record_id).await?;
         let record = db::records::find(&mut conn, record_id)
             .await?
             .ok_or_else(|| record_not_found(record_id))?;
@@ -49,7 +109,7 @@ impl RecordService {
             .ok_or_else(|| {
                 ServiceError::NotFound(format!("record {record_id} has no file {file_id}"))
             })?;
-        file_view(file)
+        Ok((file_view(file)?, access))
     }
 
     /// Streams the file's content, or the byte `range` of it, and records the access.
@@ -76,5 +136,61 @@ impl RecordService {
         )
         .await?;
         Ok(stream.map_err(ServiceError::from).boxed())
+    }
+
+    /// The borrowed copy of a file: its content with the watermark of `loan_id` naming the
+    /// caller and the time; recorded as a read. Formats that cannot be marked are refused.
+    pub async fn read_marked(
+        &self,
+        actor: &Actor,
+        record_id: Uuid,
+        file: &FileView,
+        loan_id: Uuid,
+    ) -> ServiceResult<BorrowedCopy> {
+        if file.size > MAX_MARKED_BYTES {
+            return Err(ServiceError::Forbidden(format!(
+                "a borrowed copy is made of files up to {MAX_MARKED_BYTES} bytes; this one is \
+                 {} bytes: ask for a loan that permits copies",
+                file.size
+            )));
+        }
+        let mut content = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
+        let mut stream = self.blobs.read(file.sha256, None).await?;
+        while let Some(chunk) = stream.try_next().await? {
+            content.extend_from_slice(&chunk);
+        }
+        let line = watermark_line(
+            &actor.username,
+            loan_id,
+            chrono::Utc::now().with_timezone(&self.timezone),
+        );
+        let media_type = file.media_type.clone();
+        let marked = tokio::task::spawn_blocking(move || {
+            extract::watermark(&content, &media_type, &line)
+        })
+        .await
+        .map_err(|error| ServiceError::Internal(format!("watermarking stopped: {error}")))?
+        .map_err(|error| match error {
+            ExtractError::Unsupported { media_type } => ServiceError::Forbidden(format!(
+                "a borrowed {media_type} file cannot be watermarked; it is downloaded under a \
+                 loan that permits copies (copy_allowed)"
+            )),
+            other => ServiceError::Conflict(format!(
+                "the borrowed copy could not be watermarked ({other}); ask the records office"
+            )),
+        })?;
+        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+        db::audit::append(
+            &mut conn,
+            Some(actor.user_id),
+            "file.read",
+            Some(record_id),
+            &serde_json::json!({ "file_id": file.id, "loan_id": loan_id, "watermarked": true }),
+        )
+        .await?;
+        Ok(BorrowedCopy {
+            content: marked.content,
+            media_type: marked.media_type,
+        })
     }
 }

@@ -2,6 +2,8 @@
 
 mod access;
 
+pub use access::{Access, BorrowedCopy};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -117,17 +119,23 @@ pub struct FileTextView {
 pub struct RecordService {
     pool: Pool,
     blobs: BlobStore,
+    /// Where loans' due dates fall.
+    timezone: chrono_tz::Tz,
 }
 
 impl RecordService {
-    pub fn new(pool: Pool, blobs: BlobStore) -> Self {
-        Self { pool, blobs }
+    pub fn new(pool: Pool, blobs: BlobStore, timezone: chrono_tz::Tz) -> Self {
+        Self {
+            pool,
+            blobs,
+            timezone,
+        }
     }
 
-    /// The record with its files.
+    /// The record with its files, to a caller who may see it by role or through a loan.
     pub async fn get(&self, actor: &Actor, id: Uuid) -> ServiceResult<RecordView> {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
-        ensure_visible(&mut conn, actor, id).await?;
+        self.access(&mut conn, actor, id).await?;
         let record = db::records::find(&mut conn, id)
             .await?
             .ok_or_else(|| record_not_found(id))?;

@@ -11,6 +11,7 @@ use crate::db;
 use crate::domain::reminder::{NewReminder, Recipient, ReminderKind};
 use crate::domain::user::Role;
 use crate::services::ServiceResult;
+use crate::services::loans::loan_reminder;
 
 /// Deadlines further in the past than this are not raised any more (old folders imported
 /// with their history would otherwise raise years of stale deadlines at once).
@@ -22,6 +23,7 @@ pub struct SweepReport {
     pub missed_readings: usize,
     pub retention: usize,
     pub deadlines: usize,
+    pub overdue_loans: usize,
     pub delivered: usize,
 }
 
@@ -34,6 +36,7 @@ impl ReminderService {
         report.missed_readings = self.missed_readings(&mut tx, today).await?;
         report.retention = self.retention(&mut tx, today).await?;
         report.deadlines = self.deadlines(&mut tx, today).await?;
+        report.overdue_loans = self.overdue_loans(&mut tx, today).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         report.delivered = self.deliver(today).await?;
         tracing::info!(?report, "reminder sweep done");
@@ -102,6 +105,33 @@ impl ReminderService {
                 "records": group.records,
                 "due_list": format!("/api/v1/disposition/due?as_of={}", group.due_on),
             });
+            raised += usize::from(db::reminders::raise(conn, &reminder).await?.is_some());
+        }
+        Ok(raised)
+    }
+
+    /// One reminder to the records office per loan past its due date and not returned
+    /// (R12); the borrower has had the due date since approval. Returning closes both.
+    async fn overdue_loans(
+        &self,
+        conn: &mut db::PgConnection,
+        today: NaiveDate,
+    ) -> ServiceResult<usize> {
+        let mut raised = 0;
+        for loan in db::loans::overdue(conn, today).await? {
+            let Some(due_on) = loan.due_on else { continue };
+            let reminder = loan_reminder(
+                &loan,
+                format!("loan_overdue:{}", loan.id),
+                format!(
+                    "借閱逾期未還 loan overdue since {due_on}: {} ({}), borrowed by {}",
+                    loan.title,
+                    loan.archival_code.as_deref().unwrap_or("-"),
+                    loan.borrower
+                ),
+                due_on.succ_opt().unwrap_or(due_on),
+                Recipient::Role(Role::Archivist),
+            );
             raised += usize::from(db::reminders::raise(conn, &reminder).await?.is_some());
         }
         Ok(raised)

@@ -1,0 +1,240 @@
+//! Loans (借閱): requests, decisions and returns, and the loans that open a record to its
+//! borrower.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::DbError;
+
+/// A loan as stored, with the names clients see beside the ids.
+#[derive(Debug, Clone)]
+pub struct LoanRow {
+    pub id: Uuid,
+    pub record_id: Uuid,
+    pub archival_code: Option<String>,
+    pub title: String,
+    pub borrower_id: Uuid,
+    pub borrower: String,
+    pub purpose: String,
+    pub days: i32,
+    pub physical: bool,
+    pub copy_allowed: bool,
+    pub status: String,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub due_on: Option<NaiveDate>,
+    pub returned_to: Option<Uuid>,
+    pub returned_at: Option<DateTime<Utc>>,
+}
+
+/// A new loan request.
+#[derive(Debug, Clone)]
+pub struct NewLoan {
+    pub id: Uuid,
+    pub record_id: Uuid,
+    pub borrower_id: Uuid,
+    pub purpose: String,
+    pub days: i32,
+    pub physical: bool,
+    pub copy_allowed: bool,
+}
+
+pub async fn insert(conn: &mut PgConnection, loan: &NewLoan) -> Result<(), DbError> {
+    sqlx::query!(
+        "insert into loans (id, record_id, borrower_id, purpose, days, physical, copy_allowed)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+        loan.id,
+        loan.record_id,
+        loan.borrower_id,
+        loan.purpose,
+        loan.days,
+        loan.physical,
+        loan.copy_allowed,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Locks the loan until the transaction ends; false when there is none.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<bool, DbError> {
+    let found = sqlx::query_scalar!("select id from loans where id = $1 for update", id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The loan.
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<LoanRow>, DbError> {
+    let row = sqlx::query_as!(
+        LoanRow,
+        r#"select l.id, l.record_id, r.archival_code, r.title, l.borrower_id,
+                  u.username as borrower, l.purpose, l.days, l.physical, l.copy_allowed, l.status,
+                  l.requested_at, l.decided_by, l.decided_at, l.due_on, l.returned_to, l.returned_at
+           from loans l join records r on r.id = l.record_id join users u on u.id = l.borrower_id
+           where l.id = $1"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row)
+}
+
+/// Loans newest first, of one borrower, record or status when given, below the cursor id.
+pub async fn list(
+    conn: &mut PgConnection,
+    borrower_id: Option<Uuid>,
+    record_id: Option<Uuid>,
+    status: Option<&str>,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<LoanRow>, DbError> {
+    let rows = sqlx::query_as!(
+        LoanRow,
+        r#"select l.id, l.record_id, r.archival_code, r.title, l.borrower_id,
+                  u.username as borrower, l.purpose, l.days, l.physical, l.copy_allowed, l.status,
+                  l.requested_at, l.decided_by, l.decided_at, l.due_on, l.returned_to, l.returned_at
+           from loans l join records r on r.id = l.record_id join users u on u.id = l.borrower_id
+           where ($1::uuid is null or l.borrower_id = $1)
+             and ($2::uuid is null or l.record_id = $2)
+             and ($3::text is null or l.status = $3)
+             and ($4::uuid is null or l.id < $4)
+           order by l.id desc
+           limit $5"#,
+        borrower_id,
+        record_id,
+        status,
+        before,
+        limit,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
+/// Whether the borrower already has an open (requested or approved) loan of the record.
+pub async fn has_open(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+    borrower_id: Uuid,
+) -> Result<bool, DbError> {
+    let open = sqlx::query_scalar!(
+        r#"select exists (select 1 from loans where record_id = $1 and borrower_id = $2
+                          and status in ('requested', 'approved')) as "open!""#,
+        record_id,
+        borrower_id,
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(open)
+}
+
+/// Records a decision: `approved` with its due date, or `rejected`.
+pub async fn decide(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    decided_by: Uuid,
+    due_on: Option<NaiveDate>,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "update loans set status = $2, decided_by = $3, decided_at = now(), due_on = $4
+         where id = $1",
+        id,
+        status,
+        decided_by,
+        due_on,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the loan returned, received by `returned_to`.
+pub async fn set_returned(
+    conn: &mut PgConnection,
+    id: Uuid,
+    returned_to: Uuid,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "update loans set status = 'returned', returned_to = $2, returned_at = now() where id = $1",
+        id,
+        returned_to,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The loan through which `borrower_id` may see the record on `today`: approved and not
+/// past its due date; one that permits copies first. `(loan id, copy allowed)`.
+pub async fn active_for(
+    conn: &mut PgConnection,
+    borrower_id: Uuid,
+    record_id: Uuid,
+    today: NaiveDate,
+) -> Result<Option<(Uuid, bool)>, DbError> {
+    let row = sqlx::query!(
+        "select id, copy_allowed from loans
+         where borrower_id = $1 and record_id = $2 and status = 'approved' and due_on >= $3
+         order by copy_allowed desc, due_on desc limit 1",
+        borrower_id,
+        record_id,
+        today,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| (row.id, row.copy_allowed)))
+}
+
+/// A record's status and whether it lies in a customer's folder (R11: the general manager
+/// approves those loans).
+pub async fn record_facts(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+) -> Result<Option<(String, bool)>, DbError> {
+    let row = sqlx::query!(
+        r#"select r.status, coalesce(p.kind = 'customer', false) as "customer!"
+           from records r left join parties p on p.id = r.party_id where r.id = $1"#,
+        record_id,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| (row.status, row.customer)))
+}
+
+/// Approved loans whose due date has passed by `today`, not yet returned.
+pub async fn overdue(conn: &mut PgConnection, today: NaiveDate) -> Result<Vec<LoanRow>, DbError> {
+    let rows = sqlx::query_as!(
+        LoanRow,
+        r#"select l.id, l.record_id, r.archival_code, r.title, l.borrower_id,
+                  u.username as borrower, l.purpose, l.days, l.physical, l.copy_allowed, l.status,
+                  l.requested_at, l.decided_by, l.decided_at, l.due_on, l.returned_to, l.returned_at
+           from loans l join records r on r.id = l.record_id join users u on u.id = l.borrower_id
+           where l.status = 'approved' and l.due_on < $1
+           order by l.due_on, l.id"#,
+        today,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
+/// Closes the open reminders raised for a loan (due and overdue), once it is returned.
+pub async fn close_reminders(
+    conn: &mut PgConnection,
+    loan_id: Uuid,
+    done_by: Uuid,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "update reminders set status = 'done', done_by = $2, done_at = now()
+         where kind = 'loan' and details->>'loan_id' = $1::text and status <> 'done'",
+        loan_id.to_string(),
+        done_by,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! Lending (借閱, R11, R12): who may borrow and who approves, how long a loan runs, and the
+//! watermark a borrowed download carries.
+
+use chrono::{DateTime, Days, NaiveDate};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::record::ValidationError;
+use super::user::Role;
+
+text_enum!(
+    /// Where a loan is: asked for, then approved or rejected; an approved loan is returned.
+    LoanStatus { Requested => "requested", Approved => "approved", Rejected => "rejected", Returned => "returned" }
+);
+
+/// The longest loan, in days.
+pub const MAX_DAYS: i32 = 365;
+
+/// Whether `role` may borrow records. Auditors read the audit trail, never the documents.
+pub fn may_borrow(role: Role) -> bool {
+    role != Role::Auditor
+}
+
+/// Whether `role` may approve or reject a loan of a record; a customer's records need the
+/// general manager (R11). Nobody approves their own loan.
+pub fn may_approve_loan(role: Role, customer_record: bool) -> bool {
+    match role {
+        Role::Admin | Role::GeneralManager => true,
+        Role::Director => !customer_record,
+        _ => false,
+    }
+}
+
+/// Whether `role` registers loans and returns for others (the records office), and sees
+/// every loan.
+pub fn keeps_loans(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Admin | Role::Archivist | Role::Director | Role::GeneralManager
+    )
+}
+
+/// A loan request's purpose and length, checked.
+pub fn check_request(purpose: &str, days: i32) -> Result<String, ValidationError> {
+    let purpose = purpose.trim();
+    if purpose.is_empty() {
+        return Err(ValidationError::new("purpose", "required"));
+    }
+    if purpose.chars().count() > 1000 {
+        return Err(ValidationError::new(
+            "purpose",
+            "longer than 1000 characters",
+        ));
+    }
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(ValidationError::new(
+            "days",
+            format!("between 1 and {MAX_DAYS}"),
+        ));
+    }
+    Ok(purpose.to_owned())
+}
+
+/// The last day of a loan of `days` approved on `approved_on`: the loan runs through it.
+pub fn due_on(approved_on: NaiveDate, days: i32) -> NaiveDate {
+    let days = u64::try_from(days).unwrap_or(0);
+    approved_on
+        .checked_add_days(Days::new(days))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The line a borrowed copy carries: who borrowed it, under which loan, and when it was
+/// downloaded, so a leaked copy names its borrower (R12, R13).
+pub fn watermark_line(username: &str, loan_id: impl std::fmt::Display, at: DateTime<Tz>) -> String {
+    format!(
+        "借閱 loan {loan_id} · {username} · {} · 未經許可不得複製 no copies",
+        at.format("%Y-%m-%d %H:%M %Z")
+    )
+}
+
+/// The watermark in characters a PDF base font can show: anything outside printable ASCII
+/// becomes `?`, and the PDF string delimiters are escaped.
+pub fn pdf_ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '(' | ')' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn customer_records_need_the_general_manager() {
+        assert!(may_approve_loan(Role::GeneralManager, true));
+        assert!(may_approve_loan(Role::Director, false));
+        assert!(!may_approve_loan(Role::Director, true));
+        assert!(!may_approve_loan(Role::Archivist, false));
+        assert!(!may_approve_loan(Role::Staff, false));
+        assert!(!may_borrow(Role::Auditor));
+        assert!(may_borrow(Role::Staff));
+    }
+
+    #[test]
+    fn requests_need_a_purpose_and_a_length_within_a_year() {
+        assert_eq!(check_request("  審計 ", 7).ok().as_deref(), Some("審計"));
+        assert_eq!(
+            check_request(" ", 7).err().map(|e| e.field),
+            Some("purpose".into())
+        );
+        for days in [0, -1, 366] {
+            assert_eq!(
+                check_request("審計", days).err().map(|e| e.field),
+                Some("days".into())
+            );
+        }
+        assert!(check_request("審計", 365).is_ok());
+    }
+
+    #[test]
+    fn a_loan_runs_through_its_last_day() {
+        let approved = NaiveDate::from_ymd_opt(2026, 12, 30).expect("date");
+        assert_eq!(
+            due_on(approved, 7),
+            NaiveDate::from_ymd_opt(2027, 1, 6).expect("date")
+        );
+    }
+
+    #[test]
+    fn the_watermark_names_borrower_loan_and_time_and_pdf_text_stays_ascii() {
+        let at = chrono_tz::Asia::Shanghai
+            .with_ymd_and_hms(2026, 11, 29, 9, 5, 0)
+            .single()
+            .expect("time");
+        let line = watermark_line("li.lei", "L1", at);
+        assert!(line.contains("li.lei") && line.contains("L1"), "{line}");
+        assert!(line.contains("2026-11-29 09:05 CST"), "{line}");
+        assert_eq!(pdf_ascii("借 a(b)\\"), "? a\\(b\\)\\\\");
+    }
+}

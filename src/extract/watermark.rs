@@ -1,0 +1,367 @@
+//! Watermarks on borrowed copies (R12): every page of a PDF gets the line naming borrower,
+//! loan and time at its foot and head and across it; a JPEG scan becomes a one-page PDF
+//! that carries the same; a text file gets the line before and after its text. Other
+//! formats cannot be marked here.
+
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
+
+use super::ExtractError;
+use crate::domain::loan::pdf_ascii;
+
+/// A marked copy and its media type.
+#[derive(Debug)]
+pub struct Marked {
+    pub content: Vec<u8>,
+    pub media_type: &'static str,
+}
+
+/// The content of `media_type` with `line` on it.
+pub fn watermark(content: &[u8], media_type: &str, line: &str) -> Result<Marked, ExtractError> {
+    match media_type {
+        "application/pdf" => Ok(Marked {
+            content: mark_pdf(content, line)?,
+            media_type: "application/pdf",
+        }),
+        "image/jpeg" | "image/jpg" | "image/pjpeg" => Ok(Marked {
+            content: jpeg_to_marked_pdf(content, line)?,
+            media_type: "application/pdf",
+        }),
+        text if text.starts_with("text/") => {
+            let mut marked = Vec::with_capacity(content.len() + 2 * line.len() + 8);
+            marked.extend_from_slice(format!("[{line}]\n\n").as_bytes());
+            marked.extend_from_slice(content);
+            marked.extend_from_slice(format!("\n\n[{line}]\n").as_bytes());
+            Ok(Marked {
+                content: marked,
+                media_type: "text/plain; charset=utf-8",
+            })
+        }
+        other => Err(ExtractError::Unsupported {
+            media_type: other.to_owned(),
+        }),
+    }
+}
+
+const FONT: &str = "DanganWatermark";
+
+fn corrupt(error: impl std::fmt::Display) -> ExtractError {
+    ExtractError::Corrupt {
+        format: "pdf",
+        reason: error.to_string(),
+    }
+}
+
+/// Adds the line to every page, after the page's own content (wrapped in q … Q so the
+/// page's graphics state cannot move or hide it).
+fn mark_pdf(content: &[u8], line: &str) -> Result<Vec<u8>, ExtractError> {
+    let mut document = Document::load_mem(content).map_err(corrupt)?;
+    if document.is_encrypted() {
+        return Err(ExtractError::Encrypted { format: "pdf" });
+    }
+    let font = add_font(&mut document);
+    let text = pdf_ascii(line);
+    let pages: Vec<ObjectId> = document.get_pages().into_values().collect();
+    if pages.is_empty() {
+        return Err(corrupt("the document has no pages"));
+    }
+    for page in pages {
+        let area = media_box(&document, page);
+        add_font_resource(&mut document, page, font)?;
+        let existing = page_contents(&document, page)?;
+        let before = document.add_object(Stream::new(dictionary! {}, b"q\n".to_vec()));
+        let after = document.add_object(Stream::new(dictionary! {}, marks(area, &text)));
+        let mut contents = vec![Object::Reference(before)];
+        contents.extend(existing);
+        contents.push(Object::Reference(after));
+        document
+            .get_object_mut(page)
+            .and_then(Object::as_dict_mut)
+            .map_err(corrupt)?
+            .set("Contents", contents);
+    }
+    let mut out = Vec::with_capacity(content.len() + 4096);
+    document.save_to(&mut out).map_err(corrupt)?;
+    Ok(out)
+}
+
+/// A scan as a one-page PDF (the JPEG data embedded as it is) with the marks on it.
+fn jpeg_to_marked_pdf(content: &[u8], line: &str) -> Result<Vec<u8>, ExtractError> {
+    let (width, height, components) = jpeg_size(content).ok_or(ExtractError::Corrupt {
+        format: "image",
+        reason: "not a baseline or progressive JPEG".into(),
+    })?;
+    let colour_space = match components {
+        1 => "DeviceGray",
+        3 => "DeviceRGB",
+        4 => "DeviceCMYK",
+        _ => {
+            return Err(ExtractError::Corrupt {
+                format: "image",
+                reason: format!("{components} colour components"),
+            });
+        }
+    };
+    // A4's long side (842 pt) for the scan's long side, whatever its resolution.
+    let scale = 842.0 / f64::from(width.max(height));
+    let (w, h) = (f64::from(width) * scale, f64::from(height) * scale);
+    let mut document = Document::with_version("1.5");
+    let font = add_font(&mut document);
+    let mut image = Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image",
+            "Width" => i64::from(width), "Height" => i64::from(height),
+            "ColorSpace" => colour_space, "BitsPerComponent" => 8, "Filter" => "DCTDecode",
+        },
+        content.to_vec(),
+    );
+    image.allows_compression = false;
+    let image = document.add_object(image);
+    // Opened twice: the marks close the scan's state as they close a page's own content.
+    let mut ops = format!("q q {w:.2} 0 0 {h:.2} 0 0 cm /Scan Do Q\n").into_bytes();
+    ops.extend(marks([0.0, 0.0, w, h], &pdf_ascii(line)));
+    let contents = document.add_object(Stream::new(dictionary! {}, ops));
+    let pages_id = document.new_object_id();
+    let page = document.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id,
+        "MediaBox" => vec![0.into(), 0.into(), Object::Real(w as f32), Object::Real(h as f32)],
+        "Contents" => contents,
+        "Resources" => dictionary! {
+            "XObject" => dictionary! { "Scan" => image },
+            "Font" => dictionary! { FONT => font },
+        },
+    });
+    document.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
+        }),
+    );
+    let catalog = document.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    document.trailer.set("Root", catalog);
+    let mut out = Vec::with_capacity(content.len() + 4096);
+    document.save_to(&mut out).map_err(corrupt)?;
+    Ok(out)
+}
+
+/// Width, height and colour components from a JPEG's start-of-frame marker.
+fn jpeg_size(content: &[u8]) -> Option<(u16, u16, u8)> {
+    if content.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut at = 2;
+    loop {
+        while *content.get(at)? == 0xFF && *content.get(at + 1)? == 0xFF {
+            at += 1;
+        }
+        if *content.get(at)? != 0xFF {
+            return None;
+        }
+        let marker = *content.get(at + 1)?;
+        let length = usize::from(u16::from_be_bytes([
+            *content.get(at + 2)?,
+            *content.get(at + 3)?,
+        ]));
+        let is_frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if is_frame {
+            let frame = content.get(at + 4..at + 2 + length)?;
+            let height = u16::from_be_bytes([*frame.get(1)?, *frame.get(2)?]);
+            let width = u16::from_be_bytes([*frame.get(3)?, *frame.get(4)?]);
+            let components = *frame.get(5)?;
+            return (width > 0 && height > 0).then_some((width, height, components));
+        }
+        if marker == 0xD9 || marker == 0xDA {
+            return None;
+        }
+        at += 2 + length;
+    }
+}
+
+fn add_font(document: &mut Document) -> ObjectId {
+    document.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+        "Encoding" => "WinAnsiEncoding",
+    })
+}
+
+/// The drawing of the marks over a page whose visible area is `[x0, y0, x1, y1]`: the line
+/// at the foot and the head, and once across the page in outline.
+fn marks(area: [f64; 4], text: &str) -> Vec<u8> {
+    let [x0, y0, x1, y1] = area;
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let size = ((x1 - x0).min(y1 - y0) / 40.0).clamp(5.0, 9.0);
+    let across = ((x1 - x0).hypot(y1 - y0) / (text.len().max(1) as f64 * 0.55)).clamp(6.0, 28.0);
+    let half = text.len() as f64 * across * 0.5 * 0.5;
+    format!(
+        "Q q 0 g BT /{FONT} {size:.1} Tf {fx:.2} {fy:.2} Td ({text}) Tj ET \
+         BT /{FONT} {size:.1} Tf {fx:.2} {hy:.2} Td ({text}) Tj ET \
+         0.6 G 0.4 w 1 Tr BT /{FONT} {across:.1} Tf 0.7071 0.7071 -0.7071 0.7071 {sx:.2} {sy:.2} Tm ({text}) Tj ET Q\n",
+        fx = x0 + 12.0,
+        fy = y0 + 8.0,
+        hy = y1 - 8.0 - size,
+        sx = cx - half * std::f64::consts::FRAC_1_SQRT_2,
+        sy = cy - half * std::f64::consts::FRAC_1_SQRT_2,
+    )
+    .into_bytes()
+}
+
+/// The page's media box, from the page or the page tree above it; A4 when there is none.
+fn media_box(document: &Document, page: ObjectId) -> [f64; 4] {
+    let mut node = document.get_dictionary(page).ok();
+    for _ in 0..32 {
+        let Some(dict) = node else { break };
+        if let Ok(object) = dict.get(b"MediaBox") {
+            let array = match object {
+                Object::Reference(id) => document.get_object(*id).and_then(Object::as_array),
+                other => other.as_array(),
+            };
+            if let Ok(values) = array {
+                let numbers: Vec<f64> = values
+                    .iter()
+                    .filter_map(|value| value.as_float().ok().map(f64::from))
+                    .collect();
+                if let [a, b, c, d] = numbers[..] {
+                    return [a.min(c), b.min(d), a.max(c), b.max(d)];
+                }
+            }
+        }
+        node = dict
+            .get(b"Parent")
+            .and_then(Object::as_reference)
+            .and_then(|parent| document.get_dictionary(parent))
+            .ok();
+    }
+    [0.0, 0.0, 595.0, 842.0]
+}
+
+/// Puts the watermark font into the page's font resources (a shared font dictionary that is
+/// an indirect object is copied into the page's own resources first).
+fn add_font_resource(
+    document: &mut Document,
+    page: ObjectId,
+    font: ObjectId,
+) -> Result<(), ExtractError> {
+    let fonts_ref = document
+        .get_or_create_resources(page)
+        .ok()
+        .and_then(|resources| resources.as_dict().ok())
+        .and_then(|resources| resources.get(b"Font").ok())
+        .and_then(|fonts| fonts.as_reference().ok());
+    let shared: Option<Dictionary> = match fonts_ref {
+        Some(id) => Some(document.get_dictionary(id).map_err(corrupt)?.clone()),
+        None => None,
+    };
+    let resources = document
+        .get_or_create_resources(page)
+        .and_then(Object::as_dict_mut)
+        .map_err(corrupt)?;
+    if let Some(fonts) = shared {
+        resources.set("Font", fonts);
+    }
+    if !matches!(resources.get(b"Font"), Ok(Object::Dictionary(_))) {
+        resources.set("Font", Dictionary::new());
+    }
+    resources
+        .get_mut(b"Font")
+        .and_then(Object::as_dict_mut)
+        .map_err(corrupt)?
+        .set(FONT, font);
+    Ok(())
+}
+
+/// The page's content streams, as references.
+fn page_contents(document: &Document, page: ObjectId) -> Result<Vec<Object>, ExtractError> {
+    let dict = document.get_dictionary(page).map_err(corrupt)?;
+    Ok(match dict.get(b"Contents") {
+        Ok(Object::Reference(id)) => match document.get_object(*id) {
+            Ok(Object::Array(array)) => array.clone(),
+            _ => vec![Object::Reference(*id)],
+        },
+        Ok(Object::Array(array)) => array.clone(),
+        _ => Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_page_pdf(text: &str) -> Vec<u8> {
+        let mut document = Document::with_version("1.5");
+        let font = add_font(&mut document);
+        let content = document.add_object(Stream::new(
+            dictionary! {},
+            format!("BT /F1 12 Tf 72 700 Td ({text}) Tj ET").into_bytes(),
+        ));
+        let pages_id = document.new_object_id();
+        let page = document.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+        });
+        document.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
+                "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            }),
+        );
+        let catalog = document.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        document.trailer.set("Root", catalog);
+        let mut out = Vec::new();
+        document.save_to(&mut out).expect("save");
+        out
+    }
+
+    fn page_text(pdf: &[u8]) -> String {
+        let document = Document::load_mem(pdf).expect("marked pdf loads");
+        let pages: Vec<u32> = document.get_pages().into_keys().collect();
+        document.extract_text(&pages).expect("text")
+    }
+
+    #[test]
+    fn every_pdf_page_keeps_its_text_and_gains_the_line() {
+        let marked = watermark(
+            &one_page_pdf("Contract 2024"),
+            "application/pdf",
+            "loan L1 li.lei",
+        )
+        .expect("marked");
+        assert_eq!(marked.media_type, "application/pdf");
+        let text = page_text(&marked.content);
+        assert!(text.contains("Contract 2024"), "{text}");
+        assert_eq!(text.matches("loan L1 li.lei").count(), 3, "{text}");
+    }
+
+    #[test]
+    fn text_is_framed_by_the_line_and_other_formats_are_refused() {
+        let marked = watermark("正文".as_bytes(), "text/plain", "loan L1").expect("marked");
+        let text = String::from_utf8(marked.content).expect("utf-8");
+        assert!(
+            text.starts_with("[loan L1]") && text.ends_with("[loan L1]\n"),
+            "{text}"
+        );
+        assert!(text.contains("正文"));
+        assert!(matches!(
+            watermark(b"PK", "application/zip", "loan"),
+            Err(ExtractError::Unsupported { .. })
+        ));
+        assert!(matches!(
+            watermark(b"not a pdf", "application/pdf", "loan"),
+            Err(ExtractError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn a_jpeg_header_gives_its_size_and_a_broken_one_nothing() {
+        // SOI, APP0 (length 4), SOF0: precision 8, height 2, width 3, 3 components.
+        let jpeg = [
+            0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00,
+            0x02, 0x00, 0x03, 0x03, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0,
+        ];
+        assert_eq!(jpeg_size(&jpeg), Some((3, 2, 3)));
+        assert_eq!(jpeg_size(&jpeg[..12]), None);
+        assert_eq!(jpeg_size(b"GIF89a"), None);
+        let marked = watermark(&jpeg, "image/jpeg", "loan L2").expect("wrapped");
+        assert_eq!(marked.media_type, "application/pdf");
+        assert_eq!(page_text(&marked.content).matches("loan L2").count(), 3);
+    }
+}

@@ -1,0 +1,89 @@
+//! Lending (借閱): requests, approvals, rejections and returns.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use uuid::Uuid;
+
+use super::error::{ApiError, Problem};
+use super::extract::{CurrentUser, Json, Path, Query};
+use crate::app::App;
+use crate::services::loans::{LoanFilter, LoanPage, LoanView, NewLoanInput};
+
+/// Requests a loan of a record (or registers one for `borrower`, by the records office).
+#[utoipa::path(post, path = "/api/v1/loans", tag = "loans", request_body = NewLoanInput,
+    responses((status = 201, body = LoanView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 409, description = "the record is destroyed, or the borrower has an open loan of it", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn request_loan(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Json(input): Json<NewLoanInput>,
+) -> Result<(StatusCode, axum::Json<LoanView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(app.loans.request(&actor, input).await?),
+    ))
+}
+
+/// Loans, newest first: the caller's own, or anyone's for the records office.
+#[utoipa::path(get, path = "/api/v1/loans", tag = "loans", params(LoanFilter),
+    responses((status = 200, body = LoanPage), (status = 400, body = Problem)), security(("bearer" = [])))]
+pub async fn list_loans(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Query(filter): Query<LoanFilter>,
+) -> Result<axum::Json<LoanPage>, ApiError> {
+    Ok(axum::Json(app.loans.list(&actor, filter).await?))
+}
+
+/// One loan.
+#[utoipa::path(get, path = "/api/v1/loans/{id}", tag = "loans", params(("id" = Uuid, Path)),
+    responses((status = 200, body = LoanView), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_loan(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<LoanView>, ApiError> {
+    Ok(axum::Json(app.loans.get(&actor, id).await?))
+}
+
+/// Approves a requested loan (office director; general manager for a customer's records;
+/// never the borrower). The loan runs for its days from today.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/approve", tag = "loans", params(("id" = Uuid, Path)),
+    responses((status = 200, body = LoanView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "not a requested loan, or the physical item is out", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn approve_loan(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<LoanView>, ApiError> {
+    Ok(axum::Json(app.loans.approve(&actor, id).await?))
+}
+
+/// Rejects a requested loan; the same people decide as for approval.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/reject", tag = "loans", params(("id" = Uuid, Path)),
+    responses((status = 200, body = LoanView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn reject_loan(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<LoanView>, ApiError> {
+    Ok(axum::Json(app.loans.reject(&actor, id).await?))
+}
+
+/// Registers the return of an approved loan (records office; the borrower for an
+/// electronic loan). Access through the loan ends.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/return", tag = "loans", params(("id" = Uuid, Path)),
+    responses((status = 200, body = LoanView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn return_loan(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<LoanView>, ApiError> {
+    Ok(axum::Json(app.loans.return_loan(&actor, id).await?))
+}

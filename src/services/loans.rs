@@ -1,0 +1,415 @@
+//! Lending (借閱, R11–R13): a loan is requested for one record, approved or rejected by an
+//! approver (the general manager for a customer's records), and returned. While approved
+//! and not past its due date it lets the borrower see the record and read its files,
+//! watermarked unless the loan permits copies. Every step is audited in the record's trail
+//! and reminded: the request to its approvers, the due date to the borrower, an overdue
+//! loan to the records office (by the reminder sweep).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::paging::{bad_cursor, next_cursor};
+use super::{Actor, ServiceError, ServiceResult};
+use crate::db::{self, Pool};
+use crate::domain::loan::{self, LoanStatus, keeps_loans, may_approve_loan, may_borrow};
+use crate::domain::reminder::{NewReminder, Recipient, ReminderKind};
+use crate::domain::user::Role;
+
+/// `POST /api/v1/loans`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLoanInput {
+    pub record_id: Uuid,
+    /// What the record is borrowed for (借閱目的).
+    pub purpose: String,
+    /// How many days the loan runs once approved (1–365).
+    pub days: i32,
+    /// The physical item leaves the store room (it can be out with one borrower at a time).
+    #[serde(default)]
+    pub physical: bool,
+    /// Downloads may be copied: they are not watermarked.
+    #[serde(default)]
+    pub copy_allowed: bool,
+    /// Username of the borrower, when the records office registers a loan for someone;
+    /// the caller otherwise.
+    #[serde(default)]
+    pub borrower: Option<String>,
+}
+
+/// A loan as clients see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LoanView {
+    pub id: Uuid,
+    pub record_id: Uuid,
+    pub archival_code: Option<String>,
+    pub title: String,
+    pub borrower_id: Uuid,
+    pub borrower: String,
+    pub purpose: String,
+    pub days: i32,
+    pub physical: bool,
+    pub copy_allowed: bool,
+    /// `requested`, `approved`, `rejected` or `returned`.
+    pub status: LoanStatus,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The last day of the loan, once approved.
+    pub due_on: Option<NaiveDate>,
+    /// Approved and past its due date.
+    pub overdue: bool,
+    pub returned_to: Option<Uuid>,
+    pub returned_at: Option<DateTime<Utc>>,
+}
+
+/// Query of `GET /api/v1/loans`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LoanFilter {
+    pub status: Option<LoanStatus>,
+    pub record_id: Option<Uuid>,
+    /// Username; the records office only (everyone else sees their own loans).
+    pub borrower: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// A page of loans, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LoanPage {
+    pub items: Vec<LoanView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Requests, decides, returns and lists loans.
+#[derive(Clone)]
+pub struct LoanService {
+    pool: Pool,
+    timezone: chrono_tz::Tz,
+}
+
+impl LoanService {
+    pub fn new(pool: Pool, timezone: chrono_tz::Tz) -> Self {
+        Self { pool, timezone }
+    }
+
+    fn today(&self) -> NaiveDate {
+        Utc::now().with_timezone(&self.timezone).date_naive()
+    }
+
+    /// Registers a request; its approvers are reminded.
+    #[tracing::instrument(skip_all, fields(record.id = %input.record_id))]
+    pub async fn request(&self, actor: &Actor, input: NewLoanInput) -> ServiceResult<LoanView> {
+        if !may_borrow(actor.role) {
+            return Err(ServiceError::Forbidden(
+                "auditors read the audit trail, not the records; they do not borrow".into(),
+            ));
+        }
+        let purpose = loan::check_request(&input.purpose, input.days)?;
+        let mut tx = db::begin(&self.pool).await?;
+        let borrower_id = match input.borrower.as_deref().map(str::trim) {
+            None => actor.user_id,
+            Some(name) if name == actor.username => actor.user_id,
+            Some(name) => {
+                if !keeps_loans(actor.role) {
+                    return Err(ServiceError::Forbidden(
+                        "only the records office registers loans for someone else".into(),
+                    ));
+                }
+                db::users::find_by_username(&mut tx, name)
+                    .await?
+                    .ok_or_else(|| ServiceError::Validation(format!("borrower: no user {name:?}")))?
+                    .id
+            }
+        };
+        let (status, customer) = db::loans::record_facts(&mut tx, input.record_id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::Validation(format!("record_id: no record {}", input.record_id))
+            })?;
+        if status != "active" {
+            return Err(ServiceError::Conflict(format!(
+                "record {} is {status}; it cannot be lent",
+                input.record_id
+            )));
+        }
+        if db::loans::has_open(&mut tx, input.record_id, borrower_id).await? {
+            return Err(ServiceError::Conflict(format!(
+                "there is already an open loan of record {} for this borrower",
+                input.record_id
+            )));
+        }
+        let id = Uuid::now_v7();
+        db::loans::insert(
+            &mut tx,
+            &db::loans::NewLoan {
+                id,
+                record_id: input.record_id,
+                borrower_id,
+                purpose,
+                days: input.days,
+                physical: input.physical,
+                copy_allowed: input.copy_allowed,
+            },
+        )
+        .await?;
+        let row = find(&mut tx, id).await?;
+        let approver = if customer {
+            Role::GeneralManager
+        } else {
+            Role::Director
+        };
+        let reminder = loan_reminder(
+            &row,
+            format!("loan_request:{id}"),
+            format!(
+                "借閱申請待審批 loan request awaiting approval: {} ({}), {} days, by {}",
+                row.title,
+                row.archival_code.as_deref().unwrap_or("-"),
+                row.days,
+                row.borrower
+            ),
+            self.today(),
+            Recipient::Role(approver),
+        );
+        db::reminders::raise(&mut tx, &reminder).await?;
+        audit(&mut tx, actor, "loan.requested", &row).await?;
+        tx.commit().await.map_err(db::DbError::from)?;
+        Ok(self.view(row))
+    }
+
+    /// Approves a request: the loan runs for its days from today.
+    pub async fn approve(&self, actor: &Actor, id: Uuid) -> ServiceResult<LoanView> {
+        self.decide(actor, id, LoanStatus::Approved).await
+    }
+
+    /// Rejects a request.
+    pub async fn reject(&self, actor: &Actor, id: Uuid) -> ServiceResult<LoanView> {
+        self.decide(actor, id, LoanStatus::Rejected).await
+    }
+
+    #[tracing::instrument(skip_all, fields(loan.id = %id, decision = decision.as_str()))]
+    async fn decide(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        decision: LoanStatus,
+    ) -> ServiceResult<LoanView> {
+        let mut tx = db::begin(&self.pool).await?;
+        if !db::loans::lock(&mut tx, id).await? {
+            return Err(loan_not_found(id));
+        }
+        let row = find(&mut tx, id).await?;
+        let (_, customer) = db::loans::record_facts(&mut tx, row.record_id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("loan {id} lost its record")))?;
+        if !may_approve_loan(actor.role, customer) {
+            return Err(ServiceError::Forbidden(if customer {
+                "loans of a customer's records are decided by the general manager".into()
+            } else {
+                "loans are decided by the office director or the general manager".into()
+            }));
+        }
+        if row.borrower_id == actor.user_id {
+            return Err(ServiceError::Forbidden(
+                "nobody decides their own loan".into(),
+            ));
+        }
+        if row.status != LoanStatus::Requested.as_str() {
+            return Err(ServiceError::Conflict(format!(
+                "loan {id} is {}; only a requested loan is decided",
+                row.status
+            )));
+        }
+        let due_on =
+            (decision == LoanStatus::Approved).then(|| loan::due_on(self.today(), row.days));
+        db::loans::decide(&mut tx, id, decision.as_str(), actor.user_id, due_on)
+            .await
+            .map_err(|error| match error.constraint() {
+                Some("loans_physical_out_key") => ServiceError::Conflict(format!(
+                    "the physical item of record {} is out on another loan",
+                    row.record_id
+                )),
+                _ => error.into(),
+            })?;
+        db::loans::close_reminders(&mut tx, id, actor.user_id).await?;
+        let row = find(&mut tx, id).await?;
+        if let Some(due_on) = row.due_on {
+            let reminder = loan_reminder(
+                &row,
+                format!("loan_due:{id}"),
+                format!(
+                    "借閱到期請歸還 loan due back: {} ({})",
+                    row.title,
+                    row.archival_code.as_deref().unwrap_or("-")
+                ),
+                due_on,
+                Recipient::User(row.borrower_id),
+            );
+            db::reminders::raise(&mut tx, &reminder).await?;
+        }
+        let action = match decision {
+            LoanStatus::Approved => "loan.approved",
+            _ => "loan.rejected",
+        };
+        audit(&mut tx, actor, action, &row).await?;
+        tx.commit().await.map_err(db::DbError::from)?;
+        Ok(self.view(row))
+    }
+
+    /// Registers the return: by the records office, or by the borrower of an electronic
+    /// loan. Its reminders are closed.
+    #[tracing::instrument(skip_all, fields(loan.id = %id))]
+    pub async fn return_loan(&self, actor: &Actor, id: Uuid) -> ServiceResult<LoanView> {
+        let mut tx = db::begin(&self.pool).await?;
+        if !db::loans::lock(&mut tx, id).await? {
+            return Err(loan_not_found(id));
+        }
+        let row = find(&mut tx, id).await?;
+        let own = row.borrower_id == actor.user_id;
+        let may_return = keeps_loans(actor.role) || (own && !row.physical);
+        if !may_return {
+            return Err(if own {
+                ServiceError::Forbidden(
+                    "a physical item is returned at the records office, which registers it".into(),
+                )
+            } else {
+                loan_not_found(id)
+            });
+        }
+        if row.status != LoanStatus::Approved.as_str() {
+            return Err(ServiceError::Conflict(format!(
+                "loan {id} is {}; only an approved loan is returned",
+                row.status
+            )));
+        }
+        db::loans::set_returned(&mut tx, id, actor.user_id).await?;
+        db::loans::close_reminders(&mut tx, id, actor.user_id).await?;
+        let row = find(&mut tx, id).await?;
+        audit(&mut tx, actor, "loan.returned", &row).await?;
+        tx.commit().await.map_err(db::DbError::from)?;
+        Ok(self.view(row))
+    }
+
+    /// One loan: its borrower's, or anyone's for the records office.
+    pub async fn get(&self, actor: &Actor, id: Uuid) -> ServiceResult<LoanView> {
+        let mut conn = db::acquire(&self.pool).await?;
+        let row = db::loans::find(&mut conn, id)
+            .await?
+            .filter(|row| keeps_loans(actor.role) || row.borrower_id == actor.user_id)
+            .ok_or_else(|| loan_not_found(id))?;
+        Ok(self.view(row))
+    }
+
+    /// Loans newest first: the caller's own, or anyone's for the records office.
+    pub async fn list(&self, actor: &Actor, filter: LoanFilter) -> ServiceResult<LoanPage> {
+        let limit = filter.limit.unwrap_or(50).clamp(1, 500);
+        let before = filter
+            .cursor
+            .as_deref()
+            .map(|cursor| cursor.parse::<Uuid>().map_err(|_| bad_cursor()))
+            .transpose()?;
+        let mut conn = db::acquire(&self.pool).await?;
+        let borrower_id = match (keeps_loans(actor.role), filter.borrower.as_deref()) {
+            (false, _) => Some(actor.user_id),
+            (true, None) => None,
+            (true, Some(name)) => Some(
+                db::users::find_by_username(&mut conn, name.trim())
+                    .await?
+                    .ok_or_else(|| ServiceError::Validation(format!("borrower: no user {name:?}")))?
+                    .id,
+            ),
+        };
+        let mut rows = db::loans::list(
+            &mut conn,
+            borrower_id,
+            filter.record_id,
+            filter.status.map(LoanStatus::as_str),
+            before,
+            i64::from(limit) + 1,
+        )
+        .await?;
+        let next_cursor = next_cursor(&mut rows, limit, |row| row.id.to_string());
+        Ok(LoanPage {
+            items: rows.into_iter().map(|row| self.view(row)).collect(),
+            next_cursor,
+        })
+    }
+
+    fn view(&self, row: db::loans::LoanRow) -> LoanView {
+        let status = LoanStatus::parse(&row.status).unwrap_or(LoanStatus::Requested);
+        let overdue = status == LoanStatus::Approved
+            && row.due_on.is_some_and(|due_on| due_on < self.today());
+        LoanView {
+            id: row.id,
+            record_id: row.record_id,
+            archival_code: row.archival_code,
+            title: row.title,
+            borrower_id: row.borrower_id,
+            borrower: row.borrower,
+            purpose: row.purpose,
+            days: row.days,
+            physical: row.physical,
+            copy_allowed: row.copy_allowed,
+            status,
+            requested_at: row.requested_at,
+            decided_by: row.decided_by,
+            decided_at: row.decided_at,
+            due_on: row.due_on,
+            overdue,
+            returned_to: row.returned_to,
+            returned_at: row.returned_at,
+        }
+    }
+}
+
+/// A reminder about a loan; `details.loan_id` ties it to the loan, whose return closes it.
+pub(crate) fn loan_reminder(
+    row: &db::loans::LoanRow,
+    key: String,
+    subject: String,
+    due_on: NaiveDate,
+    recipient: Recipient,
+) -> NewReminder {
+    let mut reminder = NewReminder::new(ReminderKind::Loan, key, subject, due_on, recipient);
+    reminder.record_id = Some(row.record_id);
+    reminder.details = serde_json::json!({
+        "loan_id": row.id, "borrower": row.borrower, "due_on": row.due_on,
+        "physical": row.physical,
+    });
+    reminder
+}
+
+async fn find(conn: &mut db::PgConnection, id: Uuid) -> ServiceResult<db::loans::LoanRow> {
+    db::loans::find(conn, id)
+        .await?
+        .ok_or_else(|| loan_not_found(id))
+}
+
+async fn audit(
+    conn: &mut db::PgConnection,
+    actor: &Actor,
+    action: &str,
+    row: &db::loans::LoanRow,
+) -> ServiceResult<()> {
+    let details = serde_json::json!({
+        "loan_id": row.id, "borrower": row.borrower, "purpose": row.purpose, "days": row.days,
+        "physical": row.physical, "copy_allowed": row.copy_allowed, "due_on": row.due_on,
+    });
+    db::audit::append(
+        conn,
+        Some(actor.user_id),
+        action,
+        Some(row.record_id),
+        &details,
+    )
+    .await?;
+    Ok(())
+}
+
+fn loan_not_found(id: Uuid) -> ServiceError {
+    ServiceError::NotFound(format!("loan {id} not found"))
+}
