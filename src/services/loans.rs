@@ -110,21 +110,7 @@ impl LoanService {
         }
         let purpose = loan::check_request(&input.purpose, input.days)?;
         let mut tx = db::begin(&self.pool).await?;
-        let borrower_id = match input.borrower.as_deref().map(str::trim) {
-            None => actor.user_id,
-            Some(name) if name == actor.username => actor.user_id,
-            Some(name) => {
-                if !keeps_loans(actor.role) {
-                    return Err(ServiceError::Forbidden(
-                        "only the records office registers loans for someone else".into(),
-                    ));
-                }
-                db::users::find_by_username(&mut tx, name)
-                    .await?
-                    .ok_or_else(|| ServiceError::Validation(format!("borrower: no user {name:?}")))?
-                    .id
-            }
-        };
+        let borrower_id = borrower_of(&mut tx, actor, input.borrower.as_deref()).await?;
         let (status, customer) = db::loans::record_facts(&mut tx, input.record_id)
             .await?
             .ok_or_else(|| {
@@ -157,24 +143,7 @@ impl LoanService {
         )
         .await?;
         let row = find(&mut tx, id).await?;
-        let approver = if customer {
-            Role::GeneralManager
-        } else {
-            Role::Director
-        };
-        let reminder = loan_reminder(
-            &row,
-            format!("loan_request:{id}"),
-            format!(
-                "借閱申請待審批 loan request awaiting approval: {} ({}), {} days, by {}",
-                row.title,
-                row.archival_code.as_deref().unwrap_or("-"),
-                row.days,
-                row.borrower
-            ),
-            self.today(),
-            Recipient::Role(approver),
-        );
+        let reminder = request_reminder(&row, customer, self.today());
         db::reminders::raise(&mut tx, &reminder).await?;
         audit(&mut tx, actor, "loan.requested", &row).await?;
         tx.commit().await.map_err(db::DbError::from)?;
@@ -206,24 +175,7 @@ impl LoanService {
         let (_, customer) = db::loans::record_facts(&mut tx, row.record_id)
             .await?
             .ok_or_else(|| ServiceError::Internal(format!("loan {id} lost its record")))?;
-        if !may_approve_loan(actor.role, customer) {
-            return Err(ServiceError::Forbidden(if customer {
-                "loans of a customer's records are decided by the general manager".into()
-            } else {
-                "loans are decided by the office director or the general manager".into()
-            }));
-        }
-        if row.borrower_id == actor.user_id {
-            return Err(ServiceError::Forbidden(
-                "nobody decides their own loan".into(),
-            ));
-        }
-        if row.status != LoanStatus::Requested.as_str() {
-            return Err(ServiceError::Conflict(format!(
-                "loan {id} is {}; only a requested loan is decided",
-                row.status
-            )));
-        }
+        check_decider(actor, &row, customer)?;
         let due_on =
             (decision == LoanStatus::Approved).then(|| loan::due_on(self.today(), row.days));
         db::loans::decide(&mut tx, id, decision.as_str(), actor.user_id, due_on)
@@ -364,6 +316,76 @@ impl LoanService {
             returned_at: row.returned_at,
         }
     }
+}
+
+/// The borrower a request names: the caller, or (for the records office) another user.
+async fn borrower_of(
+    conn: &mut db::PgConnection,
+    actor: &Actor,
+    named: Option<&str>,
+) -> ServiceResult<Uuid> {
+    match named.map(str::trim) {
+        None => Ok(actor.user_id),
+        Some(name) if name == actor.username => Ok(actor.user_id),
+        Some(name) => {
+            if !keeps_loans(actor.role) {
+                return Err(ServiceError::Forbidden(
+                    "only the records office registers loans for someone else".into(),
+                ));
+            }
+            Ok(db::users::find_by_username(conn, name)
+                .await?
+                .ok_or_else(|| ServiceError::Validation(format!("borrower: no user {name:?}")))?
+                .id)
+        }
+    }
+}
+
+/// The reminder of a new request, to its approvers: the general manager for a customer's
+/// records, the office director otherwise.
+fn request_reminder(row: &db::loans::LoanRow, customer: bool, today: NaiveDate) -> NewReminder {
+    let approver = if customer {
+        Role::GeneralManager
+    } else {
+        Role::Director
+    };
+    loan_reminder(
+        row,
+        format!("loan_request:{}", row.id),
+        format!(
+            "借閱申請待審批 loan request awaiting approval: {} ({}), {} days, by {}",
+            row.title,
+            row.archival_code.as_deref().unwrap_or("-"),
+            row.days,
+            row.borrower
+        ),
+        today,
+        Recipient::Role(approver),
+    )
+}
+
+/// Whether `actor` may decide this loan: an approver for its record, not its borrower, and
+/// the loan still requested.
+fn check_decider(actor: &Actor, row: &db::loans::LoanRow, customer: bool) -> ServiceResult<()> {
+    if !may_approve_loan(actor.role, customer) {
+        return Err(ServiceError::Forbidden(if customer {
+            "loans of a customer's records are decided by the general manager".into()
+        } else {
+            "loans are decided by the office director or the general manager".into()
+        }));
+    }
+    if row.borrower_id == actor.user_id {
+        return Err(ServiceError::Forbidden(
+            "nobody decides their own loan".into(),
+        ));
+    }
+    if row.status != LoanStatus::Requested.as_str() {
+        return Err(ServiceError::Conflict(format!(
+            "loan {} is {}; only a requested loan is decided",
+            row.id, row.status
+        )));
+    }
+    Ok(())
 }
 
 /// A reminder about a loan; `details.loan_id` ties it to the loan, whose return closes it.
