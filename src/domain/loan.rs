@@ -74,13 +74,14 @@ pub fn due_on(approved_on: NaiveDate, days: i32) -> NaiveDate {
 /// downloaded, so a leaked copy names its borrower (R12, R13).
 pub fn watermark_line(username: &str, loan_id: impl std::fmt::Display, at: DateTime<Tz>) -> String {
     format!(
-        "借閱 loan {loan_id} · {username} · {} · 未經許可不得複製 no copies",
+        "loan {loan_id} | {username} | {} | no copies 借閱副本 未經許可不得複製",
         at.format("%Y-%m-%d %H:%M %Z")
     )
 }
 
-/// The watermark in characters a PDF base font can show: anything outside printable ASCII
-/// becomes `?`, and the PDF string delimiters are escaped.
+/// The watermark in characters a PDF base font can show: characters outside printable
+/// ASCII are left out (the loan id still names the borrower) and the PDF string delimiters
+/// are escaped.
 pub fn pdf_ascii(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -90,10 +91,10 @@ pub fn pdf_ascii(text: &str) -> String {
                 out.push(c);
             }
             ' '..='~' => out.push(c),
-            _ => out.push('?'),
+            _ => {}
         }
     }
-    out
+    out.trim_end().to_owned()
 }
 
 #[cfg(test)]
@@ -147,6 +148,7 @@ mod tests {
         let line = watermark_line("li.lei", "L1", at);
         assert!(line.contains("li.lei") && line.contains("L1"), "{line}");
         assert!(line.contains("2026-11-29 09:05 CST"), "{line}");
-        assert_eq!(pdf_ascii("借 a(b)\\"), "? a\\(b\\)\\\\");
+        assert_eq!(pdf_ascii("借 a(b)\\ 複製"), " a\\(b\\)\\\\");
+        assert!(pdf_ascii(&line).ends_with("no copies"), "{line}");
     }
 }

@@ -1,9 +1,11 @@
 //! Watermarks on borrowed copies (R12): every page of a PDF gets the line naming borrower,
-//! loan and time at its foot and head and across it; a JPEG scan becomes a one-page PDF
-//! that carries the same; a text file gets the line before and after its text. Other
+//! loan and time at its foot and head and across it; a JPEG or PNG scan becomes a one-page
+//! PDF that carries the same; a text file gets the line before and after its text. Other
 //! formats cannot be marked here.
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
+
+mod scan;
 
 use super::ExtractError;
 use crate::domain::loan::pdf_ascii;
@@ -22,8 +24,8 @@ pub fn watermark(content: &[u8], media_type: &str, line: &str) -> Result<Marked,
             content: mark_pdf(content, line)?,
             media_type: "application/pdf",
         }),
-        "image/jpeg" | "image/jpg" | "image/pjpeg" => Ok(Marked {
-            content: jpeg_to_marked_pdf(content, line)?,
+        "image/jpeg" | "image/jpg" | "image/pjpeg" | "image/png" => Ok(Marked {
+            content: scan::marked_pdf(content, media_type, line)?,
             media_type: "application/pdf",
         }),
         text if text.starts_with("text/") => {
@@ -42,9 +44,9 @@ pub fn watermark(content: &[u8], media_type: &str, line: &str) -> Result<Marked,
     }
 }
 
-const FONT: &str = "DanganWatermark";
+pub(super) const FONT: &str = "DanganWatermark";
 
-fn corrupt(error: impl std::fmt::Display) -> ExtractError {
+pub(super) fn corrupt(error: impl std::fmt::Display) -> ExtractError {
     ExtractError::Corrupt {
         format: "pdf",
         reason: error.to_string(),
@@ -84,99 +86,7 @@ fn mark_pdf(content: &[u8], line: &str) -> Result<Vec<u8>, ExtractError> {
     Ok(out)
 }
 
-/// A scan as a one-page PDF (the JPEG data embedded as it is) with the marks on it.
-fn jpeg_to_marked_pdf(content: &[u8], line: &str) -> Result<Vec<u8>, ExtractError> {
-    let (width, height, components) = jpeg_size(content).ok_or(ExtractError::Corrupt {
-        format: "image",
-        reason: "not a baseline or progressive JPEG".into(),
-    })?;
-    let colour_space = match components {
-        1 => "DeviceGray",
-        3 => "DeviceRGB",
-        4 => "DeviceCMYK",
-        _ => {
-            return Err(ExtractError::Corrupt {
-                format: "image",
-                reason: format!("{components} colour components"),
-            });
-        }
-    };
-    // A4's long side (842 pt) for the scan's long side, whatever its resolution.
-    let scale = 842.0 / f64::from(width.max(height));
-    let (w, h) = (f64::from(width) * scale, f64::from(height) * scale);
-    let mut document = Document::with_version("1.5");
-    let font = add_font(&mut document);
-    let mut image = Stream::new(
-        dictionary! {
-            "Type" => "XObject", "Subtype" => "Image",
-            "Width" => i64::from(width), "Height" => i64::from(height),
-            "ColorSpace" => colour_space, "BitsPerComponent" => 8, "Filter" => "DCTDecode",
-        },
-        content.to_vec(),
-    );
-    image.allows_compression = false;
-    let image = document.add_object(image);
-    // Opened twice: the marks close the scan's state as they close a page's own content.
-    let mut ops = format!("q q {w:.2} 0 0 {h:.2} 0 0 cm /Scan Do Q\n").into_bytes();
-    ops.extend(marks([0.0, 0.0, w, h], &pdf_ascii(line)));
-    let contents = document.add_object(Stream::new(dictionary! {}, ops));
-    let pages_id = document.new_object_id();
-    let page = document.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id,
-        "MediaBox" => vec![0.into(), 0.into(), Object::Real(w as f32), Object::Real(h as f32)],
-        "Contents" => contents,
-        "Resources" => dictionary! {
-            "XObject" => dictionary! { "Scan" => image },
-            "Font" => dictionary! { FONT => font },
-        },
-    });
-    document.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
-        }),
-    );
-    let catalog = document.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    document.trailer.set("Root", catalog);
-    let mut out = Vec::with_capacity(content.len() + 4096);
-    document.save_to(&mut out).map_err(corrupt)?;
-    Ok(out)
-}
-
-/// Width, height and colour components from a JPEG's start-of-frame marker.
-fn jpeg_size(content: &[u8]) -> Option<(u16, u16, u8)> {
-    if content.get(..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let mut at = 2;
-    loop {
-        while *content.get(at)? == 0xFF && *content.get(at + 1)? == 0xFF {
-            at += 1;
-        }
-        if *content.get(at)? != 0xFF {
-            return None;
-        }
-        let marker = *content.get(at + 1)?;
-        let length = usize::from(u16::from_be_bytes([
-            *content.get(at + 2)?,
-            *content.get(at + 3)?,
-        ]));
-        let is_frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
-        if is_frame {
-            let frame = content.get(at + 4..at + 2 + length)?;
-            let height = u16::from_be_bytes([*frame.get(1)?, *frame.get(2)?]);
-            let width = u16::from_be_bytes([*frame.get(3)?, *frame.get(4)?]);
-            let components = *frame.get(5)?;
-            return (width > 0 && height > 0).then_some((width, height, components));
-        }
-        if marker == 0xD9 || marker == 0xDA {
-            return None;
-        }
-        at += 2 + length;
-    }
-}
-
-fn add_font(document: &mut Document) -> ObjectId {
+pub(super) fn add_font(document: &mut Document) -> ObjectId {
     document.add_object(dictionary! {
         "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
         "Encoding" => "WinAnsiEncoding",
@@ -185,7 +95,7 @@ fn add_font(document: &mut Document) -> ObjectId {
 
 /// The drawing of the marks over a page whose visible area is `[x0, y0, x1, y1]`: the line
 /// at the foot and the head, and once across the page in outline.
-fn marks(area: [f64; 4], text: &str) -> Vec<u8> {
+pub(super) fn marks(area: [f64; 4], text: &str) -> Vec<u8> {
     let [x0, y0, x1, y1] = area;
     let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
     let size = ((x1 - x0).min(y1 - y0) / 40.0).clamp(5.0, 9.0);
@@ -282,7 +192,7 @@ fn page_contents(document: &Document, page: ObjectId) -> Result<Vec<Object>, Ext
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn one_page_pdf(text: &str) -> Vec<u8> {
@@ -311,7 +221,7 @@ mod tests {
         out
     }
 
-    fn page_text(pdf: &[u8]) -> String {
+    pub(super) fn page_text(pdf: &[u8]) -> String {
         let document = Document::load_mem(pdf).expect("marked pdf loads");
         let pages: Vec<u32> = document.get_pages().into_keys().collect();
         document.extract_text(&pages).expect("text")
@@ -348,20 +258,5 @@ mod tests {
             watermark(b"not a pdf", "application/pdf", "loan"),
             Err(ExtractError::Corrupt { .. })
         ));
-    }
-
-    #[test]
-    fn a_jpeg_header_gives_its_size_and_a_broken_one_nothing() {
-        // SOI, APP0 (length 4), SOF0: precision 8, height 2, width 3, 3 components.
-        let jpeg = [
-            0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00,
-            0x02, 0x00, 0x03, 0x03, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0,
-        ];
-        assert_eq!(jpeg_size(&jpeg), Some((3, 2, 3)));
-        assert_eq!(jpeg_size(&jpeg[..12]), None);
-        assert_eq!(jpeg_size(b"GIF89a"), None);
-        let marked = watermark(&jpeg, "image/jpeg", "loan L2").expect("wrapped");
-        assert_eq!(marked.media_type, "application/pdf");
-        assert_eq!(page_text(&marked.content).matches("loan L2").count(), 3);
     }
 }
