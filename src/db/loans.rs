@@ -238,3 +238,21 @@ pub async fn close_reminders(
     .await?;
     Ok(())
 }
+
+/// Those of `record_ids` whose physical item is out on an approved loan: (record, loan).
+pub async fn physical_out(
+    conn: &mut PgConnection,
+    record_ids: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>, DbError> {
+    let rows = sqlx::query!(
+        "select record_id, id from loans
+         where record_id = any($1) and physical and status = 'approved'",
+        record_ids,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.record_id, row.id))
+        .collect())
+}

@@ -26,7 +26,7 @@ async fn user(app: &TestApp, name: &str, role: &str) -> String {
 }
 
 /// Files a record from 2000 kept ten years, with one file, and appraises it for destruction.
-async fn due_record(app: &TestApp, title: &str, content: &[u8]) -> Value {
+pub(crate) async fn due_record(app: &TestApp, title: &str, content: &[u8]) -> Value {
     let record = app
         .file_record(
             &json!({ "title": title, "doc_date": "2000-01-01", "category": "WS",

@@ -261,6 +261,12 @@ async fn ensure_destroyable(
     }
     let appraisals = db::disposition::latest_appraisals(conn, &sorted).await?;
     let held = holds_covering(conn, &sorted).await?;
+    if let Some((id, loan)) = db::loans::physical_out(conn, &sorted).await?.first() {
+        return Err(ServiceError::Conflict(format!(
+            "the physical item of record {id} is out on loan {loan}; it can be destroyed once \
+             returned"
+        )));
+    }
     for id in &sorted {
         let record = db::records::find(conn, *id)
             .await?
