@@ -172,10 +172,16 @@ impl LoanService {
             return Err(loan_not_found(id));
         }
         let row = find(&mut tx, id).await?;
-        let (_, customer) = db::loans::record_facts(&mut tx, row.record_id)
+        let (status, customer) = db::loans::record_facts(&mut tx, row.record_id)
             .await?
             .ok_or_else(|| ServiceError::Internal(format!("loan {id} lost its record")))?;
         check_decider(actor, &row, customer)?;
+        if decision == LoanStatus::Approved && status != "active" {
+            return Err(ServiceError::Conflict(format!(
+                "record {} is {status} since the loan was requested; reject the request",
+                row.record_id
+            )));
+        }
         let due_on =
             (decision == LoanStatus::Approved).then(|| loan::due_on(self.today(), row.days));
         db::loans::decide(&mut tx, id, decision.as_str(), actor.user_id, due_on)

@@ -455,7 +455,27 @@ async fn bad_loan_requests_are_refused_and_nothing_is_stored(pool: PgPool) {
     )
     .await;
     assert_eq!(app.count("loans").await, 0);
-    json_of(request_loan(&app, &clerk, body.clone()).await, 201).await;
+    let loan = json_of(request_loan(&app, &clerk, body.clone()).await, 201).await;
+    assert_problem(
+        request_loan(&app, &clerk, body.clone()).await,
+        409,
+        "conflict",
+    )
+    .await;
+    // A record destroyed while the request waited is not lent.
+    sqlx::query("update records set status = 'destroyed' where id = $1::uuid")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .expect("destroy");
+    let loan_id = loan["id"].as_str().expect("loan id");
+    assert_problem(
+        act(&app, &app.token, loan_id, "approve").await,
+        409,
+        "conflict",
+    )
+    .await;
+    json_of(act(&app, &app.token, loan_id, "reject").await, 200).await;
     assert_problem(request_loan(&app, &clerk, body).await, 409, "conflict").await;
     let unknown = format!("/api/v1/loans/{}", uuid_nil());
     assert_problem(get_as(&app, &clerk, &unknown).await, 404, "not_found").await;
