@@ -96,29 +96,11 @@ fn jpeg_size(content: &[u8]) -> Option<(u16, u16, u8)> {
 /// A PNG's header, palette and image data as a PDF image: the concatenated IDAT chunks are
 /// one zlib stream whose rows carry PNG filter bytes, which PDF's predictor 15 undoes.
 fn png_image(content: &[u8]) -> Result<Image, ExtractError> {
-    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-    if !content.starts_with(SIGNATURE) {
-        return Err(bad_image("not a PNG"));
-    }
-    let mut at = SIGNATURE.len();
-    let (mut header, mut palette, mut data) = (None, None, Vec::new());
-    while let Some(length) = content.get(at..at + 4) {
-        let length = u32::from_be_bytes([length[0], length[1], length[2], length[3]]) as usize;
-        let kind = content
-            .get(at + 4..at + 8)
-            .ok_or_else(|| bad_image("cut short"))?;
-        let body = content
-            .get(at + 8..at + 8 + length)
-            .ok_or_else(|| bad_image("cut short"))?;
-        match kind {
-            b"IHDR" if body.len() == 13 => header = Some(body),
-            b"PLTE" => palette = Some(body),
-            b"IDAT" => data.extend_from_slice(body),
-            b"IEND" => break,
-            _ => {}
-        }
-        at += 12 + length;
-    }
+    let PngChunks {
+        header,
+        palette,
+        data,
+    } = png_chunks(content)?;
     let header = header.ok_or_else(|| bad_image("no PNG header"))?;
     let width = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
     let height = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
@@ -162,6 +144,46 @@ fn png_image(content: &[u8]) -> Result<Image, ExtractError> {
         stream,
         width,
         height,
+    })
+}
+
+/// The chunks of a PNG that a PDF image needs.
+struct PngChunks<'a> {
+    header: Option<&'a [u8]>,
+    palette: Option<&'a [u8]>,
+    /// The IDAT chunks, concatenated: one zlib stream.
+    data: Vec<u8>,
+}
+
+/// The header, palette and concatenated image data of a PNG.
+fn png_chunks(content: &[u8]) -> Result<PngChunks<'_>, ExtractError> {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    if !content.starts_with(SIGNATURE) {
+        return Err(bad_image("not a PNG"));
+    }
+    let mut at = SIGNATURE.len();
+    let (mut header, mut palette, mut data) = (None, None, Vec::new());
+    while let Some(length) = content.get(at..at + 4) {
+        let length = u32::from_be_bytes([length[0], length[1], length[2], length[3]]) as usize;
+        let kind = content
+            .get(at + 4..at + 8)
+            .ok_or_else(|| bad_image("cut short"))?;
+        let body = content
+            .get(at + 8..at + 8 + length)
+            .ok_or_else(|| bad_image("cut short"))?;
+        match kind {
+            b"IHDR" if body.len() == 13 => header = Some(body),
+            b"PLTE" => palette = Some(body),
+            b"IDAT" => data.extend_from_slice(body),
+            b"IEND" => break,
+            _ => {}
+        }
+        at += 12 + length;
+    }
+    Ok(PngChunks {
+        header,
+        palette,
+        data,
     })
 }
 
