@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 pub use command::Tool;
 pub use error::ExtractError;
 pub use inspect::{ContentReport, inspect};
-pub use watermark::{Marked, watermark};
+pub use watermark::{Marked, can_watermark, watermark};
 
 use sheet::SheetFormat;
 

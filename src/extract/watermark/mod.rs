@@ -10,38 +10,62 @@ mod scan;
 use super::ExtractError;
 use crate::domain::loan::pdf_ascii;
 
-/// A marked copy and its media type.
+/// A marked copy, made for one download, and its media type (a scan comes as a PDF page).
 #[derive(Debug)]
 pub struct Marked {
     pub content: Vec<u8>,
     pub media_type: &'static str,
 }
 
+/// How a media type is marked.
+enum Mark {
+    Pdf,
+    Scan,
+    Text,
+}
+
+fn mark_of(media_type: &str) -> Option<Mark> {
+    match media_type {
+        "application/pdf" => Some(Mark::Pdf),
+        "image/jpeg" | "image/jpg" | "image/pjpeg" | "image/png" => Some(Mark::Scan),
+        text if text.starts_with("text/") => Some(Mark::Text),
+        _ => None,
+    }
+}
+
+/// Whether files of `media_type` can be marked at all (a given file may still be refused:
+/// an encrypted PDF, a PNG with an alpha channel).
+pub fn can_watermark(media_type: &str) -> bool {
+    mark_of(media_type).is_some()
+}
+
 /// The content of `media_type` with `line` on it.
 pub fn watermark(content: &[u8], media_type: &str, line: &str) -> Result<Marked, ExtractError> {
-    match media_type {
-        "application/pdf" => Ok(Marked {
+    let Some(mark) = mark_of(media_type) else {
+        return Err(ExtractError::Unsupported {
+            media_type: media_type.to_owned(),
+        });
+    };
+    Ok(match mark {
+        Mark::Pdf => Marked {
             content: mark_pdf(content, line)?,
             media_type: "application/pdf",
-        }),
-        "image/jpeg" | "image/jpg" | "image/pjpeg" | "image/png" => Ok(Marked {
+        },
+        Mark::Scan => Marked {
             content: scan::marked_pdf(content, media_type, line)?,
             media_type: "application/pdf",
-        }),
-        text if text.starts_with("text/") => {
+        },
+        Mark::Text => {
             let mut marked = Vec::with_capacity(content.len() + 2 * line.len() + 8);
             marked.extend_from_slice(format!("[{line}]\n\n").as_bytes());
             marked.extend_from_slice(content);
             marked.extend_from_slice(format!("\n\n[{line}]\n").as_bytes());
-            Ok(Marked {
+            Marked {
                 content: marked,
                 media_type: "text/plain; charset=utf-8",
-            })
+            }
         }
-        other => Err(ExtractError::Unsupported {
-            media_type: other.to_owned(),
-        }),
-    }
+    })
 }
 
 pub(super) const FONT: &str = "DanganWatermark";

@@ -12,19 +12,11 @@ use uuid::Uuid;
 use super::{FileView, RecordService, RecordView, ensure_visible, file_view, record_not_found};
 use crate::db;
 use crate::domain::loan::watermark_line;
-use crate::extract::{self, ExtractError};
+use crate::extract::{self, ExtractError, Marked};
 use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// The largest file a borrowed copy is made of (it is marked in memory).
 const MAX_MARKED_BYTES: u64 = 512 * 1024 * 1024;
-
-/// A borrowed file's watermarked copy, made for one download.
-#[derive(Debug)]
-pub struct BorrowedCopy {
-    pub content: Vec<u8>,
-    /// A JPEG scan comes as a PDF page.
-    pub media_type: &'static str,
-}
 
 /// How the caller may see a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,15 +67,8 @@ impl RecordService {
     /// The record as [`RecordService::get`] gives it, with the view recorded in its trail.
     pub async fn view(&self, actor: &Actor, id: Uuid) -> ServiceResult<RecordView> {
         let view = self.get(actor, id).await?;
-        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
-        db::audit::append(
-            &mut conn,
-            Some(actor.user_id),
-            "record.viewed",
-            Some(id),
-            &serde_json::json!({}),
-        )
-        .await?;
+        self.audit(actor, "record.viewed", id, &serde_json::json!({}))
+            .await?;
         Ok(view)
     }
 
@@ -126,15 +111,9 @@ impl RecordService {
             return Err(ServiceError::RangeNotSatisfiable { size: file.size });
         }
         let stream = self.blobs.read(file.sha256, range.clone()).await?;
-        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
-        db::audit::append(
-            &mut conn,
-            Some(actor.user_id),
-            "file.read",
-            Some(record_id),
-            &serde_json::json!({ "file_id": file.id, "range": range.map(|r| [r.start, r.end]) }),
-        )
-        .await?;
+        let details =
+            serde_json::json!({ "file_id": file.id, "range": range.map(|r| [r.start, r.end]) });
+        self.audit(actor, "file.read", record_id, &details).await?;
         Ok(stream.map_err(ServiceError::from).boxed())
     }
 
@@ -146,13 +125,16 @@ impl RecordService {
         record_id: Uuid,
         file: &FileView,
         loan_id: Uuid,
-    ) -> ServiceResult<BorrowedCopy> {
+    ) -> ServiceResult<Marked> {
         if file.size > MAX_MARKED_BYTES {
             return Err(ServiceError::Forbidden(format!(
                 "a borrowed copy is made of files up to {MAX_MARKED_BYTES} bytes; this one is \
                  {} bytes: ask for a loan that permits copies",
                 file.size
             )));
+        }
+        if !extract::can_watermark(&file.media_type) {
+            return Err(not_markable(&file.media_type));
         }
         let mut content = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
         let mut stream = self.blobs.read(file.sha256, None).await?;
@@ -171,26 +153,42 @@ impl RecordService {
         .await
         .map_err(|error| ServiceError::Internal(format!("watermarking stopped: {error}")))?
         .map_err(|error| match error {
-            ExtractError::Unsupported { media_type } => ServiceError::Forbidden(format!(
-                "a borrowed {media_type} file cannot be watermarked; it is downloaded under a \
-                 loan that permits copies (copy_allowed)"
-            )),
+            ExtractError::Unsupported { media_type } => not_markable(&media_type),
             other => ServiceError::Conflict(format!(
                 "the borrowed copy could not be watermarked ({other}); ask the records office"
             )),
         })?;
+        let details =
+            serde_json::json!({ "file_id": file.id, "loan_id": loan_id, "watermarked": true });
+        self.audit(actor, "file.read", record_id, &details).await?;
+        Ok(marked)
+    }
+
+    /// Records an access to the record in its audit trail.
+    async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        record_id: Uuid,
+        details: &serde_json::Value,
+    ) -> ServiceResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
         db::audit::append(
             &mut conn,
             Some(actor.user_id),
-            "file.read",
+            action,
             Some(record_id),
-            &serde_json::json!({ "file_id": file.id, "loan_id": loan_id, "watermarked": true }),
+            details,
         )
         .await?;
-        Ok(BorrowedCopy {
-            content: marked.content,
-            media_type: marked.media_type,
-        })
+        Ok(())
     }
+}
+
+/// The refusal of a borrowed file that cannot carry a watermark.
+fn not_markable(media_type: &str) -> ServiceError {
+    ServiceError::Forbidden(format!(
+        "a borrowed {media_type} file cannot be watermarked; it is downloaded under a loan \
+         that permits copies (copy_allowed)"
+    ))
 }

@@ -2,7 +2,9 @@
 
 mod access;
 
-pub use access::{Access, BorrowedCopy};
+/// A borrowed file's watermarked copy.
+pub use crate::extract::Marked as BorrowedCopy;
+pub use access::Access;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
