@@ -9,7 +9,7 @@ use anyhow::Context;
 use crate::blobs::BlobStore;
 use crate::config::Settings;
 use crate::db::{self, Database, PoolSettings};
-use crate::extract::ExtractOptions;
+use crate::extract::{ExtractOptions, Sandbox};
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
@@ -69,6 +69,16 @@ impl App {
     /// Builds the services over open stores.
     pub fn new(settings: &Settings, pool: db::Pool, blobs: BlobStore, index_dir: PathBuf) -> Self {
         let metrics = Arc::new(Metrics::new());
+        let sandbox = Arc::new(Sandbox::new(
+            settings
+                .extract
+                .sandbox_program
+                .as_deref()
+                .map_or_else(Sandbox::this_program, PathBuf::from),
+            settings.extract.sandbox_memory,
+            settings.extract.sandbox_cpu,
+            index_dir.with_file_name("scratch"),
+        ));
         let ingest = IngestService::new(
             pool.clone(),
             blobs.clone(),
@@ -81,12 +91,18 @@ impl App {
             parties: PartyService::new(pool.clone()),
             import: ImportService::new(pool.clone(), ingest.clone()),
             ingest,
-            records: RecordService::new(pool.clone(), blobs.clone(), settings.time.timezone),
+            records: RecordService::new(
+                pool.clone(),
+                blobs.clone(),
+                settings.time.timezone,
+                sandbox.clone(),
+            ),
             jobs: JobService::new(
                 pool.clone(),
                 RetryPolicy {
                     base: settings.worker.retry_base,
                     max: settings.worker.retry_max,
+                    max_crashes: settings.worker.max_crashes,
                 },
             ),
             extraction: ExtractionService::new(
@@ -99,7 +115,7 @@ impl App {
                     max_text_bytes: settings.extract.max_text_bytes,
                     ocr_dpi: settings.extract.ocr_dpi,
                 },
-                index_dir.with_file_name("scratch"),
+                sandbox.clone(),
             ),
             search: SearchService::new(
                 pool.clone(),
@@ -123,6 +139,7 @@ impl App {
                 blobs.clone(),
                 settings.integrity.fixity_rate,
                 settings.integrity.max_inspect_bytes,
+                sandbox,
             ),
             reminders: ReminderService::new(
                 pool.clone(),

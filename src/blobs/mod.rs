@@ -264,6 +264,27 @@ impl BlobStore {
         Ok(result.into_stream().map_err(BlobError::from).boxed())
     }
 
+    /// Writes stored content to the file at `path` (a scratch copy for a child process to
+    /// read); returns the bytes written.
+    pub async fn copy_to_file(&self, digest: Sha256Digest, path: &Path) -> Result<u64, BlobError> {
+        use tokio::io::AsyncWriteExt;
+        let io = |action| move |source| BlobError::Io { action, source };
+        let mut file = tokio::fs::File::create(path)
+            .await
+            .map_err(io("create a scratch copy"))?;
+        let mut stream = self.read(digest, None).await?;
+        let mut written = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            file.write_all(&chunk)
+                .await
+                .map_err(io("write a scratch copy"))?;
+            written += chunk.len() as u64;
+        }
+        file.flush().await.map_err(io("write a scratch copy"))?;
+        Ok(written)
+    }
+
     /// Deletes staging objects older than `max_age`; returns how many.
     pub async fn collect_staging(&self, max_age: Duration) -> Result<usize, BlobError> {
         let cutoff = chrono::Utc::now()

@@ -57,11 +57,21 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Parse one uploaded file for the server, within the limits it set (internal).
+    #[command(hide = true)]
+    Sandbox {
+        /// The task, as JSON.
+        task: String,
+    },
 }
 
 /// Parses the command line, loads the settings and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Sandbox { task } = &cli.command {
+        // no settings, no runtime, no log: the child parses one file and answers
+        return crate::extract::sandbox_main(task);
+    }
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,
         Err(error) => {
@@ -91,6 +101,7 @@ pub fn run() -> ExitCode {
             Command::Init { preset } => init::run(settings, &preset).await,
             Command::Import(args) => import::run(settings, args).await,
             Command::User(command) => user::run(settings, command).await,
+            Command::Sandbox { .. } => Ok(()),
         }
     });
     match result {

@@ -77,6 +77,8 @@ pub struct ReminderSettings {
 #[serde(deny_unknown_fields)]
 pub struct WorkerSettings {
     pub concurrency: usize,
+    /// Deaths of its worker after which a job fails without being run again.
+    pub max_crashes: u32,
     #[serde(with = "humantime_serde")]
     pub poll_interval: Duration,
     #[serde(with = "humantime_serde")]
@@ -96,6 +98,14 @@ pub struct ExtractSettings {
     #[serde(with = "humantime_serde")]
     pub tool_timeout: Duration,
     pub max_text_bytes: usize,
+    /// The dangan binary that parses uploaded files in a child process; unset: this one.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub sandbox_program: Option<String>,
+    /// Address space of that child, in bytes.
+    pub sandbox_memory: u64,
+    /// CPU time of that child.
+    #[serde(with = "humantime_serde")]
+    pub sandbox_cpu: Duration,
 }
 
 /// The search index.
@@ -269,6 +279,18 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections", "must be greater than 0");
+        }
+        if self.extract.sandbox_memory < 64 << 20 {
+            return invalid(
+                "extract.sandbox_memory",
+                "must be at least 67108864 (64 MiB)",
+            );
+        }
+        if self.extract.sandbox_cpu < Duration::from_secs(1) {
+            return invalid("extract.sandbox_cpu", "must be at least 1s");
+        }
+        if self.worker.max_crashes == 0 {
+            return invalid("worker.max_crashes", "must be greater than 0");
         }
         if self.storage.data_dir.as_os_str().is_empty() {
             return invalid("storage.data_dir", "must not be empty");

@@ -33,6 +33,21 @@ pub struct ClaimedJob {
     pub payload: Value,
     pub attempts: i32,
     pub max_attempts: i32,
+    /// Times a worker died running it.
+    pub crashes: i32,
+    /// Out of attempts or crashes: the job is not run, its failure is recorded. The reason
+    /// is its last error.
+    pub exhausted: Option<String>,
+}
+
+/// How jobs whose worker died are treated.
+#[derive(Debug, Clone, Copy)]
+pub struct CrashPolicy {
+    /// Deaths after which the job is given up.
+    pub max_crashes: i32,
+    /// The delay before the next attempt: `retry_base` doubled per attempt, up to `retry_max`.
+    pub retry_base: std::time::Duration,
+    pub retry_max: std::time::Duration,
 }
 
 /// A row of the queue, for the jobs listing.
@@ -44,6 +59,7 @@ pub struct JobRow {
     pub status: String,
     pub attempts: i32,
     pub max_attempts: i32,
+    pub crashes: i32,
     pub run_at: DateTime<Utc>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -125,24 +141,32 @@ pub async fn register_worker(conn: &mut PgConnection) -> Result<i32, DbError> {
     Ok(id)
 }
 
-/// Claims the next job that is due, or one whose worker died; `None` when there is none.
-pub async fn claim(conn: &mut PgConnection, worker: i32) -> Result<Option<ClaimedJob>, DbError> {
+/// Claims the next job that is due; `None` when there is none. Jobs whose worker died are
+/// first settled as failed attempts: queued again after the retry delay, or at once to be
+/// given up when they are out of attempts or crashes. A job claimed with `exhausted` set is
+/// not to be run, only to have its failure recorded.
+pub async fn claim(
+    conn: &mut PgConnection,
+    worker: i32,
+    policy: &CrashPolicy,
+) -> Result<Option<ClaimedJob>, DbError> {
+    requeue_orphans(&mut *conn, policy).await?;
     let row = sqlx::query!(
-        r#"update jobs set status = 'running', locked_by = $1, attempts = attempts + 1,
-                  updated_at = now()
-           where id = (
-               select id from jobs j
-               where (j.status = 'queued' and j.run_at <= now())
-                  or (j.status = 'running' and not exists (
-                        select 1 from pg_locks l
-                        where l.locktype = 'advisory' and l.classid = $2::integer::oid
-                          and l.objid = j.locked_by::oid and l.objsubid = 2 and l.granted))
-               order by j.run_at, j.id
+        r#"with candidate as (
+               select id, (attempts >= max_attempts or crashes >= $2) as exhausted
+               from jobs
+               where status = 'queued' and run_at <= now()
+               order by run_at, id
                limit 1
                for update skip locked)
-           returning id, kind, payload, attempts, max_attempts"#,
+           update jobs j set status = 'running', locked_by = $1, updated_at = now(),
+                  attempts = j.attempts + case when c.exhausted then 0 else 1 end
+           from candidate c
+           where j.id = c.id
+           returning j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.crashes,
+                     j.last_error, c.exhausted as "exhausted!""#,
         worker,
-        WORKER_LOCK_CLASS
+        policy.max_crashes,
     )
     .fetch_optional(conn)
     .await?;
@@ -152,7 +176,44 @@ pub async fn claim(conn: &mut PgConnection, worker: i32) -> Result<Option<Claime
         payload: row.payload,
         attempts: row.attempts,
         max_attempts: row.max_attempts,
+        crashes: row.crashes,
+        exhausted: row.exhausted.then(|| row.last_error.unwrap_or_default()),
     }))
+}
+
+/// Settles the jobs of dead workers (running under an id whose advisory lock is gone) as
+/// failed attempts. One statement, so two workers never settle one twice.
+async fn requeue_orphans(conn: &mut PgConnection, policy: &CrashPolicy) -> Result<(), DbError> {
+    let base_ms = policy.retry_base.as_secs_f64() * 1000.0;
+    let max_ms = policy.retry_max.as_secs_f64() * 1000.0;
+    sqlx::query!(
+        r#"update jobs j set
+               status = 'queued', locked_by = null, updated_at = now(),
+               crashes = j.crashes + 1,
+               run_at = case
+                   when j.attempts >= j.max_attempts or j.crashes + 1 >= $2 then now()
+                   else now() + make_interval(secs => least(
+                       $3::float8 * power(2, greatest(j.attempts - 1, 0)), $4::float8) / 1000.0)
+               end,
+               last_error = format(
+                   'the worker running attempt %s of %s stopped before it finished (killed, or out of memory)%s',
+                   j.attempts, j.max_attempts,
+                   case when j.last_error is null then '' else '; before that: ' || left(j.last_error, 2000) end)
+           where j.id in (
+               select id from jobs o
+               where o.status = 'running' and not exists (
+                   select 1 from pg_locks l
+                   where l.locktype = 'advisory' and l.classid = $1::integer::oid
+                     and l.objid = o.locked_by::oid and l.objsubid = 2 and l.granted)
+               for update skip locked)"#,
+        WORKER_LOCK_CLASS,
+        policy.max_crashes,
+        base_ms,
+        max_ms,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Marks a job done.
@@ -224,7 +285,7 @@ pub async fn list(
 ) -> Result<Vec<JobRow>, DbError> {
     let rows = sqlx::query_as!(
         JobRow,
-        r#"select id, kind, payload, status, attempts, max_attempts, run_at, last_error,
+        r#"select id, kind, payload, status, attempts, max_attempts, crashes, run_at, last_error,
                   created_at, finished_at
            from jobs
            where ($1::text is null or kind = $1) and ($2::text is null or status = $2)
@@ -239,6 +300,45 @@ pub async fn list(
     .fetch_all(conn)
     .await?;
     Ok(rows)
+}
+
+/// One job by id.
+pub async fn find(conn: &mut PgConnection, id: i64) -> Result<Option<JobRow>, DbError> {
+    let row = sqlx::query_as!(
+        JobRow,
+        r#"select id, kind, payload, status, attempts, max_attempts, crashes, run_at, last_error,
+                  created_at, finished_at
+           from jobs where id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row)
+}
+
+/// Queues a failed job again with fresh attempts and crashes, and wakes the workers; `None`
+/// when no failed job has this id (another of its key may be queued: then it stays failed).
+pub async fn retry(conn: &mut PgConnection, id: i64) -> Result<Option<JobRow>, DbError> {
+    let row = sqlx::query_as!(
+        JobRow,
+        r#"update jobs j set status = 'queued', attempts = 0, crashes = 0, run_at = now(),
+                  finished_at = null, updated_at = now()
+           where j.id = $1 and j.status = 'failed' and not exists (
+               select 1 from jobs other
+               where other.kind = j.kind and other.dedupe_key = j.dedupe_key
+                 and other.status in ('queued', 'running'))
+           returning id, kind, payload, status, attempts, max_attempts, crashes, run_at,
+                     last_error, created_at, finished_at"#,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = &row {
+        sqlx::query!("select pg_notify($1, $2)", CHANNEL, row.kind)
+            .execute(conn)
+            .await?;
+    }
+    Ok(row)
 }
 
 /// Counts jobs that are queued or running, for tests and readiness of a drain.

@@ -23,6 +23,8 @@ pub enum Tool {
     Pdftoppm,
     /// The Tesseract OCR command line.
     Tesseract,
+    /// dangan itself, parsing an uploaded file in a child process (`dangan sandbox`).
+    Sandbox,
 }
 
 impl Tool {
@@ -35,6 +37,7 @@ impl Tool {
             Tool::Pdftotext => "pdftotext",
             Tool::Pdftoppm => "pdftoppm",
             Tool::Tesseract => "tesseract",
+            Tool::Sandbox => "dangan sandbox",
         }
     }
 
@@ -42,7 +45,7 @@ impl Tool {
     fn version_flag(self) -> &'static str {
         match self {
             Tool::Pdftotext | Tool::Pdftoppm => "-v",
-            Tool::Tesseract => "--version",
+            Tool::Tesseract | Tool::Sandbox => "--version",
         }
     }
 
@@ -113,21 +116,71 @@ pub(crate) fn run(
 /// pdftoppm fail with an out-of-memory error instead of pushing the server into swap.
 const TOOL_MEMORY_BYTES: u64 = 2 << 30;
 
+/// What a child process may use: wall clock, standard output kept, address space and CPU
+/// time. Every child also runs in its own process group (a kill reaches what it started),
+/// may not write a core file, and is killed when the thread that started it dies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// Wall-clock time before the process group is killed.
+    pub timeout: Duration,
+    /// Bytes of standard output kept; the rest is read and dropped.
+    pub stdout_limit: usize,
+    /// Address space (RLIMIT_AS); an allocation past it fails inside the child.
+    pub memory_bytes: u64,
+    /// CPU seconds of the child itself (RLIMIT_CPU): SIGXCPU at the limit, SIGKILL shortly
+    /// after.
+    pub cpu: Duration,
+}
+
+impl Limits {
+    /// The limits of an external tool run: its timeout bounds its CPU time as well.
+    pub fn tool(timeout: Duration, stdout_limit: usize) -> Self {
+        Self {
+            timeout,
+            stdout_limit,
+            memory_bytes: TOOL_MEMORY_BYTES,
+            cpu: timeout,
+        }
+    }
+}
+
+/// Seconds of CPU past the soft limit (SIGXCPU) before the kernel sends SIGKILL.
+const CPU_GRACE_SECS: u64 = 5;
+
 #[expect(
     unsafe_code,
     reason = "pre_exec is unsafe; the closure only calls setrlimit, which is async-signal-safe"
 )]
-fn limit_memory(command: &mut Command) {
-    // SAFETY: runs in the forked child before exec and only makes one async-signal-safe
-    // system call.
+fn apply_limits(command: &mut Command, limits: &Limits) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    // Limits are inherited: a tool started inside the sandbox may not raise a hard limit
+    // above the sandbox's own, so each is clamped to what this process has.
+    let clamp = |resource, soft: u64, hard: u64| {
+        let ceiling = getrlimit(resource).map_or(u64::MAX, |(_, hard)| hard);
+        let hard = hard.min(ceiling);
+        (soft.min(hard), hard)
+    };
+    let memory = clamp(
+        Resource::RLIMIT_AS,
+        limits.memory_bytes,
+        limits.memory_bytes,
+    );
+    let cpu_secs = limits.cpu.as_secs().max(1);
+    let cpu = clamp(
+        Resource::RLIMIT_CPU,
+        cpu_secs,
+        cpu_secs.saturating_add(CPU_GRACE_SECS),
+    );
+    // SAFETY: runs in the forked child before exec and only makes async-signal-safe
+    // system calls.
     unsafe {
-        command.pre_exec(|| {
-            nix::sys::resource::setrlimit(
-                nix::sys::resource::Resource::RLIMIT_AS,
-                TOOL_MEMORY_BYTES,
-                TOOL_MEMORY_BYTES,
-            )
-            .map_err(std::io::Error::from)
+        command.pre_exec(move || {
+            setrlimit(Resource::RLIMIT_AS, memory.0, memory.1).map_err(std::io::Error::from)?;
+            setrlimit(Resource::RLIMIT_CPU, cpu.0, cpu.1).map_err(std::io::Error::from)?;
+            setrlimit(Resource::RLIMIT_CORE, 0, 0).map_err(std::io::Error::from)?;
+            // a worker killed mid-job takes its parsers and their tools with it
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                .map_err(std::io::Error::from)
         });
     }
 }
@@ -135,9 +188,18 @@ fn limit_memory(command: &mut Command) {
 /// Like [`run`], but hands a non-zero exit back to the caller to interpret.
 pub(crate) fn run_checked(
     tool: Tool,
-    mut command: Command,
+    command: Command,
     timeout: Duration,
     stdout_limit: usize,
+) -> Result<Result<CommandOutput, Failure>, ExtractError> {
+    run_limited(tool, command, &Limits::tool(timeout, stdout_limit))
+}
+
+/// Runs `command` within `limits`; a non-zero exit or a death by signal is handed back.
+pub(crate) fn run_limited(
+    tool: Tool,
+    mut command: Command,
+    limits: &Limits,
 ) -> Result<Result<CommandOutput, Failure>, ExtractError> {
     command
         .stdin(Stdio::null())
@@ -145,25 +207,28 @@ pub(crate) fn run_checked(
         .stderr(Stdio::piped())
         // its own process group, so that a kill on timeout reaches anything it started too
         .process_group(0);
-    limit_memory(&mut command);
+    apply_limits(&mut command, limits);
     let mut child = command.spawn().map_err(|error| match error.kind() {
         std::io::ErrorKind::NotFound => ExtractError::ToolMissing { tool },
         _ => ExtractError::io(format!("start {tool}"), error),
     })?;
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
+    let stdout_limit = limits.stdout_limit;
     // Both pipes are drained on their own threads so that a chatty child never blocks on a
     // full pipe while we wait for it.
     let (status, (stdout, stdout_truncated), (stderr, _)) = std::thread::scope(|scope| {
         let out = scope.spawn(move || read_capped(stdout, stdout_limit));
         let err = scope.spawn(move || read_capped(stderr, STDERR_LIMIT));
-        let status = wait_or_kill(&mut child, tool, timeout);
+        let status = wait_or_kill(&mut child, tool, limits.timeout);
         let out = out.join().unwrap_or_default();
         let err = err.join().unwrap_or_default();
         (status, out, err)
     });
     let status = status?;
     if !status.success() {
+        // A child that crashed may leave what it started running; its group goes with it.
+        kill_group(child.id());
         return Ok(Err(Failure {
             status,
             stderr: last_lines(&stderr),
@@ -197,12 +262,17 @@ fn wait_or_kill(
     }
 }
 
-fn kill(child: &mut Child) {
-    // Errors here mean the group already exited; reaping the child is all that is left to do.
-    if let Ok(group) = i32::try_from(child.id()) {
+/// Kills the process group led by `leader`; an error means the group is gone already.
+fn kill_group(leader: u32) {
+    if let Ok(group) = i32::try_from(leader) {
         let _ =
             nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), nix::sys::signal::SIGKILL);
     }
+}
+
+fn kill(child: &mut Child) {
+    // Errors here mean the group already exited; reaping the child is all that is left to do.
+    kill_group(child.id());
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -65,6 +65,31 @@ pub enum ExtractError {
         /// The end of what it wrote to standard error.
         stderr: String,
     },
+    /// The parser of a file used up a limit of its sandbox process (`dangan sandbox`).
+    #[error("the extractor ran out of {resource} on this file ({detail})")]
+    OutOfResources {
+        /// What ran out.
+        resource: Resource,
+        /// Which limit, e.g. `address space limit of 2048 MiB`.
+        detail: String,
+        /// Whether the limit is one the file itself exhausts (memory, CPU time) rather than
+        /// the wall clock, which a busy machine may run out of as well.
+        permanent: bool,
+    },
+    /// The parser of a file crashed in its sandbox process: a panic or a fatal signal.
+    #[error("the extractor crashed on this file ({detail})")]
+    Crashed {
+        /// The signal or the panic message.
+        detail: String,
+    },
+    /// A failure the sandbox process reported, as it reported it.
+    #[error("{message}")]
+    Reported {
+        /// The failure's message.
+        message: String,
+        /// Whether the same file fails the same way every time.
+        permanent: bool,
+    },
     /// Reading the file, writing a temporary file or starting a process failed.
     #[error("{action}: {source}")]
     Io {
@@ -76,6 +101,22 @@ pub enum ExtractError {
     },
 }
 
+/// A limit of the sandbox that a parser can run out of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Memory,
+    Time,
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Resource::Memory => "memory",
+            Resource::Time => "time",
+        })
+    }
+}
+
 impl ExtractError {
     /// Whether the same file will fail the same way every time, so the caller records the
     /// failure instead of retrying.
@@ -84,7 +125,9 @@ impl ExtractError {
             Self::Unsupported { .. }
             | Self::Corrupt { .. }
             | Self::Encrypted { .. }
-            | Self::TooLarge { .. } => true,
+            | Self::TooLarge { .. }
+            | Self::Crashed { .. } => true,
+            Self::OutOfResources { permanent, .. } | Self::Reported { permanent, .. } => *permanent,
             Self::Timeout { .. }
             | Self::ToolMissing { .. }
             | Self::ToolFailed { .. }
@@ -102,8 +145,14 @@ impl ExtractError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Unsupported { .. } => ErrorCode::UnsupportedMediaType,
-            Self::Corrupt { .. } | Self::Encrypted { .. } => ErrorCode::Validation,
-            Self::TooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::Corrupt { .. } | Self::Encrypted { .. } | Self::Crashed { .. } => {
+                ErrorCode::Validation
+            }
+            Self::TooLarge { .. } | Self::OutOfResources { .. } => ErrorCode::PayloadTooLarge,
+            Self::Reported {
+                permanent: true, ..
+            } => ErrorCode::Validation,
+            Self::Reported { .. } => ErrorCode::Internal,
             Self::Timeout { .. } | Self::ToolMissing { .. } => ErrorCode::Unavailable,
             Self::ToolFailed { .. } | Self::Io { .. } => ErrorCode::Internal,
         }

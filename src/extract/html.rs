@@ -183,7 +183,9 @@ impl Tag {
         if name.is_empty() && !declaration {
             return None;
         }
-        let length = tag_end(input)?;
+        // A tag that never ends takes the rest of the input with it, as in a browser (EOF in
+        // a tag); looking for its end again from every later `<` would take quadratic time.
+        let length = tag_end(input).unwrap_or(input.len());
         Some(Tag {
             name: if declaration { String::new() } else { name },
             closing,
@@ -260,12 +262,17 @@ fn push_whitespace_folded(out: &mut String, text: &str, in_pre: bool) {
     }
 }
 
+/// The longest entity reference looked for, `;` included: the `;` is searched for within
+/// these bytes only, so text full of `&` costs linear time.
+const MAX_ENTITY_BYTES: usize = 32;
+
 /// The character of an entity reference at the start of `input`, and the reference's length.
 fn decode_entity(input: &str) -> Option<(char, usize)> {
-    let end = input[1..].find(';')? + 1;
-    if end > 32 {
-        return None;
-    }
+    let end = input.as_bytes()[1..]
+        .iter()
+        .take(MAX_ENTITY_BYTES)
+        .position(|&byte| byte == b';')?
+        + 1;
     let name = &input[1..end];
     let decoded = if let Some(number) = name.strip_prefix('#') {
         let value = match number.strip_prefix(['x', 'X']) {
@@ -393,6 +400,40 @@ mod tests {
         let extracted =
             extract_file(&traditional, "text/html", &ExtractOptions::default()).expect("extracts");
         assert!(extracted.text.contains("空白儲存格"), "{}", extracted.text);
+    }
+
+    #[test]
+    fn an_unclosed_tag_takes_the_rest_of_the_document_with_it() {
+        assert_eq!(html_to_text("前文<a href='x>後文"), "前文");
+        // 200,000 tags that never close: each would otherwise be looked for to the end
+        let hostile = format!("檔案{}", "<a title=\"x ".repeat(200_000));
+        assert_eq!(html_to_text(&hostile), "檔案");
+        let unquoted = format!("檔案{}", "<b ".repeat(200_000));
+        assert_eq!(html_to_text(&unquoted), "檔案");
+    }
+
+    #[test]
+    fn two_hundred_thousand_nested_elements_give_their_text() {
+        let depth = 200_000;
+        let html = format!(
+            "{}員工檔案{}",
+            "<div><span>".repeat(depth),
+            "</span></div>".repeat(depth)
+        );
+        let text = html_to_text(&html);
+        assert_eq!(text.replace('\n', ""), "員工檔案");
+    }
+
+    #[test]
+    fn an_entity_is_looked_for_within_its_longest_length_only() {
+        let ampersands = "&".repeat(200_000);
+        assert_eq!(
+            html_to_text(&format!("{ampersands}&amp;")),
+            format!("{ampersands}&")
+        );
+        let far = format!("&amp{};", "x".repeat(MAX_ENTITY_BYTES));
+        assert_eq!(html_to_text(&far), far);
+        assert_eq!(html_to_text("&#x6863;&#26696;"), "档案");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::io::Cursor;
 use lopdf::{Dictionary, Document, Object};
 
 /// What the content turned out to be.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContentReport {
     /// The media type the bytes show, when they show one.
     pub sniffed: Option<String>,

@@ -15,6 +15,7 @@ mod normalize;
 mod ocr;
 mod office;
 mod pdf;
+mod sandbox;
 mod sheet;
 #[cfg(test)]
 mod testing;
@@ -24,15 +25,18 @@ mod watermark;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
+
 pub use command::Tool;
-pub use error::ExtractError;
+pub use error::{ExtractError, Resource};
 pub use inspect::{ContentReport, inspect};
+pub use sandbox::{Sandbox, child_main as sandbox_main};
 pub use watermark::{Marked, can_watermark, watermark};
 
 use sheet::SheetFormat;
 
 /// Limits and settings for one extraction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExtractOptions {
     /// At most this many PDF pages are OCR'd per file; more make the result `truncated`.
     /// Zero turns OCR of PDFs off (images are still OCR'd).
@@ -40,6 +44,7 @@ pub struct ExtractOptions {
     /// Tesseract languages, `+`-separated, e.g. `chi_sim+chi_tra+eng`.
     pub ocr_languages: String,
     /// The longest any one external command (pdftotext, pdftoppm, one page of OCR) may run.
+    #[serde(with = "humantime_serde")]
     pub timeout: Duration,
     /// The extracted text is cut to at most this many bytes of UTF-8.
     pub max_text_bytes: usize,
@@ -82,7 +87,8 @@ impl ExtractOptions {
 }
 
 /// How the text of a file was obtained; stored as `file_texts.method`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Method {
     /// The PDF's text layer (pdftotext).
     PdfText,
@@ -130,7 +136,7 @@ impl std::fmt::Display for Method {
 }
 
 /// The text of a file and how it was obtained.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extracted {
     /// The normalised text; may be empty (a blank page, a scan with OCR turned off).
     pub text: String,

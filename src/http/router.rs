@@ -118,6 +118,7 @@ pub fn router(app: App) -> Router {
         .routes(routes!(records::get_record_file))
         .routes(routes!(search::search))
         .routes(routes!(search::list_jobs))
+        .routes(routes!(search::retry_job))
         .routes(routes!(export::export_catalogue))
         .routes(routes!(stats::get_stats))
         .routes(routes!(loans::request_loan, loans::list_loans))

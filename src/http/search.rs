@@ -3,9 +3,9 @@
 use axum::extract::State;
 
 use super::error::{ApiError, Problem};
-use super::extract::{CurrentUser, Query};
+use super::extract::{CurrentUser, Path, Query};
 use crate::app::App;
-use crate::services::jobs::{JobFilter, JobPage};
+use crate::services::jobs::{JobFilter, JobPage, JobView};
 use crate::services::search::{SearchParams, SearchResponse};
 
 /// Full-text search over the catalogue and the documents' text, in Chinese (either script)
@@ -31,4 +31,19 @@ pub async fn list_jobs(
     Query(filter): Query<JobFilter>,
 ) -> Result<axum::Json<JobPage>, ApiError> {
     Ok(axum::Json(app.jobs.list(&actor, filter).await?))
+}
+
+/// Queues a failed job again with fresh attempts, once its cause is mended (a tool
+/// installed, a store reachable again); a destruction batch resumes where it stopped.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs",
+    params(("id" = i64, Path, description = "the job")),
+    responses((status = 200, body = JobView), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn retry_job(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<JobView>, ApiError> {
+    Ok(axum::Json(app.jobs.retry(&actor, id).await?))
 }

@@ -24,3 +24,12 @@ pub async fn run(app: &App, payload: &Value, last_attempt: bool) -> Result<(), J
         Err(error) => Err(JobError::Retry(anyhow!(error))),
     }
 }
+
+/// Stores the failure of an extraction that is given up, so the file shows why it has no text.
+pub async fn give_up(app: &App, payload: &Value, reason: &str) -> anyhow::Result<()> {
+    let payload = Payload::deserialize(payload)?;
+    app.extraction
+        .record_failure(payload.file_id, &format!("text extraction {reason}"))
+        .await?;
+    Ok(())
+}

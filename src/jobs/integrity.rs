@@ -44,6 +44,14 @@ pub async fn sweep(app: &App, value: &Value, last_attempt: bool) -> Result<(), J
     }
 }
 
+/// Marks the check of a given-up job failed with the reason.
+pub async fn give_up(app: &App, value: &Value, reason: &str) -> anyhow::Result<()> {
+    if let Some(id) = payload(value).map_err(|error| anyhow!("{error}"))?.check_id {
+        app.integrity.fail(id, reason).await?;
+    }
+    Ok(())
+}
+
 /// How long a filing check waits before it looks again at a text still being extracted.
 const EXTRACTION_WAIT: Duration = Duration::from_secs(15);
 

@@ -58,6 +58,20 @@ pub async fn execute(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
     }
 }
 
+/// Records the failure of a job that is given up without running (out of attempts, or its
+/// worker died too often under it) where users see it: a file's text, a check.
+pub async fn give_up(app: &App, job: &ClaimedJob, reason: &str) -> anyhow::Result<()> {
+    match JobKind::parse(&job.kind) {
+        Some(JobKind::ExtractText) => extract_text::give_up(app, &job.payload, reason).await,
+        Some(JobKind::FixitySweep | JobKind::FourProperties) => {
+            integrity::give_up(app, &job.payload, reason).await
+        }
+        // A destruction batch stays `running`, each item destroyed at most once; the failed
+        // job is queued again with POST /api/v1/jobs/{id}/retry and resumes it.
+        Some(JobKind::DestroyBatch | JobKind::Housekeeping | JobKind::Reminders) | None => Ok(()),
+    }
+}
+
 /// One round of housekeeping; failures are logged and retried next round.
 pub async fn housekeeping(app: &App, staging_max_age: Duration) {
     match app.ingest.collect_staging(staging_max_age).await {

@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::{JobError, execute};
+use super::{JobError, execute, give_up};
 use crate::app::App;
 use crate::services::jobs::WorkerSlot;
 
@@ -118,6 +118,16 @@ async fn run_one(app: &App, slot: &mut WorkerSlot) -> anyhow::Result<bool> {
     };
     let span = tracing::info_span!("job", job.id = job.id, job.kind = %job.kind, job.attempt = job.attempts);
     async {
+        if job.exhausted.is_some() {
+            // out of attempts or crashes: never run again, only its failure recorded
+            let reason = slot.give_up_reason(&job);
+            if let Err(error) = give_up(app, &job, &reason).await {
+                tracing::warn!(%error, "recording what the given-up job leaves behind failed");
+            }
+            slot.fail(&job, &reason, true).await?;
+            tracing::error!(error = %reason, "job given up");
+            return Ok(true);
+        }
         let started = std::time::Instant::now();
         let (message, permanent) = match execute(app, &job).await {
             Ok(()) => {

@@ -2,12 +2,9 @@
 //! a temporary file, run the extractors on a blocking thread, store the text (or why there
 //! is none) in `file_texts`. The index picks the text up from the change log.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use super::{ServiceError, ServiceResult};
@@ -16,7 +13,7 @@ use crate::db::texts::TextOutcome;
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::Sha256Digest;
 use crate::domain::job::JobKind;
-use crate::extract::{self, ExtractError, ExtractOptions, Method};
+use crate::extract::{self, ExtractError, ExtractOptions, Method, Sandbox};
 
 /// Why an extraction did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +36,7 @@ pub struct ExtractionService {
     pool: Pool,
     blobs: BlobStore,
     options: Arc<ExtractOptions>,
-    scratch_dir: PathBuf,
+    sandbox: Arc<Sandbox>,
 }
 
 /// Queues the text extraction of a newly filed file, inside the filing transaction.
@@ -63,13 +60,13 @@ impl ExtractionService {
         pool: Pool,
         blobs: BlobStore,
         options: ExtractOptions,
-        scratch_dir: PathBuf,
+        sandbox: Arc<Sandbox>,
     ) -> Self {
         Self {
             pool,
             blobs,
             options: Arc::new(options),
-            scratch_dir,
+            sandbox,
         }
     }
 
@@ -147,36 +144,38 @@ impl ExtractionService {
         failure.map_or(Ok(()), Err)
     }
 
+    /// Stores that file `file_id` has no text, and why (its extraction was given up).
+    pub async fn record_failure(&self, file_id: Uuid, why: &str) -> ServiceResult<()> {
+        let mut conn = db::acquire(&self.pool).await?;
+        let Some(file) = db::texts::file_to_extract(&mut conn, file_id).await? else {
+            return Ok(());
+        };
+        let stored = Stored::without_text("failed", why.to_owned());
+        db::texts::save(&mut conn, file_id, file.record_id, &stored.outcome()).await?;
+        Ok(())
+    }
+
     async fn run_extractors(
         &self,
         digest: Sha256Digest,
         media_type: &str,
     ) -> Result<extract::Extracted, Failed> {
-        tokio::fs::create_dir_all(&self.scratch_dir)
+        let sandbox = self.sandbox.clone();
+        let scratch = tokio::task::spawn_blocking(move || sandbox.scratch_file("extract-"))
             .await
-            .map_err(scratch_error)?;
-        let scratch = tempfile::Builder::new()
-            .prefix("extract-")
-            .tempfile_in(&self.scratch_dir)
-            .map_err(scratch_error)?;
-        let mut out = tokio::fs::File::create(scratch.path())
-            .await
-            .map_err(scratch_error)?;
-        let mut content = self
-            .blobs
-            .read(digest, None)
+            .map_err(|error| Failed::Service(ServiceError::Internal(error.to_string())))?
+            .map_err(Failed::Extract)?;
+        self.blobs
+            .copy_to_file(digest, scratch.path())
             .await
             .map_err(|error| Failed::Service(error.into()))?;
-        while let Some(chunk) = content.next().await {
-            let chunk = chunk.map_err(|error| Failed::Service(error.into()))?;
-            out.write_all(&chunk).await.map_err(scratch_error)?;
-        }
-        out.flush().await.map_err(scratch_error)?;
-        drop(out);
         let options = self.options.clone();
+        let sandbox = self.sandbox.clone();
         let media_type = media_type.to_owned();
+        // the parsers run in a child process (extract::Sandbox): a hostile file ends that
+        // child, never this one
         tokio::task::spawn_blocking(move || {
-            let result = extract::extract_file(scratch.path(), &media_type, &options);
+            let result = sandbox.extract(scratch.path(), &media_type, &options);
             drop(scratch);
             result
         })
@@ -242,10 +241,4 @@ impl Stored {
 enum Failed {
     Extract(ExtractError),
     Service(ServiceError),
-}
-
-fn scratch_error(error: std::io::Error) -> Failed {
-    Failed::Service(ServiceError::Internal(format!(
-        "cannot write a scratch copy for text extraction: {error}"
-    )))
 }

@@ -25,6 +25,8 @@ pub struct JobView {
     pub payload: Value,
     pub attempts: i32,
     pub max_attempts: i32,
+    /// Times a worker died running it (each also counts as an attempt).
+    pub crashes: i32,
     pub run_at: DateTime<Utc>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -53,6 +55,18 @@ pub struct JobFilter {
 pub struct RetryPolicy {
     pub base: Duration,
     pub max: Duration,
+    /// Deaths of its worker after which a job is given up.
+    pub max_crashes: u32,
+}
+
+impl RetryPolicy {
+    fn crash_policy(&self) -> db::jobs::CrashPolicy {
+        db::jobs::CrashPolicy {
+            max_crashes: i32::try_from(self.max_crashes).unwrap_or(i32::MAX),
+            retry_base: self.base,
+            retry_max: self.max,
+        }
+    }
 }
 
 /// The queue.
@@ -124,11 +138,7 @@ impl JobService {
 
     /// Lists jobs for administrators and archivists.
     pub async fn list(&self, actor: &Actor, filter: JobFilter) -> ServiceResult<JobPage> {
-        if !matches!(actor.role, Role::Admin | Role::Archivist) {
-            return Err(ServiceError::Forbidden(
-                "only administrators and archivists see the job queue".into(),
-            ));
-        }
+        require_queue_keeper(actor)?;
         let limit = filter.limit.unwrap_or(50).clamp(1, 500);
         let before = id_cursor(filter.cursor.as_deref())?;
         let mut conn = db::acquire(&self.pool).await?;
@@ -141,22 +151,51 @@ impl JobService {
         )
         .await?;
         let next_cursor = next_cursor(&mut rows, limit, |row| row.id.to_string());
-        let items = rows
-            .into_iter()
-            .map(|row| JobView {
-                id: row.id,
-                kind: row.kind,
-                status: row.status,
-                payload: row.payload,
-                attempts: row.attempts,
-                max_attempts: row.max_attempts,
-                run_at: row.run_at,
-                last_error: row.last_error,
-                created_at: row.created_at,
-                finished_at: row.finished_at,
-            })
-            .collect();
+        let items = rows.into_iter().map(JobView::from).collect();
         Ok(JobPage { items, next_cursor })
+    }
+
+    /// Queues a failed job again with its attempts and crashes reset; 409 unless it failed.
+    pub async fn retry(&self, actor: &Actor, id: i64) -> ServiceResult<JobView> {
+        require_queue_keeper(actor)?;
+        let mut conn = db::acquire(&self.pool).await?;
+        match db::jobs::retry(&mut conn, id).await? {
+            Some(row) => Ok(JobView::from(row)),
+            None => match db::jobs::find(&mut conn, id).await? {
+                Some(row) => Err(ServiceError::Conflict(format!(
+                    "job {id} is {}; only a failed job is queued again",
+                    row.status
+                ))),
+                None => Err(ServiceError::NotFound(format!("job {id} not found"))),
+            },
+        }
+    }
+}
+
+fn require_queue_keeper(actor: &Actor) -> ServiceResult<()> {
+    if matches!(actor.role, Role::Admin | Role::Archivist) {
+        return Ok(());
+    }
+    Err(ServiceError::Forbidden(
+        "only administrators and archivists see the job queue".into(),
+    ))
+}
+
+impl From<db::jobs::JobRow> for JobView {
+    fn from(row: db::jobs::JobRow) -> Self {
+        Self {
+            id: row.id,
+            kind: row.kind,
+            status: row.status,
+            payload: row.payload,
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+            crashes: row.crashes,
+            run_at: row.run_at,
+            last_error: row.last_error,
+            created_at: row.created_at,
+            finished_at: row.finished_at,
+        }
     }
 }
 
@@ -181,9 +220,33 @@ impl WorkerSlot {
         self.id
     }
 
-    /// The next due job, if any.
+    /// The next due job, if any; jobs of dead workers are settled first. A job claimed
+    /// with `exhausted` set is not to be run: give it up ([`WorkerSlot::give_up`]).
     pub async fn claim(&mut self) -> ServiceResult<Option<ClaimedJob>> {
-        Ok(db::jobs::claim(&mut self.conn, self.id).await?)
+        let policy = self.retry.crash_policy();
+        Ok(db::jobs::claim(&mut self.conn, self.id, &policy).await?)
+    }
+
+    /// Why an exhausted job is given up, for its `last_error` and whatever it leaves behind
+    /// (a file's text, a check).
+    pub fn give_up_reason(&self, job: &ClaimedJob) -> String {
+        let last = job.exhausted.as_deref().unwrap_or_default();
+        let why = if job.crashes >= i32::try_from(self.retry.max_crashes).unwrap_or(i32::MAX) {
+            format!(
+                "given up: the worker running it died {} times (killed, or out of memory)",
+                job.crashes
+            )
+        } else {
+            format!(
+                "given up after {} of {} attempts",
+                job.attempts, job.max_attempts
+            )
+        };
+        if last.is_empty() {
+            why
+        } else {
+            format!("{why}; last: {last}")
+        }
     }
 
     /// Marks a job done.

@@ -6,12 +6,6 @@ use sqlx::PgPool;
 
 use crate::helpers::{TestApp, TestFile, assert_problem};
 
-async fn get_json(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path).send().await.expect("request");
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.expect("json")
-}
-
 /// A record filed and then changed: two events of its own.
 async fn changed_record(app: &TestApp, title: &str) -> String {
     let record = app
@@ -39,7 +33,7 @@ async fn the_trail_of_a_record_is_listed_newest_first_and_pages(pool: PgPool) {
     let id = changed_record(&app, "合同").await;
     let other = changed_record(&app, "另一份合同").await;
 
-    let trail = get_json(&app, &format!("/api/v1/audit?record_id={id}")).await;
+    let trail = app.get_json(&format!("/api/v1/audit?record_id={id}")).await;
     let items = trail["items"].as_array().expect("items");
     assert!(items.len() >= 2, "{trail}");
     assert!(items.iter().all(|event| event["record_id"] == json!(id)));
@@ -50,17 +44,17 @@ async fn the_trail_of_a_record_is_listed_newest_first_and_pages(pool: PgPool) {
     assert_eq!(items[0]["action"], "record.updated", "{trail}");
     assert_eq!(items[0]["actor"], "admin");
 
-    let first = get_json(&app, "/api/v1/audit?actor=admin&limit=1").await;
+    let first = app.get_json("/api/v1/audit?actor=admin&limit=1").await;
     assert_eq!(first["items"].as_array().map(Vec::len), Some(1));
     let cursor = first["next_cursor"].as_str().expect("more pages");
-    let second = get_json(
-        &app,
-        &format!("/api/v1/audit?actor=admin&limit=1&cursor={cursor}"),
-    )
-    .await;
+    let second = app
+        .get_json(&format!(
+            "/api/v1/audit?actor=admin&limit=1&cursor={cursor}"
+        ))
+        .await;
     assert!(second["items"][0]["id"].as_i64() < first["items"][0]["id"].as_i64());
 
-    let updates = get_json(&app, "/api/v1/audit?action=record.updated").await;
+    let updates = app.get_json("/api/v1/audit?action=record.updated").await;
     let records: Vec<&Value> = updates["items"]
         .as_array()
         .expect("items")
@@ -101,7 +95,7 @@ async fn verify_finds_the_event_changed_behind_dangans_back(pool: PgPool) {
     let id = changed_record(&app, "合同").await;
     let other = changed_record(&app, "另一份合同").await;
 
-    let intact = get_json(&app, "/api/v1/audit/verify").await;
+    let intact = app.get_json("/api/v1/audit/verify").await;
     assert_eq!(intact["ok"], true, "{intact}");
     assert_eq!(intact["records"], 2);
     assert!(intact["events"].as_u64() >= Some(4), "{intact}");
@@ -114,14 +108,16 @@ async fn verify_finds_the_event_changed_behind_dangans_back(pool: PgPool) {
     .fetch_one(&app.pool)
     .await
     .expect("tamper");
-    let report = get_json(&app, "/api/v1/audit/verify").await;
+    let report = app.get_json("/api/v1/audit/verify").await;
     assert_eq!(report["ok"], false);
     assert_eq!(
         report["broken"],
         json!([{"record_id": id, "event_ids": [changed]}]),
         "{report}"
     );
-    let one = get_json(&app, &format!("/api/v1/audit/verify?record_id={other}")).await;
+    let one = app
+        .get_json(&format!("/api/v1/audit/verify?record_id={other}"))
+        .await;
     assert_eq!((&one["ok"], &one["records"]), (&json!(true), &json!(1)));
 }
 
@@ -163,7 +159,7 @@ async fn seeing_a_record_its_files_a_search_or_the_catalogue_is_traced_to_the_pe
         .expect("get");
     assert_problem(refused, 400, "validation").await;
 
-    let trail = get_json(&app, "/api/v1/audit?actor=reader").await;
+    let trail = app.get_json("/api/v1/audit?actor=reader").await;
     let items = trail["items"].as_array().expect("items");
     let actions: Vec<&str> = items.iter().filter_map(|e| e["action"].as_str()).collect();
     assert_eq!(
@@ -178,7 +174,9 @@ async fn seeing_a_record_its_files_a_search_or_the_catalogue_is_traced_to_the_pe
     assert_eq!(items[3]["record_id"], json!(id));
 
     // Views join the record's hash chain like any other event.
-    let chain = get_json(&app, &format!("/api/v1/audit/verify?record_id={id}")).await;
+    let chain = app
+        .get_json(&format!("/api/v1/audit/verify?record_id={id}"))
+        .await;
     assert_eq!(chain["ok"], true, "{chain}");
     assert!(chain["events"].as_u64() >= Some(3), "{chain}");
 }

@@ -6,12 +6,6 @@ use sqlx::PgPool;
 
 use crate::helpers::{TestApp, assert_problem, login};
 
-async fn get_json(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path).send().await.expect("get");
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.expect("json")
-}
-
 fn codes(list: &Value) -> Vec<String> {
     list.as_array()
         .expect("array")
@@ -24,7 +18,7 @@ fn codes(list: &Value) -> Vec<String> {
 async fn a_new_installation_gets_the_enterprise_preset(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
 
-    let categories = get_json(&app, "/api/v1/categories").await;
+    let categories = app.get_json("/api/v1/categories").await;
     let category_codes = codes(&categories);
     for code in [
         "WS", "RS", "PX", "KU", "KUPZ", "KUNB", "KUGZ", "HT", "KH", "ZP", "SW",
@@ -78,7 +72,7 @@ async fn a_new_installation_gets_the_enterprise_preset(pool: PgPool) {
         "training records are not in the folder"
     );
 
-    let policies = get_json(&app, "/api/v1/retention-policies").await;
+    let policies = app.get_json("/api/v1/retention-policies").await;
     let leaving = policies
         .as_array()
         .expect("array")
@@ -95,9 +89,9 @@ async fn a_new_installation_gets_the_enterprise_preset(pool: PgPool) {
         .expect("Y");
     assert_eq!(permanent["permanent"], true);
 
-    let fonds = get_json(&app, "/api/v1/fonds").await;
+    let fonds = app.get_json("/api/v1/fonds").await;
     assert_eq!(fonds[0]["default"], true);
-    assert!(codes(&get_json(&app, "/api/v1/departments").await).contains(&"BGS".to_owned()));
+    assert!(codes(&app.get_json("/api/v1/departments").await).contains(&"BGS".to_owned()));
 }
 
 #[sqlx::test]
@@ -127,7 +121,7 @@ async fn loading_the_preset_again_adds_nothing_and_keeps_edits(pool: PgPool) {
         json!({ "fonds": 0, "departments": 0, "retention_policies": 0, "categories": 0 })
     );
     assert_eq!(
-        get_json(&app, "/api/v1/categories/WS").await["name"],
+        app.get_json("/api/v1/categories/WS").await["name"],
         "文书档案"
     );
 }
@@ -143,7 +137,7 @@ async fn set_up_data_is_created_changed_and_deleted_through_the_api(pool: PgPool
         .await
         .expect("create fonds");
     assert_eq!(fonds.status(), 201);
-    let listed = get_json(&app, "/api/v1/fonds").await;
+    let listed = app.get_json("/api/v1/fonds").await;
     let defaults: Vec<&Value> = listed
         .as_array()
         .expect("array")

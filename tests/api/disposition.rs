@@ -20,18 +20,14 @@ async fn file(app: &TestApp, title: &str, doc_date: &str, retention: &str) -> St
     record["id"].as_str().expect("id").to_owned()
 }
 
-async fn get_json(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path).send().await.expect("get");
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.json().await.expect("json")
-}
-
 async fn record(app: &TestApp, id: &str) -> Value {
-    get_json(app, &format!("/api/v1/records/{id}")).await
+    app.get_json(&format!("/api/v1/records/{id}")).await
 }
 
 async fn due_ids(app: &TestApp, query: &str) -> Vec<String> {
-    let page = get_json(app, &format!("/api/v1/disposition/due?{query}")).await;
+    let page = app
+        .get_json(&format!("/api/v1/disposition/due?{query}"))
+        .await;
     page["items"]
         .as_array()
         .expect("items")
@@ -107,7 +103,9 @@ async fn the_due_list_holds_exactly_the_records_due_by_the_date(pool: PgPool) {
     )
     .await;
 
-    let page = get_json(&app, "/api/v1/disposition/due?as_of=2026-01-01").await;
+    let page = app
+        .get_json("/api/v1/disposition/due?as_of=2026-01-01")
+        .await;
     assert_eq!(page["as_of"], "2026-01-01");
     let items = page["items"].as_array().expect("items");
     let ids: Vec<&str> = items
@@ -268,7 +266,9 @@ async fn an_extension_moves_the_due_date_and_recomputation_never_goes_below_it(p
         after["retention_reason"]
     );
     assert!(due_ids(&app, "as_of=2029-12-31").await.is_empty());
-    let page = get_json(&app, "/api/v1/disposition/due?as_of=2030-01-01").await;
+    let page = app
+        .get_json("/api/v1/disposition/due?as_of=2030-01-01")
+        .await;
     assert_eq!(page["items"][0]["appraisal"]["decision"], "extend");
 
     let audited: i64 = sqlx::query_scalar(
@@ -377,7 +377,9 @@ async fn destruction_is_appraised_only_for_due_records(pool: PgPool) {
         appraisal["retention_due_on"], "2025-01-01",
         "the due date stays"
     );
-    let page = get_json(&app, "/api/v1/disposition/due?as_of=2026-01-01").await;
+    let page = app
+        .get_json("/api/v1/disposition/due?as_of=2026-01-01")
+        .await;
     assert_eq!(page["items"][0]["appraisal"]["decision"], "destroy");
     let unknown = appraise(&app, destroy("018f0000-0000-7000-8000-000000000000")).await;
     assert_problem(unknown, 404, "not_found").await;
@@ -386,7 +388,7 @@ async fn destruction_is_appraised_only_for_due_records(pool: PgPool) {
 #[sqlx::test]
 async fn the_openapi_document_describes_disposition_and_holds(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    let doc = get_json(&app, "/api/openapi.json").await;
+    let doc = app.get_json("/api/openapi.json").await;
     for path in [
         "/api/v1/disposition/due",
         "/api/v1/disposition/appraisals",

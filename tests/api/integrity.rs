@@ -35,20 +35,11 @@ async fn sweep(app: &TestApp) -> Value {
     assert_eq!(response.status(), 202);
     let started: Value = response.json().await.expect("json");
     run_jobs(app).await;
-    get_json(
-        app,
-        &format!(
-            "/api/v1/integrity/checks/{}",
-            started["id"].as_str().expect("id")
-        ),
-    )
+    app.get_json(&format!(
+        "/api/v1/integrity/checks/{}",
+        started["id"].as_str().expect("id")
+    ))
     .await
-}
-
-async fn get_json(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path).send().await.expect("get");
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.json().await.expect("json")
 }
 
 fn object_of(app: &TestApp, record: &Value) -> std::path::PathBuf {
@@ -85,21 +76,23 @@ async fn corrupting_one_byte_of_a_blob_flags_exactly_that_blob_and_its_records(p
     assert_eq!(mismatched[0]["sha256"], records[1]["files"][0]["sha256"]);
     assert_eq!(mismatched[0]["records"], json!([records[1]["id"]]));
 
-    let damaged = get_json(
-        &app,
-        &format!("/api/v1/records/{}", records[1]["id"].as_str().expect("id")),
-    )
-    .await;
+    let damaged = app
+        .get_json(&format!(
+            "/api/v1/records/{}",
+            records[1]["id"].as_str().expect("id")
+        ))
+        .await;
     assert_eq!(damaged["integrity"], "damaged");
     assert_eq!(damaged["files"][0]["fixity"]["outcome"], "mismatch");
-    let intact = get_json(
-        &app,
-        &format!("/api/v1/records/{}", records[0]["id"].as_str().expect("id")),
-    )
-    .await;
+    let intact = app
+        .get_json(&format!(
+            "/api/v1/records/{}",
+            records[0]["id"].as_str().expect("id")
+        ))
+        .await;
     assert_eq!(intact["integrity"], "intact");
     assert_eq!(intact["files"][0]["fixity"]["outcome"], "ok");
-    let alerts = get_json(&app, "/api/v1/reminders?kind=alert").await;
+    let alerts = app.get_json("/api/v1/reminders?kind=alert").await;
     let alerts = alerts.as_array().expect("alerts");
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0]["record_id"], records[1]["id"]);
@@ -250,7 +243,7 @@ async fn a_clean_record_passes_all_four_properties_and_the_filing_check_ran(pool
             (json!(1), json!(1))
         );
     }
-    let list = get_json(&app, "/api/v1/integrity/checks").await;
+    let list = app.get_json("/api/v1/integrity/checks").await;
     let filing: Vec<&Value> = list["items"]
         .as_array()
         .expect("items")
@@ -320,7 +313,7 @@ async fn the_filing_check_waits_for_the_text_without_spending_attempts(pool: PgP
         .await
         .expect("due again");
     run_jobs(&app).await;
-    let list = get_json(&app, "/api/v1/integrity/checks").await;
+    let list = app.get_json("/api/v1/integrity/checks").await;
     let filing = &list["items"][0];
     assert_eq!(
         (&filing["stage"], &filing["status"], &filing["ok"]),

@@ -14,6 +14,7 @@ mod export;
 mod files;
 mod filing;
 mod handover;
+mod hostile;
 mod import;
 mod integrity;
 mod jobs;

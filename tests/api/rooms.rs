@@ -35,14 +35,8 @@ async fn post_readings(app: &TestApp, room: &Value, body: Value) -> reqwest::Res
     .expect("post readings")
 }
 
-async fn get_json(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path).send().await.expect("get");
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.json().await.expect("json")
-}
-
 async fn reminders(app: &TestApp, query: &str) -> Vec<Value> {
-    let list = get_json(app, &format!("/api/v1/reminders?{query}")).await;
+    let list = app.get_json(&format!("/api/v1/reminders?{query}")).await;
     list.as_array().expect("a JSON array").clone()
 }
 
@@ -245,11 +239,12 @@ async fn an_inspection_done_today_moves_the_next_due_date_by_its_interval(pool: 
     assert_eq!(inspection["inspector"], "admin");
     assert_eq!(inspection["inspected_on"], today.to_string());
 
-    let room = get_json(
-        &app,
-        &format!("/api/v1/rooms/{}", room["id"].as_str().expect("id")),
-    )
-    .await;
+    let room = app
+        .get_json(&format!(
+            "/api/v1/rooms/{}",
+            room["id"].as_str().expect("id")
+        ))
+        .await;
     assert!(
         room["plan"]
             .as_array()
@@ -271,14 +266,12 @@ async fn an_inspection_done_today_moves_the_next_due_date_by_its_interval(pool: 
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0]["details"]["item"], "insects");
 
-    let listed = get_json(
-        &app,
-        &format!(
+    let listed = app
+        .get_json(&format!(
             "/api/v1/rooms/{}/inspections",
             room["id"].as_str().expect("id")
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(listed["items"].as_array().expect("items").len(), 1);
     assert_eq!(listed["items"][0]["remarks"], "書蟲 found on shelf 3");
 }
@@ -308,7 +301,7 @@ async fn a_plan_of_its_own_sets_intervals_per_item(pool: PgPool) {
         .await
         .expect("inspect");
     assert_eq!(inspected.status(), 201);
-    let room = get_json(&app, &format!("/api/v1/rooms/{id}")).await;
+    let room = app.get_json(&format!("/api/v1/rooms/{id}")).await;
     let plan = room["plan"].as_array().expect("plan");
     assert_eq!(plan.len(), 2);
     let fire = plan
@@ -361,11 +354,11 @@ async fn csv_readings_are_imported_and_summed_up_by_day_and_year(pool: PgPool) {
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["accepted"], 3);
 
-    let series = get_json(
-        &app,
-        &format!("/api/v1/rooms/{id}/readings?from=2026-03-01&to=2026-03-02"),
-    )
-    .await;
+    let series = app
+        .get_json(&format!(
+            "/api/v1/rooms/{id}/readings?from=2026-03-01&to=2026-03-02"
+        ))
+        .await;
     assert_eq!(series["readings"].as_array().expect("readings").len(), 3);
     let first_day = &series["daily"][0];
     assert_eq!(first_day["day"], "2026-03-01");
@@ -380,11 +373,9 @@ async fn csv_readings_are_imported_and_summed_up_by_day_and_year(pool: PgPool) {
     );
     assert_eq!(series["daily"][1]["humidity_pct"], Value::Null);
 
-    let summary = get_json(
-        &app,
-        &format!("/api/v1/rooms/{id}/readings/summary?year=2026"),
-    )
-    .await;
+    let summary = app
+        .get_json(&format!("/api/v1/rooms/{id}/readings/summary?year=2026"))
+        .await;
     assert_eq!(summary["readings"], 3);
     assert_eq!(summary["days_with_readings"], 2);
     assert_eq!(summary["months"][0]["day"], "2026-03-01");

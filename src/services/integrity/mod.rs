@@ -6,6 +6,8 @@ mod export;
 mod fixity;
 mod four;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -23,6 +25,7 @@ use crate::db::{self, Pool};
 use crate::domain::integrity::{CheckKind, Stage};
 use crate::domain::job::JobKind;
 use crate::domain::user::Role;
+use crate::extract::Sandbox;
 
 /// `POST /api/v1/integrity/checks`: `{scope: "all"}` starts a fixity sweep; `{record_id}` or
 /// `{record_ids}` a four-properties check (stage `CQ` unless given).
@@ -100,15 +103,24 @@ pub struct IntegrityService {
     rate: u64,
     /// Largest file the four-properties check opens to inspect.
     max_inspect_bytes: u64,
+    /// Where files are opened for inspection: a child process (see `extract::Sandbox`).
+    sandbox: Arc<Sandbox>,
 }
 
 impl IntegrityService {
-    pub fn new(pool: Pool, blobs: BlobStore, rate: u64, max_inspect_bytes: u64) -> Self {
+    pub fn new(
+        pool: Pool,
+        blobs: BlobStore,
+        rate: u64,
+        max_inspect_bytes: u64,
+        sandbox: Arc<Sandbox>,
+    ) -> Self {
         Self {
             pool,
             blobs,
             rate,
             max_inspect_bytes,
+            sandbox,
         }
     }
 

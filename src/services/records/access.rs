@@ -136,32 +136,54 @@ impl RecordService {
         if !extract::can_watermark(&file.media_type) {
             return Err(not_markable(&file.media_type));
         }
-        let mut content = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
-        let mut stream = self.blobs.read(file.sha256, None).await?;
-        while let Some(chunk) = stream.try_next().await? {
-            content.extend_from_slice(&chunk);
-        }
         let line = watermark_line(
             &actor.username,
             loan_id,
             chrono::Utc::now().with_timezone(&self.timezone),
         );
-        let media_type = file.media_type.clone();
-        let marked = tokio::task::spawn_blocking(move || {
-            extract::watermark(&content, &media_type, &line)
+        let marked = self.watermark(file, line).await?;
+        let details =
+            serde_json::json!({ "file_id": file.id, "loan_id": loan_id, "watermarked": true });
+        self.audit(actor, "file.read", record_id, &details).await?;
+        Ok(marked)
+    }
+
+    /// Marks a copy of the file in a child process (`extract::Sandbox`): a hostile PDF can
+    /// end that child, never the server.
+    async fn watermark(&self, file: &FileView, line: String) -> ServiceResult<Marked> {
+        let stopped = |error: tokio::task::JoinError| {
+            ServiceError::Internal(format!("watermarking: {error}"))
+        };
+        let sandbox = self.sandbox.clone();
+        let (input, output) = tokio::task::spawn_blocking(move || {
+            Ok::<_, ExtractError>((
+                sandbox.scratch_file("mark-in-")?,
+                sandbox.scratch_file("mark-out-")?,
+            ))
         })
         .await
-        .map_err(|error| ServiceError::Internal(format!("watermarking stopped: {error}")))?
+        .map_err(stopped)?
+        .map_err(|error| ServiceError::Internal(error.to_string()))?;
+        self.blobs.copy_to_file(file.sha256, input.path()).await?;
+        let sandbox = self.sandbox.clone();
+        let media_type = file.media_type.clone();
+        tokio::task::spawn_blocking(move || {
+            let media_type = sandbox.watermark(input.path(), output.path(), &media_type, &line)?;
+            let content = std::fs::read(output.path())
+                .map_err(|error| ExtractError::io("read the marked copy", error))?;
+            Ok(Marked {
+                content,
+                media_type,
+            })
+        })
+        .await
+        .map_err(stopped)?
         .map_err(|error| match error {
             ExtractError::Unsupported { media_type } => not_markable(&media_type),
             other => ServiceError::Conflict(format!(
                 "the borrowed copy could not be watermarked ({other}); ask the records office"
             )),
-        })?;
-        let details =
-            serde_json::json!({ "file_id": file.id, "loan_id": loan_id, "watermarked": true });
-        self.audit(actor, "file.read", record_id, &details).await?;
-        Ok(marked)
+        })
     }
 
     /// Records an access to the record in its audit trail.

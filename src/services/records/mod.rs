@@ -6,6 +6,8 @@ mod access;
 pub use crate::extract::Marked as BorrowedCopy;
 pub use access::Access;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -21,6 +23,7 @@ use crate::domain::catalogue::{Carrier, Location, OpenStatus, SecurityLevel};
 use crate::domain::disposition;
 use crate::domain::permissions::Visibility;
 use crate::domain::record::{RecordMetadata, RecordPatch};
+use crate::extract::Sandbox;
 
 /// A record as clients see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -123,14 +126,22 @@ pub struct RecordService {
     blobs: BlobStore,
     /// Where loans' due dates fall.
     timezone: chrono_tz::Tz,
+    /// Where borrowed copies are watermarked: a child process.
+    sandbox: Arc<Sandbox>,
 }
 
 impl RecordService {
-    pub fn new(pool: Pool, blobs: BlobStore, timezone: chrono_tz::Tz) -> Self {
+    pub fn new(
+        pool: Pool,
+        blobs: BlobStore,
+        timezone: chrono_tz::Tz,
+        sandbox: Arc<Sandbox>,
+    ) -> Self {
         Self {
             pool,
             blobs,
             timezone,
+            sandbox,
         }
     }
 

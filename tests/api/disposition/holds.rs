@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use super::{appraise, appraised, destroy, employee, file, get_json, party_event, patch, record};
+use super::{appraise, appraised, destroy, employee, file, party_event, patch, record};
 use crate::helpers::{TestApp, assert_problem};
 
 async fn hold(app: &TestApp, body: Value) -> String {
@@ -36,9 +36,11 @@ async fn a_record_is_held_until_every_hold_is_released(pool: PgPool) {
     let first = hold(&app, json!({ "reason": "诉讼保全", "record_ids": [id] })).await;
     let second = hold(&app, json!({ "reason": "审计", "record_ids": [id, id] })).await;
     assert_eq!(record(&app, &id).await["holds"], json!([first, second]));
-    let due = get_json(&app, "/api/v1/disposition/due?as_of=2026-01-01").await;
+    let due = app
+        .get_json("/api/v1/disposition/due?as_of=2026-01-01")
+        .await;
     assert_eq!(due["items"][0]["holds"], json!([first, second]));
-    let active = get_json(&app, "/api/v1/holds").await;
+    let active = app.get_json("/api/v1/holds").await;
     assert_eq!(active["items"].as_array().expect("items").len(), 2);
     assert_eq!(active["items"][1]["record_ids"], json!([id]));
     assert_problem(appraise(&app, destroy(&id)).await, 409, "on_hold").await;
@@ -51,7 +53,7 @@ async fn a_record_is_held_until_every_hold_is_released(pool: PgPool) {
     assert_eq!(release(&app, &second).await.status(), 204);
     assert_eq!(record(&app, &id).await["holds"], json!([]));
     assert!(
-        get_json(&app, "/api/v1/holds").await["items"]
+        app.get_json("/api/v1/holds").await["items"]
             .as_array()
             .expect("items")
             .is_empty()

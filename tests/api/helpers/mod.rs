@@ -14,6 +14,7 @@ use sqlx::PgPool;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+pub mod child;
 pub mod smtp;
 
 pub const ADMIN_PASSWORD: &str = "admin-test-password";
@@ -54,10 +55,17 @@ impl TestApp {
     /// Spawns with extra `DANGAN_*` settings, e.g. `("DANGAN_MAX_UPLOAD_BYTES", "1000")`.
     pub async fn spawn_with(pool: PgPool, env: &[(&str, &str)]) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let mut vars = vec![(
-            "DANGAN_DATA_DIR".to_owned(),
-            data_dir.path().display().to_string(),
-        )];
+        let mut vars = vec![
+            (
+                "DANGAN_DATA_DIR".to_owned(),
+                data_dir.path().display().to_string(),
+            ),
+            // the server parses uploads in `dangan sandbox`: this test binary is not dangan
+            (
+                "DANGAN_EXTRACT__SANDBOX_PROGRAM".to_owned(),
+                env!("CARGO_BIN_EXE_dangan").to_owned(),
+            ),
+        ];
         vars.extend(
             env.iter()
                 .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
@@ -114,6 +122,13 @@ impl TestApp {
     /// A GET with the admin's token.
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.get(self.url(path)).bearer_auth(&self.token)
+    }
+
+    /// GETs `path` with the admin's token, asserting 200, and returns its JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).send().await.expect("get");
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("json")
     }
 
     /// A POST with the admin's token.

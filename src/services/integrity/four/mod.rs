@@ -5,7 +5,6 @@
 //! type matches content, no programs or active content; audit trail intact). At filing (GD)
 //! the content was hashed as it arrived, so it is not read again for the hash.
 
-use futures::StreamExt;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -23,7 +22,7 @@ use crate::db::{self, PgConnection};
 use crate::domain::Sha256Digest;
 use crate::domain::integrity::{CheckKind, Property, Stage};
 use crate::domain::job::JobKind;
-use crate::extract::{ContentReport, inspect};
+use crate::extract::ContentReport;
 use crate::services::jobs::new_job;
 use crate::services::{ServiceError, ServiceResult};
 
@@ -278,19 +277,39 @@ impl IntegrityService {
         if file.size as u64 > self.max_inspect_bytes {
             return Ok(None);
         }
-        let mut stream = match self.blobs.read(digest, None).await {
-            Ok(stream) => stream,
+        let sandbox = self.sandbox.clone();
+        let scratch = tokio::task::spawn_blocking(move || sandbox.scratch_file("inspect-"))
+            .await
+            .map_err(|error| ServiceError::Internal(format!("content inspection: {error}")))?
+            .map_err(|error| ServiceError::Internal(error.to_string()))?;
+        match self.blobs.copy_to_file(digest, scratch.path()).await {
+            Ok(_) => {}
             Err(crate::blobs::BlobError::NotFound(_)) => return Ok(None),
             Err(error) => return Err(error.into()),
-        };
-        let mut bytes = Vec::with_capacity(usize::try_from(file.size).unwrap_or_default());
-        while let Some(chunk) = stream.next().await {
-            bytes.extend_from_slice(&chunk?);
         }
+        let sandbox = self.sandbox.clone();
         let media_type = file.media_type.clone();
-        let report = tokio::task::spawn_blocking(move || inspect(&bytes, &media_type))
-            .await
-            .map_err(|error| ServiceError::Internal(format!("content inspection: {error}")))?;
+        // opened in a child process: a hostile PDF or zip ends that child, not the worker
+        let report = tokio::task::spawn_blocking(move || {
+            let report = sandbox.inspect(scratch.path(), &media_type);
+            drop(scratch);
+            report
+        })
+        .await
+        .map_err(|error| ServiceError::Internal(format!("content inspection: {error}")))?;
+        let report = match report {
+            Ok(report) => report,
+            // a file that crashes or exhausts its inspector does not open: that is the finding
+            Err(error) if error.is_permanent() => ContentReport {
+                unreadable: Some(error.to_string()),
+                ..ContentReport::default()
+            },
+            Err(error) => {
+                return Err(ServiceError::Internal(format!(
+                    "content inspection did not finish: {error}"
+                )));
+            }
+        };
         Ok(Some(report))
     }
 }

@@ -9,6 +9,8 @@ use sqlx::PgPool;
 
 use crate::helpers::{TestApp, assert_problem};
 
+mod killed;
+
 async fn status_of(app: &TestApp, id: i64) -> (String, i32, Option<String>) {
     sqlx::query_as("select status, attempts, last_error from jobs where id = $1")
         .bind(id)
@@ -18,8 +20,8 @@ async fn status_of(app: &TestApp, id: i64) -> (String, i32, Option<String>) {
 }
 
 #[sqlx::test]
-async fn a_job_of_a_worker_that_died_is_claimed_again(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
+async fn a_job_of_a_worker_that_died_is_a_failed_attempt_claimed_again(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, &[("DANGAN_WORKER__RETRY_BASE", "200ms")]).await;
     let jobs = &app.app.jobs;
     assert!(
         jobs.enqueue(
@@ -51,7 +53,13 @@ async fn a_job_of_a_worker_that_died_is_claimed_again(pool: PgPool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(again.id, claimed.id);
-    assert_eq!(again.attempts, 2);
+    assert_eq!((again.attempts, again.crashes), (2, 1));
+    assert!(again.exhausted.is_none());
+    let (_, _, last_error) = status_of(&app, again.id).await;
+    assert!(
+        last_error.is_some_and(|error| error.contains("attempt 1 of 5 stopped before it finished")),
+        "the death is recorded as the attempt's error"
+    );
 }
 
 #[sqlx::test]

@@ -1,0 +1,553 @@
+//! Every parser of uploaded content runs in a child process: `dangan sandbox TASK`, the same
+//! binary, started with an address-space limit, a CPU-time limit, a wall clock and no core
+//! file, in a process group of its own that is killed when the clock runs out.
+//!
+//! Why a child process rather than bounds inside the parsers: a hostile file can make
+//! calamine, lopdf or zip allocate without limit or recurse past the stack, and in one
+//! process an allocation failure or a stack overflow aborts the whole server, with every
+//! upload and download in flight. A child that dies takes nothing with it: its death is
+//! read back as "ran out of memory", "ran out of time" or "crashed" on this file. The same
+//! goes for the PDF inspection of the four-properties check and for watermarking, which
+//! parse the file with lopdf. The cost is one process start per file (a few milliseconds),
+//! small beside the parsing itself.
+//!
+//! The task goes to the child as one JSON argument; the answer comes back as one line of
+//! JSON behind [`ANSWER_PREFIX`] on standard output, so a program that is not dangan's
+//! sandbox is recognised instead of misread.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::command::{Failure, Limits, Tool, run_limited};
+use super::error::Resource;
+use super::{ContentReport, ExtractError, ExtractOptions, Extracted, Kind, parse_media_type};
+
+/// Starts the answer line, with the protocol version.
+const ANSWER_PREFIX: &str = "dangan-sandbox/1 ";
+
+/// The media types a watermarked copy comes back as.
+const MARKED_TYPES: [&str; 2] = ["application/pdf", "text/plain; charset=utf-8"];
+
+/// Where and with which limits uploaded files are parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sandbox {
+    /// The dangan binary to run as `PROGRAM sandbox TASK`.
+    program: PathBuf,
+    /// Address space of the child.
+    memory_bytes: u64,
+    /// CPU time of the child itself; tools it starts have their own limits.
+    cpu: Duration,
+    /// Scratch copies of files to parse and watermarked copies.
+    scratch_dir: PathBuf,
+}
+
+/// One thing the child does.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+enum Task {
+    Extract {
+        path: PathBuf,
+        media_type: String,
+        options: ExtractOptions,
+    },
+    Inspect {
+        path: PathBuf,
+        media_type: String,
+    },
+    Watermark {
+        input: PathBuf,
+        output: PathBuf,
+        media_type: String,
+        line: String,
+    },
+}
+
+/// What the child answers.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+enum Answer {
+    Extracted { extracted: Extracted },
+    Inspected { report: ContentReport },
+    Marked { media_type: String },
+    Unsupported { media_type: String },
+    Failed { message: String, permanent: bool },
+    Panicked { message: String },
+}
+
+impl Sandbox {
+    /// A sandbox running `program` (the dangan binary) with `memory_bytes` of address space
+    /// and `cpu` of CPU time, with scratch files under `scratch_dir`.
+    pub fn new(program: PathBuf, memory_bytes: u64, cpu: Duration, scratch_dir: PathBuf) -> Self {
+        Self {
+            program,
+            memory_bytes,
+            cpu,
+            scratch_dir,
+        }
+    }
+
+    /// This very program: `/proc/self/exe` runs the binary that is running even when its
+    /// file was replaced or deleted since (an upgrade in place).
+    pub fn this_program() -> PathBuf {
+        let proc_self = PathBuf::from("/proc/self/exe");
+        if proc_self.exists() {
+            return proc_self;
+        }
+        std::env::current_exe().unwrap_or_else(|_| PathBuf::from("dangan"))
+    }
+
+    /// Where scratch copies are written.
+    pub fn scratch_dir(&self) -> &Path {
+        &self.scratch_dir
+    }
+
+    /// A new empty scratch file, removed when dropped.
+    pub fn scratch_file(&self, prefix: &str) -> Result<tempfile::NamedTempFile, ExtractError> {
+        std::fs::create_dir_all(&self.scratch_dir).map_err(|error| {
+            ExtractError::io(format!("create {}", self.scratch_dir.display()), error)
+        })?;
+        tempfile::Builder::new()
+            .prefix(prefix)
+            .tempfile_in(&self.scratch_dir)
+            .map_err(|error| {
+                ExtractError::io(
+                    format!("create a file in {}", self.scratch_dir.display()),
+                    error,
+                )
+            })
+    }
+
+    /// [`super::extract_file`] in the child. Blocking.
+    pub fn extract(
+        &self,
+        path: &Path,
+        media_type: &str,
+        options: &ExtractOptions,
+    ) -> Result<Extracted, ExtractError> {
+        let kind =
+            Kind::of(&parse_media_type(media_type).0).ok_or_else(|| ExtractError::Unsupported {
+                media_type: media_type.to_owned(),
+            })?;
+        // each tool run inside is bounded by the timeout; the clock covers them all
+        let tool_runs: u32 = match kind {
+            Kind::Pdf => options.max_ocr_pages.saturating_add(3),
+            Kind::Image => 3,
+            _ => 1,
+        };
+        let limits = self.limits(
+            options.timeout.saturating_mul(tool_runs),
+            options
+                .max_text_bytes
+                .saturating_mul(6)
+                .saturating_add(1 << 20),
+        );
+        let task = Task::Extract {
+            path: absolute(path),
+            media_type: media_type.to_owned(),
+            options: options.clone(),
+        };
+        match self.run(&task, &limits)? {
+            Answer::Extracted { extracted } => Ok(extracted),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// [`super::inspect`] of the file at `path` in the child. Blocking.
+    pub fn inspect(&self, path: &Path, media_type: &str) -> Result<ContentReport, ExtractError> {
+        let task = Task::Inspect {
+            path: absolute(path),
+            media_type: media_type.to_owned(),
+        };
+        match self.run(&task, &self.limits(self.cpu, 1 << 20))? {
+            Answer::Inspected { report } => Ok(report),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// [`super::watermark`] of the file at `input` into `output` in the child; the media
+    /// type of the marked copy. Blocking.
+    pub fn watermark(
+        &self,
+        input: &Path,
+        output: &Path,
+        media_type: &str,
+        line: &str,
+    ) -> Result<&'static str, ExtractError> {
+        let task = Task::Watermark {
+            input: absolute(input),
+            output: absolute(output),
+            media_type: media_type.to_owned(),
+            line: line.to_owned(),
+        };
+        match self.run(&task, &self.limits(self.cpu, 1 << 20))? {
+            Answer::Marked { media_type } => MARKED_TYPES
+                .into_iter()
+                .find(|known| *known == media_type)
+                .ok_or_else(|| unexpected(Answer::Marked { media_type })),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn limits(&self, timeout: Duration, stdout_limit: usize) -> Limits {
+        Limits {
+            timeout: timeout.max(self.cpu),
+            stdout_limit,
+            memory_bytes: self.memory_bytes,
+            cpu: self.cpu,
+        }
+    }
+
+    /// Runs `task` in a child and reads its answer; failures of the child become errors.
+    fn run(&self, task: &Task, limits: &Limits) -> Result<Answer, ExtractError> {
+        let task_json = serde_json::to_string(task).map_err(|error| ExtractError::Reported {
+            message: format!("cannot encode the sandbox task: {error}"),
+            permanent: true,
+        })?;
+        let mut command = Command::new(&self.program);
+        command.arg("sandbox").arg(task_json);
+        let output = match run_limited(Tool::Sandbox, command, limits) {
+            Ok(Ok(output)) => output,
+            Ok(Err(failure)) => return Err(self.classify(failure)),
+            Err(ExtractError::Timeout { after, .. }) => {
+                return Err(ExtractError::OutOfResources {
+                    resource: Resource::Time,
+                    detail: format!("stopped after {} s", after.as_secs()),
+                    permanent: false,
+                });
+            }
+            Err(ExtractError::ToolMissing { .. }) => {
+                return Err(ExtractError::Reported {
+                    message: format!(
+                        "cannot start the sandbox program {}; set extract.sandbox_program",
+                        self.program.display()
+                    ),
+                    permanent: false,
+                });
+            }
+            Err(other) => return Err(other),
+        };
+        let text = String::from_utf8_lossy(&output.stdout);
+        let answer = text
+            .lines()
+            .find_map(|line| line.strip_prefix(ANSWER_PREFIX))
+            .ok_or_else(|| ExtractError::Reported {
+                message: format!(
+                    "{} did not answer as dangan's sandbox; set extract.sandbox_program to the \
+                     dangan binary",
+                    self.program.display()
+                ),
+                permanent: false,
+            })?;
+        let answer: Answer =
+            serde_json::from_str(answer).map_err(|error| ExtractError::Reported {
+                message: format!("the sandbox answered in a form this dangan cannot read: {error}"),
+                permanent: false,
+            })?;
+        match answer {
+            Answer::Unsupported { media_type } => Err(ExtractError::Unsupported { media_type }),
+            Answer::Failed { message, permanent } => {
+                Err(ExtractError::Reported { message, permanent })
+            }
+            Answer::Panicked { message } => Err(ExtractError::Crashed { detail: message }),
+            answer => Ok(answer),
+        }
+    }
+
+    /// What the death or failure of the child says about the file.
+    fn classify(&self, failure: Failure) -> ExtractError {
+        let Failure { status, stderr } = failure;
+        let out_of_memory = ["memory allocation of", "capacity overflow", "out of memory"]
+            .iter()
+            .any(|sign| stderr.contains(sign));
+        if out_of_memory {
+            return ExtractError::OutOfResources {
+                resource: Resource::Memory,
+                detail: format!("address space limit of {} MiB", self.memory_bytes >> 20),
+                permanent: true,
+            };
+        }
+        match status.signal() {
+            Some(signal)
+                if signal == nix::sys::signal::SIGXCPU as i32
+                    || signal == nix::sys::signal::SIGKILL as i32 =>
+            {
+                ExtractError::OutOfResources {
+                    resource: Resource::Time,
+                    detail: format!("CPU time limit of {} s", self.cpu.as_secs()),
+                    permanent: true,
+                }
+            }
+            Some(signal) if stderr.is_empty() => ExtractError::Crashed {
+                detail: format!("signal {signal}"),
+            },
+            Some(signal) => ExtractError::Crashed {
+                detail: format!("signal {signal}: {stderr}"),
+            },
+            None if stderr.contains("panicked") => ExtractError::Crashed { detail: stderr },
+            None => ExtractError::Reported {
+                message: format!(
+                    "{} sandbox failed ({status}): {stderr}; set extract.sandbox_program to the \
+                     dangan binary",
+                    self.program.display()
+                ),
+                permanent: false,
+            },
+        }
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+fn unexpected(answer: Answer) -> ExtractError {
+    ExtractError::Reported {
+        message: format!("the sandbox gave an answer to another task: {answer:?}"),
+        permanent: false,
+    }
+}
+
+/// The child: runs the task given as JSON and prints the answer. What `dangan sandbox`
+/// runs; never called in the server process.
+pub fn child_main(task_json: &str) -> ExitCode {
+    let task: Task = match serde_json::from_str(task_json) {
+        Ok(task) => task,
+        Err(error) => {
+            eprintln!("dangan sandbox: the task is not valid: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let answer = match std::panic::catch_unwind(move || perform(task)) {
+        Ok(answer) => answer,
+        Err(payload) => Answer::Panicked {
+            message: payload
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .map_or_else(
+                    || "the parser panicked".to_owned(),
+                    |text| format!("the parser panicked: {text}"),
+                ),
+        },
+    };
+    let line = match serde_json::to_string(&answer) {
+        Ok(line) => line,
+        Err(error) => {
+            eprintln!("dangan sandbox: cannot encode the answer: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{ANSWER_PREFIX}{line}").and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
+}
+
+fn perform(task: Task) -> Answer {
+    let result = match task {
+        Task::Extract {
+            path,
+            media_type,
+            options,
+        } => super::extract_file(&path, &media_type, &options)
+            .map(|extracted| Answer::Extracted { extracted }),
+        Task::Inspect { path, media_type } => read_all(&path).map(|bytes| Answer::Inspected {
+            report: super::inspect(&bytes, &media_type),
+        }),
+        Task::Watermark {
+            input,
+            output,
+            media_type,
+            line,
+        } => read_all(&input)
+            .and_then(|content| super::watermark(&content, &media_type, &line))
+            .and_then(|marked| {
+                std::fs::write(&output, &marked.content).map_err(|error| {
+                    ExtractError::io(format!("write {}", output.display()), error)
+                })?;
+                Ok(Answer::Marked {
+                    media_type: marked.media_type.to_owned(),
+                })
+            }),
+    };
+    result.unwrap_or_else(|error| match error {
+        ExtractError::Unsupported { media_type } => Answer::Unsupported { media_type },
+        error => Answer::Failed {
+            permanent: error.is_permanent(),
+            message: error.to_string(),
+        },
+    })
+}
+
+fn read_all(path: &Path) -> Result<Vec<u8>, ExtractError> {
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|mut file| file.read_to_end(&mut bytes))
+        .map_err(|error| ExtractError::io(format!("read {}", path.display()), error))?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::Instant;
+
+    use super::*;
+
+    /// A sandbox whose "program" is a shell script, so the parent's limits and its reading
+    /// of a child's death are tested on their own.
+    fn scripted(dir: &Path, script: &str, cpu: Duration) -> Sandbox {
+        let program = dir.join("fake-dangan");
+        std::fs::write(&program, format!("#!/bin/sh\n{script}\n")).expect("script");
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        Sandbox::new(program, 256 << 20, cpu, dir.join("scratch"))
+    }
+
+    fn extract_with(sandbox: &Sandbox, timeout: Duration) -> ExtractError {
+        let options = ExtractOptions {
+            timeout,
+            ..ExtractOptions::default()
+        };
+        sandbox
+            .extract(Path::new("/nonexistent.txt"), "text/plain", &options)
+            .expect_err("the child fails")
+    }
+
+    #[test]
+    fn an_allocation_failure_in_the_child_is_out_of_memory_for_good() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let script = "echo 'memory allocation of 549755813888 bytes failed' >&2; kill -ABRT $$";
+        let error = extract_with(
+            &scripted(dir.path(), script, Duration::from_secs(5)),
+            Duration::from_secs(5),
+        );
+        assert!(
+            matches!(
+                error,
+                ExtractError::OutOfResources {
+                    resource: Resource::Memory,
+                    ..
+                }
+            ) && error.is_permanent(),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("the extractor ran out of memory on this file")
+        );
+    }
+
+    #[test]
+    fn a_child_past_its_cpu_limit_is_out_of_time_for_good() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sandbox = scripted(dir.path(), "while :; do :; done", Duration::from_secs(1));
+        let error = extract_with(&sandbox, Duration::from_secs(60));
+        assert!(
+            matches!(
+                error,
+                ExtractError::OutOfResources {
+                    resource: Resource::Time,
+                    permanent: true,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("CPU time limit of 1 s"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_child_past_its_wall_clock_is_killed_and_may_be_tried_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sandbox = scripted(dir.path(), "sleep 30", Duration::from_secs(1));
+        let started = Instant::now();
+        let error = extract_with(&sandbox, Duration::from_millis(100));
+        assert!(
+            matches!(
+                error,
+                ExtractError::OutOfResources {
+                    resource: Resource::Time,
+                    permanent: false,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "killed, not waited for"
+        );
+    }
+
+    #[test]
+    fn a_crash_by_signal_is_permanent_and_a_stranger_program_is_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let crash = scripted(dir.path(), "kill -SEGV $$", Duration::from_secs(5));
+        let error = extract_with(&crash, Duration::from_secs(5));
+        assert!(
+            matches!(error, ExtractError::Crashed { .. }) && error.is_permanent(),
+            "{error}"
+        );
+        let stranger = scripted(dir.path(), "echo hello", Duration::from_secs(5));
+        let error = extract_with(&stranger, Duration::from_secs(5));
+        assert!(
+            !error.is_permanent()
+                && error
+                    .to_string()
+                    .contains("did not answer as dangan's sandbox"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_failure_the_child_reports_keeps_its_message_and_permanence() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let script = r#"echo 'dangan-sandbox/1 {"outcome":"failed","message":"docx file is corrupt: no body","permanent":true}'"#;
+        let error = extract_with(
+            &scripted(dir.path(), script, Duration::from_secs(5)),
+            Duration::from_secs(5),
+        );
+        assert_eq!(error.to_string(), "docx file is corrupt: no body");
+        assert!(error.is_permanent());
+    }
+
+    #[test]
+    fn the_child_side_answers_a_task_it_was_given_as_json() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("notes.txt");
+        std::fs::write(&path, "庫房　溫濕度").expect("write");
+        let task = Task::Extract {
+            path: path.clone(),
+            media_type: "text/plain".into(),
+            options: ExtractOptions::default(),
+        };
+        let json = serde_json::to_string(&task).expect("encode");
+        let task: Task = serde_json::from_str(&json).expect("decode");
+        match perform(task) {
+            Answer::Extracted { extracted } => assert_eq!(extracted.text, "庫房溫濕度"),
+            other => panic!("unexpected {other:?}"),
+        }
+        let missing = Task::Inspect {
+            path: dir.path().join("gone.pdf"),
+            media_type: "application/pdf".into(),
+        };
+        assert!(matches!(
+            perform(missing),
+            Answer::Failed {
+                permanent: false,
+                ..
+            }
+        ));
+    }
+}
