@@ -89,3 +89,76 @@ async fn a_worker_killed_mid_batch_resumes_to_exactly_once(pool: PgPool) {
         assert!(!stored(&app, &record["files"][0]["sha256"]));
     }
 }
+
+#[sqlx::test]
+async fn a_batch_whose_worker_died_three_times_is_given_up_and_resumes_once_retried(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, &[("DANGAN_WORKER__RETRY_BASE", "50ms")]).await;
+    let records = [
+        due_record(&app, "重試銷毀 一", b"first").await,
+        due_record(&app, "重試銷毀 二", b"second").await,
+    ];
+    let created = create_batch(&app, &[&records[0], &records[1]]).await;
+    // the filing jobs are done first, so that only the batch is left
+    dangan::jobs::runner::run_until_idle(&app.app)
+        .await
+        .expect("run");
+    approve_twice(&app, &created).await;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let slot = loop {
+            let mut slot = app.app.jobs.register_worker().await.expect("worker");
+            if let Some(job) = slot.claim().await.expect("claim") {
+                assert_eq!(job.kind, "destroy_batch");
+                break slot;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "never due again"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        drop(slot); // the worker dies running the batch
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    dangan::jobs::runner::run_until_idle(&app.app)
+        .await
+        .expect("run");
+    let (job_id, status, error): (i64, String, Option<String>) =
+        sqlx::query_as("select id, status, last_error from jobs where kind = 'destroy_batch'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("job");
+    assert_eq!(status, "failed");
+    assert!(error.is_some_and(|error| error.contains("died 3 times")));
+    assert_ne!(batch_json(&app, &created).await["status"], "done");
+    assert_eq!(destroyed_items(&app).await, 0);
+
+    let response = app
+        .post(&format!("/api/v1/jobs/{job_id}/retry"))
+        .send()
+        .await
+        .expect("retry");
+    assert_eq!(response.status(), 200);
+    dangan::jobs::runner::run_until_idle(&app.app)
+        .await
+        .expect("run");
+    let after = batch_json(&app, &created).await;
+    assert_eq!(after["status"], "done", "{after}");
+    assert!(
+        outcomes(&after)
+            .iter()
+            .all(|outcome| outcome == "destroyed")
+    );
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_events where action = 'record.destroyed'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert_eq!(audited, 2, "each item destroyed once");
+    let again = app
+        .post(&format!("/api/v1/jobs/{job_id}/retry"))
+        .send()
+        .await
+        .expect("retry a done job");
+    assert_eq!(again.status(), 409);
+}
