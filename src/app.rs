@@ -88,7 +88,7 @@ impl App {
         Self {
             auth: AuthService::new(pool.clone(), settings.auth.token_ttl),
             catalogue: CatalogueService::new(pool.clone()),
-            parties: PartyService::new(pool.clone()),
+            parties: PartyService::new(pool.clone(), settings.time.timezone),
             import: ImportService::new(pool.clone(), ingest.clone()),
             ingest,
             records: RecordService::new(
@@ -121,6 +121,7 @@ impl App {
                 pool.clone(),
                 index_dir.clone(),
                 settings.search.writer_memory,
+                settings.time.timezone,
             ),
             export: ExportService::new(pool.clone(), settings.time.timezone),
             stats: StatsService::new(pool.clone()),

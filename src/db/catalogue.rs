@@ -46,6 +46,8 @@ pub struct CategoryRow {
     pub folder_kind: Option<String>,
     pub fields: Value,
     pub checklist: Value,
+    /// The category's own access rule (JSON), `None` to inherit.
+    pub access: Option<Value>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -59,6 +61,7 @@ pub struct CategoryValues<'a> {
     pub folder_kind: Option<&'a str>,
     pub fields: &'a Value,
     pub checklist: &'a Value,
+    pub access: Option<&'a Value>,
 }
 
 // ---- fonds ----
@@ -315,8 +318,9 @@ pub async fn insert_category(
 ) -> Result<bool, DbError> {
     let inserted = sqlx::query!(
         "insert into categories
-           (id, code, name_hans, name_hant, name_en, parent_id, default_retention_id, folder_kind, fields, checklist)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           (id, code, name_hans, name_hant, name_en, parent_id, default_retention_id, folder_kind,
+            fields, checklist, access)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          on conflict (code) do nothing",
         Uuid::now_v7(),
         code,
@@ -328,6 +332,7 @@ pub async fn insert_category(
         values.folder_kind,
         values.fields,
         values.checklist,
+        values.access,
     )
     .execute(conn)
     .await?
@@ -342,7 +347,8 @@ pub async fn update_category(
 ) -> Result<bool, DbError> {
     let updated = sqlx::query!(
         "update categories set name_hans = $2, name_hant = $3, name_en = $4, parent_id = $5,
-           default_retention_id = $6, folder_kind = $7, fields = $8, checklist = $9, updated_at = now()
+           default_retention_id = $6, folder_kind = $7, fields = $8, checklist = $9, access = $10,
+           updated_at = now()
          where code = $1",
         code,
         values.name_hans,
@@ -353,6 +359,7 @@ pub async fn update_category(
         values.folder_kind,
         values.fields,
         values.checklist,
+        values.access,
     )
     .execute(conn)
     .await?
@@ -364,7 +371,8 @@ pub async fn list_categories(conn: &mut PgConnection) -> Result<Vec<CategoryRow>
     Ok(sqlx::query_as!(
         CategoryRow,
         r#"select c.id, c.code, c.name_hans, c.name_hant, c.name_en, p.code as "parent_code?",
-                  r.code as "retention_code?", c.folder_kind, c.fields, c.checklist, c.created_at
+                  r.code as "retention_code?", c.folder_kind, c.fields, c.checklist, c.access,
+                  c.created_at
            from categories c
            left join categories p on p.id = c.parent_id
            left join retention_policies r on r.id = c.default_retention_id
@@ -381,7 +389,8 @@ pub async fn find_category(
     Ok(sqlx::query_as!(
         CategoryRow,
         r#"select c.id, c.code, c.name_hans, c.name_hant, c.name_en, p.code as "parent_code?",
-                  r.code as "retention_code?", c.folder_kind, c.fields, c.checklist, c.created_at
+                  r.code as "retention_code?", c.folder_kind, c.fields, c.checklist, c.access,
+                  c.created_at
            from categories c
            left join categories p on p.id = c.parent_id
            left join retention_policies r on r.id = c.default_retention_id
@@ -400,7 +409,8 @@ pub async fn folder_category(
     Ok(sqlx::query_as!(
         CategoryRow,
         r#"select c.id, c.code, c.name_hans, c.name_hant, c.name_en, p.code as "parent_code?",
-                  r.code as "retention_code?", c.folder_kind, c.fields, c.checklist, c.created_at
+                  r.code as "retention_code?", c.folder_kind, c.fields, c.checklist, c.access,
+                  c.created_at
            from categories c
            left join categories p on p.id = c.parent_id
            left join retention_policies r on r.id = c.default_retention_id

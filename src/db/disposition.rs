@@ -5,6 +5,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
+use super::access::visibility_json;
+use crate::domain::permissions::Visibility;
 
 /// One active record on the due list.
 #[derive(Debug, Clone)]
@@ -38,6 +40,8 @@ pub struct DueQuery<'a> {
     pub department: Option<&'a str>,
     pub after: Option<&'a DueKey>,
     pub limit: i64,
+    /// Only the records the caller may see are listed.
+    pub visibility: &'a Visibility,
 }
 
 /// Active records due on or before `as_of`, by due date, then archival code (records without
@@ -58,6 +62,7 @@ pub async fn due(conn: &mut PgConnection, query: DueQuery<'_>) -> Result<Vec<Due
              and ($3::text is null or d.code = $3)
              and ($4::date is null
                   or (r.retention_due_on, coalesce(r.archival_code, ''), r.id) > ($4, $5::text, $6::uuid))
+             and record_visible(r, $8)
            order by r.retention_due_on, coalesce(r.archival_code, ''), r.id
            limit $7"#,
         query.as_of,
@@ -67,6 +72,7 @@ pub async fn due(conn: &mut PgConnection, query: DueQuery<'_>) -> Result<Vec<Due
         after.map(|key| key.code.as_str()),
         after.map(|key| key.id),
         query.limit,
+        visibility_json(query.visibility),
     )
     .fetch_all(conn)
     .await?)

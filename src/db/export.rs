@@ -1,17 +1,21 @@
 //! The lines of catalogue exports, streamed row by row from PostgreSQL so that any number of
-//! records is exported in constant memory. Only active (not destroyed) records appear.
+//! records is exported in constant memory. Only active (not destroyed) records the caller
+//! may see appear, and only the folders they may see.
 
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use sqlx::PgConnection;
 
 use super::DbError;
+use super::access::visibility_json;
 use crate::domain::export::{CatalogueFilter, FolderEntry, FolderItemEntry, ItemEntry};
+use crate::domain::permissions::Visibility;
 
 /// The item catalogue (歸檔文件目錄) in archival-code order (bytewise, so that every server
 /// collation gives the same order); records without a code follow, oldest first.
 pub fn items<'a>(
     conn: &'a mut PgConnection,
     filter: &'a CatalogueFilter,
+    visibility: &Visibility,
 ) -> BoxStream<'a, Result<ItemEntry, DbError>> {
     sqlx::query_as!(
         ItemEntry,
@@ -33,6 +37,7 @@ pub fn items<'a>(
              and ($4::uuid is null or r.party_id = $4)
              and ($5::text is null or f.code = $5)
              and ($6::text is null or rp.code = $6)
+             and record_visible(r, $7)
            order by r.archival_code collate "C" nulls last, r.created_at, r.id"#,
         filter.category.as_deref(),
         filter.year,
@@ -40,6 +45,7 @@ pub fn items<'a>(
         filter.party,
         filter.fonds.as_deref(),
         filter.retention.as_deref(),
+        visibility_json(visibility),
     )
     .fetch(conn)
     .map_err(DbError::from)
@@ -52,6 +58,7 @@ pub fn items<'a>(
 pub fn folders<'a>(
     conn: &'a mut PgConnection,
     filter: &'a CatalogueFilter,
+    visibility: &Visibility,
 ) -> BoxStream<'a, Result<FolderEntry, DbError>> {
     sqlx::query_as!(
         FolderEntry,
@@ -82,10 +89,12 @@ pub fn folders<'a>(
                  and ($2::int4 is null or r.year = $2)
                  and ($5::text is null or f.code = $5)
                  and ($6::text is null or rp.code = $6)
+                 and record_visible(r, $8)
            ) folder
            where ($3::text is null or pd.code = $3)
              and ($4::uuid is null or p.id = $4)
              and (not $7 or folder.items > 0)
+             and party_visible(p, $8)
            order by p.kind, p.identifier, p.id"#,
         filter.category.as_deref(),
         filter.year,
@@ -94,6 +103,7 @@ pub fn folders<'a>(
         filter.fonds.as_deref(),
         filter.retention.as_deref(),
         filter.selects_records(),
+        visibility_json(visibility),
     )
     .fetch(conn)
     .map_err(DbError::from)
@@ -105,6 +115,7 @@ pub fn folders<'a>(
 pub fn folder_items<'a>(
     conn: &'a mut PgConnection,
     filter: &'a CatalogueFilter,
+    visibility: &Visibility,
 ) -> BoxStream<'a, Result<FolderItemEntry, DbError>> {
     sqlx::query_as!(
         FolderItemEntry,
@@ -132,6 +143,7 @@ pub fn folder_items<'a>(
              and ($4::uuid is null or p.id = $4)
              and ($5::text is null or f.code = $5)
              and ($6::text is null or rp.code = $6)
+             and party_visible(p, $7) and record_visible(r, $7)
            order by p.kind, p.identifier, p.id, r.doc_date, r.id"#,
         filter.category.as_deref(),
         filter.year,
@@ -139,6 +151,7 @@ pub fn folder_items<'a>(
         filter.party,
         filter.fonds.as_deref(),
         filter.retention.as_deref(),
+        visibility_json(visibility),
     )
     .fetch(conn)
     .map_err(DbError::from)

@@ -131,21 +131,25 @@ pub async fn has_open(
     Ok(open)
 }
 
-/// Records a decision: `approved` with its due date, or `rejected`.
+/// Records a decision: `approved` with its due date and whether copies are allowed, or
+/// `rejected`.
 pub async fn decide(
     conn: &mut PgConnection,
     id: Uuid,
     status: &str,
     decided_by: Uuid,
     due_on: Option<NaiveDate>,
+    copy_allowed: bool,
 ) -> Result<(), DbError> {
     sqlx::query!(
-        "update loans set status = $2, decided_by = $3, decided_at = now(), due_on = $4
+        "update loans set status = $2, decided_by = $3, decided_at = now(), due_on = $4,
+                copy_allowed = $5
          where id = $1",
         id,
         status,
         decided_by,
         due_on,
+        copy_allowed,
     )
     .execute(conn)
     .await?;
@@ -169,24 +173,33 @@ pub async fn set_returned(
 }
 
 /// The loan through which `borrower_id` may see the record on `today`: approved and not
-/// past its due date; one that permits copies first. `(loan id, copy allowed)`.
+/// past its due date; an electronic one before a physical one, one that permits copies
+/// first.
 pub async fn active_for(
     conn: &mut PgConnection,
     borrower_id: Uuid,
     record_id: Uuid,
     today: NaiveDate,
-) -> Result<Option<(Uuid, bool)>, DbError> {
-    let row = sqlx::query!(
-        "select id, copy_allowed from loans
+) -> Result<Option<ActiveLoan>, DbError> {
+    Ok(sqlx::query_as!(
+        ActiveLoan,
+        "select id, copy_allowed, physical from loans
          where borrower_id = $1 and record_id = $2 and status = 'approved' and due_on >= $3
-         order by copy_allowed desc, due_on desc limit 1",
+         order by physical, copy_allowed desc, due_on desc limit 1",
         borrower_id,
         record_id,
         today,
     )
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|row| (row.id, row.copy_allowed)))
+    .await?)
+}
+
+/// A running loan of one record to one borrower.
+#[derive(Debug, Clone, Copy)]
+pub struct ActiveLoan {
+    pub id: Uuid,
+    pub copy_allowed: bool,
+    pub physical: bool,
 }
 
 /// A record's status and whether it lies in a customer's folder (R11: the general manager
@@ -255,4 +268,16 @@ pub async fn physical_out(
         .into_iter()
         .map(|row| (row.record_id, row.id))
         .collect())
+}
+
+/// Approved loans not yet returned whose borrower is the user linked to party `party_id`:
+/// what a leaver still has to return (R14).
+pub async fn open_of_party(conn: &mut PgConnection, party_id: Uuid) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar!(
+        "select l.id from loans l join users u on u.id = l.borrower_id
+         where u.party_id = $1 and l.status = 'approved' order by l.requested_at",
+        party_id
+    )
+    .fetch_all(conn)
+    .await?)
 }

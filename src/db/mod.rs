@@ -2,6 +2,7 @@
 //! (one module per table group). Functions take `&mut PgConnection`; services own the
 //! transactions.
 
+pub mod access;
 pub mod audit;
 pub mod blobs;
 pub mod catalogue;

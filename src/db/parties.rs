@@ -6,6 +6,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
+use super::access::visibility_json;
+use crate::domain::permissions::Visibility;
 
 /// A party as stored, with its department's code.
 #[derive(Debug, Clone)]
@@ -141,6 +143,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<PartyRow>,
 /// after the `after` position.
 pub async fn list(
     conn: &mut PgConnection,
+    visibility: &Visibility,
     kind: Option<&str>,
     status: Option<&str>,
     department: Option<&str>,
@@ -157,6 +160,7 @@ pub async fn list(
              and ($2::text is null or p.status = $2)
              and ($3::text is null or d.code = $3)
              and ($5::text is null or (p.kind, p.identifier) > ($5, $6))
+             and party_visible(p, $7)
            order by p.kind, p.identifier
            limit $4"#,
         kind,
@@ -165,6 +169,7 @@ pub async fn list(
         limit,
         after_kind,
         after_identifier,
+        visibility_json(visibility),
     )
     .fetch_all(conn)
     .await?)

@@ -6,6 +6,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
+use super::access::visibility_json;
+use crate::domain::permissions::Visibility;
 use crate::domain::reminder::{NewReminder, Recipient};
 
 /// A reminder as stored.
@@ -82,7 +84,7 @@ pub async fn close_room_reminders(
 }
 
 /// Filters of the reminder list; `None` means any.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReminderQuery<'a> {
     pub due_before: Option<NaiveDate>,
     pub kind: Option<&'a str>,
@@ -92,6 +94,8 @@ pub struct ReminderQuery<'a> {
     pub addressed_to: Option<(&'a str, Uuid)>,
     pub after: Option<(NaiveDate, Uuid)>,
     pub limit: i64,
+    /// A reminder naming a record or a party's folder is listed only to those who see it.
+    pub visibility: &'a Visibility,
 }
 
 /// Reminders by due date (earliest first), then id.
@@ -113,6 +117,10 @@ pub async fn list(
            and ($4::uuid is null or room_id = $4)
            and ($5::text is null or recipient_role = $5 or recipient_user = $6)
            and ($7::date is null or (due_on, id) > ($7, $8::uuid))
+           and (record_id is null or exists (
+                select 1 from records r where r.id = reminders.record_id and record_visible(r, $10)))
+           and (party_id is null or exists (
+                select 1 from parties p where p.id = reminders.party_id and party_visible(p, $10)))
          order by due_on, id
          limit $9",
         query.due_before,
@@ -124,6 +132,7 @@ pub async fn list(
         after_due,
         after_id,
         query.limit,
+        visibility_json(query.visibility),
     )
     .fetch_all(conn)
     .await?)

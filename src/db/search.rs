@@ -7,6 +7,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
+use super::access::visibility_json;
+use crate::domain::permissions::Visibility;
 
 /// One entry of the change log.
 #[derive(Debug, Clone)]
@@ -39,6 +41,9 @@ pub struct SourceRow {
     pub security_level: String,
     pub open_status: String,
     pub party_id: Option<Uuid>,
+    pub category_id: Option<Uuid>,
+    /// The department whose manager the record belongs to (see `record_access_department`).
+    pub access_department: Option<Uuid>,
     pub year: i32,
     pub doc_date: NaiveDate,
     pub texts: Vec<String>,
@@ -52,9 +57,6 @@ pub struct HitRow {
     pub archival_code: Option<String>,
     pub doc_date: NaiveDate,
     pub category: Option<String>,
-    pub security_level: String,
-    pub department_id: Option<Uuid>,
-    pub status: String,
 }
 
 /// Committed changes after (`tx`, `seq`) in log order. Entries of transactions that are
@@ -101,6 +103,7 @@ pub async fn sources(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Source
                   p.identifier as "party_identifier?", r.custom, c.code as "category?",
                   f.code as "fonds?", d.code as "department?", r.department_id,
                   rp.code as "retention?", r.security_level, r.open_status, r.party_id,
+                  r.category_id, record_access_department(r) as access_department,
                   r.year, r.doc_date,
                   array(select t.text from file_texts t join record_files rf on rf.id = t.file_id
                         where t.record_id = r.id and t.status = 'done' and t.text is not null
@@ -144,15 +147,20 @@ pub async fn count_active(conn: &mut PgConnection) -> Result<i64, DbError> {
 }
 
 /// The rows behind a page of hits.
-pub async fn hits(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<HitRow>, DbError> {
+/// The rows behind hits that are still active and visible (the index may lag a change).
+pub async fn hits(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    visibility: &Visibility,
+) -> Result<Vec<HitRow>, DbError> {
     Ok(sqlx::query_as!(
         HitRow,
         r#"select r.id as "id!", r.title as "title!", r.archival_code, r.doc_date as "doc_date!",
-                  c.code as "category?", r.security_level as "security_level!",
-                  r.department_id, r.status as "status!"
+                  c.code as "category?"
            from records r left join categories c on c.id = r.category_id
-           where r.id = any($1)"#,
-        ids
+           where r.id = any($1) and r.status = 'active' and record_visible(r, $2)"#,
+        ids,
+        visibility_json(visibility)
     )
     .fetch_all(conn)
     .await?)

@@ -1,9 +1,12 @@
 //! Aggregates for archive statistics: records, files, bytes and pages by category, year,
-//! retention, department and carrier; parties by kind; customers by grade, region, industry.
+//! retention, department and carrier; parties by kind; customers by grade, region, industry;
+//! of what the caller may see.
 
 use sqlx::PgConnection;
 
 use super::DbError;
+use super::access::visibility_json;
+use crate::domain::permissions::Visibility;
 
 /// One total of active records: the grand total (`dimension` `total`, no key) or one value
 /// (`key`, `None` when not set) of `category`, `year`, `retention`, `department`, `carrier`.
@@ -19,7 +22,10 @@ pub struct RecordTotal {
 }
 
 /// Totals of active records, in one pass over them (grouping sets).
-pub async fn record_totals(conn: &mut PgConnection) -> Result<Vec<RecordTotal>, DbError> {
+pub async fn record_totals(
+    conn: &mut PgConnection,
+    visibility: &Visibility,
+) -> Result<Vec<RecordTotal>, DbError> {
     Ok(sqlx::query_as!(
         RecordTotal,
         r#"with active as (
@@ -31,7 +37,7 @@ pub async fn record_totals(conn: &mut PgConnection) -> Result<Vec<RecordTotal>, 
                left join departments d on d.id = r.department_id
                left join (select record_id, count(*) as files, sum(size) as bytes
                           from record_files group by record_id) fs on fs.record_id = r.id
-               where r.status = 'active'
+               where r.status = 'active' and record_visible(r, $1)
            )
            select case when grouping(category) = 0 then 'category'
                        when grouping(year) = 0 then 'year'
@@ -46,7 +52,8 @@ pub async fn record_totals(conn: &mut PgConnection) -> Result<Vec<RecordTotal>, 
                   coalesce(sum(pages), 0)::int8 as "pages!"
            from active
            group by grouping sets ((category), (year), (retention), (department), (carrier), ())
-           order by 1, 2 nulls last"#
+           order by 1, 2 nulls last"#,
+        visibility_json(visibility)
     )
     .fetch_all(conn)
     .await?)
@@ -62,19 +69,23 @@ pub struct PartyCount {
 }
 
 /// Parties by kind, and customers by grade, region and industry, whatever their status.
-pub async fn party_counts(conn: &mut PgConnection) -> Result<Vec<PartyCount>, DbError> {
+pub async fn party_counts(
+    conn: &mut PgConnection,
+    visibility: &Visibility,
+) -> Result<Vec<PartyCount>, DbError> {
     Ok(sqlx::query_as!(
         PartyCount,
         r#"select 'kind' as "dimension!", kind as key, count(*) as "count!"
-           from parties group by kind
+           from parties p where party_visible(p, $1) group by kind
            union all
            select case when grouping(grade) = 0 then 'grade'
                        when grouping(region) = 0 then 'region'
                        else 'industry' end,
                   coalesce(grade, region, industry), count(*)
-           from parties where kind = 'customer'
+           from parties p where kind = 'customer' and party_visible(p, $1)
            group by grouping sets ((grade), (region), (industry))
-           order by 1, 2 nulls last"#
+           order by 1, 2 nulls last"#,
+        visibility_json(visibility)
     )
     .fetch_all(conn)
     .await?)

@@ -13,6 +13,7 @@ pub struct TokenOwner {
     pub username: String,
     pub role: String,
     pub department_id: Option<Uuid>,
+    pub party_id: Option<Uuid>,
 }
 
 pub async fn insert(
@@ -39,7 +40,7 @@ pub async fn find_owner(
 ) -> Result<Option<TokenOwner>, DbError> {
     Ok(sqlx::query_as!(
         TokenOwner,
-        "select u.id as user_id, u.username, u.role, u.department_id
+        "select u.id as user_id, u.username, u.role, u.department_id, u.party_id
          from auth_tokens t join users u on u.id = t.user_id
          where t.token_hash = $1 and t.expires_at > now() and u.active",
         token_hash
@@ -63,4 +64,20 @@ pub async fn delete_expired(conn: &mut PgConnection) -> Result<u64, DbError> {
             .await?
             .rows_affected(),
     )
+}
+
+/// Ends every session of `user_id` but the one whose token hashes to `keep`; returns how many.
+pub async fn revoke_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    keep: Option<&[u8]>,
+) -> Result<u64, DbError> {
+    Ok(sqlx::query!(
+        "delete from auth_tokens where user_id = $1 and ($2::bytea is null or token_hash <> $2)",
+        user_id,
+        keep
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
 }

@@ -26,6 +26,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The requested byte range lies outside the content.
     RangeNotSatisfiable,
+    /// Too many attempts (failed logins): wait for the Retry-After header.
+    TooManyRequests,
     /// A store the request needs (database, object store) is unreachable.
     Unavailable,
     /// A fault of ours; the details are in the log, never in the response.
@@ -46,6 +48,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RangeNotSatisfiable => "range_not_satisfiable",
+            Self::TooManyRequests => "too_many_requests",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }
@@ -64,6 +67,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => "payload too large",
             Self::UnsupportedMediaType => "unsupported media type",
             Self::RangeNotSatisfiable => "range not satisfiable",
+            Self::TooManyRequests => "too many requests",
             Self::Unavailable => "service unavailable",
             Self::Internal => "internal error",
         }

@@ -11,16 +11,6 @@ pub use lines::{Cell, FolderEntry, FolderItemEntry, ItemEntry, date_text, guard_
 
 use super::catalogue::Language;
 use super::record::ValidationError;
-use super::user::Role;
-
-/// Whether `role` may export catalogues and read archive statistics: the records office and
-/// the managers who see everything in their scope.
-pub fn may_export(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Admin | Role::Archivist | Role::Director | Role::GeneralManager
-    )
-}
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -294,23 +284,6 @@ mod tests {
             Err("party".into())
         );
         assert_eq!(parse_party(None), Ok(None));
-    }
-
-    #[test]
-    fn only_the_records_office_and_managers_may_export() {
-        let allowed: Vec<Role> = Role::ALL
-            .into_iter()
-            .filter(|role| may_export(*role))
-            .collect();
-        assert_eq!(
-            allowed,
-            [
-                Role::Admin,
-                Role::Archivist,
-                Role::Director,
-                Role::GeneralManager
-            ]
-        );
     }
 
     #[test]

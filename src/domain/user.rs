@@ -97,8 +97,39 @@ pub fn check_new_password(password: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Failed logins of one user name that cost nothing more.
+pub const FREE_FAILURES_PER_USER: i32 = 5;
+/// Failed logins from one client address that cost nothing more (a shared office address
+/// sees several people mistype).
+pub const FREE_FAILURES_PER_ADDRESS: i32 = 20;
+/// The longest wait a run of failures imposes: the legitimate user is never locked out for
+/// long.
+pub const MAX_LOGIN_DELAY_SECS: i64 = 300;
+
+/// How long after its last failure the next login of a key (user name or address) must
+/// wait, after `failures` failures of which `free` cost nothing: doubling from 1 s, capped.
+pub fn login_delay(failures: i32, free: i32) -> std::time::Duration {
+    let over = failures.saturating_sub(free);
+    if over <= 0 {
+        return std::time::Duration::ZERO;
+    }
+    let seconds = 1_i64
+        .checked_shl(u32::try_from(over - 1).unwrap_or(u32::MAX).min(30))
+        .unwrap_or(i64::MAX)
+        .min(MAX_LOGIN_DELAY_SECS);
+    std::time::Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn failed_logins_past_the_free_ones_wait_doubling_delays_up_to_five_minutes() {
+        use std::time::Duration;
+        let delays: Vec<Duration> = (4..=8).map(|n| super::login_delay(n, 5)).collect();
+        assert_eq!(delays, [0, 0, 1, 2, 4].map(Duration::from_secs).to_vec());
+        assert_eq!(super::login_delay(40, 5), Duration::from_secs(300));
+    }
+
     use super::*;
 
     #[test]

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::extract::{Json, SESSION_COOKIE, Token};
+use super::extract::{ClientAddress, CurrentUser, Json, SESSION_COOKIE, Token};
 use crate::app::App;
 use crate::services::auth::UserView;
+use crate::services::users::PasswordChange;
 
 /// Credentials for `POST /api/v1/auth/login`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -34,13 +35,18 @@ pub struct LoginResponse {
     responses(
         (status = 200, description = "logged in", body = LoginResponse),
         (status = 401, description = "wrong username or password", body = Problem),
+        (status = 429, description = "too many failed logins: wait for Retry-After", body = Problem),
     )
 )]
 pub async fn login(
     State(app): State<App>,
+    ClientAddress(address): ClientAddress,
     Json(request): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let session = app.auth.login(&request.username, &request.password).await?;
+    let session = app
+        .auth
+        .login(&request.username, &request.password, address)
+        .await?;
     let max_age = (session.expires_at - Utc::now()).num_seconds().max(0);
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}",
@@ -72,4 +78,21 @@ pub async fn logout(State(app): State<App>, Token(token): Token) -> Result<Respo
         response.headers_mut().insert(header::SET_COOKIE, clear);
     }
     Ok(response)
+}
+
+/// Changes one's own password; one's other sessions end.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password", tag = "auth",
+    request_body = PasswordChange,
+    responses((status = 204, description = "changed"), (status = 400, body = Problem), (status = 401, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn change_password(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Token(token): Token,
+    Json(input): Json<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    app.auth.change_password(&actor, &token, input).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -68,6 +68,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
+        ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -86,6 +87,9 @@ impl From<ServiceError> for ApiError {
         match error {
             ServiceError::RangeNotSatisfiable { size } => {
                 api_error.with_header(header::CONTENT_RANGE, format!("bytes */{size}"))
+            }
+            ServiceError::TooManyRequests { retry_after, .. } => {
+                api_error.with_header(header::RETRY_AFTER, retry_after.to_string())
             }
             _ => api_error,
         }

@@ -17,6 +17,28 @@ pub const SESSION_COOKIE: &str = "dangan_session";
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct Json<T>(pub T);
 
+/// A JSON body that may be left out: an empty body is `None`.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let body = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::validation(rejection.body_text()))?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        serde_json::from_slice(&body)
+            .map(|value| OptionalJson(Some(value)))
+            .map_err(|error| ApiError::validation(format!("invalid JSON body: {error}")))
+    }
+}
+
 /// `axum::extract::Path` with problem-details rejections.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
@@ -43,6 +65,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Token {
                     "log in first: send Authorization: Bearer <token> from POST /api/v1/auth/login",
                 )
             })
+    }
+}
+
+/// The address of the client (the peer of the TCP connection), when the server knows it.
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
     }
 }
 

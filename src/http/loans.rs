@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use super::error::{ApiError, Problem};
-use super::extract::{CurrentUser, Json, Path, Query};
+use super::extract::{CurrentUser, Json, OptionalJson, Path, Query};
 use crate::app::App;
-use crate::services::loans::{LoanFilter, LoanPage, LoanView, NewLoanInput};
+use crate::services::loans::{ApprovalInput, LoanFilter, LoanPage, LoanView, NewLoanInput};
 
 /// Requests a loan of a record (or registers one for `borrower`, by the records office).
 #[utoipa::path(post, path = "/api/v1/loans", tag = "loans", request_body = NewLoanInput,
@@ -47,9 +47,12 @@ pub async fn get_loan(
     Ok(axum::Json(app.loans.get(&actor, id).await?))
 }
 
-/// Approves a requested loan (office director; general manager for a customer's records;
-/// never the borrower). The loan runs for its days from today.
+/// Approves a requested loan (the approver the record's category names: the office
+/// director, or the general manager for customer files and confidential records; never the
+/// borrower). The loan runs for its days from today; `copy_allowed` (optional body) lets
+/// its downloads go unmarked.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/approve", tag = "loans", params(("id" = Uuid, Path)),
+    request_body(content = Option<ApprovalInput>, description = "optional"),
     responses((status = 200, body = LoanView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "not a requested loan, or the physical item is out", body = Problem)),
     security(("bearer" = [])))]
@@ -57,8 +60,13 @@ pub async fn approve_loan(
     State(app): State<App>,
     CurrentUser(actor): CurrentUser,
     Path(id): Path<Uuid>,
+    OptionalJson(input): OptionalJson<ApprovalInput>,
 ) -> Result<axum::Json<LoanView>, ApiError> {
-    Ok(axum::Json(app.loans.approve(&actor, id).await?))
+    Ok(axum::Json(
+        app.loans
+            .approve(&actor, id, input.unwrap_or_default())
+            .await?,
+    ))
 }
 
 /// Rejects a requested loan; the same people decide as for approval.

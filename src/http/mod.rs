@@ -49,7 +49,11 @@ pub async fn serve(
             draining.notify_one();
         }
     };
-    let server = axum::serve(listener, router(app)).with_graceful_shutdown(signal);
+    let server = axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal);
     let deadline = async {
         draining.notified().await;
         tokio::time::sleep(grace).await;

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::analysis::{self, fold, fold_code, is_cjk};
 use super::schema::{Fields, date_value};
+use crate::domain::catalogue::OpenStatus;
 use crate::domain::permissions::Visibility;
 use crate::domain::search_query::{Atom, SearchQuery};
 
@@ -271,50 +272,63 @@ impl QueryBuilder {
     }
 
     /// The permission filter, inside the query so counts and facets see only what the
-    /// caller may see. `None` when everything is visible.
+    /// caller may see: `Visibility::allows` as index terms.
     fn visibility(&self, visibility: &Visibility) -> Option<Box<dyn Query>> {
-        let Visibility::AnyOf(rules) = visibility else {
-            return None;
-        };
-        let fields = &self.fields;
-        let rules: Vec<(Occur, Box<dyn Query>)> = rules
-            .iter()
-            .map(|rule| {
-                let levels: Vec<(Occur, Box<dyn Query>)> = rule
-                    .levels
-                    .iter()
-                    .map(|level| -> (Occur, Box<dyn Query>) {
-                        (
-                            Occur::Should,
-                            Box::new(TermQuery::new(
-                                Term::from_field_text(fields.security_level, level.as_str()),
-                                IndexRecordOption::Basic,
-                            )),
-                        )
-                    })
-                    .collect();
-                let mut must: Vec<(Occur, Box<dyn Query>)> =
-                    vec![(Occur::Must, Box::new(BooleanQuery::new(levels)))];
-                if let Some(department) = rule.department {
-                    must.push((
-                        Occur::Must,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(fields.department_id, &department.to_string()),
-                            IndexRecordOption::Basic,
-                        )),
-                    ));
-                }
-                (
-                    Occur::Should,
-                    Box::new(BooleanQuery::new(must)) as Box<dyn Query>,
-                )
-            })
-            .collect();
-        if rules.is_empty() {
+        if visibility.nothing {
             return Some(Box::new(EmptyQuery));
         }
-        Some(Box::new(BooleanQuery::new(rules)))
+        let fields = &self.fields;
+        let loaned: Vec<String> = visibility.loaned.iter().map(Uuid::to_string).collect();
+        let mut admitted: Vec<(Occur, Box<dyn Query>)> = vec![
+            (
+                Occur::Should,
+                term(fields.open_status, OpenStatus::Open.as_str()),
+            ),
+            (Occur::Should, any_of(fields.id, &loaned)),
+            (
+                Occur::Should,
+                any_of(fields.category_id, &visibility.categories),
+            ),
+        ];
+        if let Some(managed) = &visibility.managed {
+            let levels: Vec<&str> = managed.levels.iter().map(|level| level.as_str()).collect();
+            admitted.push((
+                Occur::Should,
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, any_of(fields.category_id, &managed.categories)),
+                    (Occur::Must, any_of(fields.security_level, &levels)),
+                    (
+                        Occur::Must,
+                        term(fields.access_department, &managed.department.to_string()),
+                    ),
+                ])),
+            ));
+        }
+        let mut parts: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(admitted)))];
+        if let Some(own) = visibility.own_party {
+            parts.push((Occur::MustNot, term(fields.party, &own.to_string())));
+        }
+        Some(Box::new(BooleanQuery::new(parts)))
     }
+}
+
+/// An exact term.
+fn term(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// Any of the exact terms; matches nothing when there are none.
+fn any_of(field: Field, texts: &[impl AsRef<str>]) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        texts
+            .iter()
+            .map(|text| (Occur::Should, term(field, text.as_ref())))
+            .collect(),
+    ))
 }
 
 #[derive(Clone, Copy)]

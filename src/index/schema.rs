@@ -8,6 +8,7 @@ use tantivy::{DateTime, TantivyDocument};
 use uuid::Uuid;
 
 use super::analysis::{self, BIGRAMS, CODES, UNIGRAMS, WORDS};
+use crate::domain::permissions::category_key;
 
 /// Fields of the index.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +31,10 @@ pub struct Fields {
     pub open_status: Field,
     pub status: Field,
     pub party: Field,
+    /// The category id (or `none`) and the access department (or `none`): what the
+    /// permission filter matches (see `domain::permissions::Visibility`).
+    pub category_id: Field,
+    pub access_department: Field,
     pub year: Field,
     pub doc_date: Field,
 }
@@ -69,7 +74,9 @@ pub fn build() -> (Schema, Fields) {
         security_level: builder.add_text_field("security_level", keyword.clone()),
         open_status: builder.add_text_field("open_status", keyword.clone()),
         status: builder.add_text_field("status", keyword.clone()),
-        party: builder.add_text_field("party", keyword),
+        party: builder.add_text_field("party", keyword.clone()),
+        category_id: builder.add_text_field("category_id", keyword.clone()),
+        access_department: builder.add_text_field("access_department", keyword),
         year: builder.add_i64_field("year", INDEXED | FAST),
         doc_date: builder.add_date_field("doc_date", INDEXED | FAST),
     };
@@ -101,6 +108,8 @@ pub struct RecordDocument {
     pub security_level: String,
     pub open_status: String,
     pub party_id: Option<Uuid>,
+    pub category_id: Option<Uuid>,
+    pub access_department: Option<Uuid>,
     pub year: i32,
     pub doc_date: NaiveDate,
 }
@@ -180,6 +189,12 @@ impl RecordDocument {
         if let Some(party) = self.party_id {
             doc.add_text(fields.party, party.to_string());
         }
+        doc.add_text(fields.category_id, category_key(self.category_id));
+        doc.add_text(
+            fields.access_department,
+            self.access_department
+                .map_or_else(|| NO_DEPARTMENT.to_owned(), |id| id.to_string()),
+        );
         doc.add_i64(fields.year, i64::from(self.year));
         doc.add_date(fields.doc_date, date_value(self.doc_date));
         doc

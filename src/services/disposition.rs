@@ -111,6 +111,10 @@ impl DispositionService {
         Self { pool, timezone }
     }
 
+    fn today(&self) -> chrono::NaiveDate {
+        Utc::now().with_timezone(&self.timezone).date_naive()
+    }
+
     /// Active records due on or before `as_of`, by due date then archival code.
     #[tracing::instrument(skip_all)]
     pub async fn due(&self, actor: &Actor, filter: DueFilter) -> ServiceResult<DuePage> {
@@ -119,12 +123,14 @@ impl DispositionService {
         let after = filter.cursor.as_deref().map(parse_cursor).transpose()?;
         let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
         let mut conn = db::acquire(&self.pool).await?;
+        let visibility = super::access::standing_visibility(&mut conn, actor).await?;
         let query = DueQuery {
             as_of,
             category: filter.category.as_deref(),
             department: filter.department.as_deref(),
             after: after.as_ref(),
             limit: i64::from(limit) + 1,
+            visibility: &visibility,
         };
         let mut rows = db::disposition::due(&mut conn, query).await?;
         let next_cursor = next_cursor(&mut rows, limit, cursor_of);
@@ -150,7 +156,16 @@ impl DispositionService {
                 retention_due_on: row.retention_due_on,
                 retention_reason: row.retention_reason,
             })
-            .collect();
+            .collect::<Vec<DueRecord>>();
+        let shown: Vec<Uuid> = items.iter().map(|item| item.id).collect();
+        db::audit::append(
+            &mut conn,
+            Some(actor.user_id),
+            "disposition.due_listed",
+            None,
+            &json!({ "as_of": as_of, "shown": shown }),
+        )
+        .await?;
         Ok(DuePage {
             as_of,
             items,
@@ -181,6 +196,7 @@ impl DispositionService {
         if !db::records::lock(&mut tx, id).await? {
             return Err(record_not_found(id));
         }
+        super::access::require_record(&mut tx, actor, id, self.today()).await?;
         let before = retention_of(&mut tx, id).await?;
         filing::recompute_retention(&mut tx, Some(id), None, None).await?;
         let computed = retention_of(&mut tx, id).await?;

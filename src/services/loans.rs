@@ -11,9 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::paging::{bad_cursor, next_cursor};
-use super::{Actor, ServiceError, ServiceResult};
+use super::records::record_not_found;
+use super::{Actor, ServiceError, ServiceResult, access};
 use crate::db::{self, Pool};
-use crate::domain::loan::{self, LoanStatus, keeps_loans, may_approve_loan, may_borrow};
+use crate::domain::loan::{self, LoanStatus, keeps_loans, may_borrow};
+use crate::domain::permissions::Approver;
 use crate::domain::reminder::{NewReminder, Recipient, ReminderKind};
 use crate::domain::user::Role;
 
@@ -29,13 +31,22 @@ pub struct NewLoanInput {
     /// The physical item leaves the store room (it can be out with one borrower at a time).
     #[serde(default)]
     pub physical: bool,
-    /// Downloads may be copied: they are not watermarked.
+    /// Refused when true: the approver decides whether copies are allowed.
     #[serde(default)]
     pub copy_allowed: bool,
     /// Username of the borrower, when the records office registers a loan for someone;
     /// the caller otherwise.
     #[serde(default)]
     pub borrower: Option<String>,
+}
+
+/// `POST /api/v1/loans/{id}/approve` (the body may be left out).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalInput {
+    /// Downloads may be copied: they are not watermarked. Never for a physical loan.
+    #[serde(default)]
+    pub copy_allowed: bool,
 }
 
 /// A loan as clients see it.
@@ -100,7 +111,10 @@ impl LoanService {
         Utc::now().with_timezone(&self.timezone).date_naive()
     }
 
-    /// Registers a request; its approvers are reminded.
+    /// Registers a request; its approvers are reminded. The caller must see the record
+    /// (staff learn of a file from the records office, which registers the request for
+    /// them); a record they may not see answers as a missing one. Nobody borrows from their
+    /// own folder.
     #[tracing::instrument(skip_all, fields(record.id = %input.record_id))]
     pub async fn request(&self, actor: &Actor, input: NewLoanInput) -> ServiceResult<LoanView> {
         if !may_borrow(actor.role) {
@@ -109,20 +123,31 @@ impl LoanService {
             ));
         }
         let purpose = loan::check_request(&input.purpose, input.days)?;
+        if input.copy_allowed {
+            return Err(ServiceError::Validation(
+                "copy_allowed: the approver decides whether copies are allowed, when approving"
+                    .into(),
+            ));
+        }
         let mut tx = db::begin(&self.pool).await?;
-        let borrower_id = borrower_of(&mut tx, actor, input.borrower.as_deref()).await?;
-        let (status, customer) = db::loans::record_facts(&mut tx, input.record_id)
+        let borrower = borrower_of(&mut tx, actor, input.borrower.as_deref()).await?;
+        access::require_record(&mut tx, actor, input.record_id, self.today()).await?;
+        let (approver, facts) = access::loan_terms(&mut tx, input.record_id)
             .await?
-            .ok_or_else(|| {
-                ServiceError::Validation(format!("record_id: no record {}", input.record_id))
-            })?;
-        if status != "active" {
-            return Err(ServiceError::Conflict(format!(
-                "record {} is {status}; it cannot be lent",
+            .ok_or_else(|| record_not_found(input.record_id))?;
+        if facts.party_id.is_some() && facts.party_id == borrower.party_id {
+            return Err(ServiceError::Validation(format!(
+                "record {} lies in the borrower's own folder; nobody borrows from their own folder",
                 input.record_id
             )));
         }
-        if db::loans::has_open(&mut tx, input.record_id, borrower_id).await? {
+        if facts.status != "active" {
+            return Err(ServiceError::Conflict(format!(
+                "record {} is {}; it cannot be lent",
+                input.record_id, facts.status
+            )));
+        }
+        if db::loans::has_open(&mut tx, input.record_id, borrower.id).await? {
             return Err(ServiceError::Conflict(format!(
                 "there is already an open loan of record {} for this borrower",
                 input.record_id
@@ -134,30 +159,37 @@ impl LoanService {
             &db::loans::NewLoan {
                 id,
                 record_id: input.record_id,
-                borrower_id,
+                borrower_id: borrower.id,
                 purpose,
                 days: input.days,
                 physical: input.physical,
-                copy_allowed: input.copy_allowed,
+                copy_allowed: false,
             },
         )
         .await?;
         let row = find(&mut tx, id).await?;
-        let reminder = request_reminder(&row, customer, self.today());
+        let reminder = request_reminder(&row, approver.role(), self.today());
         db::reminders::raise(&mut tx, &reminder).await?;
         audit(&mut tx, actor, "loan.requested", &row).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(self.view(row))
     }
 
-    /// Approves a request: the loan runs for its days from today.
-    pub async fn approve(&self, actor: &Actor, id: Uuid) -> ServiceResult<LoanView> {
-        self.decide(actor, id, LoanStatus::Approved).await
+    /// Approves a request: the loan runs for its days from today; the approver decides
+    /// whether its downloads may be copied (unmarked).
+    pub async fn approve(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        input: ApprovalInput,
+    ) -> ServiceResult<LoanView> {
+        self.decide(actor, id, LoanStatus::Approved, input.copy_allowed)
+            .await
     }
 
     /// Rejects a request.
     pub async fn reject(&self, actor: &Actor, id: Uuid) -> ServiceResult<LoanView> {
-        self.decide(actor, id, LoanStatus::Rejected).await
+        self.decide(actor, id, LoanStatus::Rejected, false).await
     }
 
     #[tracing::instrument(skip_all, fields(loan.id = %id, decision = decision.as_str()))]
@@ -166,33 +198,42 @@ impl LoanService {
         actor: &Actor,
         id: Uuid,
         decision: LoanStatus,
+        copy_allowed: bool,
     ) -> ServiceResult<LoanView> {
         let mut tx = db::begin(&self.pool).await?;
         if !db::loans::lock(&mut tx, id).await? {
             return Err(loan_not_found(id));
         }
         let row = find(&mut tx, id).await?;
-        let (status, customer) = db::loans::record_facts(&mut tx, row.record_id)
+        let (approver, facts) = access::loan_terms(&mut tx, row.record_id)
             .await?
             .ok_or_else(|| ServiceError::Internal(format!("loan {id} lost its record")))?;
-        check_decider(actor, &row, customer)?;
-        if decision == LoanStatus::Approved && status != "active" {
+        check_decider(actor, &row, approver)?;
+        if decision == LoanStatus::Approved && facts.status != "active" {
             return Err(ServiceError::Conflict(format!(
-                "record {} is {status} since the loan was requested; reject the request",
-                row.record_id
+                "record {} is {} since the loan was requested; reject the request",
+                row.record_id, facts.status
             )));
         }
         let due_on =
             (decision == LoanStatus::Approved).then(|| loan::due_on(self.today(), row.days));
-        db::loans::decide(&mut tx, id, decision.as_str(), actor.user_id, due_on)
-            .await
-            .map_err(|error| match error.constraint() {
-                Some("loans_physical_out_key") => ServiceError::Conflict(format!(
-                    "the physical item of record {} is out on another loan",
-                    row.record_id
-                )),
-                _ => error.into(),
-            })?;
+        let copy_allowed = copy_allowed && decision == LoanStatus::Approved && !row.physical;
+        db::loans::decide(
+            &mut tx,
+            id,
+            decision.as_str(),
+            actor.user_id,
+            due_on,
+            copy_allowed,
+        )
+        .await
+        .map_err(|error| match error.constraint() {
+            Some("loans_physical_out_key") => ServiceError::Conflict(format!(
+                "the physical item of record {} is out on another loan",
+                row.record_id
+            )),
+            _ => error.into(),
+        })?;
         db::loans::close_reminders(&mut tx, id, actor.user_id).await?;
         let row = find(&mut tx, id).await?;
         if let Some(due_on) = row.due_on {
@@ -324,37 +365,53 @@ impl LoanService {
     }
 }
 
-/// The borrower a request names: the caller, or (for the records office) another user.
+/// Who borrows.
+struct Borrower {
+    id: Uuid,
+    party_id: Option<Uuid>,
+}
+
+/// The borrower a request names: the caller, or (for the records office) another active
+/// user; an auditor never borrows.
 async fn borrower_of(
     conn: &mut db::PgConnection,
     actor: &Actor,
     named: Option<&str>,
-) -> ServiceResult<Uuid> {
+) -> ServiceResult<Borrower> {
     match named.map(str::trim) {
-        None => Ok(actor.user_id),
-        Some(name) if name == actor.username => Ok(actor.user_id),
+        None => Ok(Borrower {
+            id: actor.user_id,
+            party_id: actor.party_id,
+        }),
+        Some(name) if name == actor.username => Ok(Borrower {
+            id: actor.user_id,
+            party_id: actor.party_id,
+        }),
         Some(name) => {
             if !keeps_loans(actor.role) {
                 return Err(ServiceError::Forbidden(
                     "only the records office registers loans for someone else".into(),
                 ));
             }
-            Ok(db::users::find_by_username(conn, name)
+            let user = db::users::find_by_username(conn, name)
                 .await?
-                .ok_or_else(|| ServiceError::Validation(format!("borrower: no user {name:?}")))?
-                .id)
+                .filter(|user| user.active)
+                .ok_or_else(|| ServiceError::Validation(format!("borrower: no user {name:?}")))?;
+            if user.role == Role::Auditor.as_str() {
+                return Err(ServiceError::Validation(format!(
+                    "borrower: {name:?} is an auditor; auditors do not borrow records"
+                )));
+            }
+            Ok(Borrower {
+                id: user.id,
+                party_id: user.party_id,
+            })
         }
     }
 }
 
-/// The reminder of a new request, to its approvers: the general manager for a customer's
-/// records, the office director otherwise.
-fn request_reminder(row: &db::loans::LoanRow, customer: bool, today: NaiveDate) -> NewReminder {
-    let approver = if customer {
-        Role::GeneralManager
-    } else {
-        Role::Director
-    };
+/// The reminder of a new request, to the role that approves it.
+fn request_reminder(row: &db::loans::LoanRow, approver: Role, today: NaiveDate) -> NewReminder {
     loan_reminder(
         row,
         format!("loan_request:{}", row.id),
@@ -370,15 +427,17 @@ fn request_reminder(row: &db::loans::LoanRow, customer: bool, today: NaiveDate) 
     )
 }
 
-/// Whether `actor` may decide this loan: an approver for its record, not its borrower, and
-/// the loan still requested.
-fn check_decider(actor: &Actor, row: &db::loans::LoanRow, customer: bool) -> ServiceResult<()> {
-    if !may_approve_loan(actor.role, customer) {
-        return Err(ServiceError::Forbidden(if customer {
-            "loans of a customer's records are decided by the general manager".into()
-        } else {
-            "loans are decided by the office director or the general manager".into()
-        }));
+/// Whether `actor` may decide this loan: the approver its record's rule names, not its
+/// borrower, and the loan still requested.
+fn check_decider(actor: &Actor, row: &db::loans::LoanRow, approver: Approver) -> ServiceResult<()> {
+    if actor.role != approver.role() {
+        return Err(ServiceError::Forbidden(format!(
+            "loans of this record are decided by the {}",
+            match approver {
+                Approver::Director => "office director",
+                Approver::GeneralManager => "general manager",
+            }
+        )));
     }
     if row.borrower_id == actor.user_id {
         return Err(ServiceError::Forbidden(

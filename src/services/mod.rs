@@ -1,6 +1,7 @@
 //! The capabilities of dangan, one module each. A service owns its transactions and returns
 //! [`ServiceError`]; HTTP handlers and CLI commands call exactly one service function.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
@@ -23,12 +24,14 @@ pub mod reminders;
 pub mod rooms;
 pub mod search;
 pub mod stats;
+pub mod users;
 
 use uuid::Uuid;
 
 use crate::blobs::BlobError;
 use crate::db::DbError;
 use crate::domain::ErrorCode;
+use crate::domain::permissions::Capability;
 use crate::domain::record::ValidationError;
 use crate::domain::user::Role;
 
@@ -39,6 +42,8 @@ pub struct Actor {
     pub username: String,
     pub role: Role,
     pub department_id: Option<Uuid>,
+    /// The user's own employee folder, which they never see.
+    pub party_id: Option<Uuid>,
 }
 
 /// Why a service call failed; [`ServiceError::code`] is what the client sees.
@@ -64,6 +69,9 @@ pub enum ServiceError {
     UnsupportedMediaType(String),
     #[error("range not satisfiable: the content is {size} bytes")]
     RangeNotSatisfiable { size: u64 },
+    /// Too many attempts; `retry_after` seconds to wait.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
@@ -85,6 +93,7 @@ impl ServiceError {
             ServiceError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             ServiceError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ServiceError::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
+            ServiceError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
             ServiceError::Db(error) => error.code(),
             ServiceError::Blob(error) => error.code(),
             ServiceError::Internal(_) => ErrorCode::Internal,
@@ -121,6 +130,18 @@ pub(crate) fn require_filer(actor: &Actor) -> ServiceResult<()> {
         ));
     }
     Ok(())
+}
+
+/// `Forbidden` unless the actor's role holds `capability` (the table is `Role::may`).
+pub(crate) fn require(actor: &Actor, capability: Capability) -> ServiceResult<()> {
+    if actor.role.may(capability) {
+        return Ok(());
+    }
+    Err(ServiceError::Forbidden(format!(
+        "a {} may not {}",
+        actor.role.as_str(),
+        capability.describe()
+    )))
 }
 
 /// A result of a service call.

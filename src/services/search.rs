@@ -12,11 +12,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Actor, ServiceError, ServiceResult};
+use super::{Actor, ServiceError, ServiceResult, access};
 use crate::db::search::SourceRow;
 use crate::db::{self, Pool};
 use crate::domain::catalogue::SecurityLevel;
-use crate::domain::permissions::Visibility;
 use crate::domain::search_query::SearchQuery;
 use crate::index::{
     Change, Facet, Filters, IndexError, Position, Rebuild, RecordDocument, SearchIndex,
@@ -107,12 +106,15 @@ pub struct SearchService {
     catching_up: Arc<tokio::sync::Mutex<()>>,
     /// Generations this process has registered as readers of the change log.
     registered: Arc<std::sync::Mutex<HashSet<Uuid>>>,
+    /// Where loans' due dates fall.
+    timezone: chrono_tz::Tz,
 }
 
 impl SearchService {
     /// Search over the index under `root` (its generations and `CURRENT`).
-    pub fn new(pool: Pool, root: PathBuf, writer_memory: usize) -> Self {
+    pub fn new(pool: Pool, root: PathBuf, writer_memory: usize, timezone: chrono_tz::Tz) -> Self {
         Self {
+            timezone,
             pool,
             root,
             writer_memory,
@@ -164,7 +166,9 @@ impl SearchService {
                 "date_from: later than date_to".into(),
             ));
         }
-        let visibility = Visibility::of(actor.role, actor.department_id);
+        let mut conn = db::acquire(&self.pool).await?;
+        let visibility = access::visibility(&mut conn, actor, self.today()).await?;
+        drop(conn);
         let request = SearchRequest {
             query,
             filters: Filters {
@@ -187,20 +191,17 @@ impl SearchService {
         let results = blocking(move || index.search(&request)).await?;
         let ids: Vec<Uuid> = results.hits.iter().map(|hit| hit.record_id).collect();
         let mut conn = db::acquire(&self.pool).await?;
-        let mut rows: HashMap<Uuid, db::search::HitRow> = db::search::hits(&mut conn, &ids)
-            .await?
-            .into_iter()
-            .map(|row| (row.id, row))
-            .collect();
+        let mut rows: HashMap<Uuid, db::search::HitRow> =
+            db::search::hits(&mut conn, &ids, &visibility)
+                .await?
+                .into_iter()
+                .map(|row| (row.id, row))
+                .collect();
         let hits = results
             .hits
             .into_iter()
             .filter_map(|hit| {
                 let row = rows.remove(&hit.record_id)?;
-                let level = SecurityLevel::parse(&row.security_level)?;
-                if row.status != "active" || !visibility.allows(level, row.department_id) {
-                    return None;
-                }
                 Some(SearchHit {
                     record_id: hit.record_id,
                     archival_code: row.archival_code,
@@ -232,6 +233,12 @@ impl SearchService {
             },
             next_cursor: (next < results.total && next <= MAX_OFFSET).then(|| next.to_string()),
         })
+    }
+
+    fn today(&self) -> NaiveDate {
+        chrono::Utc::now()
+            .with_timezone(&self.timezone)
+            .date_naive()
     }
 
     /// Subscribes to the notifications that new change-log entries send.
@@ -451,6 +458,8 @@ fn document(row: SourceRow) -> RecordDocument {
         security_level: row.security_level,
         open_status: row.open_status,
         party_id: row.party_id,
+        category_id: row.category_id,
+        access_department: row.access_department,
         year: row.year,
         doc_date: row.doc_date,
     }

@@ -75,13 +75,15 @@ impl StatsService {
         Self { pool }
     }
 
-    /// The statistics of the whole archive, for those who may export the catalogue.
+    /// The statistics of the records and folders the caller may see, for those who may
+    /// export the catalogue.
     #[tracing::instrument(skip_all)]
     pub async fn overview(&self, actor: &Actor) -> ServiceResult<StatsView> {
         require_exporter(actor)?;
         let mut conn = self.pool.acquire().await.map_err(DbError::from)?;
-        let totals = db::stats::record_totals(&mut conn).await?;
-        let parties = db::stats::party_counts(&mut conn).await?;
+        let visibility = super::access::standing_visibility(&mut conn, actor).await?;
+        let totals = db::stats::record_totals(&mut conn, &visibility).await?;
+        let parties = db::stats::party_counts(&mut conn, &visibility).await?;
         let mut view = StatsView::default();
         for total in totals {
             add_total(&mut view, total);

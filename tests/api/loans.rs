@@ -42,6 +42,30 @@ async fn act(app: &TestApp, token: &str, loan: &str, action: &str) -> reqwest::R
     .await
 }
 
+/// Registers a loan of `body` for `borrower` at the records office and has the director
+/// approve it, with `approval` as the approval's body; returns the loan.
+async fn lend(app: &TestApp, borrower: &str, mut body: Value, approval: Value) -> Value {
+    let archivist = app.user_token("lender", "archivist", None).await;
+    let director = app.user_token("approver", "director", None).await;
+    body["borrower"] = json!(borrower);
+    let loan = json_of(request_loan(app, &archivist, body).await, 201).await;
+    let path = format!(
+        "/api/v1/loans/{}/approve",
+        loan["id"].as_str().expect("loan id")
+    );
+    json_of(
+        send(
+            app.client
+                .post(app.url(&path))
+                .bearer_auth(&director)
+                .json(&approval),
+        )
+        .await,
+        200,
+    )
+    .await
+}
+
 async fn get_as(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     send(app.client.get(app.url(path)).bearer_auth(token)).await
 }
@@ -96,8 +120,18 @@ async fn a_staff_member_sees_a_record_only_through_an_approved_loan_and_gets_mar
     let record_path = format!("/api/v1/records/{id}");
     assert_problem(get_as(&app, &clerk, &record_path).await, 404, "not_found").await;
 
+    // the clerk cannot see the record, so cannot ask for it either: the records office
+    // registers the request on their behalf
     let body = json!({"record_id": id, "purpose": "審計核對", "days": 7, "physical": false});
-    let loan = json_of(request_loan(&app, &clerk, body).await, 201).await;
+    assert_problem(
+        request_loan(&app, &clerk, body.clone()).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let body = json!({"record_id": id, "purpose": "審計核對", "days": 7, "physical": false,
+                      "borrower": "clerk"});
+    let loan = json_of(request_loan(&app, &archivist, body).await, 201).await;
     assert_eq!(
         (&loan["status"], &loan["borrower"]),
         (&json!("requested"), &json!("clerk"))
@@ -245,8 +279,10 @@ async fn a_customers_records_are_lent_only_with_the_general_managers_approval(po
     let clerk = app.user_token("clerk", "staff", None).await;
     let director = app.user_token("director", "director", None).await;
     let manager = app.user_token("gm", "general_manager", None).await;
-    let body = json!({"record_id": record["id"], "purpose": "客戶回訪", "days": 2});
-    let loan = json_of(request_loan(&app, &clerk, body).await, 201).await;
+    let archivist = app.user_token("keeper", "archivist", None).await;
+    let body = json!({"record_id": record["id"], "purpose": "客戶回訪", "days": 2,
+                      "borrower": "clerk"});
+    let loan = json_of(request_loan(&app, &archivist, body).await, 201).await;
     let loan_id = loan["id"].as_str().expect("loan id");
     let for_gm = json_of(
         get_as(&app, &manager, "/api/v1/reminders?kind=loan").await,
@@ -285,20 +321,21 @@ async fn an_overdue_loan_is_reminded_to_the_records_office_and_access_ends(pool:
     let id = record["id"].as_str().expect("id");
     let clerk = app.user_token("clerk", "staff", None).await;
     let archivist = app.user_token("keeper", "archivist", None).await;
-    let body = json!({"record_id": id, "purpose": "查閱", "days": 1, "physical": true});
-    let loan = json_of(request_loan(&app, &clerk, body).await, 201).await;
+    let director = app.user_token("director", "director", None).await;
+    let body = json!({"record_id": id, "purpose": "查閱", "days": 1, "physical": true,
+                      "borrower": "clerk"});
+    let loan = json_of(request_loan(&app, &archivist, body.clone()).await, 201).await;
     let loan_id = loan["id"].as_str().expect("loan id");
-    json_of(act(&app, &app.token, loan_id, "reject").await, 200).await;
+    json_of(act(&app, &director, loan_id, "reject").await, 200).await;
     assert_problem(
-        act(&app, &app.token, loan_id, "approve").await,
+        act(&app, &director, loan_id, "approve").await,
         409,
         "conflict",
     )
     .await;
-    let body = json!({"record_id": id, "purpose": "查閱", "days": 1, "physical": true});
-    let loan = json_of(request_loan(&app, &clerk, body).await, 201).await;
+    let loan = json_of(request_loan(&app, &archivist, body).await, 201).await;
     let loan_id = loan["id"].as_str().expect("loan id");
-    json_of(act(&app, &app.token, loan_id, "approve").await, 200).await;
+    json_of(act(&app, &director, loan_id, "approve").await, 200).await;
     // The physical item is out: a second physical loan cannot be approved meanwhile.
     let other = json_of(
         request_loan(
@@ -312,7 +349,7 @@ async fn an_overdue_loan_is_reminded_to_the_records_office_and_access_ends(pool:
     .await;
     let other_id = other["id"].as_str().expect("other id");
     assert_problem(
-        act(&app, &app.token, other_id, "approve").await,
+        act(&app, &director, other_id, "approve").await,
         409,
         "conflict",
     )
@@ -387,6 +424,8 @@ async fn bad_loan_requests_are_refused_and_nothing_is_stored(pool: PgPool) {
     let id = record["id"].as_str().expect("id");
     let clerk = app.user_token("clerk", "staff", None).await;
     let auditor = app.user_token("auditor", "auditor", None).await;
+    let archivist = app.user_token("keeper", "archivist", None).await;
+    let director = app.user_token("director", "director", None).await;
     for (body, status, code) in [
         (
             json!({"record_id": id, "purpose": "x", "days": 0}),
@@ -398,10 +437,16 @@ async fn bad_loan_requests_are_refused_and_nothing_is_stored(pool: PgPool) {
             400,
             "validation",
         ),
+        // a missing record and one the clerk may not see answer alike
         (
             json!({"record_id": uuid_nil(), "purpose": "x", "days": 3}),
-            400,
-            "validation",
+            404,
+            "not_found",
+        ),
+        (
+            json!({"record_id": id, "purpose": "x", "days": 3}),
+            404,
+            "not_found",
         ),
         (
             json!({"record_id": id, "purpose": "x", "days": 3, "colour": "red"}),
@@ -413,6 +458,11 @@ async fn bad_loan_requests_are_refused_and_nothing_is_stored(pool: PgPool) {
             403,
             "forbidden",
         ),
+        (
+            json!({"record_id": id, "purpose": "x", "days": 3, "copy_allowed": true}),
+            400,
+            "validation",
+        ),
     ] {
         assert_problem(request_loan(&app, &clerk, body).await, status, code).await;
     }
@@ -423,10 +473,18 @@ async fn bad_loan_requests_are_refused_and_nothing_is_stored(pool: PgPool) {
         "forbidden",
     )
     .await;
-    assert_eq!(app.count("loans").await, 0);
-    let loan = json_of(request_loan(&app, &clerk, body.clone()).await, 201).await;
+    let for_auditor = json!({"record_id": id, "purpose": "x", "days": 3, "borrower": "auditor"});
     assert_problem(
-        request_loan(&app, &clerk, body.clone()).await,
+        request_loan(&app, &archivist, for_auditor).await,
+        400,
+        "validation",
+    )
+    .await;
+    assert_eq!(app.count("loans").await, 0);
+    let body = json!({"record_id": id, "purpose": "x", "days": 3, "borrower": "clerk"});
+    let loan = json_of(request_loan(&app, &archivist, body.clone()).await, 201).await;
+    assert_problem(
+        request_loan(&app, &archivist, body.clone()).await,
         409,
         "conflict",
     )
@@ -439,13 +497,13 @@ async fn bad_loan_requests_are_refused_and_nothing_is_stored(pool: PgPool) {
         .expect("destroy");
     let loan_id = loan["id"].as_str().expect("loan id");
     assert_problem(
-        act(&app, &app.token, loan_id, "approve").await,
+        act(&app, &director, loan_id, "approve").await,
         409,
         "conflict",
     )
     .await;
-    json_of(act(&app, &app.token, loan_id, "reject").await, 200).await;
-    assert_problem(request_loan(&app, &clerk, body).await, 409, "conflict").await;
+    json_of(act(&app, &director, loan_id, "reject").await, 200).await;
+    assert_problem(request_loan(&app, &archivist, body).await, 409, "conflict").await;
     let unknown = format!("/api/v1/loans/{}", uuid_nil());
     assert_problem(get_as(&app, &clerk, &unknown).await, 404, "not_found").await;
     assert_problem(

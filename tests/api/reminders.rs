@@ -238,7 +238,7 @@ async fn deadline_rules_are_data_an_archivist_can_change(pool: PgPool) {
         .put(app.url("/api/v1/reminder-rules/customer_follow_up_7"))
         .bearer_auth(&app.token)
         .json(&json!({"party_kind": "customer", "trigger": "folder_created", "delay": "1 week",
-                      "kind": "follow_up", "subject": "客戶回訪 (7天)", "recipient_role": "dept_manager"}))
+                      "kind": "follow_up", "subject": "客戶回訪 (7天)", "recipient_role": "general_manager"}))
         .send()
         .await
         .expect("put rule");
@@ -251,7 +251,7 @@ async fn deadline_rules_are_data_an_archivist_can_change(pool: PgPool) {
     let customer = create_party(&app, "customer", "C3001").await;
     let today = app.app.reminders.today();
     app.app.reminders.sweep(today).await.expect("sweep");
-    let manager = app.user_token("boss", "dept_manager", Some("BGS")).await;
+    let manager = app.user_token("boss", "general_manager", None).await;
     let theirs = reminders_for(&app, &manager, "kind=follow_up").await;
     assert_eq!(theirs.len(), 1, "{theirs:?}");
     assert_eq!(theirs[0]["party_id"], customer.as_str());

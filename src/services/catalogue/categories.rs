@@ -19,6 +19,7 @@ impl CatalogueService {
             folder_kind: input.folder_kind,
             fields: input.fields,
             checklist: input.checklist,
+            access: input.access,
         };
         let prepared = prepare_category(&mut tx, None, values).await?;
         let inserted = db::catalogue::insert_category(&mut tx, &input.code, &prepared.values())
@@ -44,10 +45,11 @@ impl CatalogueService {
 
     pub async fn list_categories(&self) -> ServiceResult<Vec<CategoryView>> {
         let mut conn = self.pool.acquire().await.map_err(DbError::from)?;
+        let rules = Rules::load(&mut conn).await?;
         db::catalogue::list_categories(&mut conn)
             .await?
             .into_iter()
-            .map(category_view)
+            .map(|row| category_view(row, &rules))
             .collect()
     }
 
@@ -75,6 +77,9 @@ impl CatalogueService {
             folder_kind: patch.folder_kind.apply(before.folder_kind),
             fields: patch.fields.unwrap_or_else(|| before.fields.clone()),
             checklist: patch.checklist.unwrap_or_else(|| before.checklist.clone()),
+            access: patch
+                .access
+                .apply(before.access_own.then(|| before.access.clone())),
         };
         let prepared = prepare_category(&mut tx, Some(code), values).await?;
         db::catalogue::update_category(&mut tx, code, &prepared.values())
@@ -150,6 +155,8 @@ pub(super) struct CategoryInput {
     pub(super) folder_kind: Option<PartyKind>,
     pub(super) fields: Vec<FieldDefinition>,
     pub(super) checklist: Vec<ChecklistItem>,
+    /// Its own access rule; `None` inherits the parent's.
+    pub(super) access: Option<AccessRule>,
 }
 
 /// A category's values with codes resolved and lists checked.
@@ -160,6 +167,7 @@ pub(super) struct PreparedCategory {
     folder_kind: Option<PartyKind>,
     fields: Value,
     checklist: Value,
+    access: Option<Value>,
 }
 
 impl PreparedCategory {
@@ -173,6 +181,7 @@ impl PreparedCategory {
             folder_kind: self.folder_kind.map(PartyKind::as_str),
             fields: &self.fields,
             checklist: &self.checklist,
+            access: self.access.as_ref(),
         }
     }
 }
@@ -233,5 +242,26 @@ pub(super) async fn prepare_category(
             .map_err(|error| ServiceError::Internal(error.to_string()))?,
         checklist: serde_json::to_value(&input.checklist)
             .map_err(|error| ServiceError::Internal(error.to_string()))?,
+        access: input
+            .access
+            .map(|rule| {
+                check_access(rule).and_then(|rule| {
+                    serde_json::to_value(rule)
+                        .map_err(|error| ServiceError::Internal(error.to_string()))
+                })
+            })
+            .transpose()?,
     })
+}
+
+/// An access rule to store: at least one grant, each once.
+fn check_access(rule: AccessRule) -> ServiceResult<AccessRule> {
+    if rule.see.is_empty() {
+        return Err(ServiceError::Validation(
+            "access.see: name at least one grant (admin, archivist, director, general_manager, \
+             department_manager)"
+                .into(),
+        ));
+    }
+    Ok(rule.normalised())
 }

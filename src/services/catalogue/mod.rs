@@ -21,9 +21,11 @@ use crate::domain::catalogue::{
     ChecklistItem, FieldDefinition, NameInput, Names, check_checklist, check_definitions,
 };
 use crate::domain::party::PartyKind;
+use crate::domain::permissions::AccessRule;
 use crate::domain::record::{Patch, ValidationError, check_code};
 use crate::domain::retention::Trigger;
 use crate::domain::user::Role;
+use crate::services::access::Rules;
 
 /// The enterprise preset, as data.
 pub const ENTERPRISE_PRESET: &str = include_str!("../../../config/presets/enterprise.toml");
@@ -133,6 +135,10 @@ pub struct NewCategory {
     pub fields: Vec<FieldDefinition>,
     #[serde(default)]
     pub checklist: Vec<ChecklistItem>,
+    /// Who sees its records without a loan and who approves loans (R11); absent: the
+    /// parent's rule, or the standard one.
+    #[serde(default)]
+    pub access: Option<AccessRule>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -153,6 +159,10 @@ pub struct CategoryPatch {
     pub fields: Option<Vec<FieldDefinition>>,
     #[serde(default)]
     pub checklist: Option<Vec<ChecklistItem>>,
+    /// A new access rule; `null` to inherit the parent's (or the standard) rule again.
+    #[serde(default)]
+    #[schema(value_type = Option<AccessRule>)]
+    pub access: Patch<AccessRule>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -167,6 +177,12 @@ pub struct CategoryView {
     pub folder_kind: Option<PartyKind>,
     pub fields: Vec<FieldDefinition>,
     pub checklist: Vec<ChecklistItem>,
+    /// The access rule in force: who sees its records without a loan, who approves loans.
+    pub access: AccessRule,
+    /// Whether the category sets the rule itself (else it is inherited).
+    pub access_own: bool,
+    /// The category the rule in force comes from; absent for the standard rule.
+    pub access_from: Option<String>,
 }
 
 /// What loading a preset added.
@@ -261,7 +277,8 @@ async fn category(conn: &mut PgConnection, code: &str) -> ServiceResult<Category
     let row = db::catalogue::find_category(conn, code)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no category with code {code:?}")))?;
-    category_view(row)
+    let rules = Rules::load(conn).await?;
+    category_view(row, &rules)
 }
 
 fn fonds_view(row: db::catalogue::FondsRow) -> FondsView {
@@ -293,9 +310,15 @@ fn retention_view(row: db::catalogue::RetentionRow) -> RetentionPolicyView {
     }
 }
 
-fn category_view(row: CategoryRow) -> ServiceResult<CategoryView> {
+fn category_view(row: CategoryRow, rules: &Rules) -> ServiceResult<CategoryView> {
     let stored = |error: serde_json::Error| {
         ServiceError::Internal(format!("category {}: {error}", row.code))
+    };
+    let access = rules.in_force(Some(row.id));
+    let access_from = match access.1 {
+        Some(source) if source == row.id => Some(row.code.clone()),
+        Some(source) => rules.code_of(source),
+        None => None,
     };
     Ok(CategoryView {
         id: row.id,
@@ -311,5 +334,8 @@ fn category_view(row: CategoryRow) -> ServiceResult<CategoryView> {
         folder_kind: row.folder_kind.as_deref().and_then(PartyKind::parse),
         fields: serde_json::from_value(row.fields.clone()).map_err(stored)?,
         checklist: serde_json::from_value(row.checklist.clone()).map_err(stored)?,
+        access: access.0,
+        access_own: row.access.is_some(),
+        access_from,
     })
 }

@@ -34,6 +34,8 @@ struct PresetCategory {
     fields: Vec<FieldDefinition>,
     #[serde(default)]
     checklist: Vec<ChecklistItem>,
+    #[serde(default)]
+    access: Option<AccessRule>,
 }
 
 impl CatalogueService {
@@ -95,6 +97,7 @@ impl CatalogueService {
                 folder_kind: category.folder_kind,
                 fields: category.fields,
                 checklist: category.checklist,
+                access: category.access,
             };
             let prepared = prepare_category(&mut tx, None, values).await?;
             if db::catalogue::insert_category(&mut tx, &category.code, &prepared.values()).await? {

@@ -52,6 +52,17 @@ impl DestructionService {
         format: ListFormat,
     ) -> ServiceResult<Download> {
         let batch = self.get(actor, id).await?;
+        let mut conn = crate::db::acquire(&self.pool).await?;
+        let listed: Vec<Uuid> = batch.items.iter().map(|item| item.record_id).collect();
+        crate::db::audit::append(
+            &mut conn,
+            Some(actor.user_id),
+            "destruction.list_downloaded",
+            None,
+            &serde_json::json!({ "batch_id": id, "records_listed": listed }),
+        )
+        .await?;
+        drop(conn);
         let lines = lines(&batch);
         let stem = format!("銷毀清冊-{}", batch.id);
         match format {

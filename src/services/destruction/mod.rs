@@ -170,7 +170,7 @@ impl DestructionService {
             &details,
         )
         .await?;
-        let view = batch_view(&mut tx, batch).await?;
+        let view = batch_view(&mut tx, actor, batch).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(view)
     }
@@ -230,7 +230,7 @@ impl DestructionService {
             &details,
         )
         .await?;
-        let view = batch_view(&mut tx, batch).await?;
+        let view = batch_view(&mut tx, actor, batch).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(view)
     }
@@ -242,7 +242,7 @@ impl DestructionService {
         let batch = db::destruction::find_batch(&mut conn, id)
             .await?
             .ok_or_else(|| batch_not_found(id))?;
-        batch_view(&mut conn, batch).await
+        batch_view(&mut conn, actor, batch).await
     }
 }
 
@@ -300,7 +300,12 @@ async fn ensure_destroyable(
     Ok(())
 }
 
-async fn batch_view(conn: &mut PgConnection, batch: BatchRow) -> ServiceResult<BatchView> {
+/// The batch as `actor` sees it: only the items whose records they may see are listed.
+async fn batch_view(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    batch: BatchRow,
+) -> ServiceResult<BatchView> {
     let approvals = db::destruction::approvals(conn, batch.id)
         .await?
         .into_iter()
@@ -310,9 +315,17 @@ async fn batch_view(conn: &mut PgConnection, batch: BatchRow) -> ServiceResult<B
             at: row.at,
         })
         .collect();
-    let items = db::destruction::items(conn, batch.id)
-        .await?
+    let rows = db::destruction::items(conn, batch.id).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.record_id).collect();
+    let visibility = crate::services::access::standing_visibility(conn, actor).await?;
+    let visible: std::collections::HashSet<Uuid> =
+        db::access::visible_records(conn, &ids, &visibility)
+            .await?
+            .into_iter()
+            .collect();
+    let items = rows
         .into_iter()
+        .filter(|row| visible.contains(&row.record_id))
         .map(item_view)
         .collect();
     Ok(BatchView {

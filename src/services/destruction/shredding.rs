@@ -124,7 +124,7 @@ impl DestructionService {
                 .await?
                 .ok_or_else(|| batch_not_found(id))?;
         }
-        let view = batch_view(&mut tx, batch).await?;
+        let view = batch_view(&mut tx, actor, batch).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(view)
     }

@@ -19,7 +19,8 @@ pub(crate) use table::table_download;
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, DbError, PgConnection, Pool};
 use crate::domain::catalogue::Language;
-use crate::domain::export::{self, CatalogueFilter, CatalogueKind, Cell, ExportFormat, may_export};
+use crate::domain::export::{self, CatalogueFilter, CatalogueKind, Cell, ExportFormat};
+use crate::domain::permissions::{Capability, Visibility};
 
 /// Lines sent through the channel at a time.
 const BATCH_LINES: usize = 256;
@@ -119,7 +120,7 @@ impl ExportService {
         let asked = serde_json::to_value(&query)
             .map_err(|error| ServiceError::Internal(format!("export query as JSON: {error}")))?;
         let request = ExportRequest::parse(query)?;
-        {
+        let visibility = {
             let mut conn = self.pool.acquire().await.map_err(DbError::from)?;
             check_codes(&mut conn, &request.filter).await?;
             // The whole catalogue leaving the system is an access worth tracing (R13).
@@ -131,13 +132,14 @@ impl ExportService {
                 &serde_json::json!({ "query": asked }),
             )
             .await?;
-        }
+            super::access::standing_visibility(&mut conn, actor).await?
+        };
         let today = chrono::Utc::now()
             .with_timezone(&self.timezone)
             .date_naive();
         let file_name = export::file_name(request.kind, request.language, request.format, today);
         let headings = request.kind.headings(request.language);
-        let lines = spawn_lines(self.pool.clone(), &request);
+        let lines = spawn_lines(self.pool.clone(), &request, visibility);
         let (body, length) = match request.format {
             ExportFormat::Csv => (to_csv::body(headings, lines).await?, None),
             ExportFormat::Xlsx => {
@@ -155,15 +157,9 @@ impl ExportService {
     }
 }
 
-/// Who may export: see [`may_export`].
+/// Who may export the catalogue and read its statistics (of what they may see).
 pub(super) fn require_exporter(actor: &Actor) -> ServiceResult<()> {
-    if may_export(actor.role) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "only archivists, directors, general managers and admins may export the catalogue or read its statistics".into(),
-        ))
-    }
+    super::require(actor, Capability::ExportCatalogue)
 }
 
 /// Refuses codes and parties that do not exist, naming the parameter: an export filtered by
@@ -202,11 +198,11 @@ async fn check_codes(conn: &mut PgConnection, filter: &CatalogueFilter) -> Servi
 
 /// Starts the task that reads the lines; it stops when the receiver is dropped (the client
 /// went away) or after sending an error.
-fn spawn_lines(pool: Pool, request: &ExportRequest) -> Lines {
+fn spawn_lines(pool: Pool, request: &ExportRequest, visibility: Visibility) -> Lines {
     let (sender, receiver) = mpsc::channel(BATCHES_IN_FLIGHT);
     let (kind, language, filter) = (request.kind, request.language, request.filter.clone());
     tokio::spawn(async move {
-        if let Err(error) = send_lines(&pool, kind, language, &filter, &sender).await {
+        if let Err(error) = send_lines(&pool, kind, language, &filter, &visibility, &sender).await {
             let _ = sender.send(Err(error)).await;
         }
     });
@@ -218,6 +214,7 @@ async fn send_lines(
     kind: CatalogueKind,
     language: Language,
     filter: &CatalogueFilter,
+    visibility: &Visibility,
     sender: &mpsc::Sender<ServiceResult<Batch>>,
 ) -> ServiceResult<()> {
     let mut conn = pool.acquire().await.map_err(DbError::from)?;
@@ -228,15 +225,15 @@ async fn send_lines(
     };
     match kind {
         CatalogueKind::Items => {
-            let rows = db::export::items(&mut conn, filter);
+            let rows = db::export::items(&mut conn, filter, visibility);
             forward(rows, sender, |entry| entry.cells(next(), language)).await
         }
         CatalogueKind::Folders => {
-            let rows = db::export::folders(&mut conn, filter);
+            let rows = db::export::folders(&mut conn, filter, visibility);
             forward(rows, sender, |entry| entry.cells(next(), language)).await
         }
         CatalogueKind::FolderItems => {
-            let rows = db::export::folder_items(&mut conn, filter);
+            let rows = db::export::folder_items(&mut conn, filter, visibility);
             forward(rows, sender, |entry| entry.cells()).await
         }
     }

@@ -206,6 +206,7 @@ impl ImportService {
             role: Role::parse(&user.role)?,
             username: user.username,
             department_id: user.department_id,
+            party_id: user.party_id,
         })
     }
 }

@@ -46,6 +46,7 @@ impl PartyService {
             ));
         }
         let mut tx = db::begin(&self.pool).await?;
+        crate::services::access::require_folder(&mut tx, actor, id).await?;
         let leaving = db::parties::find(&mut tx, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("party {id} not found")))?;

@@ -7,12 +7,13 @@ use std::collections::HashSet;
 use chrono::Utc;
 use uuid::Uuid;
 
+use super::access::{self, require_folder};
 use super::{Actor, ServiceError, ServiceResult, filing};
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::catalogue::{ChecklistItem, missing_items};
 use crate::domain::party::{PartyIdentifier, PartyKind, PartyStatus};
+use crate::domain::permissions::Capability;
 use crate::domain::record::{Patch, ValidationError};
-use crate::domain::user::Role;
 use crate::services::paging::{bad_cursor, next_cursor};
 
 pub use crate::domain::party::EventInput;
@@ -26,11 +27,17 @@ mod types;
 #[derive(Clone)]
 pub struct PartyService {
     pool: Pool,
+    /// Where loans' due dates fall.
+    timezone: chrono_tz::Tz,
 }
 
 impl PartyService {
-    pub fn new(pool: Pool) -> Self {
-        Self { pool }
+    pub fn new(pool: Pool, timezone: chrono_tz::Tz) -> Self {
+        Self { pool, timezone }
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        Utc::now().with_timezone(&self.timezone).date_naive()
     }
 
     #[tracing::instrument(skip_all)]
@@ -90,8 +97,9 @@ impl PartyService {
         id: Uuid,
         patch: PartyPatch,
     ) -> ServiceResult<PartyView> {
-        require_writer(actor)?;
         let mut tx = db::begin(&self.pool).await?;
+        require_folder(&mut tx, actor, id).await?;
+        require_writer(actor)?;
         let before = find(&mut tx, id).await?;
         let name = match patch.name {
             Patch::Unchanged => before.name.clone(),
@@ -148,9 +156,12 @@ impl PartyService {
         Ok(after)
     }
 
-    /// The party, its folder's records in document-date order and the missing checklist items.
-    pub async fn folder(&self, _actor: &Actor, id: Uuid) -> ServiceResult<PartyFolder> {
+    /// The party, its folder's records in document-date order and the missing checklist
+    /// items, to whoever the folder category's rule admits; only the records the viewer may
+    /// see are listed (the checklist counts them all). The view is audited.
+    pub async fn folder(&self, actor: &Actor, id: Uuid) -> ServiceResult<PartyFolder> {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+        require_folder(&mut conn, actor, id).await?;
         let party = find(&mut conn, id).await?;
         let folder_category =
             db::catalogue::folder_category(&mut conn, party.kind.as_str()).await?;
@@ -159,6 +170,12 @@ impl PartyService {
             None => HashSet::new(),
         };
         let records = db::records::of_party(&mut conn, id).await?;
+        let ids: Vec<Uuid> = records.iter().map(|record| record.id).collect();
+        let visibility = access::visibility(&mut conn, actor, self.today()).await?;
+        let visible: HashSet<Uuid> = db::access::visible_records(&mut conn, &ids, &visibility)
+            .await?
+            .into_iter()
+            .collect();
         let (in_folder, outside): (Vec<_>, Vec<_>) = records.into_iter().partition(|record| {
             record
                 .category
@@ -181,17 +198,40 @@ impl PartyService {
             .cloned()
             .collect();
         let events = db::parties::events(&mut conn, id).await?;
-        Ok(PartyFolder {
+        let shown = |records: Vec<db::records::RecordRow>| -> Vec<RecordSummary> {
+            records
+                .into_iter()
+                .filter(|record| visible.contains(&record.id))
+                .map(summary)
+                .collect()
+        };
+        let folder = PartyFolder {
             party,
             folder_category: folder_category.map(|category| category.code),
-            records: in_folder.into_iter().map(summary).collect(),
+            records: shown(in_folder),
             missing,
-            other_records: outside.into_iter().map(summary).collect(),
+            other_records: shown(outside),
             events: events.into_iter().map(EventView::from).collect(),
-        })
+        };
+        let listed: Vec<Uuid> = folder
+            .records
+            .iter()
+            .chain(&folder.other_records)
+            .map(|record| record.id)
+            .collect();
+        db::audit::append(
+            &mut conn,
+            Some(actor.user_id),
+            "party.viewed",
+            None,
+            &serde_json::json!({ "party_id": id, "records_shown": listed }),
+        )
+        .await?;
+        Ok(folder)
     }
 
-    pub async fn list(&self, _actor: &Actor, filter: PartyFilter) -> ServiceResult<PartyPage> {
+    /// Parties whose folder the caller may see.
+    pub async fn list(&self, actor: &Actor, filter: PartyFilter) -> ServiceResult<PartyPage> {
         let limit = filter.limit.unwrap_or(50).clamp(1, 500);
         let after = match filter.cursor.as_deref() {
             Some(cursor) => Some(
@@ -203,8 +243,12 @@ impl PartyService {
             None => None,
         };
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+        let visibility = access::Rules::load(&mut conn)
+            .await?
+            .visibility(actor, Vec::new());
         let rows = db::parties::list(
             &mut conn,
+            &visibility,
             filter.kind.map(PartyKind::as_str),
             filter.status.map(PartyStatus::as_str),
             filter.department.as_deref(),
@@ -231,9 +275,10 @@ impl PartyService {
         id: Uuid,
         input: EventInput,
     ) -> ServiceResult<EventView> {
-        require_writer(actor)?;
         let event = input.validate()?;
         let mut tx = db::begin(&self.pool).await?;
+        require_folder(&mut tx, actor, id).await?;
+        require_writer(actor)?;
         let party = find(&mut tx, id).await?;
         if event.status_after(party.kind) == Some(PartyStatus::Departed) {
             let in_custody = db::parties::custody_count(&mut tx, id).await?;
@@ -242,6 +287,20 @@ impl PartyService {
                     "{} {} still keeps {in_custody} records; hand them over to a successor first \
                      (POST /api/v1/parties/{id}/handover)",
                     party.identifier, party.name
+                )));
+            }
+            let borrowed = db::loans::open_of_party(&mut tx, id).await?;
+            if !borrowed.is_empty() {
+                return Err(ServiceError::Conflict(format!(
+                    "{} {} still has {} borrowed records to return first (loans {})",
+                    party.identifier,
+                    party.name,
+                    borrowed.len(),
+                    borrowed
+                        .iter()
+                        .map(Uuid::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
         }
@@ -278,12 +337,7 @@ impl PartyService {
 
 /// Who may create and change parties and record their events.
 pub(super) fn require_writer(actor: &Actor) -> ServiceResult<()> {
-    match actor.role {
-        Role::Admin | Role::Archivist | Role::Director => Ok(()),
-        _ => Err(ServiceError::Forbidden(
-            "only archivists, directors and admins manage parties".into(),
-        )),
-    }
+    super::require(actor, Capability::KeepFolders)
 }
 
 async fn find(conn: &mut PgConnection, id: Uuid) -> ServiceResult<PartyView> {

@@ -9,59 +9,28 @@ use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use uuid::Uuid;
 
-use super::{FileView, RecordService, RecordView, ensure_visible, file_view, record_not_found};
+use super::{FileView, RecordService, RecordView, file_view, record_not_found};
 use crate::db;
 use crate::domain::loan::watermark_line;
 use crate::extract::{self, ExtractError, Marked};
+use crate::services::access::require_record;
 use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// The largest file a borrowed copy is made of (it is marked in memory).
 const MAX_MARKED_BYTES: u64 = 512 * 1024 * 1024;
 
-/// How the caller may see a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// By role, under the permission policy.
-    Policy,
-    /// Through an approved loan; its downloads are marked unless it permits copies.
-    Loan { id: Uuid, copy_allowed: bool },
-}
-
-impl Access {
-    /// The loan whose watermark a download must carry, if any.
-    pub fn marked_loan(self) -> Option<Uuid> {
-        match self {
-            Access::Loan {
-                id,
-                copy_allowed: false,
-            } => Some(id),
-            _ => None,
-        }
-    }
-}
+pub use crate::services::access::Access;
 
 impl RecordService {
-    /// How `actor` may see record `id`: by policy, else through a running loan; a record
-    /// they may not see is absent (404), so its existence does not leak.
+    /// How `actor` may see record `id`; a record they may not see is absent (404), so its
+    /// existence does not leak.
     pub(super) async fn access(
         &self,
         conn: &mut db::PgConnection,
         actor: &Actor,
         id: Uuid,
     ) -> ServiceResult<Access> {
-        match ensure_visible(conn, actor, id).await {
-            Ok(()) => Ok(Access::Policy),
-            Err(ServiceError::NotFound(_)) => {
-                let today = chrono::Utc::now()
-                    .with_timezone(&self.timezone)
-                    .date_naive();
-                match db::loans::active_for(conn, actor.user_id, id, today).await? {
-                    Some((id, copy_allowed)) => Ok(Access::Loan { id, copy_allowed }),
-                    None => Err(record_not_found(id)),
-                }
-            }
-            Err(error) => Err(error),
-        }
+        require_record(conn, actor, id, self.today()).await
     }
 
     /// The record as [`RecordService::get`] gives it, with the view recorded in its trail.
@@ -81,6 +50,12 @@ impl RecordService {
     ) -> ServiceResult<(FileView, Access)> {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
         let access = self.access(&mut conn, actor, record_id).await?;
+        if let Access::Loan { physical: true, .. } = access {
+            return Err(ServiceError::Forbidden(
+                "a physical loan lends the paper, not a download; ask for an electronic loan"
+                    .into(),
+            ));
+        }
         let record = db::records::find(&mut conn, record_id)
             .await?
             .ok_or_else(|| record_not_found(record_id))?;

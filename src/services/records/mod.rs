@@ -21,9 +21,10 @@ use crate::db::{self, Pool};
 use crate::domain::Sha256Digest;
 use crate::domain::catalogue::{Carrier, Location, OpenStatus, SecurityLevel};
 use crate::domain::disposition;
-use crate::domain::permissions::Visibility;
+use crate::domain::permissions::{Capability, ChangeRefusal, check_change};
 use crate::domain::record::{RecordMetadata, RecordPatch};
 use crate::extract::Sandbox;
+use crate::services::access::require_record;
 
 /// A record as clients see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -145,10 +146,15 @@ impl RecordService {
         }
     }
 
+    /// Today in the configured zone: loans run through their due date.
+    pub(super) fn today(&self) -> NaiveDate {
+        Utc::now().with_timezone(&self.timezone).date_naive()
+    }
+
     /// The record with its files, to a caller who may see it by role or through a loan.
     pub async fn get(&self, actor: &Actor, id: Uuid) -> ServiceResult<RecordView> {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
-        self.access(&mut conn, actor, id).await?;
+        require_record(&mut conn, actor, id, self.today()).await?;
         let record = db::records::find(&mut conn, id)
             .await?
             .ok_or_else(|| record_not_found(id))?;
@@ -201,12 +207,11 @@ impl RecordService {
         id: Uuid,
         patch: RecordPatch,
     ) -> ServiceResult<RecordView> {
-        super::require_filer(actor)?;
         let mut tx = db::begin(&self.pool).await?;
         if !db::records::lock(&mut tx, id).await? {
             return Err(record_not_found(id));
         }
-        ensure_visible(&mut tx, actor, id).await?;
+        require_record(&mut tx, actor, id, self.today()).await?;
         let row = db::records::find(&mut tx, id)
             .await?
             .ok_or_else(|| record_not_found(id))?;
@@ -227,6 +232,10 @@ impl RecordService {
         )
         .await?;
         let after = &classified.metadata;
+        check_change(actor.role, &current, after).map_err(|refusal| match refusal {
+            ChangeRefusal::Forbidden(why) => ServiceError::Forbidden(why),
+            ChangeRefusal::NeedsReview(why) => ServiceError::Conflict(why),
+        })?;
         if let Some(code) = &before.archival_code {
             let frozen = [
                 ("fonds", &current.fonds, &after.fonds),
@@ -276,12 +285,13 @@ impl RecordService {
         id: Uuid,
         input: EventInput,
     ) -> ServiceResult<EventView> {
-        super::require_filer(actor)?;
         let event = input.validate()?;
         let mut tx = db::begin(&self.pool).await?;
         if !db::records::lock(&mut tx, id).await? {
             return Err(record_not_found(id));
         }
+        require_record(&mut tx, actor, id, self.today()).await?;
+        super::require(actor, Capability::RecordEvents)?;
         let row = db::parties::EventRow {
             id: Uuid::now_v7(),
             party_id: None,
@@ -345,7 +355,7 @@ fn changed_fields(
         .collect())
 }
 
-pub(super) fn record_not_found(id: Uuid) -> ServiceError {
+pub(crate) fn record_not_found(id: Uuid) -> ServiceError {
     ServiceError::NotFound(format!("record {id} not found"))
 }
 
@@ -443,23 +453,4 @@ pub(super) fn file_view(file: db::records::FileRow) -> ServiceResult<FileView> {
         text: None,
         fixity: None,
     })
-}
-
-/// A record the caller may not see is reported as absent, so its existence does not leak.
-pub(super) async fn ensure_visible(
-    conn: &mut db::PgConnection,
-    actor: &Actor,
-    id: Uuid,
-) -> ServiceResult<()> {
-    let (level, department) = db::records::visibility_facts(conn, id)
-        .await?
-        .ok_or_else(|| record_not_found(id))?;
-    let level = SecurityLevel::parse(&level).ok_or_else(|| {
-        ServiceError::Internal(format!("record {id} has security level {level:?}"))
-    })?;
-    if Visibility::of(actor.role, actor.department_id).allows(level, department) {
-        Ok(())
-    } else {
-        Err(record_not_found(id))
-    }
 }

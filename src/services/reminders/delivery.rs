@@ -16,6 +16,7 @@ use reqwest::StatusCode;
 use super::{ReminderService, ReminderView, reminder_view};
 use crate::config::ReminderSettings;
 use crate::db;
+use crate::domain::catalogue::SecurityLevel;
 use crate::domain::reminder::DeliveryChannel;
 use crate::services::ServiceResult;
 
@@ -94,7 +95,8 @@ impl ReminderService {
                 return Ok(sent);
             }
             for row in claimed {
-                let reminder = reminder_view(row, today);
+                let mut reminder = reminder_view(row, today);
+                self.redact_above_internal(&mut reminder).await?;
                 let outcome = match channel {
                     DeliveryChannel::Webhook => self.post_webhook(&reminder).await,
                     DeliveryChannel::Email => self.send_email(&reminder).await,
@@ -121,6 +123,29 @@ impl ReminderService {
                 }
             }
         }
+    }
+
+    /// A reminder about a secret or confidential record leaves dangan without its subject
+    /// and details (which name the record): the recipient reads them in the app.
+    async fn redact_above_internal(&self, reminder: &mut ReminderView) -> ServiceResult<()> {
+        let Some(record_id) = reminder.record_id else {
+            return Ok(());
+        };
+        let mut conn = db::acquire(&self.pool).await?;
+        let level = db::access::record_facts(&mut conn, record_id)
+            .await?
+            .and_then(|facts| SecurityLevel::parse(&facts.security_level))
+            .unwrap_or(SecurityLevel::Confidential);
+        if matches!(level, SecurityLevel::Public | SecurityLevel::Internal) {
+            return Ok(());
+        }
+        reminder.subject = format!(
+            "{} reminder about a {} record: open dangan to read it (提醒涉及涉密檔案，請登錄系統查看)",
+            reminder.kind,
+            level.as_str()
+        );
+        reminder.details = serde_json::json!({});
+        Ok(())
     }
 
     async fn post_webhook(&self, reminder: &ReminderView) -> Sent {

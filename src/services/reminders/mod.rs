@@ -127,9 +127,12 @@ impl ReminderService {
         let addressed_to =
             (actor.role != Role::Admin).then_some((actor.role.as_str(), actor.user_id));
         let mut conn = db::acquire(&self.pool).await?;
+        let visibility =
+            crate::services::access::visibility(&mut conn, actor, self.today()).await?;
         let rows = db::reminders::list(
             &mut conn,
             db::reminders::ReminderQuery {
+                visibility: &visibility,
                 due_before: filter.due_before,
                 kind: kind.map(ReminderKind::as_str),
                 status,

@@ -6,7 +6,7 @@ use std::process::Command;
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::{act, get_as, json_of, pdftotext, request_loan, secret_record};
+use super::{get_as, lend, pdftotext, secret_record};
 use crate::helpers::{TestApp, TestFile, corpus};
 
 #[sqlx::test]
@@ -24,10 +24,10 @@ async fn a_loan_that_permits_copies_gives_the_stored_file(pool: PgPool) {
         record["files"][0]["id"].as_str().expect("file"),
     );
     let clerk = app.user_token("clerk", "staff", None).await;
-    let body = json!({"record_id": id, "purpose": "複印存檔", "days": 3, "copy_allowed": true});
-    let loan = json_of(request_loan(&app, &clerk, body).await, 201).await;
-    let loan_id = loan["id"].as_str().expect("loan id");
-    json_of(act(&app, &app.token, loan_id, "approve").await, 200).await;
+    let body = json!({"record_id": id, "purpose": "複印存檔", "days": 3});
+    // the approver, not the borrower, allows copies
+    let loan = lend(&app, "clerk", body, json!({"copy_allowed": true})).await;
+    assert_eq!(loan["copy_allowed"], true);
     let download = get_as(&app, &clerk, &format!("/api/v1/records/{id}/files/{file}")).await;
     assert_eq!(download.status(), 200);
     assert_eq!(
@@ -70,18 +70,9 @@ async fn a_borrowed_png_scan_comes_as_a_marked_pdf_page_that_renders(pool: PgPoo
     let id = record["id"].as_str().expect("id");
     let file = record["files"][0]["id"].as_str().expect("file");
     let clerk = app.user_token("clerk", "staff", None).await;
-    let loan = json_of(
-        request_loan(
-            &app,
-            &clerk,
-            json!({"record_id": id, "purpose": "核對身份", "days": 1}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let body = json!({"record_id": id, "purpose": "核對身份", "days": 1});
+    let loan = lend(&app, "clerk", body, json!({})).await;
     let loan_id = loan["id"].as_str().expect("loan id");
-    json_of(act(&app, &app.token, loan_id, "approve").await, 200).await;
     let copy = get_as(&app, &clerk, &format!("/api/v1/records/{id}/files/{file}")).await;
     assert_eq!(copy.status(), 200);
     assert_eq!(copy.headers()["content-type"], "application/pdf");

@@ -3,7 +3,7 @@
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::{act, json_of, request_loan};
+use super::{act, json_of, lend};
 use crate::helpers::{TestApp, assert_problem};
 
 #[sqlx::test]
@@ -13,9 +13,22 @@ async fn a_physical_item_out_on_loan_cannot_enter_a_destruction_batch(pool: PgPo
     let clerk = app.user_token("clerk", "staff", None).await;
     let body =
         json!({"record_id": record["id"], "purpose": "查閱原件", "days": 3, "physical": true});
-    let loan = json_of(request_loan(&app, &clerk, body).await, 201).await;
+    let loan = lend(&app, "clerk", body, json!({})).await;
     let loan_id = loan["id"].as_str().expect("loan id");
-    json_of(act(&app, &app.token, loan_id, "approve").await, 200).await;
+    // a physical loan lends the paper: no download for the borrower
+    let file = format!(
+        "/api/v1/records/{}/files/{}",
+        record["id"].as_str().expect("id"),
+        record["files"][0]["id"].as_str().expect("file")
+    );
+    let download = app
+        .client
+        .get(app.url(&file))
+        .bearer_auth(&clerk)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(download.status(), 403);
     let batch =
         json!({"as_of": "2026-12-31", "record_ids": [record["id"]], "supervisors": ["王監銷"]});
     let refused = app

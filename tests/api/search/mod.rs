@@ -267,8 +267,18 @@ async fn callers_see_only_records_their_role_allows_and_counts_do_not_leak(pool:
         .await;
     }
     let staff = app.user_token("staff1", "staff", Some("BGS")).await;
+    let manager = app
+        .user_token("manager1", "dept_manager", Some("BGS"))
+        .await;
     settle(&app).await;
-    let results = search_as(&app, &staff, &[("q", "档案")]).await;
+    // staff see records only on loan or once opened: nothing here, and no count of it
+    let nothing = search_as(&app, &staff, &[("q", "档案")]).await;
+    assert_eq!(
+        (nothing["total"].clone(), titles(&nothing).len()),
+        (json!(0), 0)
+    );
+    // the department manager: their department's records up to internal
+    let results = search_as(&app, &manager, &[("q", "档案")]).await;
     let mut seen = titles(&results);
     seen.sort();
     assert_eq!(seen, vec!["公开的档案制度", "办公室内部档案"]);
@@ -343,7 +353,7 @@ async fn the_index_follows_changes_and_a_rebuild_gives_the_same_results(pool: Pg
 }
 
 #[sqlx::test]
-async fn an_auditor_reads_but_cannot_file_or_change_records(pool: PgPool) {
+async fn an_auditor_neither_reads_nor_files_nor_changes_records(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let record = file(
         &app,
@@ -359,7 +369,7 @@ async fn an_auditor_reads_but_cannot_file_or_change_records(pool: PgPool) {
         .send()
         .await
         .expect("get");
-    assert_eq!(response.status(), 200);
+    assert_problem(response, 404, "not_found").await;
     let response = app
         .client
         .patch(app.url(&format!("/api/v1/records/{id}")))
@@ -368,7 +378,7 @@ async fn an_auditor_reads_but_cannot_file_or_change_records(pool: PgPool) {
         .send()
         .await
         .expect("patch");
-    assert_problem(response, 403, "forbidden").await;
+    assert_problem(response, 404, "not_found").await;
     let form = reqwest::multipart::Form::new().part(
         "metadata",
         reqwest::multipart::Part::text(json!({ "title": "审计员上传" }).to_string())

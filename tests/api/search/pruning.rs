@@ -21,7 +21,12 @@ async fn active_records(app: &TestApp) -> u64 {
 
 /// Another node's index over the same database.
 fn node(app: &TestApp, dir: &tempfile::TempDir) -> SearchService {
-    SearchService::new(app.pool.clone(), dir.path().join("index"), 32 << 20)
+    SearchService::new(
+        app.pool.clone(),
+        dir.path().join("index"),
+        32 << 20,
+        chrono_tz::Asia::Shanghai,
+    )
 }
 
 #[sqlx::test]

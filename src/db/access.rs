@@ -1,0 +1,107 @@
+//! What the access decision (`domain::permissions`) reads: each category's own rule, a
+//! record's access facts, and the records on loan to a user. The SQL form of the decision
+//! for lists is the `record_visible` / `party_visible` functions of the migrations, called
+//! with [`visibility_json`].
+
+use chrono::NaiveDate;
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::DbError;
+use crate::domain::permissions::Visibility;
+
+/// A category's place in the tree and the rule it sets (JSON), if any.
+#[derive(Debug, Clone)]
+pub struct CategoryAccessRow {
+    pub id: Uuid,
+    pub code: String,
+    pub parent_id: Option<Uuid>,
+    pub access: Option<Value>,
+    pub folder_kind: Option<String>,
+}
+
+/// What decides who sees one record.
+#[derive(Debug, Clone)]
+pub struct RecordAccessRow {
+    pub category_id: Option<Uuid>,
+    /// The party's current department for a record in a party's folder, else its own.
+    pub department_id: Option<Uuid>,
+    pub security_level: String,
+    pub open_status: String,
+    pub party_id: Option<Uuid>,
+    pub status: String,
+}
+
+/// Every category with its own rule.
+pub async fn category_rules(conn: &mut PgConnection) -> Result<Vec<CategoryAccessRow>, DbError> {
+    Ok(sqlx::query_as!(
+        CategoryAccessRow,
+        "select id, code, parent_id, access, folder_kind from categories order by code"
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The access facts of record `id`.
+pub async fn record_facts(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<RecordAccessRow>, DbError> {
+    Ok(sqlx::query_as!(
+        RecordAccessRow,
+        r#"select r.category_id, record_access_department(r) as department_id,
+                  r.security_level, r.open_status, r.party_id, r.status
+           from records r where r.id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Records `user_id` holds on an approved loan that runs through `today`.
+pub async fn loaned_records(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    today: NaiveDate,
+) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar!(
+        "select distinct record_id from loans
+         where borrower_id = $1 and status = 'approved' and due_on >= $2",
+        user_id,
+        today
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The visibility as the SQL functions read it.
+pub fn visibility_json(visibility: &Visibility) -> Value {
+    serde_json::to_value(visibility).unwrap_or_else(|_| serde_json::json!({ "nothing": true }))
+}
+
+/// Those of `ids` that the visibility admits (any status).
+pub async fn visible_records(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    visibility: &Visibility,
+) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar!(
+        "select r.id from records r where r.id = any($1) and record_visible(r, $2)",
+        ids,
+        visibility_json(visibility)
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A party's kind and current department: what decides who sees its folder.
+pub async fn party_facts(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<(String, Option<Uuid>)>, DbError> {
+    let row = sqlx::query!("select kind, department_id from parties where id = $1", id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|row| (row.kind, row.department_id)))
+}
