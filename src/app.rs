@@ -27,6 +27,7 @@ use crate::services::jobs::{JobService, RetryPolicy};
 use crate::services::loans::LoanService;
 use crate::services::parties::PartyService;
 use crate::services::records::RecordService;
+use crate::services::releases::ReleaseService;
 use crate::services::reminders::ReminderService;
 use crate::services::rooms::RoomService;
 use crate::services::search::SearchService;
@@ -55,6 +56,7 @@ pub struct App {
     pub disposition: DispositionService,
     pub holds: HoldService,
     pub loans: LoanService,
+    pub releases: ReleaseService,
     pub rooms: RoomService,
     pub integrity: IntegrityService,
     pub reminders: ReminderService,
@@ -134,6 +136,11 @@ impl App {
             disposition: DispositionService::new(pool.clone(), settings.time.timezone),
             holds: HoldService::new(pool.clone()),
             loans: LoanService::new(pool.clone(), settings.time.timezone),
+            releases: ReleaseService::new(
+                pool.clone(),
+                settings.time.timezone,
+                settings.catalogue.review_after_years,
+            ),
             rooms: RoomService::new(pool.clone(), settings.time.timezone),
             integrity: IntegrityService::new(
                 pool.clone(),

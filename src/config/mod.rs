@@ -123,6 +123,8 @@ pub struct SearchSettings {
 pub struct CatalogueSettings {
     /// Preset loaded on the first start of an empty database: "enterprise" or "none".
     pub preset: String,
+    /// Age in years at which a record comes up for release review.
+    pub review_after_years: u32,
 }
 
 /// The HTTP listener.

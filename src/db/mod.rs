@@ -19,6 +19,7 @@ pub mod loans;
 pub mod parties;
 pub mod readings;
 pub mod records;
+pub mod releases;
 pub mod reminders;
 pub mod rooms;
 pub mod search;

@@ -14,6 +14,7 @@ mod loans;
 mod ops;
 mod parties;
 mod records;
+mod releases;
 mod reminders;
 mod rooms;
 mod router;

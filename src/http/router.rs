@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use super::error::ApiError;
 use super::{
     audit, auth, catalogue, destruction, disposition, export, integrity, loans, ops, parties,
-    records, reminders, rooms, search, stats, users,
+    records, releases, reminders, rooms, search, stats, users,
 };
 use crate::app::App;
 use crate::domain::ErrorCode;
@@ -126,6 +126,11 @@ pub fn router(app: App) -> Router {
         .routes(routes!(stats::get_stats))
         .routes(routes!(loans::request_loan, loans::list_loans))
         .routes(routes!(loans::get_loan))
+        .routes(routes!(releases::propose_release, releases::list_releases))
+        .routes(routes!(releases::list_review_due))
+        .routes(routes!(releases::get_release))
+        .routes(routes!(releases::approve_release))
+        .routes(routes!(releases::reject_release))
         .routes(routes!(loans::approve_loan))
         .routes(routes!(loans::reject_loan))
         .routes(routes!(loans::return_loan))

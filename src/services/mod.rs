@@ -20,6 +20,7 @@ pub mod loans;
 pub(crate) mod paging;
 pub mod parties;
 pub mod records;
+pub mod releases;
 pub mod reminders;
 pub mod rooms;
 pub mod search;

@@ -12,6 +12,7 @@ use crate::helpers::TestApp;
 use crate::search::{search_as, settle};
 
 mod exploits;
+mod releases;
 mod users;
 
 /// The viewers: each role once, all in department BGS but the admin.
