@@ -127,7 +127,7 @@ impl App {
             ),
             export: ExportService::new(pool.clone(), settings.time.timezone),
             stats: StatsService::new(pool.clone()),
-            audit: AuditService::new(pool.clone()),
+            audit: AuditService::new(pool.clone(), blobs.clone()),
             destruction: DestructionService::new(
                 pool.clone(),
                 blobs.clone(),

@@ -65,11 +65,15 @@ pub enum BlobKey {
     Content(Sha256Digest),
     /// An upload in progress or abandoned: `staging/<uuid>`.
     Staging(Uuid),
+    /// The anchored head of the audit chain at one seal number:
+    /// `audit/anchors/<seal number, 20 digits>.json`, so the newest sorts last.
+    AuditAnchor(i64),
 }
 
 impl BlobKey {
     pub const STAGING_PREFIX: &'static str = "staging";
     pub const CONTENT_PREFIX: &'static str = "blobs/sha256";
+    pub const ANCHOR_PREFIX: &'static str = "audit/anchors";
 
     pub fn path(&self) -> ObjectPath {
         match self {
@@ -83,6 +87,9 @@ impl BlobKey {
                 ))
             }
             BlobKey::Staging(id) => ObjectPath::from(format!("{}/{id}", Self::STAGING_PREFIX)),
+            BlobKey::AuditAnchor(seal_seq) => {
+                ObjectPath::from(format!("{}/{seal_seq:020}.json", Self::ANCHOR_PREFIX))
+            }
         }
     }
 }
@@ -312,6 +319,30 @@ impl BlobStore {
             .map_ok(|meta| meta.location.to_string())
             .try_collect()
             .await?)
+    }
+
+    /// Writes an anchor of the audit chain (small JSON).
+    pub async fn put_anchor(&self, seal_seq: i64, body: Vec<u8>) -> Result<(), BlobError> {
+        self.store
+            .put(&BlobKey::AuditAnchor(seal_seq).path(), body.into())
+            .await?;
+        Ok(())
+    }
+
+    /// The newest anchor of the audit chain, if any was written.
+    pub async fn latest_anchor(&self) -> Result<Option<Bytes>, BlobError> {
+        let mut keys = self.list_keys(BlobKey::ANCHOR_PREFIX).await?;
+        keys.sort();
+        let Some(newest) = keys.pop() else {
+            return Ok(None);
+        };
+        let body = self
+            .store
+            .get(&ObjectPath::from(newest))
+            .await?
+            .bytes()
+            .await?;
+        Ok(Some(body))
     }
 
     /// Checks that the store answers: a lookup of a key that does not exist must say so.

@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
-use crate::domain::audit::ChainedEvent;
+use crate::domain::audit::{ChainedEvent, SealedEvent};
 
 /// Appends one event to the trail.
 pub async fn append(
@@ -91,4 +91,79 @@ pub async fn chain_page(
     )
     .fetch_all(conn)
     .await?)
+}
+
+/// The last sealed event: its seal number and chain hash.
+pub async fn seal_head(conn: &mut PgConnection) -> Result<Option<(i64, i64, Vec<u8>)>, DbError> {
+    let row = sqlx::query!(
+        r#"select seal_seq as "seal_seq!", id, chain_hash as "chain_hash!" from audit_events
+           where seal_seq is not null order by seal_seq desc limit 1"#
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| (row.seal_seq, row.id, row.chain_hash)))
+}
+
+/// Unsealed events whose writing transaction has ended, in id order: the next to seal.
+pub async fn to_seal(conn: &mut PgConnection, limit: i64) -> Result<Vec<SealedEvent>, DbError> {
+    Ok(sqlx::query_as!(
+        SealedEvent,
+        r#"select 0::int8 as "seal_seq!", id, action, record_id, actor_id,
+                  details::text as "details!", null::bytea as chain_hash
+           from audit_events
+           where seal_seq is null
+             and coalesce(tx < pg_snapshot_xmin(pg_current_snapshot()), true)
+           order by id
+           limit $1"#,
+        limit
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Stores the seal of one event.
+pub async fn seal(
+    conn: &mut PgConnection,
+    id: i64,
+    seal_seq: i64,
+    chain_hash: &[u8],
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "update audit_events set seal_seq = $2, chain_hash = $3 where id = $1",
+        id,
+        seal_seq,
+        chain_hash
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sealed events after seal number `after`, in seal order.
+pub async fn sealed_page(
+    conn: &mut PgConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<SealedEvent>, DbError> {
+    Ok(sqlx::query_as!(
+        SealedEvent,
+        r#"select seal_seq as "seal_seq!", id, action, record_id, actor_id,
+                  details::text as "details!", chain_hash
+           from audit_events
+           where seal_seq > $1
+           order by seal_seq
+           limit $2"#,
+        after,
+        limit
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Takes the sealer's lock for the transaction: one sealer at a time.
+pub async fn lock_sealer(conn: &mut PgConnection) -> Result<(), DbError> {
+    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('dangan_audit_seal', 0))")
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -62,6 +62,48 @@ pub fn check_chain<'a>(events: impl IntoIterator<Item = &'a ChainedEvent>) -> Re
     chain
 }
 
+/// An event of the whole trail's chain, in seal order: `chain_hash` is
+/// `sha256(previous chain_hash || "id|action|record_id|actor_id|details")`, with an empty
+/// record id for events of no record.
+#[derive(Debug, Clone)]
+pub struct SealedEvent {
+    pub seal_seq: i64,
+    pub id: i64,
+    pub action: String,
+    pub record_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub details: String,
+    pub chain_hash: Option<Vec<u8>>,
+}
+
+impl SealedEvent {
+    /// The chain hash this event must carry after one with chain hash `previous`.
+    pub fn expected_hash(&self, previous: Option<&[u8]>) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(previous.unwrap_or_default());
+        let actor = self.actor_id.map(|id| id.to_string()).unwrap_or_default();
+        let record = self.record_id.map(|id| id.to_string()).unwrap_or_default();
+        hasher.update(
+            format!(
+                "{}|{}|{}|{}|{}",
+                self.id, self.action, record, actor, self.details
+            )
+            .as_bytes(),
+        );
+        hasher.finalize().into()
+    }
+}
+
+/// The head of the sealed chain as anchored outside the database.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Anchor {
+    pub seal_seq: i64,
+    pub event_id: i64,
+    /// The chain hash at `seal_seq`, hex.
+    pub chain_hash: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,8 @@ text_enum!(
     /// destruction batch destroyed one by one; `reminders`: missed readings, retention
     /// falling due and deadlines looked for, due reminders sent by e-mail and webhook;
     /// `fixity_sweep`: every stored blob re-hashed; `four_properties`: the four-properties
-    /// check of records (at filing, or asked for).
+    /// check of records (at filing, or asked for); `audit_seal`: the audit trail's events
+    /// sealed into one hash chain and its head anchored in the object store.
     JobKind {
         ExtractText => "extract_text",
         Housekeeping => "housekeeping",
@@ -20,6 +21,7 @@ text_enum!(
         Reminders => "reminders",
         FixitySweep => "fixity_sweep",
         FourProperties => "four_properties",
+        AuditSeal => "audit_seal",
     }
 );
 text_enum!(
@@ -32,7 +34,7 @@ impl JobKind {
     pub fn is_schedulable(self) -> bool {
         matches!(
             self,
-            JobKind::Housekeeping | JobKind::Reminders | JobKind::FixitySweep
+            JobKind::Housekeeping | JobKind::Reminders | JobKind::FixitySweep | JobKind::AuditSeal
         )
     }
 }

@@ -51,6 +51,12 @@ pub async fn execute(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
         }
         Some(JobKind::FixitySweep) => integrity::sweep(app, &job.payload, last_attempt).await,
         Some(JobKind::FourProperties) => integrity::four_properties(app, &job.payload).await,
+        Some(JobKind::AuditSeal) => app
+            .audit
+            .seal()
+            .await
+            .map(drop)
+            .map_err(|error| JobError::Retry(error.into())),
         None => Err(JobError::Permanent(anyhow::anyhow!(
             "unknown job kind {:?}; a newer dangan may have queued it",
             job.kind
@@ -68,7 +74,10 @@ pub async fn give_up(app: &App, job: &ClaimedJob, reason: &str) -> anyhow::Resul
         }
         // A destruction batch stays `running`, each item destroyed at most once; the failed
         // job is queued again with POST /api/v1/jobs/{id}/retry and resumes it.
-        Some(JobKind::DestroyBatch | JobKind::Housekeeping | JobKind::Reminders) | None => Ok(()),
+        Some(
+            JobKind::DestroyBatch | JobKind::Housekeeping | JobKind::Reminders | JobKind::AuditSeal,
+        )
+        | None => Ok(()),
     }
 }
 

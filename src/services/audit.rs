@@ -7,8 +7,10 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::audit_seal::TrailChain;
 use super::paging::{id_cursor, next_cursor};
 use super::{Actor, ServiceError, ServiceResult};
+use crate::blobs::BlobStore;
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::audit::{ChainedEvent, check_chain};
 use crate::domain::user::Role;
@@ -72,16 +74,28 @@ pub struct ChainReport {
     pub records: u64,
     pub events: u64,
     pub broken: Vec<BrokenChain>,
+    /// The whole trail's chain and its anchor (when every record was checked).
+    pub trail: Option<TrailChain>,
 }
 
 #[derive(Clone)]
 pub struct AuditService {
     pool: Pool,
+    /// Where the audit chain's head is anchored.
+    blobs: BlobStore,
 }
 
 impl AuditService {
-    pub fn new(pool: Pool) -> Self {
-        Self { pool }
+    pub fn new(pool: Pool, blobs: BlobStore) -> Self {
+        Self { pool, blobs }
+    }
+
+    pub(super) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub(super) fn blobs(&self) -> &BlobStore {
+        &self.blobs
     }
 
     pub async fn list(&self, actor: &Actor, filter: AuditFilter) -> ServiceResult<AuditPage> {
@@ -126,11 +140,21 @@ impl AuditService {
         Ok(AuditPage { items, next_cursor })
     }
 
-    /// Checks the hash chain of one record's trail, or of every record's.
+    /// Checks the hash chain of one record's trail, or of every record's and then the
+    /// whole trail's (sealed up to now first) against its newest anchor.
     pub async fn verify(&self, actor: &Actor, scope: VerifyScope) -> ServiceResult<ChainReport> {
         require_auditor(actor)?;
+        if scope.record_id.is_none() {
+            self.seal().await?;
+        }
         let mut conn = db::acquire(&self.pool).await?;
-        verify_chains(&mut conn, scope.record_id).await
+        let mut report = verify_chains(&mut conn, scope.record_id).await?;
+        if scope.record_id.is_none() {
+            let trail = self.check_trail(&mut conn).await?;
+            report.ok = report.ok && trail.holds();
+            report.trail = Some(trail);
+        }
+        Ok(report)
     }
 }
 

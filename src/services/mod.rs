@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod audit_seal;
 pub mod auth;
 pub mod catalogue;
 pub mod destruction;

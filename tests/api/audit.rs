@@ -180,3 +180,68 @@ async fn seeing_a_record_its_files_a_search_or_the_catalogue_is_traced_to_the_pe
     assert_eq!(chain["ok"], true, "{chain}");
     assert!(chain["events"].as_u64() >= Some(3), "{chain}");
 }
+
+#[sqlx::test]
+async fn deleting_the_newest_audit_events_in_sql_makes_verify_fail(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    for n in 0..3 {
+        app.file_record(
+            &json!({ "title": format!("封存測試 {n}") }),
+            vec![TestFile::new("a.txt", format!("第{n}件").into_bytes())],
+        )
+        .await;
+    }
+    // an event of no record is in the whole trail's chain too
+    app.user_token("someone", "staff", None).await;
+    let report = app.get_json("/api/v1/audit/verify").await;
+    assert_eq!(report["ok"], true, "{report}");
+    let sealed = report["trail"]["sealed"].as_u64().expect("sealed");
+    assert!(sealed >= 4, "{report}");
+    assert_eq!(report["trail"]["anchor"]["ok"], true, "{report}");
+    assert!(
+        !app.objects("audit/anchors").is_empty(),
+        "the head is anchored in the object store"
+    );
+
+    // the newest two events go, in SQL, leaving the chain itself consistent
+    sqlx::query(
+        "delete from audit_events where id in
+             (select id from audit_events order by id desc limit 2)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("delete");
+    let report = app.get_json("/api/v1/audit/verify").await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["trail"]["anchor"]["ok"], false, "{report}");
+    assert!(
+        report["trail"]["anchor"]["problem"]
+            .as_str()
+            .is_some_and(|problem| problem.contains("deleted")),
+        "{report}"
+    );
+}
+
+#[sqlx::test]
+async fn an_event_changed_in_the_middle_of_the_trail_breaks_the_whole_chain_there(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.user_token("first", "staff", None).await;
+    app.user_token("second", "staff", None).await;
+    app.user_token("third", "staff", None).await;
+    let report = app.get_json("/api/v1/audit/verify").await;
+    assert_eq!(report["ok"], true, "{report}");
+    let middle: i64 = sqlx::query_scalar(
+        "select id from audit_events where action = 'user.created' order by id limit 1 offset 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("event");
+    sqlx::query("update audit_events set details = '{\"username\": \"mallory\"}' where id = $1")
+        .bind(middle)
+        .execute(&app.pool)
+        .await
+        .expect("tamper");
+    let report = app.get_json("/api/v1/audit/verify").await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["trail"]["broken"], json!([middle]), "{report}");
+}
