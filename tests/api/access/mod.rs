@@ -278,16 +278,7 @@ async fn every_path_answers_the_access_matrix(pool: PgPool) {
                     label(cell, "export")
                 );
             }
-            let stats: Value = app
-                .client
-                .get(app.url("/api/v1/stats"))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .expect("stats")
-                .json()
-                .await
-                .expect("stats JSON");
+            let stats: Value = app.get_json_as(&token, "/api/v1/stats").await;
             assert_eq!(stats["records"], json!(seen.len()), "{role} stats {stats}");
         } else {
             assert_eq!(export.status(), 403, "{role} export");

@@ -44,15 +44,8 @@ async fn a_release_approved_by_a_second_person_opens_every_record_at_once(pool: 
 
     // what has come of age for review (30 years by default)
     let due: Value = app
-        .client
-        .get(app.url("/api/v1/releases/due?year=2026"))
-        .bearer_auth(&archivist)
-        .send()
-        .await
-        .expect("due")
-        .json()
-        .await
-        .expect("due JSON");
+        .get_json_as(&archivist, "/api/v1/releases/due?year=2026")
+        .await;
     let due_ids: Vec<&Value> = due
         .as_array()
         .expect("due")

@@ -131,6 +131,19 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
+    /// GETs `path` as the holder of `token`, asserting 200, and returns its JSON.
+    pub async fn get_json_as(&self, token: &str, path: &str) -> Value {
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("json")
+    }
+
     /// A POST with the admin's token.
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.post(self.url(path)).bearer_auth(&self.token)
