@@ -84,7 +84,10 @@ pub(crate) struct CommandOutput {
 /// A tool's non-zero exit, with what it said; callers decide whether it is the file's fault.
 pub(crate) struct Failure {
     pub status: ExitStatus,
+    /// The last lines of standard error, for a message.
     pub stderr: String,
+    /// Standard error as read (its first 8 KiB), for telling causes apart.
+    pub full_stderr: String,
 }
 
 impl Failure {
@@ -232,6 +235,7 @@ pub(crate) fn run_limited(
         return Ok(Err(Failure {
             status,
             stderr: last_lines(&stderr),
+            full_stderr: String::from_utf8_lossy(&stderr).into_owned(),
         }));
     }
     Ok(Ok(CommandOutput {

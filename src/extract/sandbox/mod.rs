@@ -208,7 +208,12 @@ impl Sandbox {
             permanent: true,
         })?;
         let mut command = Command::new(&self.program);
-        command.arg("sandbox").arg(task_json);
+        // a panic's or an allocation failure's message, not a backtrace, is what is read back
+        command
+            .arg("sandbox")
+            .arg(task_json)
+            .env("RUST_BACKTRACE", "0")
+            .env_remove("RUST_LIB_BACKTRACE");
         let output = match run_limited(Tool::Sandbox, command, limits) {
             Ok(Ok(output)) => output,
             Ok(Err(failure)) => return Err(self.classify(failure)),
@@ -259,10 +264,14 @@ impl Sandbox {
 
     /// What the death or failure of the child says about the file.
     fn classify(&self, failure: Failure) -> ExtractError {
-        let Failure { status, stderr } = failure;
+        let Failure {
+            status,
+            stderr,
+            full_stderr,
+        } = failure;
         let out_of_memory = ["memory allocation of", "capacity overflow", "out of memory"]
             .iter()
-            .any(|sign| stderr.contains(sign));
+            .any(|sign| full_stderr.contains(sign));
         if out_of_memory {
             return ExtractError::OutOfResources {
                 resource: Resource::Memory,
@@ -287,7 +296,7 @@ impl Sandbox {
             Some(signal) => ExtractError::Crashed {
                 detail: format!("signal {signal}: {stderr}"),
             },
-            None if stderr.contains("panicked") => ExtractError::Crashed { detail: stderr },
+            None if full_stderr.contains("panicked") => ExtractError::Crashed { detail: stderr },
             None => ExtractError::Reported {
                 message: format!(
                     "{} sandbox failed ({status}): {stderr}; set extract.sandbox_program to the \

@@ -51,6 +51,27 @@ fn an_allocation_failure_in_the_child_is_out_of_memory_for_good() {
 }
 
 #[test]
+fn an_allocation_failure_followed_by_a_backtrace_is_still_out_of_memory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = "echo 'memory allocation of 64 bytes failed' >&2; \
+                  for n in 1 2 3 4 5 6 7 8; do echo \"  $n: frame\" >&2; done; kill -ABRT $$";
+    let error = extract_with(
+        &scripted(dir.path(), script, Duration::from_secs(5)),
+        Duration::from_secs(5),
+    );
+    assert!(
+        matches!(
+            error,
+            ExtractError::OutOfResources {
+                resource: Resource::Memory,
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_child_past_its_cpu_limit_is_out_of_time_for_good() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sandbox = scripted(dir.path(), "while :; do :; done", Duration::from_secs(1));
