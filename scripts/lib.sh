@@ -96,3 +96,10 @@ ensure_extraction_tools() {
     /usr/share/tesseract-ocr/5/tessdata/chi_tra.traineddata:tesseract-ocr-chi-tra \
     /usr/share/tesseract-ocr/5/tessdata/eng.traineddata:tesseract-ocr-eng
 }
+
+# The browser tests' Chromium and ChromeDriver, with CJK fonts so pages render as users see
+# them.
+ensure_browser() {
+  ensure_packages chromium:chromium chromedriver:chromium-driver \
+    /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk
+}

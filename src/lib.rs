@@ -24,3 +24,5 @@ pub mod jobs;
 pub mod metrics;
 /// The capabilities: filing, reading, accounts, health.
 pub mod services;
+/// The web interface: pages in zh-CN, zh-TW and en over the same services.
+pub mod web;

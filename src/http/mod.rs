@@ -29,6 +29,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+pub use error::status_of;
+pub use extract::{ClientAddress, SESSION_COOKIE};
+pub(crate) use records::{field_stream, multipart_error};
 pub use router::router;
 
 use crate::app::App;

@@ -120,7 +120,7 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-fn multipart_error(error: MultipartError, limit: u64) -> ServiceError {
+pub(crate) fn multipart_error(error: MultipartError, limit: u64) -> ServiceError {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ServiceError::PayloadTooLarge { limit }
     } else {
@@ -157,7 +157,7 @@ async fn read_metadata(mut field: Field<'_>, limit: u64) -> Result<RecordMetadat
     })
 }
 
-fn field_stream(
+pub(crate) fn field_stream(
     field: Field<'_>,
     limit: u64,
 ) -> impl futures::Stream<Item = Result<bytes::Bytes, ServiceError>> + Unpin + '_ {

@@ -169,6 +169,7 @@ pub fn router(app: App) -> Router {
             async move { axum::Json(openapi.as_ref().clone()) }
         }),
     )
+    .merge(crate::web::routes(&app))
     .fallback(unknown_route)
     .method_not_allowed_fallback(method_not_allowed)
     .layer(middleware::from_fn_with_state(app.clone(), track_metrics))

@@ -27,3 +27,4 @@ mod rooms;
 mod search;
 mod stats;
 mod upload;
+mod web;

@@ -14,6 +14,7 @@ use sqlx::PgPool;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+pub mod browser;
 pub mod child;
 pub mod smtp;
 

@@ -1,0 +1,106 @@
+//! `/`: what waits for the user: reminders due, loans to decide, and the archive's size.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use uuid::Uuid;
+
+use super::i18n::Texts;
+use super::session::WebUser;
+use super::{Chrome, error_page, render};
+use crate::app::App;
+use crate::domain::loan::LoanStatus;
+use crate::domain::permissions::Capability;
+use crate::services::loans::LoanFilter;
+use crate::services::reminders::ReminderFilter;
+
+struct Reminder {
+    subject: String,
+    due_on: String,
+    overdue: bool,
+    record: Option<Uuid>,
+}
+
+struct Loan {
+    record_id: Uuid,
+    title: String,
+    borrower: String,
+    days: String,
+}
+
+struct Counts {
+    records: i64,
+    files: i64,
+    folders: i64,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    t: Texts,
+    chrome: Chrome,
+    reminders: Vec<Reminder>,
+    loans: Vec<Loan>,
+    counts: Option<Counts>,
+}
+
+pub async fn dashboard(State(app): State<App>, user: WebUser) -> Response {
+    let texts = user.texts;
+    let filter = ReminderFilter {
+        limit: Some(20),
+        ..ReminderFilter::default()
+    };
+    let reminders = match app.reminders.list(&user.actor, filter).await {
+        Ok(page) => page.items,
+        Err(error) => return error_page(&user, &error),
+    };
+    let loans = if user.actor.role.may(Capability::KeepLoans) {
+        let filter = LoanFilter {
+            status: Some(LoanStatus::Requested),
+            limit: Some(20),
+            ..LoanFilter::default()
+        };
+        match app.loans.list(&user.actor, filter).await {
+            Ok(page) => page.items,
+            Err(error) => return error_page(&user, &error),
+        }
+    } else {
+        Vec::new()
+    };
+    let counts = if user.actor.role.may(Capability::ExportCatalogue) {
+        app.stats
+            .overview(&user.actor)
+            .await
+            .ok()
+            .map(|stats| Counts {
+                records: stats.records,
+                files: stats.files,
+                folders: stats.folders,
+            })
+    } else {
+        None
+    };
+    render(&Dashboard {
+        t: texts,
+        chrome: Chrome::of(&user),
+        reminders: reminders
+            .into_iter()
+            .map(|reminder| Reminder {
+                due_on: texts.date(&reminder.due_on),
+                overdue: reminder.overdue,
+                record: reminder.record_id,
+                subject: reminder.subject,
+            })
+            .collect(),
+        loans: loans
+            .into_iter()
+            .map(|loan| Loan {
+                record_id: loan.record_id,
+                title: loan.title,
+                borrower: loan.borrower,
+                days: loan.days.to_string(),
+            })
+            .collect(),
+        counts,
+    })
+}

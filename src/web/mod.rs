@@ -1,0 +1,165 @@
+//! The web interface for the records office: server-rendered pages (askama templates,
+//! checked at compile time) in zh-CN, zh-TW and en, over the same services and permission
+//! decisions as the API. Reading works without JavaScript; the one script only adds drag and
+//! drop and a progress bar to the upload form. Every form carries the session's CSRF token.
+
+mod auth;
+mod dashboard;
+pub mod i18n;
+mod records;
+mod search;
+pub mod session;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+use crate::app::App;
+use crate::domain::ErrorCode;
+use crate::services::ServiceError;
+use i18n::{Lang, Texts};
+use session::{WebUser, url_encode};
+
+/// The pages, at the paths api.md gives them.
+pub fn routes(app: &App) -> Router<App> {
+    let upload_limit = usize::try_from(app.limits.max_upload_bytes).unwrap_or(usize::MAX);
+    Router::new()
+        .route("/", get(dashboard::dashboard))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", get(auth::logout).post(auth::logout))
+        .route("/lang", get(auth::switch_language))
+        .route("/search", get(search::search_page))
+        .route("/records/{id}", get(records::record_page))
+        .route(
+            "/upload",
+            get(records::upload_page)
+                .post(records::upload)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/static/dangan.css", get(stylesheet))
+        .route("/static/upload.js", get(upload_script))
+        .route("/static/icon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
+}
+
+/// What every page shows around its content: who is signed in, the CSRF token of their
+/// forms, and the language links back to this page.
+pub struct Chrome {
+    pub user: Option<String>,
+    pub csrf: String,
+    /// This page's path and query, encoded for `back=`.
+    pub back: String,
+    /// Each language: tag, its own name, whether it is the current one.
+    pub langs: Vec<(&'static str, &'static str, bool)>,
+}
+
+impl Chrome {
+    /// The chrome of a page for a signed-in user.
+    pub fn of(user: &WebUser) -> Self {
+        let mut chrome = Self::anonymous(user.texts, &user.here);
+        chrome.user = Some(
+            user.texts
+                .fill("nav.signed_in_as", &[("name", &user.actor.username)]),
+        );
+        chrome.csrf.clone_from(&user.csrf);
+        chrome
+    }
+
+    /// The chrome of a page for a visitor who is not signed in.
+    pub fn anonymous(texts: Texts, here: &str) -> Self {
+        Self {
+            user: None,
+            csrf: String::new(),
+            back: url_encode(here),
+            langs: Lang::ALL
+                .iter()
+                .map(|lang| {
+                    (
+                        lang.tag(),
+                        texts.get(&format!("lang.{}", lang.tag())),
+                        *lang == texts.lang,
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A rendered template, or a plain 500 if it cannot render.
+pub fn render(template: &impl Template) -> Response {
+    render_with(StatusCode::OK, template)
+}
+
+/// [`render`] with a status.
+pub fn render_with(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a page did not render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    t: Texts,
+    chrome: Chrome,
+    message: String,
+}
+
+/// A refused or failed request as a page in the user's language.
+pub fn error_page(user: &WebUser, error: &ServiceError) -> Response {
+    let code = error.code();
+    let page = ErrorPage {
+        t: user.texts,
+        chrome: Chrome::of(user),
+        message: message_of(user.texts, error),
+    };
+    render_with(crate::http::status_of(code), &page)
+}
+
+/// The message of an error, translated; the detail of a validation or conflict is kept.
+pub fn message_of(texts: Texts, error: &ServiceError) -> String {
+    let code = error.code();
+    let detail = error.public_detail();
+    texts.fill(&format!("error.{}", code.as_str()), &[("detail", &detail)])
+}
+
+/// The message of an error code alone.
+pub fn code_message(texts: Texts, code: ErrorCode) -> String {
+    texts.fill(&format!("error.{}", code.as_str()), &[("detail", "")])
+}
+
+async fn stylesheet() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../static/dangan.css"),
+    )
+}
+
+async fn upload_script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/upload.js"),
+    )
+}
+
+async fn icon() -> Response {
+    asset("image/svg+xml", include_str!("../../static/icon.svg"))
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
