@@ -65,6 +65,8 @@ pub struct App {
     pub stats: StatsService,
     pub limits: Limits,
     pub metrics: Arc<Metrics>,
+    /// The zone of schedules, due dates and times typed into forms.
+    pub timezone: chrono_tz::Tz,
 }
 
 impl App {
@@ -159,6 +161,7 @@ impl App {
                 max_upload_bytes: settings.server.max_upload_bytes,
             },
             metrics,
+            timezone: settings.time.timezone,
         }
     }
 }

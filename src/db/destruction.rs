@@ -254,3 +254,22 @@ pub async fn tombstone(conn: &mut PgConnection, record_id: Uuid) -> Result<Optio
     .await?
     .flatten())
 }
+
+/// Batches newest first, of one status if given.
+pub async fn list_batches(
+    conn: &mut PgConnection,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<BatchRow>, DbError> {
+    Ok(sqlx::query_as!(
+        BatchRow,
+        "select id, as_of, status, supervisors, created_by, created_at, approved_at, finished_at,
+                run_at
+         from destruction_batches where ($1::text is null or status = $1)
+         order by created_at desc, id desc limit $2",
+        status,
+        limit
+    )
+    .fetch_all(conn)
+    .await?)
+}

@@ -28,6 +28,30 @@ pub async fn create_batch(
     ))
 }
 
+/// Query of `GET /api/v1/disposition/batches`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BatchFilter {
+    /// `awaiting_approval`, `approved`, `running`, `awaiting_shredding`, `done` or `failed`.
+    pub status: Option<String>,
+}
+
+/// Destruction batches, newest first, e.g. those awaiting approval or shredding.
+#[utoipa::path(get, path = "/api/v1/disposition/batches", tag = "disposition", params(BatchFilter),
+    responses((status = 200, body = Vec<BatchView>), (status = 400, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_batches(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Query(filter): Query<BatchFilter>,
+) -> Result<axum::Json<Vec<BatchView>>, ApiError> {
+    Ok(axum::Json(
+        app.destruction
+            .list_batches(&actor, filter.status.as_deref())
+            .await?,
+    ))
+}
+
 /// One approval; the second distinct approver (never the creator) starts the batch.
 #[utoipa::path(post, path = "/api/v1/disposition/batches/{id}/approve", tag = "disposition",
     params(("id" = Uuid, Path)),

@@ -138,7 +138,10 @@ pub fn router(app: App) -> Router {
         .routes(routes!(disposition::create_appraisal))
         .routes(routes!(disposition::create_hold, disposition::list_holds))
         .routes(routes!(disposition::release_hold))
-        .routes(routes!(destruction::create_batch))
+        .routes(routes!(
+            destruction::create_batch,
+            destruction::list_batches
+        ))
         .routes(routes!(destruction::get_batch))
         .routes(routes!(destruction::approve_batch))
         .routes(routes!(destruction::confirm_shredding))

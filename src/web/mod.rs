@@ -4,9 +4,14 @@
 //! drop and a progress bar to the upload form. Every form carries the session's CSRF token.
 
 mod auth;
+mod chart;
 mod dashboard;
+mod disposition;
+mod folders;
 pub mod i18n;
+mod loans;
 mod records;
+mod rooms;
 mod search;
 pub mod session;
 
@@ -33,6 +38,35 @@ pub fn routes(app: &App) -> Router<App> {
         .route("/lang", get(auth::switch_language))
         .route("/search", get(search::search_page))
         .route("/records/{id}", get(records::record_page))
+        .route("/folders/{party_id}", get(folders::folder_page))
+        .route("/loans", get(loans::loans_page).post(loans::register_loan))
+        .route(
+            "/loans/{id}/{action}",
+            axum::routing::post(loans::act_on_loan),
+        )
+        .route("/rooms", get(rooms::rooms_page).post(rooms::create_room))
+        .route("/rooms/{id}", get(rooms::room_page))
+        .route(
+            "/rooms/{id}/readings",
+            axum::routing::post(rooms::add_readings),
+        )
+        .route(
+            "/rooms/{id}/inspections",
+            axum::routing::post(rooms::inspect),
+        )
+        .route("/disposition", get(disposition::disposition_page))
+        .route(
+            "/disposition/appraisals",
+            axum::routing::post(disposition::appraise),
+        )
+        .route(
+            "/disposition/batches",
+            axum::routing::post(disposition::create_batch),
+        )
+        .route(
+            "/disposition/batches/{id}/approve",
+            axum::routing::post(disposition::approve_batch),
+        )
         .route(
             "/upload",
             get(records::upload_page)

@@ -17,6 +17,7 @@ use crate::domain::catalogue::SecurityLevel;
 use crate::domain::record::RecordMetadataInput;
 use crate::http::{field_stream, multipart_error};
 use crate::services::ServiceError;
+use crate::services::parties::PartyFilter;
 use crate::services::records::RecordView;
 
 struct FileLine {
@@ -136,6 +137,8 @@ struct UploadForm {
     doc_number: String,
     responsible: String,
     description: String,
+    party_id: String,
+    doc_type: String,
 }
 
 impl UploadForm {
@@ -149,6 +152,8 @@ impl UploadForm {
             "doc_number" => &mut self.doc_number,
             "responsible" => &mut self.responsible,
             "description" => &mut self.description,
+            "party_id" => &mut self.party_id,
+            "doc_type" => &mut self.doc_type,
             _ => return false,
         };
         *slot = value;
@@ -167,6 +172,8 @@ impl UploadForm {
             ("doc_number", &self.doc_number),
             ("responsible", &self.responsible),
             ("description", &self.description),
+            ("party_id", &self.party_id),
+            ("doc_type", &self.doc_type),
         ] {
             let value = value.trim();
             if !value.is_empty() {
@@ -187,6 +194,10 @@ struct UploadPage {
     categories: Vec<(String, String)>,
     departments: Vec<(String, String)>,
     levels: Vec<(&'static str, &'static str)>,
+    /// Folders the user may file into: id, "identifier name".
+    parties: Vec<(String, String)>,
+    /// Checklist items of the folder categories: code, name.
+    doc_types: Vec<(String, String)>,
     message: Option<String>,
 }
 
@@ -199,13 +210,36 @@ async fn upload_form(
 ) -> Response {
     let t = user.texts;
     let language = t.lang.language();
-    let categories = app
-        .catalogue
-        .list_categories()
+    let all_categories = app.catalogue.list_categories().await.unwrap_or_default();
+    let doc_types = all_categories
+        .iter()
+        .filter(|category| category.folder_kind.is_some())
+        .flat_map(|category| category.checklist.iter())
+        .map(|item| (item.code.clone(), item.name.clone()))
+        .collect();
+    let categories = all_categories
+        .into_iter()
+        .map(|category| (category.code, category.names.get(language).to_owned()))
+        .collect();
+    let parties = app
+        .parties
+        .list(
+            &user.actor,
+            PartyFilter {
+                limit: Some(500),
+                ..PartyFilter::default()
+            },
+        )
         .await
-        .map(|list| {
-            list.into_iter()
-                .map(|category| (category.code, category.names.get(language).to_owned()))
+        .map(|page| {
+            page.items
+                .into_iter()
+                .map(|party| {
+                    (
+                        party.id.to_string(),
+                        format!("{} {}", party.identifier, party.name),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -233,13 +267,29 @@ async fn upload_form(
             .iter()
             .map(|level| (level.as_str(), t.get(&format!("level.{}", level.as_str()))))
             .collect(),
+        parties,
+        doc_types,
         message,
     };
     render_with(status, &page)
 }
 
-pub async fn upload_page(State(app): State<App>, user: WebUser) -> Response {
-    upload_form(&app, &user, UploadForm::default(), None, StatusCode::OK).await
+#[derive(Deserialize)]
+pub struct UploadQuery {
+    party_id: Option<Uuid>,
+}
+
+/// The empty form; `?party_id=` files into that folder.
+pub async fn upload_page(
+    State(app): State<App>,
+    user: WebUser,
+    Query(query): Query<UploadQuery>,
+) -> Response {
+    let form = UploadForm {
+        party_id: query.party_id.map(|id| id.to_string()).unwrap_or_default(),
+        ..UploadForm::default()
+    };
+    upload_form(&app, &user, form, None, StatusCode::OK).await
 }
 
 /// Files the record the form describes; the record's page on success, else the form again

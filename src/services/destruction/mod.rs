@@ -246,6 +246,41 @@ impl DestructionService {
     }
 }
 
+impl DestructionService {
+    /// Batches newest first, of one status if given (e.g. `awaiting_approval`,
+    /// `awaiting_shredding`), each with the items the caller may see.
+    pub async fn list_batches(
+        &self,
+        actor: &Actor,
+        status: Option<&str>,
+    ) -> ServiceResult<Vec<BatchView>> {
+        require_viewer(actor)?;
+        const STATUSES: [&str; 6] = [
+            "awaiting_approval",
+            "approved",
+            "running",
+            "awaiting_shredding",
+            "done",
+            "failed",
+        ];
+        if let Some(status) = status
+            && !STATUSES.contains(&status)
+        {
+            return Err(ServiceError::Validation(format!(
+                "status: one of {} (not {status:?})",
+                STATUSES.join(", ")
+            )));
+        }
+        let mut conn = db::acquire(&self.pool).await?;
+        let rows = db::destruction::list_batches(&mut conn, status, 100).await?;
+        let mut views = Vec::with_capacity(rows.len());
+        for row in rows {
+            views.push(batch_view(&mut conn, actor, row).await?);
+        }
+        Ok(views)
+    }
+}
+
 /// Checks every record for a batch, locking them in id order.
 async fn ensure_destroyable(
     conn: &mut PgConnection,

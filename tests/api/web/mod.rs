@@ -11,6 +11,7 @@ use crate::helpers::{ADMIN_PASSWORD, TestApp, corpus};
 use crate::search::settle;
 
 mod forms;
+mod workflows;
 
 /// Logs in through the form as `username`; the browser lands on `next`.
 pub async fn log_in(browser: &Browser, username: &str, password: &str, next: &str) {

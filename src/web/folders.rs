@@ -1,0 +1,110 @@
+//! `/folders/{party_id}`: an employee's or customer's folder: its data, the checklist with
+//! what is missing, its records in order and its events; the same service call (and the
+//! same access decision, audited) as `GET /api/v1/parties/{id}`.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use uuid::Uuid;
+
+use super::i18n::Texts;
+use super::session::WebUser;
+use super::{Chrome, error_page, render};
+use crate::app::App;
+use crate::services::parties::PartyView;
+
+struct ChecklistLine {
+    code: String,
+    name: String,
+    missing: bool,
+}
+
+struct RecordLine {
+    id: Uuid,
+    date: String,
+    code: String,
+    title: String,
+}
+
+#[derive(Template)]
+#[template(path = "folder.html")]
+struct FolderPage {
+    t: Texts,
+    chrome: Chrome,
+    party: PartyView,
+    kind: &'static str,
+    department: String,
+    status: &'static str,
+    extra: Vec<(&'static str, String)>,
+    checklist: Vec<ChecklistLine>,
+    records: Vec<RecordLine>,
+    events: Vec<(String, String)>,
+}
+
+pub async fn folder_page(State(app): State<App>, user: WebUser, Path(id): Path<Uuid>) -> Response {
+    let folder = match app.parties.folder(&user.actor, id).await {
+        Ok(folder) => folder,
+        Err(error) => return error_page(&user, &error),
+    };
+    let t = user.texts;
+    let checklist = match &folder.folder_category {
+        Some(code) => app
+            .catalogue
+            .get_category(code)
+            .await
+            .map(|category| category.checklist)
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let missing: Vec<&str> = folder
+        .missing
+        .iter()
+        .map(|item| item.code.as_str())
+        .collect();
+    let party = folder.party;
+    let extra = [
+        ("folder.grade", party.grade.clone()),
+        ("folder.region", party.region.clone()),
+        ("folder.industry", party.industry.clone()),
+        (
+            "folder.credit_limit",
+            party.credit_limit.map(|limit| limit.to_string()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.map(|value| (t.get(key), value)))
+    .collect();
+    let page = FolderPage {
+        t,
+        chrome: Chrome::of(&user),
+        kind: t.get(&format!("folder.{}", party.kind.as_str())),
+        department: party.department.clone().unwrap_or_default(),
+        status: t.get(&format!("folder.{}", party.status.as_str())),
+        extra,
+        checklist: checklist
+            .into_iter()
+            .map(|item| ChecklistLine {
+                missing: missing.contains(&item.code.as_str()),
+                code: item.code,
+                name: item.name,
+            })
+            .collect(),
+        records: folder
+            .records
+            .into_iter()
+            .map(|record| RecordLine {
+                id: record.id,
+                date: t.date(&record.doc_date),
+                code: record.archival_code.unwrap_or_default(),
+                title: record.title,
+            })
+            .collect(),
+        events: folder
+            .events
+            .into_iter()
+            .map(|event| (t.date(&event.date), event.r#type))
+            .collect(),
+        party,
+    };
+    render(&page)
+}
