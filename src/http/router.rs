@@ -164,22 +164,25 @@ pub fn router(app: App) -> Router {
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)
         .split_for_parts();
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+        .url("/api/docs/openapi.json", openapi.clone());
     let openapi = Arc::new(openapi);
-    api.route(
-        "/api/openapi.json",
-        get(move || {
-            let openapi = openapi.clone();
-            async move { axum::Json(openapi.as_ref().clone()) }
-        }),
-    )
-    .merge(crate::web::routes(&app))
-    .fallback(unknown_route)
-    .method_not_allowed_fallback(method_not_allowed)
-    .layer(middleware::from_fn_with_state(app.clone(), track_metrics))
-    .layer(TraceLayer::new_for_http())
-    .layer(PropagateRequestIdLayer::x_request_id())
-    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-    .with_state(app)
+    api.merge(docs)
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { axum::Json(openapi.as_ref().clone()) }
+            }),
+        )
+        .merge(crate::web::routes(&app))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(app.clone(), track_metrics))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(app)
 }
 
 async fn unknown_route() -> ApiError {

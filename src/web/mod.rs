@@ -3,6 +3,7 @@
 //! decisions as the API. Reading works without JavaScript; the one script only adds drag and
 //! drop and a progress bar to the upload form. Every form carries the session's CSRF token.
 
+mod admin;
 mod auth;
 mod chart;
 mod dashboard;
@@ -10,6 +11,7 @@ mod disposition;
 mod folders;
 pub mod i18n;
 mod loans;
+mod oversight;
 mod records;
 mod rooms;
 mod search;
@@ -24,6 +26,7 @@ use axum::routing::get;
 
 use crate::app::App;
 use crate::domain::ErrorCode;
+use crate::domain::permissions::Capability;
 use crate::services::ServiceError;
 use i18n::{Lang, Texts};
 use session::{WebUser, url_encode};
@@ -54,6 +57,22 @@ pub fn routes(app: &App) -> Router<App> {
             "/rooms/{id}/inspections",
             axum::routing::post(rooms::inspect),
         )
+        .route("/catalogue", get(oversight::catalogue_page))
+        .route(
+            "/integrity",
+            get(oversight::integrity_page).post(oversight::start_sweep),
+        )
+        .route("/audit", get(oversight::audit_page))
+        .route("/admin", get(admin::admin_page))
+        .route("/admin/users", axum::routing::post(admin::create_user))
+        .route(
+            "/admin/users/{id}/active",
+            axum::routing::post(admin::set_active),
+        )
+        .route(
+            "/admin/categories/{code}/access",
+            axum::routing::post(admin::set_access),
+        )
         .route("/disposition", get(disposition::disposition_page))
         .route(
             "/disposition/appraisals",
@@ -83,6 +102,8 @@ pub fn routes(app: &App) -> Router<App> {
 /// forms, and the language links back to this page.
 pub struct Chrome {
     pub user: Option<String>,
+    /// The pages the user's role may use: path, label.
+    pub nav: Vec<(&'static str, &'static str)>,
     pub csrf: String,
     /// This page's path and query, encoded for `back=`.
     pub back: String,
@@ -99,6 +120,31 @@ impl Chrome {
                 .fill("nav.signed_in_as", &[("name", &user.actor.username)]),
         );
         chrome.csrf.clone_from(&user.csrf);
+        let role = user.actor.role;
+        chrome.nav = [
+            ("/", "nav.dashboard", None),
+            ("/upload", "nav.upload", Some(Capability::FileRecords)),
+            ("/search", "nav.search", None),
+            ("/loans", "nav.loans", None),
+            ("/disposition", "nav.disposition", Some(Capability::Dispose)),
+            ("/rooms", "nav.rooms", None),
+            (
+                "/catalogue",
+                "nav.catalogue",
+                Some(Capability::ExportCatalogue),
+            ),
+            (
+                "/integrity",
+                "nav.integrity",
+                Some(Capability::CheckIntegrity),
+            ),
+            ("/audit", "nav.audit", Some(Capability::ReadAudit)),
+            ("/admin", "nav.admin", Some(Capability::Administer)),
+        ]
+        .into_iter()
+        .filter(|(_, _, needs)| needs.is_none_or(|capability| role.may(capability)))
+        .map(|(path, key, _)| (path, user.texts.get(key)))
+        .collect();
         chrome
     }
 
@@ -106,6 +152,7 @@ impl Chrome {
     pub fn anonymous(texts: Texts, here: &str) -> Self {
         Self {
             user: None,
+            nav: Vec::new(),
             csrf: String::new(),
             back: url_encode(here),
             langs: Lang::ALL

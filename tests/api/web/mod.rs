@@ -160,3 +160,68 @@ async fn the_same_page_speaks_zh_tw_and_en_once_chosen(pool: PgPool) {
     })
     .await;
 }
+
+#[sqlx::test]
+async fn every_page_renders_without_server_or_console_errors(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = app
+        .file_record(&json!({"title": "巡檢用的檔案"}), vec![])
+        .await;
+    let room: serde_json::Value = app
+        .post("/api/v1/rooms")
+        .json(&json!({"code": "K09", "name": "巡檢庫房"}))
+        .send()
+        .await
+        .expect("room")
+        .json()
+        .await
+        .expect("room JSON");
+    let pages = [
+        "/".to_owned(),
+        "/upload".to_owned(),
+        "/search?q=%E6%AA%94%E6%A1%88".to_owned(),
+        format!("/records/{}", record["id"].as_str().expect("id")),
+        "/loans".to_owned(),
+        "/disposition".to_owned(),
+        "/rooms".to_owned(),
+        format!("/rooms/{}", room["id"].as_str().expect("id")),
+        "/catalogue".to_owned(),
+        "/integrity".to_owned(),
+        "/audit?verify=1".to_owned(),
+        "/admin".to_owned(),
+    ];
+    let pages_ref = &pages;
+    with_browser(&app.address, "zh-CN", "every-page", |browser| async move {
+        log_in(&browser, "admin", ADMIN_PASSWORD, "/").await;
+        for page in pages_ref {
+            browser.goto(page).await;
+            page_is_healthy(&browser).await;
+            assert!(
+                !browser.text("main h1").await.is_empty(),
+                "{page} has no heading"
+            );
+            if page.starts_with("/audit") {
+                assert!(browser.text("#verdict").await.contains("审计链完整"));
+            }
+        }
+        // the API's own documentation, Swagger UI built into the binary
+        browser.goto("/api/docs/").await;
+        browser.find(".swagger-ui").await;
+        assert!(browser.console_errors().await.is_empty());
+    })
+    .await;
+    // a staff member's menu offers only what their role may use
+    app.user_token("clerk", "staff", Some("BGS")).await;
+    with_browser(&app.address, "en", "staff-menu", |browser| async move {
+        log_in(&browser, "clerk", "a-long-password", "/").await;
+        let menu = browser.text("header nav").await;
+        assert!(menu.contains("Search") && menu.contains("Loans"), "{menu}");
+        assert!(
+            !menu.contains("Administration") && !menu.contains("Audit"),
+            "{menu}"
+        );
+        browser.goto("/admin").await;
+        assert!(browser.text("main").await.contains("You may not do this"));
+    })
+    .await;
+}

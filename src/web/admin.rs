@@ -1,0 +1,225 @@
+//! `/admin`: users (create, disable, enable) and each category's access rule (R11), through
+//! the same services as `/api/v1/users` and `/api/v1/categories`.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::i18n::Texts;
+use super::session::WebUser;
+use super::{Chrome, error_page, message_of, render};
+use crate::app::App;
+use crate::domain::patch::Patch;
+use crate::domain::permissions::{AccessRule, Approver, Grant};
+use crate::domain::user::Role;
+use crate::services::ServiceError;
+use crate::services::auth::NewUserInput;
+use crate::services::catalogue::CategoryPatch;
+use crate::services::users::UserPatch;
+
+struct UserLine {
+    id: Uuid,
+    username: String,
+    role: &'static str,
+    active: bool,
+}
+
+struct CategoryLine {
+    code: String,
+    name: String,
+    own: bool,
+    grants: Vec<(&'static str, bool)>,
+    approver: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    t: Texts,
+    chrome: Chrome,
+    users: Vec<UserLine>,
+    roles: Vec<&'static str>,
+    departments: Vec<(String, String)>,
+    categories: Vec<CategoryLine>,
+    message: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct AdminQuery {
+    done: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn admin_page(
+    State(app): State<App>,
+    user: WebUser,
+    Query(query): Query<AdminQuery>,
+) -> Response {
+    let t = user.texts;
+    let users = match app.auth.list_users(&user.actor).await {
+        Ok(users) => users,
+        Err(error) => return error_page(&user, &error),
+    };
+    let departments = app
+        .catalogue
+        .list_departments()
+        .await
+        .map(|list| list.into_iter().map(|d| (d.code, d.name)).collect())
+        .unwrap_or_default();
+    let categories = app
+        .catalogue
+        .list_categories()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|category| CategoryLine {
+            grants: Grant::ALL
+                .iter()
+                .map(|grant| (grant.as_str(), category.access.see.contains(grant)))
+                .collect(),
+            approver: category.access.loan_approver.as_str(),
+            own: category.access_own,
+            name: category.names.get(t.lang.language()).to_owned(),
+            code: category.code,
+        })
+        .collect();
+    render(&AdminPage {
+        t,
+        chrome: Chrome::of(&user),
+        users: users
+            .into_iter()
+            .map(|view| UserLine {
+                id: view.id,
+                username: view.username,
+                role: view.role.as_str(),
+                active: view.active,
+            })
+            .collect(),
+        roles: Role::ALL.iter().map(|role| role.as_str()).collect(),
+        departments,
+        categories,
+        message: query.error,
+        notice: query.done.map(|_| t.get("admin.saved").to_owned()),
+    })
+}
+
+fn fields(body: &Bytes) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map_or("", |(_, value)| value.as_str())
+}
+
+/// After a change: the page again, with the notice or the translated refusal.
+fn back(user: &WebUser, result: Result<(), ServiceError>) -> Response {
+    match result {
+        Ok(()) => Redirect::to("/admin?done=1").into_response(),
+        Err(error) => {
+            let message = match &error {
+                ServiceError::Forbidden(text) if text == user.texts.get("error.csrf") => {
+                    text.clone()
+                }
+                other => message_of(user.texts, other),
+            };
+            Redirect::to(&format!(
+                "/admin?error={}",
+                super::session::url_encode(&message)
+            ))
+            .into_response()
+        }
+    }
+}
+
+fn csrf(user: &WebUser, fields: &[(String, String)]) -> Result<(), ServiceError> {
+    if user.csrf_ok(Some(field(fields, "csrf"))) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            user.texts.get("error.csrf").to_owned(),
+        ))
+    }
+}
+
+pub async fn create_user(State(app): State<App>, user: WebUser, body: Bytes) -> Response {
+    let fields = fields(&body);
+    let result = async {
+        csrf(&user, &fields)?;
+        let input = NewUserInput {
+            username: field(&fields, "username").to_owned(),
+            password: field(&fields, "password").to_owned(),
+            role: Role::parse(field(&fields, "role"))?,
+            department: Some(field(&fields, "department").to_owned()).filter(|d| !d.is_empty()),
+            email: None,
+        };
+        app.auth
+            .create_user(Some(&user.actor), input)
+            .await
+            .map(drop)
+    }
+    .await;
+    back(&user, result)
+}
+
+pub async fn set_active(
+    State(app): State<App>,
+    user: WebUser,
+    Path(id): Path<Uuid>,
+    body: Bytes,
+) -> Response {
+    let fields = fields(&body);
+    let result = async {
+        csrf(&user, &fields)?;
+        let patch = UserPatch {
+            active: Some(field(&fields, "active") == "true"),
+            ..UserPatch::default()
+        };
+        app.auth
+            .update_user(Some(&user.actor), id, patch)
+            .await
+            .map(drop)
+    }
+    .await;
+    back(&user, result)
+}
+
+pub async fn set_access(
+    State(app): State<App>,
+    user: WebUser,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = fields(&body);
+    let result = async {
+        csrf(&user, &fields)?;
+        let see = fields
+            .iter()
+            .filter(|(key, _)| key == "see")
+            .map(|(_, value)| {
+                Grant::parse(value).ok_or_else(|| {
+                    ServiceError::Validation(format!("see: unknown grant {value:?}"))
+                })
+            })
+            .collect::<Result<Vec<Grant>, _>>()?;
+        let loan_approver = Approver::parse(field(&fields, "loan_approver")).ok_or_else(|| {
+            ServiceError::Validation("loan_approver: director or general_manager".into())
+        })?;
+        let patch = CategoryPatch {
+            access: Patch::Set(AccessRule { see, loan_approver }),
+            ..CategoryPatch::default()
+        };
+        app.catalogue
+            .update_category(&user.actor, &code, patch)
+            .await
+            .map(drop)
+    }
+    .await;
+    back(&user, result)
+}
