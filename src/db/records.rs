@@ -400,3 +400,25 @@ pub async fn visibility_facts(
     .await?;
     Ok(row.map(|row| (row.security_level, row.department_id)))
 }
+
+/// For each file of record `id`, the other active records holding the same content.
+pub async fn shared_content(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Vec<(String, Uuid)>, DbError> {
+    let rows = sqlx::query!(
+        r#"select mine.filename, other.record_id as "record_id!"
+           from record_files mine
+           join record_files other on other.sha256 = mine.sha256 and other.record_id <> mine.record_id
+           join records r on r.id = other.record_id and r.status = 'active'
+           where mine.record_id = $1
+           order by mine.position, other.record_id"#,
+        id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.filename, row.record_id))
+        .collect())
+}

@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::domain::loan::LoanStatus;
 use crate::domain::permissions::Capability;
 use crate::services::loans::LoanFilter;
+use crate::services::releases::ReleaseFilter;
 use crate::services::reminders::ReminderFilter;
 
 struct Reminder {
@@ -41,6 +42,10 @@ struct Dashboard {
     chrome: Chrome,
     reminders: Vec<Reminder>,
     loans: Vec<Loan>,
+    /// Destruction batches awaiting an approval or shredding: created, status.
+    batches: Vec<(String, &'static str)>,
+    /// Release reviews awaiting a decision: reason, number of records.
+    releases: Vec<(String, usize)>,
     counts: Option<Counts>,
 }
 
@@ -64,6 +69,37 @@ pub async fn dashboard(State(app): State<App>, user: WebUser) -> Response {
             Ok(page) => page.items,
             Err(error) => return error_page(&user, &error),
         }
+    } else {
+        Vec::new()
+    };
+    let mut batches = Vec::new();
+    if user.actor.role.may(Capability::Dispose) {
+        for status in ["awaiting_approval", "awaiting_shredding"] {
+            let waiting = app
+                .destruction
+                .list_batches(&user.actor, Some(status))
+                .await
+                .unwrap_or_default();
+            batches.extend(waiting.into_iter().map(|batch| {
+                (
+                    batch.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                    texts.get(&format!("disposition.{status}")),
+                )
+            }));
+        }
+    }
+    let releases = if user.actor.role.may(Capability::ReviewRelease) {
+        let filter = ReleaseFilter {
+            status: Some("proposed".into()),
+            limit: Some(20),
+        };
+        app.releases
+            .list(&user.actor, filter)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|release| (release.reason, release.items.len()))
+            .collect()
     } else {
         Vec::new()
     };
@@ -101,6 +137,8 @@ pub async fn dashboard(State(app): State<App>, user: WebUser) -> Response {
                 days: loan.days.to_string(),
             })
             .collect(),
+        batches,
+        releases,
         counts,
     })
 }

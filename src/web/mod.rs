@@ -244,3 +244,15 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_stylesheet_and_script_stay_small() {
+        // under 100 KB compressed is the budget; uncompressed they are far below it
+        let total = include_str!("../../static/dangan.css").len()
+            + include_str!("../../static/upload.js").len()
+            + include_str!("../../static/icon.svg").len();
+        assert!(total < 100 * 1024, "{total} bytes");
+    }
+}

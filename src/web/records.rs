@@ -70,10 +70,18 @@ pub async fn record_page(
         .archival_code
         .clone()
         .unwrap_or_else(|| t.get("record.no_code").to_owned());
-    let notice = query
+    let mut notice = query
         .filed
         .is_some()
         .then(|| t.fill("upload.done", &[("code", &code)]));
+    if query.filed.is_some()
+        && let Ok(shared) = app.records.shared_content(&user.actor, id).await
+    {
+        for (file, _) in shared {
+            let warning = t.fill("upload.duplicate", &[("file", &file)]);
+            notice = Some(format!("{} {warning}", notice.unwrap_or_default()));
+        }
+    }
     let files = record
         .files
         .iter()

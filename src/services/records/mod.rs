@@ -197,6 +197,26 @@ impl RecordService {
         Ok(view)
     }
 
+    /// The files of record `id` whose content is also filed with another record the caller
+    /// sees: filename and that record (a hint to the filer that it was already archived).
+    pub async fn shared_content(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+    ) -> ServiceResult<Vec<(String, Uuid)>> {
+        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+        require_record(&mut conn, actor, id, self.today()).await?;
+        let shared = db::records::shared_content(&mut conn, id).await?;
+        let others: Vec<Uuid> = shared.iter().map(|(_, other)| *other).collect();
+        let visibility =
+            crate::services::access::visibility(&mut conn, actor, self.today()).await?;
+        let visible = db::access::visible_records(&mut conn, &others, &visibility).await?;
+        Ok(shared
+            .into_iter()
+            .filter(|(_, other)| visible.contains(other))
+            .collect())
+    }
+
     /// Changes metadata. Parts of an assigned archival code cannot change; a record whose
     /// code was incomplete gets one as soon as its classification is. Audited with the
     /// fields' values before and after.

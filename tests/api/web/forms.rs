@@ -164,3 +164,112 @@ async fn a_lost_session_goes_to_login_and_back_to_the_page_asked_for(pool: PgPoo
         .expect("login");
     assert_eq!(response.headers()["location"], "/");
 }
+
+/// A client logged in through the form as `username`.
+async fn client_of(app: &TestApp, username: &str, password: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let response = client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), 303);
+    client
+}
+
+#[sqlx::test]
+async fn a_page_of_a_hidden_record_or_folder_reads_exactly_as_a_missing_one(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = app
+        .file_record(
+            &serde_json::json!({"title": "機密合同", "security_level": "confidential"}),
+            vec![],
+        )
+        .await;
+    let party: serde_json::Value = app
+        .post("/api/v1/parties")
+        .json(&serde_json::json!({"kind": "customer", "identifier": "C-77", "name": "客戶", "department": "BGS"}))
+        .send()
+        .await
+        .expect("party")
+        .json()
+        .await
+        .expect("party JSON");
+    app.user_token("clerk", "staff", Some("BGS")).await;
+    let clerk = client_of(&app, "clerk", "a-long-password").await;
+    let missing = uuid::Uuid::now_v7();
+    for (hidden, absent) in [
+        (
+            format!("/records/{}", record["id"].as_str().expect("id")),
+            format!("/records/{missing}"),
+        ),
+        (
+            format!("/folders/{}", party["id"].as_str().expect("id")),
+            format!("/folders/{missing}"),
+        ),
+    ] {
+        let seen = clerk.get(app.url(&hidden)).send().await.expect("get");
+        let unseen = clerk.get(app.url(&absent)).send().await.expect("get");
+        assert_eq!(
+            (seen.status().as_u16(), unseen.status().as_u16()),
+            (404, 404)
+        );
+        let (seen, unseen) = (
+            seen.text().await.expect("html"),
+            unseen.text().await.expect("html"),
+        );
+        let message = |page: &str| {
+            page.split("role=\"alert\">")
+                .nth(1)
+                .map(|rest| rest.split('<').next().unwrap_or_default().to_owned())
+        };
+        assert_eq!(message(&seen), message(&unseen));
+        assert!(!seen.contains("機密合同") && !seen.contains("C-77"));
+    }
+}
+
+#[sqlx::test]
+async fn filing_content_already_archived_says_so(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (client, csrf) = signed_in(&app, "zh-CN").await;
+    let mut pages = Vec::new();
+    for title in ["第一次", "第二次"] {
+        let response = client
+            .post(app.url("/upload"))
+            .multipart(form(
+                Some(&csrf),
+                title,
+                "2024-01-01",
+                b"same content".to_vec(),
+            ))
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(response.status(), 303);
+        let location = response.headers()["location"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        pages.push(
+            client
+                .get(app.url(&location))
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html"),
+        );
+    }
+    assert!(!pages[0].contains("已在库中"));
+    assert!(pages[1].contains("已在库中"), "{}", pages[1]);
+}
