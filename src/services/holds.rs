@@ -76,9 +76,24 @@ impl HoldService {
             released_at: None,
         };
         let record_ids = match (input.record_ids, input.party_id) {
-            (Some(ids), None) => Some(existing_records(&mut tx, ids).await?),
+            (Some(ids), None) => {
+                let ids = existing_records(&mut tx, ids).await?;
+                // a record the caller may not see is answered as a missing one
+                let visibility = super::access::standing_visibility(&mut tx, actor).await?;
+                let visible = db::access::visible_records(&mut tx, &ids, &visibility).await?;
+                if let Some(hidden) = ids.iter().find(|id| !visible.contains(id)) {
+                    return Err(ServiceError::Validation(format!(
+                        "record_ids: no active record {hidden}"
+                    )));
+                }
+                Some(ids)
+            }
             (None, Some(party_id)) => {
-                if !db::holds::lock_party(&mut tx, party_id).await? {
+                if super::access::folder_access(&mut tx, actor, party_id)
+                    .await?
+                    .is_none()
+                    || !db::holds::lock_party(&mut tx, party_id).await?
+                {
                     return Err(ServiceError::Validation(format!(
                         "party_id: no party {party_id}"
                     )));
@@ -169,16 +184,37 @@ impl HoldService {
                 .or_default()
                 .push(covering.record_id);
         }
-        let items = holds
-            .into_iter()
-            .map(|hold| {
-                let records = match hold.party_id {
-                    Some(_) => None,
-                    None => Some(listed.remove(&hold.id).unwrap_or_default()),
-                };
-                hold_view(hold, records)
-            })
-            .collect();
+        // only the records and folders the caller may see are named
+        let all: Vec<Uuid> = listed.values().flatten().copied().collect();
+        let visibility = super::access::standing_visibility(&mut conn, actor).await?;
+        let visible = db::access::visible_records(&mut conn, &all, &visibility).await?;
+        let mut items = Vec::with_capacity(holds.len());
+        for hold in holds {
+            let records = match hold.party_id {
+                Some(party) => {
+                    if super::access::folder_access(&mut conn, actor, party)
+                        .await?
+                        .is_none()
+                    {
+                        continue;
+                    }
+                    None
+                }
+                None => {
+                    let records: Vec<Uuid> = listed
+                        .remove(&hold.id)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|id| visible.contains(id))
+                        .collect();
+                    if records.is_empty() {
+                        continue;
+                    }
+                    Some(records)
+                }
+            };
+            items.push(hold_view(hold, records));
+        }
         Ok(HoldList { items })
     }
 }

@@ -28,6 +28,21 @@ impl IntegrityService {
         format: CheckFormat,
     ) -> ServiceResult<Download> {
         let check = self.get(actor, id).await?;
+        let mut conn = crate::db::acquire(&self.pool).await?;
+        let listed: Vec<Uuid> = check
+            .results
+            .iter()
+            .map(|result| result.record_id)
+            .collect();
+        crate::db::audit::append(
+            &mut conn,
+            Some(actor.user_id),
+            "integrity.report_downloaded",
+            None,
+            &serde_json::json!({ "check_id": id, "records_listed": listed }),
+        )
+        .await?;
+        drop(conn);
         let stem = format!("四性檢測-{id}");
         let lines = lines(&check);
         match format {

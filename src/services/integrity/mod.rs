@@ -189,10 +189,18 @@ impl IntegrityService {
         self.view(id).await
     }
 
-    /// A check with its results.
+    /// A check with its results; the per-record results name only records the caller may
+    /// see (an auditor sees the figures, never the records).
     pub async fn get(&self, actor: &Actor, id: Uuid) -> ServiceResult<CheckView> {
         require_checker(actor)?;
-        self.view(id).await
+        let mut view = self.view(id).await?;
+        let ids: Vec<Uuid> = view.results.iter().map(|result| result.record_id).collect();
+        let mut conn = db::acquire(&self.pool).await?;
+        let visibility = crate::services::access::standing_visibility(&mut conn, actor).await?;
+        let visible = db::access::visible_records(&mut conn, &ids, &visibility).await?;
+        view.results
+            .retain(|result| visible.contains(&result.record_id));
+        Ok(view)
     }
 
     /// A check without its per-record results (for the command line).
