@@ -8,9 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::form::{Fields, refusal};
 use super::i18n::Texts;
 use super::session::WebUser;
-use super::{Chrome, error_page, message_of, render};
+use super::{Chrome, error_page, render};
 use crate::app::App;
 use crate::domain::patch::Patch;
 use crate::domain::permissions::{AccessRule, Approver, Grant};
@@ -107,28 +108,12 @@ pub async fn admin_page(
     })
 }
 
-fn fields(body: &Bytes) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(key, _)| key == name)
-        .map_or("", |(_, value)| value.as_str())
-}
-
 /// After a change: the page again, with the notice or the translated refusal.
 fn back(user: &WebUser, result: Result<(), ServiceError>) -> Response {
     match result {
         Ok(()) => Redirect::to("/admin?done=1").into_response(),
         Err(error) => {
-            let message = match &error {
-                ServiceError::Forbidden(text) if text == user.texts.get("error.csrf") => {
-                    text.clone()
-                }
-                other => message_of(user.texts, other),
-            };
+            let message = refusal(user, &error);
             Redirect::to(&format!(
                 "/admin?error={}",
                 super::session::url_encode(&message)
@@ -138,25 +123,15 @@ fn back(user: &WebUser, result: Result<(), ServiceError>) -> Response {
     }
 }
 
-fn csrf(user: &WebUser, fields: &[(String, String)]) -> Result<(), ServiceError> {
-    if user.csrf_ok(Some(field(fields, "csrf"))) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            user.texts.get("error.csrf").to_owned(),
-        ))
-    }
-}
-
 pub async fn create_user(State(app): State<App>, user: WebUser, body: Bytes) -> Response {
-    let fields = fields(&body);
+    let fields = Fields::parse(&body);
     let result = async {
-        csrf(&user, &fields)?;
+        fields.check_csrf(&user)?;
         let input = NewUserInput {
-            username: field(&fields, "username").to_owned(),
-            password: field(&fields, "password").to_owned(),
-            role: Role::parse(field(&fields, "role"))?,
-            department: Some(field(&fields, "department").to_owned()).filter(|d| !d.is_empty()),
+            username: fields.get("username").to_owned(),
+            password: fields.get("password").to_owned(),
+            role: Role::parse(fields.get("role"))?,
+            department: Some(fields.get("department").to_owned()).filter(|d| !d.is_empty()),
             email: None,
         };
         app.auth
@@ -174,11 +149,11 @@ pub async fn set_active(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Response {
-    let fields = fields(&body);
+    let fields = Fields::parse(&body);
     let result = async {
-        csrf(&user, &fields)?;
+        fields.check_csrf(&user)?;
         let patch = UserPatch {
-            active: Some(field(&fields, "active") == "true"),
+            active: Some(fields.get("active") == "true"),
             ..UserPatch::default()
         };
         app.auth
@@ -196,19 +171,18 @@ pub async fn set_access(
     Path(code): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = fields(&body);
+    let fields = Fields::parse(&body);
     let result = async {
-        csrf(&user, &fields)?;
+        fields.check_csrf(&user)?;
         let see = fields
-            .iter()
-            .filter(|(key, _)| key == "see")
-            .map(|(_, value)| {
+            .all("see")
+            .map(|value| {
                 Grant::parse(value).ok_or_else(|| {
                     ServiceError::Validation(format!("see: unknown grant {value:?}"))
                 })
             })
             .collect::<Result<Vec<Grant>, _>>()?;
-        let loan_approver = Approver::parse(field(&fields, "loan_approver")).ok_or_else(|| {
+        let loan_approver = Approver::parse(fields.get("loan_approver")).ok_or_else(|| {
             ServiceError::Validation("loan_approver: director or general_manager".into())
         })?;
         let patch = CategoryPatch {

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::form::{Fields, refusal};
 use super::i18n::Texts;
 use super::session::{WebUser, url_encode};
 use super::{Chrome, message_of, render_with};
@@ -164,18 +165,6 @@ pub async fn disposition_page(
     page(&app, &user, as_of, None, notice, StatusCode::OK).await
 }
 
-/// The fields of a posted form, repeated names kept (`record_ids`).
-fn fields(body: &Bytes) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields
-        .iter()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.as_str())
-}
-
 async fn after(
     app: &App,
     user: &WebUser,
@@ -191,47 +180,29 @@ async fn after(
         .into_response(),
         Err(error) => {
             let status = crate::http::status_of(error.code());
-            let message = match &error {
-                ServiceError::Forbidden(text) if text == user.texts.get("error.csrf") => {
-                    text.clone()
-                }
-                other => message_of(user.texts, other),
-            };
+            let message = refusal(user, &error);
             page(app, user, as_of, Some(message), None, status).await
         }
     }
 }
 
-fn csrf(user: &WebUser, fields: &[(String, String)]) -> Result<(), ServiceError> {
-    if user.csrf_ok(field(fields, "csrf")) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            user.texts.get("error.csrf").to_owned(),
-        ))
-    }
-}
-
-fn as_of_of(app: &App, fields: &[(String, String)]) -> NaiveDate {
-    field(fields, "as_of")
-        .and_then(|value| value.parse().ok())
-        .unwrap_or_else(|| today(app))
+fn as_of_of(app: &App, fields: &Fields) -> NaiveDate {
+    fields.get("as_of").parse().unwrap_or_else(|_| today(app))
 }
 
 pub async fn appraise(State(app): State<App>, user: WebUser, body: Bytes) -> Response {
-    let fields = fields(&body);
+    let fields = Fields::parse(&body);
     let as_of = as_of_of(&app, &fields);
     let result = async {
-        csrf(&user, &fields)?;
-        let record_id = field(&fields, "record_id")
-            .and_then(|id| id.parse().ok())
-            .ok_or_else(|| ServiceError::Validation("record_id: missing".into()))?;
-        let decision = field(&fields, "decision")
-            .and_then(Decision::parse)
-            .ok_or_else(|| {
-                ServiceError::Validation("decision: destroy, extend or permanent".into())
-            })?;
-        let years = field(&fields, "years")
+        fields.check_csrf(&user)?;
+        let record_id = fields
+            .get("record_id")
+            .parse()
+            .map_err(|_| ServiceError::Validation("record_id: missing".into()))?;
+        let decision = Decision::parse(fields.get("decision")).ok_or_else(|| {
+            ServiceError::Validation("decision: destroy, extend or permanent".into())
+        })?;
+        let years = Some(fields.get("years"))
             .filter(|years| !years.is_empty())
             .map(|years| {
                 years
@@ -243,7 +214,7 @@ pub async fn appraise(State(app): State<App>, user: WebUser, body: Bytes) -> Res
             record_id,
             decision,
             years,
-            reason: field(&fields, "reason").unwrap_or_default().to_owned(),
+            reason: fields.get("reason").to_owned(),
         };
         app.disposition.appraise(&user.actor, input).await.map(drop)
     }
@@ -252,20 +223,19 @@ pub async fn appraise(State(app): State<App>, user: WebUser, body: Bytes) -> Res
 }
 
 pub async fn create_batch(State(app): State<App>, user: WebUser, body: Bytes) -> Response {
-    let fields = fields(&body);
+    let fields = Fields::parse(&body);
     let as_of = as_of_of(&app, &fields);
     let result = async {
-        csrf(&user, &fields)?;
+        fields.check_csrf(&user)?;
         let record_ids = fields
-            .iter()
-            .filter(|(key, _)| key == "record_ids")
-            .map(|(_, id)| {
+            .all("record_ids")
+            .map(|id| {
                 id.parse()
                     .map_err(|_| ServiceError::Validation(format!("record_ids: {id:?}")))
             })
             .collect::<Result<Vec<Uuid>, _>>()?;
-        let supervisors = field(&fields, "supervisors")
-            .unwrap_or_default()
+        let supervisors = fields
+            .get("supervisors")
             .split([',', '，', '、'])
             .map(str::trim)
             .filter(|name| !name.is_empty())
@@ -289,10 +259,10 @@ pub async fn approve_batch(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Response {
-    let fields = fields(&body);
+    let fields = Fields::parse(&body);
     let as_of = today(&app);
     let result = async {
-        csrf(&user, &fields)?;
+        fields.check_csrf(&user)?;
         app.destruction.approve(&user.actor, id).await.map(drop)
     }
     .await;

@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::form::{csrf, refusal};
 use super::i18n::Texts;
 use super::session::WebUser;
-use super::{Chrome, message_of, render_with};
+use super::{Chrome, render_with};
 use crate::app::App;
 use crate::domain::loan::LoanStatus;
 use crate::domain::permissions::Capability;
@@ -159,11 +160,7 @@ pub async fn register_loan(
         physical: form.physical.is_some(),
     };
     let result = async {
-        if !user.csrf_ok(Some(&form.csrf)) {
-            return Err(ServiceError::Forbidden(
-                user.texts.get("error.csrf").to_owned(),
-            ));
-        }
+        csrf(&user, Some(&form.csrf))?;
         let record_id = form.record_id.trim().parse::<Uuid>().map_err(|_| {
             ServiceError::Validation(format!(
                 "record_id: {:?} is not a record id",
@@ -193,7 +190,7 @@ pub async fn register_loan(
         Ok(_) => Redirect::to("/loans?done=registered").into_response(),
         Err(error) => {
             let status = crate::http::status_of(error.code());
-            let message = csrf_or(&user, &error);
+            let message = refusal(&user, &error);
             page(&app, &user, view, Some(message), None, status).await
         }
     }
@@ -214,7 +211,8 @@ pub async fn act_on_loan(
     Path((id, action)): Path<(Uuid, String)>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    let result = if user.csrf_ok(Some(&form.csrf)) {
+    let result = async {
+        csrf(&user, Some(&form.csrf))?;
         match action.as_str() {
             "approve" => {
                 let input = ApprovalInput {
@@ -226,16 +224,13 @@ pub async fn act_on_loan(
             "return" => app.loans.return_loan(&user.actor, id).await,
             other => Err(ServiceError::NotFound(format!("no action {other:?}"))),
         }
-    } else {
-        Err(ServiceError::Forbidden(
-            user.texts.get("error.csrf").to_owned(),
-        ))
-    };
+    }
+    .await;
     match result {
         Ok(_) => Redirect::to("/loans?done=decided").into_response(),
         Err(error) => {
             let status = crate::http::status_of(error.code());
-            let message = csrf_or(&user, &error);
+            let message = refusal(&user, &error);
             let form = FormView {
                 record_id: String::new(),
                 borrower: String::new(),
@@ -245,13 +240,5 @@ pub async fn act_on_loan(
             };
             page(&app, &user, form, Some(message), None, status).await
         }
-    }
-}
-
-/// The message of a refusal: the CSRF one as it is, any other translated.
-fn csrf_or(user: &WebUser, error: &ServiceError) -> String {
-    match error {
-        ServiceError::Forbidden(text) if text == user.texts.get("error.csrf") => text.clone(),
-        other => message_of(user.texts, other),
     }
 }

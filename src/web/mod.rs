@@ -9,6 +9,7 @@ mod chart;
 mod dashboard;
 mod disposition;
 mod folders;
+mod form;
 pub mod i18n;
 mod loans;
 mod oversight;

@@ -7,11 +7,11 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::form::Fields;
 use super::i18n::Texts;
 use super::session::WebUser;
 use super::{Chrome, error_page, render};
 use crate::app::App;
-use crate::services::ServiceError;
 use crate::services::audit::{AuditFilter, VerifyScope};
 use crate::services::integrity::NewCheck;
 
@@ -116,13 +116,7 @@ pub async fn integrity_page(State(app): State<App>, user: WebUser) -> Response {
 
 /// Starts a fixity sweep of everything stored.
 pub async fn start_sweep(State(app): State<App>, user: WebUser, body: Bytes) -> Response {
-    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let csrf = fields
-        .iter()
-        .find(|(key, _)| key == "csrf")
-        .map(|(_, value)| value.as_str());
-    if !user.csrf_ok(csrf) {
-        let error = ServiceError::Forbidden(user.texts.get("error.csrf").to_owned());
+    if let Err(error) = Fields::parse(&body).check_csrf(&user) {
         return error_page(&user, &error);
     }
     let input = NewCheck {

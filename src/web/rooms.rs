@@ -12,9 +12,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::chart::{Chart, chart};
+use super::form::{Fields, refusal};
 use super::i18n::Texts;
 use super::session::WebUser;
-use super::{Chrome, error_page, message_of, render_with};
+use super::{Chrome, error_page, render_with};
 use crate::app::App;
 use crate::domain::catalogue::Carrier;
 use crate::domain::permissions::Capability;
@@ -83,42 +84,11 @@ async fn rooms_list(
     )
 }
 
-fn fields(body: &Bytes) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(key, _)| key == name)
-        .map_or("", |(_, value)| value.as_str())
-}
-
-fn csrf(user: &WebUser, fields: &[(String, String)]) -> Result<(), ServiceError> {
-    if user.csrf_ok(Some(field(fields, "csrf"))) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            user.texts.get("error.csrf").to_owned(),
-        ))
-    }
-}
-
-fn refusal(user: &WebUser, error: &ServiceError) -> String {
-    match error {
-        ServiceError::Forbidden(text) if text == user.texts.get("error.csrf") => text.clone(),
-        other => message_of(user.texts, other),
-    }
-}
-
 pub async fn create_room(State(app): State<App>, user: WebUser, body: Bytes) -> Response {
-    let fields = fields(&body);
-    let (code, name) = (
-        field(&fields, "code").to_owned(),
-        field(&fields, "name").to_owned(),
-    );
+    let fields = Fields::parse(&body);
+    let (code, name) = (fields.get("code").to_owned(), fields.get("name").to_owned());
     let result = async {
-        csrf(&user, &fields)?;
+        fields.check_csrf(&user)?;
         let input = NewRoom {
             code: code.clone(),
             name: name.clone(),
@@ -308,10 +278,10 @@ pub async fn add_readings(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Response {
-    let fields = fields(&body);
+    let fields = Fields::parse(&body);
     let result = async {
-        csrf(&user, &fields)?;
-        let csv = field(&fields, "csv");
+        fields.check_csrf(&user)?;
+        let csv = fields.get("csv");
         let readings = if csv.trim().is_empty() {
             vec![reading_of(&app, &fields)?]
         } else {
@@ -338,8 +308,8 @@ pub async fn add_readings(
 }
 
 /// The reading of the form: its local time in the installation's zone.
-fn reading_of(app: &App, fields: &[(String, String)]) -> Result<ReadingInput, ServiceError> {
-    let at = field(fields, "at");
+fn reading_of(app: &App, fields: &Fields) -> Result<ReadingInput, ServiceError> {
+    let at = fields.get("at");
     let local = NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M")
         .map_err(|_| ServiceError::Validation(format!("at: {at:?} is not a date and time")))?;
     let at = app
@@ -349,7 +319,7 @@ fn reading_of(app: &App, fields: &[(String, String)]) -> Result<ReadingInput, Se
         .ok_or_else(|| ServiceError::Validation(format!("at: {at:?} does not exist here")))?
         .with_timezone(&Utc);
     let number = |name: &str| -> Result<Option<f64>, ServiceError> {
-        let text = field(fields, name).trim();
+        let text = fields.get(name).trim();
         if text.is_empty() {
             return Ok(None);
         }
@@ -372,15 +342,11 @@ pub async fn inspect(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Response {
-    let fields = fields(&body);
+    let fields = Fields::parse(&body);
     let result = async {
-        csrf(&user, &fields)?;
+        fields.check_csrf(&user)?;
         let room = app.rooms.get(id).await?;
-        let ok: Vec<&str> = fields
-            .iter()
-            .filter(|(key, _)| key == "ok")
-            .map(|(_, value)| value.as_str())
-            .collect();
+        let ok: Vec<&str> = fields.all("ok").collect();
         let results = room
             .plan
             .iter()
@@ -390,7 +356,7 @@ pub async fn inspect(
                 remarks: None,
             })
             .collect();
-        let remarks = Some(field(&fields, "remarks").trim().to_owned()).filter(|r| !r.is_empty());
+        let remarks = Some(fields.get("remarks").trim().to_owned()).filter(|r| !r.is_empty());
         let input = NewInspection {
             inspected_on: None,
             results,
