@@ -131,3 +131,19 @@ pub async fn states(conn: &mut PgConnection, record_id: Uuid) -> Result<Vec<Text
     .fetch_all(conn)
     .await?)
 }
+
+/// The extracted text of one file of a record, if there is any.
+pub async fn text_of(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+    file_id: Uuid,
+) -> Result<Option<String>, DbError> {
+    Ok(sqlx::query_scalar!(
+        "select text from file_texts where record_id = $1 and file_id = $2 and status = 'done'",
+        record_id,
+        file_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten())
+}

@@ -41,7 +41,11 @@ pub fn routes(app: &App) -> Router<App> {
         .route("/logout", get(auth::logout).post(auth::logout))
         .route("/lang", get(auth::switch_language))
         .route("/search", get(search::search_page))
-        .route("/records/{id}", get(records::record_page))
+        .route(
+            "/records/{id}",
+            get(records::record_page).post(records::update_record),
+        )
+        .route("/records/{id}/text/{file_id}", get(records::text_page))
         .route("/folders/{party_id}", get(folders::folder_page))
         .route("/loans", get(loans::loans_page).post(loans::register_loan))
         .route(
@@ -192,6 +196,16 @@ struct ErrorPage {
     t: Texts,
     chrome: Chrome,
     message: String,
+}
+
+/// An error page with a message already in the user's language.
+pub fn message_page(user: &WebUser, status: StatusCode, message: String) -> Response {
+    let page = ErrorPage {
+        t: user.texts,
+        chrome: Chrome::of(user),
+        message,
+    };
+    render_with(status, &page)
 }
 
 /// A refused or failed request as a page in the user's language.

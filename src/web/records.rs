@@ -9,18 +9,23 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::form::{Fields, refusal};
 use super::i18n::Texts;
 use super::session::WebUser;
-use super::{Chrome, error_page, message_of, render, render_with};
+use super::{Chrome, error_page, message_of, message_page, render, render_with};
 use crate::app::App;
 use crate::domain::catalogue::SecurityLevel;
+use crate::domain::permissions::Capability;
 use crate::domain::record::RecordMetadataInput;
 use crate::http::{field_stream, multipart_error};
 use crate::services::ServiceError;
+use crate::services::audit::AuditFilter;
 use crate::services::parties::PartyFilter;
 use crate::services::records::RecordView;
 
 struct FileLine {
+    id: Uuid,
+    has_text: bool,
     name: String,
     media_type: String,
     size: String,
@@ -48,11 +53,25 @@ struct RecordPage {
     status: &'static str,
     extra: Vec<(&'static str, String)>,
     files: Vec<FileLine>,
+    /// The edit form's values, for those who may change the record.
+    edit: Option<EditForm>,
+    /// The record's audit trail, for those who read it: time, actor, action.
+    history: Vec<(String, String, String)>,
+}
+
+/// The descriptive fields of the edit form.
+struct EditForm {
+    title: String,
+    doc_date: String,
+    doc_number: String,
+    responsible: String,
+    description: String,
 }
 
 #[derive(Deserialize)]
 pub struct RecordQuery {
     filed: Option<String>,
+    saved: Option<String>,
 }
 
 pub async fn record_page(
@@ -73,7 +92,8 @@ pub async fn record_page(
     let mut notice = query
         .filed
         .is_some()
-        .then(|| t.fill("upload.done", &[("code", &code)]));
+        .then(|| t.fill("upload.done", &[("code", &code)]))
+        .or_else(|| query.saved.map(|_| t.get("record.saved").to_owned()));
     if query.filed.is_some()
         && let Ok(shared) = app.records.shared_content(&user.actor, id).await
     {
@@ -86,6 +106,8 @@ pub async fn record_page(
         .files
         .iter()
         .map(|file| FileLine {
+            id: file.id,
+            has_text: file.text.as_ref().is_some_and(|text| text.status == "done"),
             name: file.filename.clone(),
             media_type: file.media_type.clone(),
             size: file.size.to_string(),
@@ -108,9 +130,46 @@ pub async fn record_page(
     .filter(|(_, value)| !value.is_empty())
     .map(|(key, value)| (t.get(key), value))
     .collect();
+    let edit =
+        (user.actor.role.may(Capability::EditRecords) && record.status == "active").then(|| {
+            EditForm {
+                title: record.title.clone(),
+                doc_date: record.doc_date.to_string(),
+                doc_number: optional(&record.doc_number),
+                responsible: optional(&record.responsible),
+                description: optional(&record.description),
+            }
+        });
+    let history = if user.actor.role.may(Capability::ReadAudit) {
+        let filter = AuditFilter {
+            record_id: Some(id),
+            limit: Some(50),
+            ..AuditFilter::default()
+        };
+        app.audit
+            .list(&user.actor, filter)
+            .await
+            .map(|page| {
+                page.items
+                    .into_iter()
+                    .map(|event| {
+                        (
+                            event.at.format("%Y-%m-%d %H:%M").to_string(),
+                            event.actor.unwrap_or_default(),
+                            event.action,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let page = RecordPage {
         t,
         chrome: Chrome::of(&user),
+        edit,
+        history,
         notice,
         code,
         doc_date: t.date(&record.doc_date),
@@ -132,6 +191,90 @@ pub async fn record_page(
         record,
     };
     render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "text.html")]
+struct TextPage {
+    t: Texts,
+    chrome: Chrome,
+    record_id: Uuid,
+    text: String,
+}
+
+/// The longest text a page shows of a file.
+const TEXT_PAGE_BYTES: usize = 512 * 1024;
+
+/// The text extracted from one file of a record.
+pub async fn text_page(
+    State(app): State<App>,
+    user: WebUser,
+    Path((record_id, file_id)): Path<(Uuid, Uuid)>,
+) -> Response {
+    match app
+        .records
+        .file_text(&user.actor, record_id, file_id, TEXT_PAGE_BYTES)
+        .await
+    {
+        Ok(text) => render(&TextPage {
+            t: user.texts,
+            chrome: Chrome::of(&user),
+            record_id,
+            text: text.unwrap_or_default(),
+        }),
+        Err(error) => error_page(&user, &error),
+    }
+}
+
+/// Saves the edit form: only the fields that changed go to the service, which decides
+/// whether this user may change them.
+pub async fn update_record(
+    State(app): State<App>,
+    user: WebUser,
+    Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    let result = async {
+        fields.check_csrf(&user)?;
+        let current = app.records.get(&user.actor, id).await?;
+        let before = [
+            ("title", current.title.clone()),
+            ("doc_date", current.doc_date.to_string()),
+            ("doc_number", current.doc_number.clone().unwrap_or_default()),
+            (
+                "responsible",
+                current.responsible.clone().unwrap_or_default(),
+            ),
+            (
+                "description",
+                current.description.clone().unwrap_or_default(),
+            ),
+        ];
+        let mut changes = Map::new();
+        for (name, was) in before {
+            let now = fields.get(name).trim();
+            if now != was {
+                let value = if now.is_empty() {
+                    Value::Null
+                } else {
+                    Value::String(now.to_owned())
+                };
+                changes.insert(name.to_owned(), value);
+            }
+        }
+        let patch = serde_json::from_value(Value::Object(changes))
+            .map_err(|error| ServiceError::Validation(error.to_string()))?;
+        app.records.patch(&user.actor, id, patch).await
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/records/{id}?saved=1")).into_response(),
+        Err(error) => {
+            let status = crate::http::status_of(error.code());
+            message_page(&user, status, refusal(&user, &error))
+        }
+    }
 }
 
 /// What was typed into the upload form, kept when it is shown again.

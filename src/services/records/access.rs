@@ -72,6 +72,34 @@ impl RecordService {
         Ok((file_view(file)?, access))
     }
 
+    /// The text extracted from a file, cut to `limit` bytes, for a reader of the record; the
+    /// read is audited like a view of the file.
+    pub async fn file_text(
+        &self,
+        actor: &Actor,
+        record_id: Uuid,
+        file_id: Uuid,
+        limit: usize,
+    ) -> ServiceResult<Option<String>> {
+        let (_, access) = self.file(actor, record_id, file_id).await?;
+        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+        let Some(mut text) = db::texts::text_of(&mut conn, record_id, file_id).await? else {
+            return Ok(None);
+        };
+        if text.len() > limit {
+            let mut cut = limit;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+        }
+        let details = serde_json::json!({
+            "file_id": file_id, "text": true, "loan_id": access.marked_loan(),
+        });
+        self.audit(actor, "file.read", record_id, &details).await?;
+        Ok(Some(text))
+    }
+
     /// Streams the file's content, or the byte `range` of it, and records the access.
     pub async fn read(
         &self,

@@ -178,6 +178,17 @@ impl Browser {
         .await;
     }
 
+    /// Empties a field.
+    pub async fn clear_field(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
     pub async fn click(&self, css: &str) {
         let id = self.find(css).await;
         self.call(

@@ -245,3 +245,44 @@ async fn a_reading_out_of_range_shows_as_an_alert_on_the_rooms_chart(pool: PgPoo
     })
     .await;
 }
+
+#[sqlx::test]
+async fn a_record_is_edited_its_text_read_and_its_history_shown(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = app
+        .file_record(
+            &json!({"title": "員工守則", "category": "WS", "department": "BGS"}),
+            vec![TestFile::new(
+                "守則.txt",
+                "第一條 遵守檔案保密制度".as_bytes().to_vec(),
+            )],
+        )
+        .await;
+    settle(&app).await;
+    let path = format!("/records/{}", record["id"].as_str().expect("id"));
+    let path_ref = &path;
+    with_browser(&app.address, "zh-CN", "edit", |browser| async move {
+        log_in(&browser, "admin", ADMIN_PASSWORD, path_ref).await;
+        browser.click("a[href*='/text/']").await;
+        browser.wait_for_path(&format!("{path_ref}/text/")).await;
+        assert!(browser.text("pre.text").await.contains("遵守檔案保密制度"));
+        browser.goto(path_ref).await;
+        browser.clear_field("#title").await;
+        browser.type_into("#title", "員工守則（修訂版）").await;
+        browser.type_into("#doc_number", "辦字〔2024〕7號").await;
+        browser.click("#edit-form button[type=submit]").await;
+        browser.wait_for_path(&format!("{path_ref}?saved=1")).await;
+        assert_eq!(browser.text("main h1").await, "員工守則（修訂版）");
+        let history = browser.text("table.history").await;
+        assert!(
+            history.contains("record.updated") && history.contains("file.read"),
+            "{history}"
+        );
+        page_is_healthy(&browser).await;
+    })
+    .await;
+    let after = app
+        .get_json(&path.replace("/records/", "/api/v1/records/"))
+        .await;
+    assert_eq!(after["doc_number"], "辦字〔2024〕7號");
+}
