@@ -14,9 +14,11 @@ pub mod i18n;
 mod loans;
 mod oversight;
 mod records;
+
 mod rooms;
 mod search;
 pub mod session;
+mod upload;
 
 use askama::Template;
 use axum::Router;
@@ -46,6 +48,7 @@ pub fn routes(app: &App) -> Router<App> {
             get(records::record_page).post(records::update_record),
         )
         .route("/records/{id}/text/{file_id}", get(records::text_page))
+        .route("/records/{id}/thumbnail/{file_id}", get(records::thumbnail))
         .route("/folders/{party_id}", get(folders::folder_page))
         .route("/loans", get(loans::loans_page).post(loans::register_loan))
         .route(
@@ -93,8 +96,8 @@ pub fn routes(app: &App) -> Router<App> {
         )
         .route(
             "/upload",
-            get(records::upload_page)
-                .post(records::upload)
+            get(upload::upload_page)
+                .post(upload::upload)
                 .layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/static/dangan.css", get(stylesheet))

@@ -1,9 +1,8 @@
-//! `/records/{id}`: a record with its files and previews; `/upload`: filing records from a
-//! form, through the same filing service as `POST /api/v1/records`.
+//! `/records/{id}`: a record with its retention, holds, loans, files and previews, its
+//! history and its edit form; `/records/{id}/text/…` and `/records/{id}/thumbnail/…`.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -12,15 +11,12 @@ use uuid::Uuid;
 use super::form::{Fields, refusal};
 use super::i18n::Texts;
 use super::session::WebUser;
-use super::{Chrome, error_page, message_of, message_page, render, render_with};
+use super::{Chrome, error_page, message_page, render};
 use crate::app::App;
-use crate::domain::catalogue::SecurityLevel;
 use crate::domain::permissions::Capability;
-use crate::domain::record::RecordMetadataInput;
-use crate::http::{field_stream, multipart_error};
 use crate::services::ServiceError;
 use crate::services::audit::AuditFilter;
-use crate::services::parties::PartyFilter;
+use crate::services::loans::LoanFilter;
 use crate::services::records::RecordView;
 
 struct FileLine {
@@ -33,6 +29,8 @@ struct FileLine {
     text_status: String,
     pdf: bool,
     image: bool,
+    /// The first page as an image, for PDFs.
+    thumbnail: Option<String>,
 }
 
 #[derive(Template)]
@@ -50,6 +48,11 @@ struct RecordPage {
     open: &'static str,
     retention: String,
     due: String,
+    due_reason: String,
+    /// `record.intact` or `record.damaged` after a fixity sweep, translated.
+    integrity: Option<&'static str>,
+    /// The record's loans the caller may see: borrower, status, due date.
+    loans: Vec<(String, &'static str, String)>,
     status: &'static str,
     extra: Vec<(&'static str, String)>,
     files: Vec<FileLine>,
@@ -116,6 +119,8 @@ pub async fn record_page(
                 t.get(&format!("text.{}", text.status)).to_owned()
             }),
             pdf: file.media_type == "application/pdf",
+            thumbnail: (file.media_type == "application/pdf")
+                .then(|| format!("/records/{}/thumbnail/{}", record.id, file.id)),
             image: file.media_type.starts_with("image/")
                 && !matches!(file.media_type.as_str(), "image/tiff"),
         })
@@ -165,8 +170,42 @@ pub async fn record_page(
     } else {
         Vec::new()
     };
+    let loans = app
+        .loans
+        .list(
+            &user.actor,
+            LoanFilter {
+                record_id: Some(id),
+                limit: Some(20),
+                ..LoanFilter::default()
+            },
+        )
+        .await
+        .map(|page| {
+            page.items
+                .into_iter()
+                .map(|loan| {
+                    let due = loan.due_on.map_or_else(String::new, |due| t.date(&due));
+                    (
+                        loan.borrower,
+                        t.get(&format!("loans.{}", loan.status.as_str())),
+                        due,
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let page = RecordPage {
         t,
+        loans,
+        integrity: record.integrity.as_deref().map(|integrity| {
+            t.get(if integrity == "damaged" {
+                "record.damaged"
+            } else {
+                "record.intact"
+            })
+        }),
+        due_reason: optional(&record.retention_reason),
         chrome: Chrome::of(&user),
         edit,
         history,
@@ -226,6 +265,33 @@ pub async fn text_page(
     }
 }
 
+/// The longer side of a page thumbnail, in pixels.
+const THUMBNAIL_PIXELS: u32 = 240;
+
+/// The first page of a PDF file as a PNG, for the record page; the same access decision as
+/// the file's download.
+pub async fn thumbnail(
+    State(app): State<App>,
+    user: WebUser,
+    Path((record_id, file_id)): Path<(Uuid, Uuid)>,
+) -> Response {
+    match app
+        .records
+        .thumbnail(&user.actor, record_id, file_id, THUMBNAIL_PIXELS)
+        .await
+    {
+        Ok(png) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "image/png"),
+                (axum::http::header::CACHE_CONTROL, "private, max-age=3600"),
+            ],
+            png,
+        )
+            .into_response(),
+        Err(error) => error_page(&user, &error),
+    }
+}
+
 /// Saves the edit form: only the fields that changed go to the service, which decides
 /// whether this user may change them.
 pub async fn update_record(
@@ -274,275 +340,5 @@ pub async fn update_record(
             let status = crate::http::status_of(error.code());
             message_page(&user, status, refusal(&user, &error))
         }
-    }
-}
-
-/// What was typed into the upload form, kept when it is shown again.
-#[derive(Debug, Default, Clone)]
-struct UploadForm {
-    title: String,
-    doc_date: String,
-    category: String,
-    security_level: String,
-    department: String,
-    doc_number: String,
-    responsible: String,
-    description: String,
-    party_id: String,
-    doc_type: String,
-}
-
-impl UploadForm {
-    fn set(&mut self, name: &str, value: String) -> bool {
-        let slot = match name {
-            "title" => &mut self.title,
-            "doc_date" => &mut self.doc_date,
-            "category" => &mut self.category,
-            "security_level" => &mut self.security_level,
-            "department" => &mut self.department,
-            "doc_number" => &mut self.doc_number,
-            "responsible" => &mut self.responsible,
-            "description" => &mut self.description,
-            "party_id" => &mut self.party_id,
-            "doc_type" => &mut self.doc_type,
-            _ => return false,
-        };
-        *slot = value;
-        true
-    }
-
-    /// The metadata of the API, from the fields that were filled.
-    fn metadata(&self) -> Result<RecordMetadataInput, ServiceError> {
-        let mut map = Map::new();
-        for (name, value) in [
-            ("title", &self.title),
-            ("doc_date", &self.doc_date),
-            ("category", &self.category),
-            ("security_level", &self.security_level),
-            ("department", &self.department),
-            ("doc_number", &self.doc_number),
-            ("responsible", &self.responsible),
-            ("description", &self.description),
-            ("party_id", &self.party_id),
-            ("doc_type", &self.doc_type),
-        ] {
-            let value = value.trim();
-            if !value.is_empty() {
-                map.insert(name.to_owned(), Value::String(value.to_owned()));
-            }
-        }
-        serde_json::from_value(Value::Object(map))
-            .map_err(|error| ServiceError::Validation(error.to_string()))
-    }
-}
-
-#[derive(Template)]
-#[template(path = "upload.html")]
-struct UploadPage {
-    t: Texts,
-    chrome: Chrome,
-    form: UploadForm,
-    categories: Vec<(String, String)>,
-    departments: Vec<(String, String)>,
-    levels: Vec<(&'static str, &'static str)>,
-    /// Folders the user may file into: id, "identifier name".
-    parties: Vec<(String, String)>,
-    /// Checklist items of the folder categories: code, name.
-    doc_types: Vec<(String, String)>,
-    message: Option<String>,
-}
-
-async fn upload_form(
-    app: &App,
-    user: &WebUser,
-    form: UploadForm,
-    message: Option<String>,
-    status: StatusCode,
-) -> Response {
-    let t = user.texts;
-    let language = t.lang.language();
-    let all_categories = app.catalogue.list_categories().await.unwrap_or_default();
-    let doc_types = all_categories
-        .iter()
-        .filter(|category| category.folder_kind.is_some())
-        .flat_map(|category| category.checklist.iter())
-        .map(|item| (item.code.clone(), item.name.clone()))
-        .collect();
-    let categories = all_categories
-        .into_iter()
-        .map(|category| (category.code, category.names.get(language).to_owned()))
-        .collect();
-    let parties = app
-        .parties
-        .list(
-            &user.actor,
-            PartyFilter {
-                limit: Some(500),
-                ..PartyFilter::default()
-            },
-        )
-        .await
-        .map(|page| {
-            page.items
-                .into_iter()
-                .map(|party| {
-                    (
-                        party.id.to_string(),
-                        format!("{} {}", party.identifier, party.name),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let departments = app
-        .catalogue
-        .list_departments()
-        .await
-        .map(|list| {
-            list.into_iter()
-                .map(|department| (department.code, department.name))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut form = form;
-    if form.security_level.is_empty() {
-        form.security_level = SecurityLevel::Internal.as_str().to_owned();
-    }
-    let page = UploadPage {
-        t,
-        chrome: Chrome::of(user),
-        form,
-        categories,
-        departments,
-        levels: SecurityLevel::ALL
-            .iter()
-            .map(|level| (level.as_str(), t.get(&format!("level.{}", level.as_str()))))
-            .collect(),
-        parties,
-        doc_types,
-        message,
-    };
-    render_with(status, &page)
-}
-
-#[derive(Deserialize)]
-pub struct UploadQuery {
-    party_id: Option<Uuid>,
-}
-
-/// The empty form; `?party_id=` files into that folder.
-pub async fn upload_page(
-    State(app): State<App>,
-    user: WebUser,
-    Query(query): Query<UploadQuery>,
-) -> Response {
-    let form = UploadForm {
-        party_id: query.party_id.map(|id| id.to_string()).unwrap_or_default(),
-        ..UploadForm::default()
-    };
-    upload_form(&app, &user, form, None, StatusCode::OK).await
-}
-
-/// Files the record the form describes; the record's page on success, else the form again
-/// with what was typed and why it was refused. Nothing is stored unless it all commits.
-pub async fn upload(
-    State(app): State<App>,
-    user: WebUser,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
-    let limit = app.limits.max_upload_bytes;
-    let mut form = UploadForm::default();
-    let result = async {
-        let mut multipart = multipart
-            .map_err(|rejection| ServiceError::UnsupportedMediaType(rejection.body_text()))?;
-        let mut upload = app.ingest.begin(user.actor.clone());
-        // the token comes first in the form; without it nothing is stored, but the text
-        // fields are still read so that the form comes back as it was typed
-        let mut csrf_ok = false;
-        let mut metadata_set = false;
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(|error| multipart_error(error, limit))?
-        {
-            let name = field.name().unwrap_or_default().to_owned();
-            if name == "csrf" {
-                let value = field
-                    .text()
-                    .await
-                    .map_err(|error| multipart_error(error, limit))?;
-                csrf_ok = user.csrf_ok(Some(value.trim()));
-                continue;
-            }
-            if name == "file" {
-                if !csrf_ok {
-                    continue; // dropped unread: nothing of a forged form is stored
-                }
-                if !metadata_set {
-                    upload.set_metadata(form.metadata()?)?;
-                    metadata_set = true;
-                }
-                let filename = field.file_name().map(str::to_owned);
-                if filename.as_deref().is_none_or(str::is_empty) {
-                    continue; // the file input left empty
-                }
-                let declared = field.content_type().map(str::to_owned);
-                let body = field_stream(field, limit);
-                upload
-                    .add_file(filename.as_deref(), declared.as_deref(), body)
-                    .await?;
-                continue;
-            }
-            let value = field
-                .text()
-                .await
-                .map_err(|error| multipart_error(error, limit))?;
-            if !form.set(&name, value) {
-                return Err(ServiceError::Validation(format!(
-                    "unexpected field {name:?}"
-                )));
-            }
-        }
-        if !csrf_ok {
-            return Err(ServiceError::Forbidden(
-                user.texts.get("error.csrf").to_owned(),
-            ));
-        }
-        if !metadata_set {
-            upload.set_metadata(form.metadata()?)?;
-        }
-        upload.commit().await
-    }
-    .await;
-    match result {
-        Ok(record) => Redirect::to(&format!("/records/{}?filed=1", record.id)).into_response(),
-        Err(error) => {
-            let status = crate::http::status_of(error.code());
-            let message = match &error {
-                ServiceError::Forbidden(text) if text == user.texts.get("error.csrf") => {
-                    text.clone()
-                }
-                other => message_of(user.texts, other),
-            };
-            upload_form(&app, &user, form, Some(message), status).await
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_empty_form_field_is_left_out_of_the_metadata() {
-        let mut form = UploadForm::default();
-        assert!(form.set("title", "  Labour contract  ".into()));
-        assert!(form.set("doc_date", String::new()));
-        assert!(!form.set("colour", "red".into()));
-        let metadata = form.metadata().expect("metadata");
-        assert_eq!(metadata.title, "Labour contract");
-        assert!(metadata.doc_date.is_none());
-        form.set("doc_date", "2024-13-40".into());
-        assert!(form.metadata().is_err());
     }
 }

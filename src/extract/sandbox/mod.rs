@@ -22,12 +22,15 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{Failure, Limits, Tool, run_limited};
+use super::command::{Failure, Limits, Tool, path_arg, run_limited};
 use super::error::Resource;
 use super::{ContentReport, ExtractError, ExtractOptions, Extracted, Kind, parse_media_type};
 
 /// Starts the answer line, with the protocol version.
 const ANSWER_PREFIX: &str = "dangan-sandbox/1 ";
+
+/// The largest thumbnail kept (a page of 256 pixels is some tens of KiB as PNG).
+const THUMBNAIL_BYTES: usize = 4 << 20;
 
 /// The media types a watermarked copy comes back as.
 const MARKED_TYPES: [&str; 2] = ["application/pdf", "text/plain; charset=utf-8"];
@@ -189,6 +192,30 @@ impl Sandbox {
                 .find(|known| *known == media_type)
                 .ok_or_else(|| unexpected(Answer::Marked { media_type })),
             other => Err(unexpected(other)),
+        }
+    }
+
+    /// The first page of the PDF at `path` as a PNG at most `size` pixels on its longer side,
+    /// rendered by poppler's `pdftoppm` under the sandbox's memory and CPU limits. Blocking.
+    pub fn pdf_thumbnail(&self, path: &Path, size: u32) -> Result<Vec<u8>, ExtractError> {
+        let mut command = Tool::Pdftoppm.command();
+        command
+            .args(["-png", "-f", "1", "-l", "1", "-singlefile", "-scale-to"])
+            .arg(size.to_string())
+            .arg(path_arg(path));
+        match run_limited(
+            Tool::Pdftoppm,
+            command,
+            &self.limits(self.cpu, THUMBNAIL_BYTES),
+        )? {
+            Ok(output) if output.stdout_truncated || output.stdout.is_empty() => {
+                Err(ExtractError::Reported {
+                    message: "pdftoppm gave no usable first page".into(),
+                    permanent: true,
+                })
+            }
+            Ok(output) => Ok(output.stdout),
+            Err(failure) => Err(failure.into_error(Tool::Pdftoppm)),
         }
     }
 

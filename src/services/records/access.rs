@@ -100,6 +100,43 @@ impl RecordService {
         Ok(Some(text))
     }
 
+    /// The first page of a PDF file as a PNG thumbnail of at most `size` pixels, rendered in
+    /// a limited child process; recorded as a read of the file.
+    pub async fn thumbnail(
+        &self,
+        actor: &Actor,
+        record_id: Uuid,
+        file_id: Uuid,
+        size: u32,
+    ) -> ServiceResult<Vec<u8>> {
+        let (file, access) = self.file(actor, record_id, file_id).await?;
+        if file.media_type != "application/pdf" {
+            return Err(ServiceError::NotFound(format!(
+                "file {file_id} is not a PDF; it has no page thumbnail"
+            )));
+        }
+        let stopped =
+            |error: tokio::task::JoinError| ServiceError::Internal(format!("thumbnail: {error}"));
+        let sandbox = self.sandbox.clone();
+        let scratch = tokio::task::spawn_blocking(move || sandbox.scratch_file("thumb-"))
+            .await
+            .map_err(stopped)?
+            .map_err(|error| ServiceError::Internal(error.to_string()))?;
+        self.blobs.copy_to_file(file.sha256, scratch.path()).await?;
+        let sandbox = self.sandbox.clone();
+        let png = tokio::task::spawn_blocking(move || sandbox.pdf_thumbnail(scratch.path(), size))
+            .await
+            .map_err(stopped)?
+            .map_err(|error| {
+                ServiceError::Conflict(format!("no thumbnail of this PDF could be made ({error})"))
+            })?;
+        let details = serde_json::json!({
+            "file_id": file_id, "thumbnail": true, "loan_id": access.marked_loan(),
+        });
+        self.audit(actor, "file.read", record_id, &details).await?;
+        Ok(png)
+    }
+
     /// Streams the file's content, or the byte `range` of it, and records the access.
     pub async fn read(
         &self,

@@ -232,6 +232,50 @@ impl Browser {
         .await
     }
 
+    /// The natural width of the image `css` once it has loaded (0: it failed to load).
+    pub async fn loaded_image_width(&self, css: &str) -> u64 {
+        let script = format!(
+            "const i = document.querySelector({css:?}); \
+             return i && i.complete ? i.naturalWidth : null;"
+        );
+        for _ in 0..100 {
+            if let Some(width) = self.script(&script).await.as_u64() {
+                return width;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the image {css} did not load within 10 s");
+    }
+
+    /// What keeps the page from being used with a screen reader or a keyboard alone: form
+    /// controls without a label, images without a text alternative, a page without exactly
+    /// one `h1`, duplicated ids.
+    pub async fn accessibility_problems(&self) -> Vec<String> {
+        let found = self
+            .script(
+                "const problems = [];\
+                 document.querySelectorAll('input:not([type=hidden]):not([type=submit]), select, textarea')\
+                   .forEach(e => { if (!(e.labels && e.labels.length) && !e.getAttribute('aria-label')\
+                     && !e.getAttribute('aria-labelledby')) problems.push('no label: ' + e.outerHTML.slice(0, 120)); });\
+                 document.querySelectorAll('img:not([alt]), svg:not([aria-hidden]):not([role])')\
+                   .forEach(e => problems.push('no text alternative: ' + e.outerHTML.slice(0, 120)));\
+                 const h1 = document.querySelectorAll('h1').length;\
+                 if (h1 !== 1) problems.push(h1 + ' h1 headings');\
+                 const ids = {};\
+                 document.querySelectorAll('[id]').forEach(e => { if (ids[e.id]) problems.push('duplicate id ' + e.id); ids[e.id] = 1; });\
+                 document.querySelectorAll('button').forEach(e => { if (!e.textContent.trim() && !e.getAttribute('aria-label')) problems.push('unnamed button'); });\
+                 return problems;",
+            )
+            .await;
+        let Some(items) = found.as_array() else {
+            panic!("the accessibility check did not run: {found}");
+        };
+        items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_owned))
+            .collect()
+    }
+
     pub async fn url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", None)
             .await

@@ -4,7 +4,7 @@
 use reqwest::multipart::{Form, Part};
 use sqlx::PgPool;
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, TestFile, corpus};
 
 /// A client that keeps cookies, logged in through the form; and its CSRF token.
 async fn signed_in(app: &TestApp, lang: &str) -> (reqwest::Client, String) {
@@ -192,9 +192,14 @@ async fn a_page_of_a_hidden_record_or_folder_reads_exactly_as_a_missing_one(pool
     let record = app
         .file_record(
             &serde_json::json!({"title": "機密合同", "security_level": "confidential"}),
-            vec![],
+            vec![TestFile::new(
+                "合同.pdf",
+                corpus("pdf/maint-guide.zh-cn.pdf"),
+            )],
         )
         .await;
+    let id = record["id"].as_str().expect("id");
+    let file = record["files"][0]["id"].as_str().expect("file id");
     let party: serde_json::Value = app
         .post("/api/v1/parties")
         .json(&serde_json::json!({"kind": "customer", "identifier": "C-77", "name": "客戶", "department": "BGS"}))
@@ -207,10 +212,25 @@ async fn a_page_of_a_hidden_record_or_folder_reads_exactly_as_a_missing_one(pool
     app.user_token("clerk", "staff", Some("BGS")).await;
     let clerk = client_of(&app, "clerk", "a-long-password").await;
     let missing = uuid::Uuid::now_v7();
+    // the admin sees the thumbnail: the clerk's 404 below is the access decision
+    let admin = client_of(&app, "admin", ADMIN_PASSWORD).await;
+    let admin_thumbnail = admin
+        .get(app.url(&format!("/records/{id}/thumbnail/{file}")))
+        .send()
+        .await
+        .expect("thumbnail");
+    assert_eq!(admin_thumbnail.status(), 200);
+    let png = admin_thumbnail.bytes().await.expect("png");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG image");
     for (hidden, absent) in [
+        (format!("/records/{id}"), format!("/records/{missing}")),
         (
-            format!("/records/{}", record["id"].as_str().expect("id")),
-            format!("/records/{missing}"),
+            format!("/records/{id}/thumbnail/{file}"),
+            format!("/records/{missing}/thumbnail/{file}"),
+        ),
+        (
+            format!("/records/{id}/text/{file}"),
+            format!("/records/{missing}/text/{file}"),
         ),
         (
             format!("/folders/{}", party["id"].as_str().expect("id")),

@@ -38,6 +38,12 @@ pub async fn page_is_healthy(browser: &Browser) {
         "console errors on {}: {errors:?}",
         browser.url().await
     );
+    let problems = browser.accessibility_problems().await;
+    assert!(
+        problems.is_empty(),
+        "accessibility problems on {}: {problems:?}",
+        browser.url().await
+    );
 }
 
 #[sqlx::test]
@@ -97,6 +103,8 @@ async fn an_archivist_files_a_pdf_and_a_scan_and_finds_the_pdf_typing_traditiona
             .await
             .unwrap_or_default();
         assert!(image.contains("/files/"), "{image}");
+        // the PDF's first page as a thumbnail, rendered by poppler
+        assert!(browser.loaded_image_width("img.thumb").await > 100);
         let record_url = browser.url().await;
 
         // the text is extracted and indexed in the background
