@@ -28,6 +28,8 @@ struct DueLine {
     due: String,
     decision: String,
     appraised: bool,
+    /// Under a legal hold: not to be appraised for destruction until released.
+    held: bool,
 }
 
 struct BatchLine {
@@ -37,6 +39,19 @@ struct BatchLine {
     items: usize,
     approvals: String,
     approvable: bool,
+    /// Awaiting shredding: the named supervisors, one of whom confirms.
+    supervisors: Vec<String>,
+    /// Physical items still to be shredded.
+    to_shred: usize,
+}
+
+/// An active hold: id, reason, what it covers (records or a folder), placed on.
+struct HoldLine {
+    id: Uuid,
+    reason: String,
+    records: Vec<Uuid>,
+    party: Option<Uuid>,
+    placed: String,
 }
 
 #[derive(Template)]
@@ -49,6 +64,7 @@ struct DispositionPage {
     /// Records appraised "destroy": id, title.
     destroyable: Vec<(Uuid, String)>,
     batches: Vec<BatchLine>,
+    holds: Vec<HoldLine>,
     message: Option<String>,
     notice: Option<String>,
 }
@@ -97,6 +113,7 @@ async fn page(
         .into_iter()
         .map(|item| DueLine {
             appraised: item.appraisal.is_some(),
+            held: !item.holds.is_empty(),
             decision: item.appraisal.as_ref().map_or_else(
                 || t.get("disposition.not_appraised").to_owned(),
                 |appraisal| {
@@ -117,7 +134,18 @@ async fn page(
                 .approvals
                 .iter()
                 .any(|approval| approval.user_id == user.actor.user_id);
+            let shredding = batch.status == "awaiting_shredding";
             BatchLine {
+                supervisors: if shredding {
+                    batch.supervisors.clone()
+                } else {
+                    Vec::new()
+                },
+                to_shred: batch
+                    .items
+                    .iter()
+                    .filter(|item| item.physical && item.shredded_at.is_none())
+                    .count(),
                 id: batch.id,
                 created: batch.created_at.format("%Y-%m-%d %H:%M").to_string(),
                 status: t.get(&format!("disposition.{}", batch.status)),
@@ -134,9 +162,25 @@ async fn page(
             }
         })
         .collect();
+    let holds = app
+        .holds
+        .list(&user.actor)
+        .await
+        .map(|list| list.items)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|hold| HoldLine {
+            id: hold.id,
+            reason: hold.reason,
+            records: hold.record_ids.unwrap_or_default(),
+            party: hold.party_id,
+            placed: t.date(&hold.created_at.date_naive()),
+        })
+        .collect();
     render_with(
         status,
         &DispositionPage {
+            holds,
             t,
             chrome: Chrome::of(user),
             as_of: as_of.to_string(),
@@ -165,7 +209,7 @@ pub async fn disposition_page(
     page(&app, &user, as_of, None, notice, StatusCode::OK).await
 }
 
-async fn after(
+pub(super) async fn after(
     app: &App,
     user: &WebUser,
     as_of: NaiveDate,

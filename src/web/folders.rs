@@ -39,6 +39,8 @@ struct FolderPage {
     checklist: Vec<ChecklistLine>,
     records: Vec<RecordLine>,
     events: Vec<(String, String)>,
+    /// Whether the caller may place a legal hold on the whole folder.
+    may_hold: bool,
 }
 
 pub async fn folder_page(State(app): State<App>, user: WebUser, Path(id): Path<Uuid>) -> Response {
@@ -76,6 +78,10 @@ pub async fn folder_page(State(app): State<App>, user: WebUser, Path(id): Path<U
     .collect();
     let page = FolderPage {
         t,
+        may_hold: user
+            .actor
+            .role
+            .may(crate::domain::permissions::Capability::Dispose),
         chrome: Chrome::of(&user),
         kind: t.get(&format!("folder.{}", party.kind.as_str())),
         department: party.department.clone().unwrap_or_default(),

@@ -14,6 +14,7 @@ pub mod i18n;
 mod loans;
 mod oversight;
 mod records;
+mod reviews;
 
 mod rooms;
 mod search;
@@ -83,6 +84,26 @@ pub fn routes(app: &App) -> Router<App> {
         )
         .route("/disposition", get(disposition::disposition_page))
         .route(
+            "/disposition/holds",
+            axum::routing::post(reviews::place_hold),
+        )
+        .route(
+            "/disposition/holds/{id}/release",
+            axum::routing::post(reviews::release_hold),
+        )
+        .route(
+            "/disposition/batches/{id}/shredded",
+            axum::routing::post(reviews::confirm_shredded),
+        )
+        .route(
+            "/releases",
+            get(reviews::releases_page).post(reviews::propose_release),
+        )
+        .route(
+            "/releases/{id}/{action}",
+            axum::routing::post(reviews::decide_release),
+        )
+        .route(
             "/disposition/appraisals",
             axum::routing::post(disposition::appraise),
         )
@@ -135,6 +156,12 @@ impl Chrome {
             ("/search", "nav.search", None),
             ("/loans", "nav.loans", None),
             ("/disposition", "nav.disposition", Some(Capability::Dispose)),
+            (
+                "/releases",
+                "nav.releases",
+                Some(Capability::ProposeRelease),
+            ),
+            ("/releases", "nav.releases", Some(Capability::ReviewRelease)),
             ("/rooms", "nav.rooms", None),
             (
                 "/catalogue",
@@ -153,6 +180,8 @@ impl Chrome {
         .filter(|(_, _, needs)| needs.is_none_or(|capability| role.may(capability)))
         .map(|(path, key, _)| (path, user.texts.get(key)))
         .collect();
+        // a page offered for either of two capabilities is listed once
+        chrome.nav.dedup_by_key(|(path, _)| *path);
         chrome
     }
 

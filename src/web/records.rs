@@ -56,6 +56,8 @@ struct RecordPage {
     status: &'static str,
     extra: Vec<(&'static str, String)>,
     files: Vec<FileLine>,
+    /// Whether the caller may place a legal hold on the record.
+    may_hold: bool,
     /// The edit form's values, for those who may change the record.
     edit: Option<EditForm>,
     /// The record's audit trail, for those who read it: time, actor, action.
@@ -197,6 +199,7 @@ pub async fn record_page(
         .unwrap_or_default();
     let page = RecordPage {
         t,
+        may_hold: user.actor.role.may(Capability::Dispose),
         loans,
         integrity: record.integrity.as_deref().map(|integrity| {
             t.get(if integrity == "damaged" {

@@ -308,6 +308,28 @@ impl Browser {
         }
     }
 
+    /// Waits until the page's address holds `part` (a query parameter a redirect adds).
+    pub async fn wait_for_url_with(&self, part: &str) {
+        let started = Instant::now();
+        loop {
+            let url = self.url().await;
+            if url.contains(part) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "still on {url}, waiting for {part}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// How many elements match `css` now (no waiting).
+    pub async fn count(&self, css: &str) -> u64 {
+        let script = format!("return document.querySelectorAll({css:?}).length;");
+        self.script(&script).await.as_u64().unwrap_or_default()
+    }
+
     /// Console messages of level SEVERE since the last call (errors of the page's own
     /// scripts and failed loads).
     pub async fn console_errors(&self) -> Vec<String> {

@@ -11,6 +11,7 @@ use crate::helpers::{ADMIN_PASSWORD, TestApp, corpus};
 use crate::search::settle;
 
 mod forms;
+mod reviews;
 mod workflows;
 
 /// Logs in through the form as `username`; the browser lands on `next`.
@@ -191,6 +192,7 @@ async fn every_page_renders_without_server_or_console_errors(pool: PgPool) {
         format!("/records/{}", record["id"].as_str().expect("id")),
         "/loans".to_owned(),
         "/disposition".to_owned(),
+        "/releases".to_owned(),
         "/rooms".to_owned(),
         format!("/rooms/{}", room["id"].as_str().expect("id")),
         "/catalogue".to_owned(),
@@ -225,7 +227,9 @@ async fn every_page_renders_without_server_or_console_errors(pool: PgPool) {
         let menu = browser.text("header nav").await;
         assert!(menu.contains("Search") && menu.contains("Loans"), "{menu}");
         assert!(
-            !menu.contains("Administration") && !menu.contains("Audit"),
+            !menu.contains("Administration")
+                && !menu.contains("Audit")
+                && !menu.contains("Release review"),
             "{menu}"
         );
         browser.goto("/admin").await;

@@ -11,14 +11,14 @@ use crate::helpers::browser::{Browser, with_browser};
 use crate::helpers::{ADMIN_PASSWORD, TestApp, TestFile, corpus};
 use crate::search::settle;
 
-const PASSWORD: &str = "a-long-password";
+pub(super) const PASSWORD: &str = "a-long-password";
 
 async fn log_out(browser: &Browser) {
     browser.click("header form[action='/logout'] button").await;
     browser.wait_for_path("/login").await;
 }
 
-async fn switch_user(browser: &Browser, username: &str, next: &str) {
+pub(super) async fn switch_user(browser: &Browser, username: &str, next: &str) {
     log_out(browser).await;
     log_in(browser, username, PASSWORD, next).await;
 }
