@@ -1,5 +1,6 @@
-//! `/admin`: users (create, disable, enable) and each category's access rule (R11), through
-//! the same services as `/api/v1/users` and `/api/v1/categories`.
+//! `/admin`: users (create, disable, enable), each category's access rule (R11) and the
+//! catalogue set-up ([`super::setup`]), through the same services as `/api/v1/users` and
+//! `/api/v1/categories`.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -34,6 +35,9 @@ struct CategoryLine {
     own: bool,
     grants: Vec<(&'static str, bool)>,
     approver: &'static str,
+    retention: String,
+    fields: String,
+    checklist: String,
 }
 
 #[derive(Template)]
@@ -45,6 +49,8 @@ struct AdminPage {
     roles: Vec<&'static str>,
     departments: Vec<(String, String)>,
     categories: Vec<CategoryLine>,
+    /// Retention policies: code, name, years (empty: permanent).
+    retention: Vec<(String, String, String)>,
     message: Option<String>,
     notice: Option<String>,
 }
@@ -84,12 +90,30 @@ pub async fn admin_page(
                 .collect(),
             approver: category.access.loan_approver.as_str(),
             own: category.access_own,
+            retention: category.retention.unwrap_or_default(),
+            fields: super::setup::fields_text(&category.fields),
+            checklist: super::setup::checklist_text(&category.checklist),
             name: category.names.get(t.lang.language()).to_owned(),
             code: category.code,
         })
         .collect();
+    let retention = app
+        .catalogue
+        .list_retention()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|policy| {
+            let years = policy.years.map_or_else(
+                || t.get("admin.permanent").to_owned(),
+                |years| years.to_string(),
+            );
+            (policy.code, policy.name, years)
+        })
+        .collect();
     render(&AdminPage {
         t,
+        retention,
         chrome: Chrome::of(&user),
         users: users
             .into_iter()
@@ -109,7 +133,7 @@ pub async fn admin_page(
 }
 
 /// After a change: the page again, with the notice or the translated refusal.
-fn back(user: &WebUser, result: Result<(), ServiceError>) -> Response {
+pub(super) fn back(user: &WebUser, result: Result<(), ServiceError>) -> Response {
     match result {
         Ok(()) => Redirect::to("/admin?done=1").into_response(),
         Err(error) => {

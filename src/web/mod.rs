@@ -19,6 +19,7 @@ mod reviews;
 mod rooms;
 mod search;
 pub mod session;
+mod setup;
 mod upload;
 
 use askama::Template;
@@ -77,6 +78,22 @@ pub fn routes(app: &App) -> Router<App> {
         .route(
             "/admin/users/{id}/active",
             axum::routing::post(admin::set_active),
+        )
+        .route(
+            "/admin/departments",
+            axum::routing::post(setup::create_department),
+        )
+        .route(
+            "/admin/retention",
+            axum::routing::post(setup::create_retention),
+        )
+        .route(
+            "/admin/categories",
+            axum::routing::post(setup::create_category),
+        )
+        .route(
+            "/admin/categories/{code}",
+            axum::routing::post(setup::update_category),
         )
         .route(
             "/admin/categories/{code}/access",

@@ -10,6 +10,7 @@ use crate::helpers::browser::{Browser, with_browser};
 use crate::helpers::{ADMIN_PASSWORD, TestApp, corpus};
 use crate::search::settle;
 
+mod admin;
 mod forms;
 mod reviews;
 mod workflows;
