@@ -192,7 +192,7 @@ async fn page(
                     .into_iter()
                     .map(|item| item.archival_code.unwrap_or(item.title))
                     .collect::<Vec<_>>()
-                    .join("、"),
+                    .join(t.get("releases.separator")),
             }
         })
         .collect();

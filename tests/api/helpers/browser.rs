@@ -259,6 +259,7 @@ impl Browser {
                      && !e.getAttribute('aria-labelledby')) problems.push('no label: ' + e.outerHTML.slice(0, 120)); });\
                  document.querySelectorAll('img:not([alt]), svg:not([aria-hidden]):not([role])')\
                    .forEach(e => problems.push('no text alternative: ' + e.outerHTML.slice(0, 120)));\
+                 if (!document.title.trim() || document.title.includes('<')) problems.push('title: ' + document.title.slice(0, 80));\
                  const h1 = document.querySelectorAll('h1').length;\
                  if (h1 !== 1) problems.push(h1 + ' h1 headings');\
                  const ids = {};\
