@@ -1,5 +1,10 @@
 # Shared helpers for scripts/run, scripts/test and scripts/bench. Source it; don't run it.
 
+# The SQL of the queries is checked against .sqlx/, never against whatever DATABASE_URL the
+# caller's shell holds (a server without dangan's schema would fail the build).
+# scripts/sqlx-prepare turns this off for its own scratch database.
+export SQLX_OFFLINE=true
+
 # Prints a step so long runs show where they are.
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
