@@ -77,6 +77,10 @@ impl IngestService {
     }
 }
 
+/// The most files one record takes (a personnel file of single-page scans fits many times
+/// over); each file is a row, a staged object and a text job, so there is a bound.
+pub const MAX_FILES_PER_RECORD: usize = 500;
+
 impl Upload {
     /// Checks and keeps the record's metadata; a second metadata part is an error.
     pub fn set_metadata(&mut self, input: RecordMetadataInput) -> ServiceResult<()> {
@@ -100,6 +104,7 @@ impl Upload {
     }
 
     /// Streams one file to staging. `filename` and `declared_type` are what the client sent.
+    /// A record takes at most [`MAX_FILES_PER_RECORD`] files.
     pub async fn add_file<S>(
         &mut self,
         filename: Option<&str>,
@@ -109,6 +114,12 @@ impl Upload {
     where
         S: Stream<Item = Result<Bytes, ServiceError>> + Unpin,
     {
+        if self.files.len() >= MAX_FILES_PER_RECORD {
+            return Err(ServiceError::Validation(format!(
+                "file: a record takes at most {MAX_FILES_PER_RECORD} files; file the rest as \
+                 further records, or join page scans into one PDF"
+            )));
+        }
         let filename = filename
             .and_then(clean_filename)
             .unwrap_or_else(|| format!("file-{}", self.files.len() + 1));

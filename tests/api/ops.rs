@@ -52,6 +52,15 @@ async fn metrics_count_requests_by_route(pool: PgPool) {
         .send()
         .await
         .expect("healthz");
+    // invented methods are counted, but not each under a label of its own
+    for invented in ["BREW", "WHEN", "XYZZY"] {
+        let method = reqwest::Method::from_bytes(invented.as_bytes()).expect("method");
+        app.client
+            .request(method, app.url("/healthz"))
+            .send()
+            .await
+            .expect("invented method");
+    }
     let text = app
         .client
         .get(app.url("/metrics"))
@@ -65,6 +74,13 @@ async fn metrics_count_requests_by_route(pool: PgPool) {
         text.contains(r#"dangan_http_requests_total{method="GET",route="/healthz",status="200"}"#),
         "{text}"
     );
+    assert!(
+        text.contains(
+            r#"dangan_http_requests_total{method="other",route="/healthz",status="405"} 3"#
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("XYZZY") && !text.contains("BREW"), "{text}");
 }
 
 #[sqlx::test]

@@ -153,6 +153,21 @@ async fn an_upload_over_the_limit_is_413_and_stores_nothing(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn an_upload_of_more_files_than_a_record_takes_is_400_and_stores_nothing(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let files = (0..501)
+        .map(|n| TestFile::new(&format!("p{n}.txt"), format!("第{n}頁").into_bytes()))
+        .collect();
+    let response = app.upload(&json!({ "title": "太多頁" }), files).await;
+    let problem = assert_problem(response, 400, "validation").await;
+    assert!(
+        problem.to_string().contains("at most 500 files"),
+        "{problem}"
+    );
+    assert_nothing_stored(&app).await;
+}
+
+#[sqlx::test]
 async fn a_chunked_upload_that_grows_over_the_limit_is_413_and_stores_nothing(pool: PgPool) {
     let app = TestApp::spawn_with(pool, &[("DANGAN_MAX_UPLOAD_BYTES", "50000")]).await;
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
