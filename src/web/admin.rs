@@ -155,7 +155,7 @@ pub async fn create_user(State(app): State<App>, user: WebUser, body: Bytes) -> 
             username: fields.get("username").to_owned(),
             password: fields.get("password").to_owned(),
             role: Role::parse(fields.get("role"))?,
-            department: Some(fields.get("department").to_owned()).filter(|d| !d.is_empty()),
+            department: fields.optional("department"),
             email: None,
         };
         app.auth

@@ -271,13 +271,7 @@ pub async fn create_batch(State(app): State<App>, user: WebUser, body: Bytes) ->
     let as_of = as_of_of(&app, &fields);
     let result = async {
         fields.check_csrf(&user)?;
-        let record_ids = fields
-            .all("record_ids")
-            .map(|id| {
-                id.parse()
-                    .map_err(|_| ServiceError::Validation(format!("record_ids: {id:?}")))
-            })
-            .collect::<Result<Vec<Uuid>, _>>()?;
+        let record_ids = fields.uuids("record_ids")?;
         let supervisors = fields
             .get("supervisors")
             .split([',', '，', '、'])

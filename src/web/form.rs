@@ -2,6 +2,7 @@
 //! check, and the message of a refusal in the user's language.
 
 use axum::body::Bytes;
+use uuid::Uuid;
 
 use super::message_of;
 use super::session::WebUser;
@@ -29,6 +30,32 @@ impl Fields {
             .iter()
             .filter(move |(key, _)| key == name)
             .map(|(_, value)| value.as_str())
+    }
+
+    /// The value of `name`, trimmed; `None` when absent or blank.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        Some(self.get(name).trim().to_owned()).filter(|value| !value.is_empty())
+    }
+
+    /// The id in `name`; `None` when absent or blank, a validation error when not an id.
+    pub fn uuid(&self, name: &str) -> Result<Option<Uuid>, ServiceError> {
+        self.optional(name)
+            .map(|value| {
+                value
+                    .parse()
+                    .map_err(|_| ServiceError::Validation(format!("{name}: {value:?}")))
+            })
+            .transpose()
+    }
+
+    /// Every id in `name` (ticked checkboxes), a validation error for one that is not an id.
+    pub fn uuids(&self, name: &str) -> Result<Vec<Uuid>, ServiceError> {
+        self.all(name)
+            .map(|id| {
+                id.parse()
+                    .map_err(|_| ServiceError::Validation(format!("{name}: {id:?}")))
+            })
+            .collect()
     }
 
     /// `Forbidden` with the translated message unless the form carries the session's token.

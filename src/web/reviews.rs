@@ -25,36 +25,16 @@ use crate::services::destruction::ShreddingInput;
 use crate::services::holds::NewHold;
 use crate::services::releases::{NewRelease, ReleaseFilter, ReviewDueFilter};
 
-fn uuid_field(fields: &Fields, name: &str) -> Result<Option<Uuid>, ServiceError> {
-    match fields.get(name) {
-        "" => Ok(None),
-        value => value
-            .parse()
-            .map(Some)
-            .map_err(|_| ServiceError::Validation(format!("{name}: {value:?}"))),
-    }
-}
-
-fn uuid_fields(fields: &Fields, name: &str) -> Result<Vec<Uuid>, ServiceError> {
-    fields
-        .all(name)
-        .map(|id| {
-            id.parse()
-                .map_err(|_| ServiceError::Validation(format!("{name}: {id:?}")))
-        })
-        .collect()
-}
-
 /// Places a hold on the record (`record_ids`) or on the whole folder (`party_id`).
 pub async fn place_hold(State(app): State<App>, user: WebUser, body: Bytes) -> Response {
     let fields = Fields::parse(&body);
     let result = async {
         fields.check_csrf(&user)?;
-        let record_ids = uuid_fields(&fields, "record_ids")?;
+        let record_ids = fields.uuids("record_ids")?;
         let input = NewHold {
             reason: fields.get("reason").to_owned(),
             record_ids: (!record_ids.is_empty()).then_some(record_ids),
-            party_id: uuid_field(&fields, "party_id")?,
+            party_id: fields.uuid("party_id")?,
         };
         app.holds.create(&user.actor, input).await.map(drop)
     }
@@ -89,11 +69,10 @@ pub async fn confirm_shredded(
     let fields = Fields::parse(&body);
     let result = async {
         fields.check_csrf(&user)?;
-        let optional = |name| Some(fields.get(name).trim().to_owned()).filter(|v| !v.is_empty());
         let input = ShreddingInput {
             record_ids: None,
-            supervisor: optional("supervisor"),
-            remarks: optional("remarks"),
+            supervisor: fields.optional("supervisor"),
+            remarks: fields.optional("remarks"),
         };
         app.destruction
             .confirm_shredded(&user.actor, id, input)
@@ -267,7 +246,7 @@ pub async fn propose_release(State(app): State<App>, user: WebUser, body: Bytes)
                 })?),
             };
         let input = NewRelease {
-            record_ids: uuid_fields(&fields, "record_ids")?,
+            record_ids: fields.uuids("record_ids")?,
             open: match fields.get("open") {
                 "" => None,
                 open => Some(open == "true"),

@@ -118,10 +118,6 @@ pub fn checklist_text(items: &[ChecklistItem]) -> String {
         .join("\n")
 }
 
-fn optional(fields: &Fields, name: &str) -> Option<String> {
-    Some(fields.get(name).trim().to_owned()).filter(|value| !value.is_empty())
-}
-
 pub async fn create_department(State(app): State<App>, user: WebUser, body: Bytes) -> Response {
     let fields = Fields::parse(&body);
     let result = async {
@@ -143,7 +139,8 @@ pub async fn create_retention(State(app): State<App>, user: WebUser, body: Bytes
     let fields = Fields::parse(&body);
     let result = async {
         fields.check_csrf(&user)?;
-        let years = optional(&fields, "years")
+        let years = fields
+            .optional("years")
             .map(|years| {
                 years
                     .parse()
@@ -154,7 +151,7 @@ pub async fn create_retention(State(app): State<App>, user: WebUser, body: Bytes
             code: fields.get("code").trim().to_owned(),
             name: fields.get("name").trim().to_owned(),
             years,
-            trigger: optional(&fields, "trigger"),
+            trigger: fields.optional("trigger"),
         };
         app.catalogue
             .create_retention(&user.actor, input)
@@ -172,8 +169,8 @@ pub async fn create_category(State(app): State<App>, user: WebUser, body: Bytes)
         let input = NewCategory {
             code: fields.get("code").trim().to_owned(),
             name: NameInput::One(fields.get("name").trim().to_owned()),
-            parent: optional(&fields, "parent"),
-            retention: optional(&fields, "retention"),
+            parent: fields.optional("parent"),
+            retention: fields.optional("retention"),
             folder_kind: None,
             fields: parse_fields(fields.get("fields"))?,
             checklist: parse_checklist(fields.get("checklist"))?,
@@ -199,7 +196,9 @@ pub async fn update_category(
     let result = async {
         fields.check_csrf(&user)?;
         let patch = CategoryPatch {
-            retention: optional(&fields, "retention").map_or(Patch::Clear, Patch::Set),
+            retention: fields
+                .optional("retention")
+                .map_or(Patch::Clear, Patch::Set),
             fields: Some(parse_fields(fields.get("fields"))?),
             checklist: Some(parse_checklist(fields.get("checklist"))?),
             ..CategoryPatch::default()
