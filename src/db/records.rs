@@ -263,7 +263,7 @@ pub struct ArchivalClass {
     pub category_id: Uuid,
     pub year: i32,
     pub retention_policy_id: Uuid,
-    pub department_id: Uuid,
+    pub department_id: Option<Uuid>,
 }
 
 /// Takes the next item number of a class. The sequence row stays locked until the
@@ -275,7 +275,7 @@ pub async fn next_item_number(
     Ok(sqlx::query_scalar!(
         "insert into archival_sequences (fonds_id, category_id, year, retention_policy_id, department_id, last_item)
          values ($1, $2, $3, $4, $5, 1)
-         on conflict (fonds_id, category_id, year, retention_policy_id, department_id)
+         on conflict (fonds_id, category_id, year, retention_policy_id, coalesce(department_id, '00000000-0000-0000-0000-000000000000'::uuid))
          do update set last_item = archival_sequences.last_item + 1
          returning last_item",
         class.fonds_id,

@@ -180,6 +180,29 @@ pub async fn locations(
     .await?)
 }
 
+/// The places (kind and code) of the room with code `room_code`; `None` when there is no
+/// such room.
+pub async fn places_by_room_code(
+    conn: &mut PgConnection,
+    room_code: &str,
+) -> Result<Option<Vec<(String, String)>>, DbError> {
+    let Some(room_id) = sqlx::query_scalar!("select id from rooms where code = $1", room_code)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let places = sqlx::query!(
+        "select kind, code from room_locations where room_id = $1",
+        room_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(Some(
+        places.into_iter().map(|row| (row.kind, row.code)).collect(),
+    ))
+}
+
 /// An item of a room's inspection plan with its next due date.
 #[derive(Debug, Clone)]
 pub struct PlanItemRow {

@@ -1,5 +1,6 @@
 //! Archival codes (檔號) in the DA/T 22 style: `fonds-category·year-retention-department-item`,
-//! e.g. `Z109-WS·2024-D30-BGS-0007`.
+//! e.g. `Z109-WS·2024-D30-BGS-0007`. DA/T 22 makes the organisation segment optional: a record
+//! without a department is `Z109-WS·2024-D30-0007`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -20,7 +21,8 @@ pub struct ArchivalCode {
     pub category: String,
     pub year: i32,
     pub retention: String,
-    pub department: String,
+    /// The organisation (department) segment; absent for records without a department.
+    pub department: Option<String>,
     /// Item number within its class, from 1; shown with at least four digits.
     pub item: u32,
 }
@@ -42,20 +44,31 @@ impl ArchivalCode {
             .ok_or_else(|| invalid("the middle dot before the year is missing"))?;
         let head: Vec<&str> = head.split('-').collect();
         let tail: Vec<&str> = tail.split('-').collect();
-        let ([fonds, category], [year, retention, department, item]) =
+        let ([fonds, category], [year, retention, department @ .., item]) =
             (head.as_slice(), tail.as_slice())
         else {
             return Err(invalid(
                 "expected fonds-category·year-retention-department-item",
             ));
         };
+        let department = match department {
+            [] => None,
+            [department] => Some(*department),
+            _ => {
+                return Err(invalid(
+                    "expected fonds-category·year-retention-department-item",
+                ));
+            }
+        };
         for (field, value) in [
-            ("fonds", fonds),
-            ("category", category),
-            ("retention", retention),
-            ("department", department),
+            ("fonds", Some(fonds)),
+            ("category", Some(category)),
+            ("retention", Some(retention)),
+            ("department", department.as_ref()),
         ] {
-            check_code(field, value).map_err(|error| invalid(&error.to_string()))?;
+            if let Some(value) = value {
+                check_code(field, value).map_err(|error| invalid(&error.to_string()))?;
+            }
         }
         if year.len() != 4 || !year.chars().all(|c| c.is_ascii_digit()) {
             return Err(invalid("the year must have four digits"));
@@ -74,7 +87,7 @@ impl ArchivalCode {
             category: (*category).to_owned(),
             year: year.parse().map_err(|_| invalid("bad year"))?,
             retention: (*retention).to_owned(),
-            department: (*department).to_owned(),
+            department: department.map(str::to_owned),
             item,
         })
     }
@@ -83,20 +96,21 @@ impl ArchivalCode {
 impl ArchivalCode {
     /// The code of the class without the item number: every item of the class starts so.
     pub fn class_prefix(&self) -> String {
-        format!(
-            "{}-{}{YEAR_SEPARATOR}{:04}-{}-{}-",
-            self.fonds, self.category, self.year, self.retention, self.department
-        )
+        let mut prefix = format!(
+            "{}-{}{YEAR_SEPARATOR}{:04}-{}-",
+            self.fonds, self.category, self.year, self.retention
+        );
+        if let Some(department) = &self.department {
+            prefix.push_str(department);
+            prefix.push('-');
+        }
+        prefix
     }
 }
 
 impl fmt::Display for ArchivalCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}-{}{YEAR_SEPARATOR}{:04}-{}-{}-{:04}",
-            self.fonds, self.category, self.year, self.retention, self.department, self.item
-        )
+        write!(f, "{}{:04}", self.class_prefix(), self.item)
     }
 }
 
@@ -133,7 +147,7 @@ mod tests {
             category: "WS".into(),
             year: 2024,
             retention: "D30".into(),
-            department: "BGS".into(),
+            department: Some("BGS".into()),
             item,
         }
     }
@@ -154,9 +168,23 @@ mod tests {
         ];
         for (text, department, item) in cases {
             let parsed = ArchivalCode::parse(text).expect(text);
-            assert_eq!(parsed.department, department);
+            assert_eq!(parsed.department.as_deref(), Some(department));
             assert_eq!(parsed.item, item);
         }
+    }
+
+    #[test]
+    fn the_department_segment_is_optional() {
+        let code = ArchivalCode {
+            department: None,
+            ..code(7)
+        };
+        assert_eq!(code.to_string(), "Z109-WS·2024-D30-0007");
+        assert_eq!(code.class_prefix(), "Z109-WS·2024-D30-");
+        assert_eq!(
+            ArchivalCode::parse("Z109-WS·2024-D30-0007").ok(),
+            Some(code)
+        );
     }
 
     #[test]
@@ -168,7 +196,8 @@ mod tests {
             "Z109-WS·24-D30-BGS-0007",
             "Z109-WS·2024-D30-BGS-007",
             "Z109-WS·2024-D30-BGS-0000",
-            "Z109-WS·2024-D30-0007",
+            "Z109-WS·2024-0007",
+            "Z109-WS·2024-D30-BGS-X-0007",
             "Z 109-WS·2024-D30-BGS-0007",
             "Z109-WS·2024-D30-BGS-00x7",
             "Z109-W-S·2024-D30-BGS-0007",
@@ -195,7 +224,7 @@ mod tests {
             category in code_part(),
             year in 1900i32..=2999,
             retention in code_part(),
-            department in code_part(),
+            department in proptest::option::of(code_part()),
             item in 1u32..=999_999,
         ) {
             let code = ArchivalCode { fonds, category, year, retention, department, item };

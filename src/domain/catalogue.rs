@@ -151,6 +151,47 @@ impl Location {
         .all(|part| part.as_deref().is_none_or(|text| text.trim().is_empty()))
     }
 
+    /// Checks the location against the storage rooms: a location names its room, which must
+    /// exist (`places` is `None` when no room has that code), and each cabinet, shelf or box
+    /// it names must be one of the room's places of that kind (`places` as kind and code).
+    /// Rows are not registered places and are taken as written.
+    pub fn check_places(&self, places: Option<&[(String, String)]>) -> Result<(), ValidationError> {
+        let given = |part: &Option<String>| {
+            part.as_deref()
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned)
+        };
+        let Some(room) = given(&self.room) else {
+            return Err(ValidationError::new(
+                "location.room",
+                "name the storage room (its code) the record is kept in",
+            ));
+        };
+        let Some(places) = places else {
+            return Err(ValidationError::new(
+                "location.room",
+                format!("no storage room has the code {room:?}; set rooms up under /rooms first"),
+            ));
+        };
+        for (kind, part) in [
+            ("cabinet", &self.cabinet),
+            ("shelf", &self.shelf),
+            ("box", &self.r#box),
+        ] {
+            let Some(code) = given(part) else { continue };
+            if !places.iter().any(|(k, c)| k == kind && *c == code) {
+                return Err(ValidationError::new(
+                    format!("location.{kind}"),
+                    format!(
+                        "room {room} has no {kind} {code:?}; register it among the room's places first"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// `room/row/cabinet/shelf/box`, skipping parts not given.
     pub fn display(&self) -> String {
         [

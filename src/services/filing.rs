@@ -61,19 +61,15 @@ impl Classified {
         })
     }
 
-    /// The archival class, when every part of the code is known.
+    /// The archival class, when every required part of the code is known (the department
+    /// is optional, as DA/T 22 allows).
     pub fn class(&self) -> Option<(ArchivalClass, ArchivalCode)> {
-        let (
-            (fonds_id, fonds),
-            (category_id, category),
-            (retention_id, retention),
-            (department_id, department),
-        ) = (
+        let ((fonds_id, fonds), (category_id, category), (retention_id, retention)) = (
             self.fonds.clone()?,
             self.category.clone()?,
             self.retention.clone()?,
-            self.department.clone()?,
         );
+        let (department_id, department) = self.department.clone().unzip();
         Some((
             ArchivalClass {
                 fonds_id,
@@ -190,6 +186,14 @@ pub async fn classify(
     metadata.category = category.as_ref().map(|row| row.code.clone());
     metadata.retention = retention.as_ref().map(|row| row.code.clone());
     metadata.department = department.as_ref().map(|row| row.code.clone());
+    if let Some(location) = &metadata.location {
+        let room = location.room.as_deref().unwrap_or_default().trim();
+        let places = match room {
+            "" => None,
+            code => db::rooms::places_by_room_code(conn, code).await?,
+        };
+        location.check_places(places.as_deref())?;
+    }
     let location = metadata
         .location
         .as_ref()

@@ -156,10 +156,10 @@ async fn a_failed_filing_gives_its_number_back(pool: PgPool) {
 #[sqlx::test]
 async fn a_record_missing_part_of_its_class_is_filed_without_a_code_until_classified(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    // the admin has no department and none is given
+    // no category: the class is incomplete (a department may be left out, a category not)
     let record = app
         .file_record(
-            &json!({ "title": "待整理", "doc_date": "2023-02-01", "category": "WS" }),
+            &json!({ "title": "待整理", "doc_date": "2023-02-01", "retention": "D30", "department": "BGS" }),
             vec![],
         )
         .await;
@@ -170,7 +170,7 @@ async fn a_record_missing_part_of_its_class_is_filed_without_a_code_until_classi
     );
 
     let id = record["id"].as_str().expect("id");
-    let classified = patch(&app, id, json!({ "department": "BGS" })).await;
+    let classified = patch(&app, id, json!({ "category": "WS" })).await;
     assert_eq!(classified.status(), 200);
     let classified: Value = classified.json().await.expect("json");
     assert_eq!(classified["archival_code"], "Z001-WS·2023-D30-BGS-0001");
@@ -357,4 +357,39 @@ async fn a_record_event_starts_an_event_based_clock(pool: PgPool) {
         .await
         .expect("json");
     assert_eq!(after["retention_due_on"], "2029-02-28");
+}
+
+/// DA/T 22 makes the organisation segment optional: records without a department are
+/// numbered in their class without it, one sequence for all of them.
+#[sqlx::test]
+async fn a_record_without_a_department_gets_a_code_without_that_segment(pool: PgPool) {
+    let app = TestApp::spawn(pool).await; // the admin belongs to no department
+    let mut codes = Vec::new();
+    for title in ["无部门一", "无部门二"] {
+        let record = app
+            .file_record(
+                &json!({ "title": title, "doc_date": "2024-05-01", "category": "WS", "retention": "D10" }),
+                vec![],
+            )
+            .await;
+        assert_eq!(record["department"], Value::Null, "{record}");
+        codes.push(record["archival_code"].clone());
+    }
+    assert_eq!(
+        codes,
+        [
+            json!("Z001-WS·2024-D10-0001"),
+            json!("Z001-WS·2024-D10-0002")
+        ]
+    );
+    let with_department = app
+        .file_record(
+            &json!({ "title": "有部门", "doc_date": "2024-05-01", "category": "WS", "retention": "D10", "department": "BGS" }),
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        with_department["archival_code"],
+        "Z001-WS·2024-D10-BGS-0001"
+    );
 }

@@ -477,3 +477,62 @@ async fn only_archivists_and_admins_set_up_rooms(pool: PgPool) {
         .expect("crossed targets");
     assert_problem(crossed, 400, "validation").await;
 }
+
+/// A record's location names a registered room, and its cabinet, shelf or box must be places
+/// of that room; anything else is refused with the field named, on filing and on a change.
+#[sqlx::test]
+async fn a_records_location_is_validated_against_the_rooms_places(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let room = create_room(&app, "K1").await;
+    let response = app
+        .post(&format!(
+            "/api/v1/rooms/{}/locations",
+            room["id"].as_str().expect("id")
+        ))
+        .json(&json!({ "code": "S3", "kind": "shelf" }))
+        .send()
+        .await
+        .expect("add shelf");
+    assert_eq!(response.status(), 201);
+
+    let file = |location: Value| {
+        let app = &app;
+        async move {
+            app.upload(
+                &json!({ "title": "纸质合同", "location": location }),
+                vec![],
+            )
+            .await
+        }
+    };
+    let filed: Value = file(json!({ "room": "K1", "row": "2", "shelf": "S3" }))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(filed["location"]["shelf"], "S3", "{filed}");
+
+    for (location, field) in [
+        (json!({ "room": "K9", "shelf": "S3" }), "location.room"),
+        (json!({ "room": "K1", "shelf": "S4" }), "location.shelf"),
+        (json!({ "room": "K1", "box": "S3" }), "location.box"),
+        (json!({ "shelf": "S3" }), "location.room"),
+    ] {
+        let body = assert_problem(file(location.clone()).await, 400, "validation").await;
+        assert!(
+            body["detail"].as_str().unwrap_or_default().contains(field),
+            "{location}: {body}"
+        );
+    }
+    let id = filed["id"].as_str().expect("id");
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/records/{id}")))
+        .bearer_auth(&app.token)
+        .json(&json!({ "location": { "room": "K1", "cabinet": "C1" } }))
+        .send()
+        .await
+        .expect("patch");
+    assert_problem(response, 400, "validation").await;
+    assert_eq!(app.count("records").await, 1, "nothing else was filed");
+}

@@ -73,7 +73,7 @@ pub(super) async fn archival_code(
 ) -> ServiceResult<Result<String, String>> {
     let Some(code) = record.archival_code.as_deref() else {
         return Ok(Err(
-            "no archival code: fonds, category, retention or department is missing".into(),
+            "no archival code: fonds, category or retention is missing".into(),
         ));
     };
     if let Err(error) = ArchivalCode::parse(code) {
@@ -93,14 +93,13 @@ pub(super) fn mandatory_metadata(record: &RecordRow) -> Result<String, String> {
         ("fonds", record.fonds.is_none()),
         ("category", record.category.is_none()),
         ("retention", record.retention.is_none()),
-        ("department", record.department.is_none()),
     ]
     .into_iter()
     .filter(|(_, absent)| *absent)
     .map(|(field, _)| field)
     .collect();
     if missing.is_empty() {
-        Ok("title, date, fonds, category, retention, department".into())
+        Ok("title, date, fonds, category, retention".into())
     } else {
         Err(format!("missing: {}", missing.join(", ")))
     }
