@@ -108,3 +108,26 @@ ensure_browser() {
   ensure_packages chromium:chromium chromedriver:chromium-driver \
     /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk
 }
+
+# Starts a release dangan on a free port with its data in $work/data; sets $base, $token and
+# $server_pid (the caller kills it). Needs $work and $target_dir.
+start_dangan() {
+  step "building dangan (release)"
+  cargo build --release --locked --quiet
+  [[ -z ${DANGAN_DATABASE_URL:-} ]] && ensure_postgres_binaries
+  local port=18080
+  while (: >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  base="http://127.0.0.1:$port"
+  DANGAN_DATA_DIR="$work/data" DANGAN_LISTEN="127.0.0.1:$port" DANGAN_ADMIN_PASSWORD=bench-password \
+    DANGAN_MAX_UPLOAD_BYTES=$((64 * 1024 * 1024 * 1024)) RUST_LOG=warn \
+    "$target_dir/release/dangan" serve 2>"$work/dangan.log" &
+  server_pid=$!
+  for _ in $(seq 600); do
+    curl -sf "$base/readyz" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/dangan.log"; die "dangan exited"; }
+    sleep 0.1
+  done
+  token=$(curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
+    -d '{"username":"admin","password":"bench-password"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+  [[ -n $token ]] || die "login failed"
+}

@@ -189,6 +189,20 @@ impl Stores {
     /// Creates the data directory, opens (or starts) the database and applies migrations,
     /// opens the object store and the index directory.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        let stores = Self::open_unmigrated(settings).await?;
+        stores.migrate().await?;
+        Ok(stores)
+    }
+
+    /// Applies the migrations the database has not seen.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        db::migrate(&self.database.pool)
+            .await
+            .context("cannot migrate the database")
+    }
+
+    /// As [`Stores::open`], leaving the database as it is (a restore fills it first).
+    pub async fn open_unmigrated(settings: &Settings) -> anyhow::Result<Self> {
         let data_dir = settings.data_dir();
         std::fs::create_dir_all(&data_dir).with_context(|| {
             format!(
@@ -208,9 +222,6 @@ impl Stores {
         .await
         .context("cannot open the database")?;
         tracing::info!(database = %database.target.describe(), "database connected");
-        db::migrate(&database.pool)
-            .await
-            .context("cannot migrate the database")?;
         let blobs = BlobStore::open(
             settings.storage.object_store_url.as_deref(),
             &data_dir.join("objects"),

@@ -345,6 +345,41 @@ impl BlobStore {
         Ok(Some(body))
     }
 
+    /// Every anchor of the audit chain, by seal number (for a backup).
+    pub async fn anchors(&self) -> Result<Vec<(i64, Bytes)>, BlobError> {
+        let mut anchors = Vec::new();
+        for key in self.list_keys(BlobKey::ANCHOR_PREFIX).await? {
+            let Some(seal_seq) = key
+                .rsplit('/')
+                .next()
+                .and_then(|name| name.strip_suffix(".json"))
+                .and_then(|number| number.parse().ok())
+            else {
+                continue;
+            };
+            let body = self
+                .store
+                .get(&ObjectPath::from(key))
+                .await?
+                .bytes()
+                .await?;
+            anchors.push((seal_seq, body));
+        }
+        Ok(anchors)
+    }
+
+    /// Whether any content is stored (a restore needs an empty store).
+    pub async fn holds_content(&self) -> Result<bool, BlobError> {
+        let prefix = ObjectPath::from(BlobKey::CONTENT_PREFIX);
+        Ok(self
+            .store
+            .list(Some(&prefix))
+            .next()
+            .await
+            .transpose()?
+            .is_some())
+    }
+
     /// Checks that the store answers: a lookup of a key that does not exist must say so.
     pub async fn check(&self) -> Result<(), BlobError> {
         match self.store.head(&ObjectPath::from("readyz-probe")).await {

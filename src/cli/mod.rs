@@ -1,6 +1,7 @@
 //! The `dangan` command line: `serve`, `worker`, `migrate`, `init`, `import`, `reindex`,
-//! `verify`, `user add`.
+//! `verify`, `backup`, `restore`, `user add`.
 
+mod backup;
 mod import;
 mod init;
 mod progress;
@@ -44,6 +45,21 @@ enum Command {
     /// Re-read every stored file and compare it with its SHA-256 (a fixity sweep); exit
     /// status 1 when content is changed or missing.
     Verify,
+    /// Back the database and the stored files up into DIR: a consistent snapshot, copying
+    /// only files an earlier backup in DIR does not hold.
+    Backup {
+        /// The backup directory (created if missing); keep it on another disk or machine.
+        dir: PathBuf,
+    },
+    /// Restore the newest backup in DIR into an empty data directory and database, then
+    /// rebuild the search index.
+    Restore {
+        /// A directory `dangan backup` wrote.
+        dir: PathBuf,
+        /// A snapshot other than the newest (a name under DIR/snapshots).
+        #[arg(long)]
+        snapshot: Option<String>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Load a catalogue preset (classification, retention schedule, departments); safe to repeat.
@@ -98,6 +114,8 @@ pub fn run() -> ExitCode {
             Command::Reindex => reindex::run(settings).await,
             Command::Verify => verify::run(settings).await,
             Command::Migrate => serve::migrate(settings).await,
+            Command::Backup { dir } => backup::backup(settings, dir).await,
+            Command::Restore { dir, snapshot } => backup::restore(settings, dir, snapshot).await,
             Command::Init { preset } => init::run(settings, &preset).await,
             Command::Import(args) => import::run(settings, args).await,
             Command::User(command) => user::run(settings, command).await,

@@ -3,7 +3,10 @@
 //! listens only on a Unix socket inside the data directory, and stopped on shutdown.
 //!
 //! PostgreSQL refuses to run as root; when dangan runs as root the cluster belongs to the
-//! unprivileged `postgres` system user and the server is started as that user.
+//! unprivileged `postgres` system user and the server is started as that user. When that
+//! user cannot enter the data directory (a clone under `/root`, say), the cluster lives
+//! under [`FALLBACK_ROOT`] instead, in a directory named after the data directory, and the
+//! log and `<data_dir>/pg.location` say where.
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -16,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, Uid, User, chown};
+use sha2::{Digest, Sha256};
 
 use super::Target;
 
@@ -26,6 +30,8 @@ pub const DATABASE: &str = "dangan";
 const PORT: u16 = 5432;
 /// Longest Unix socket path the kernel accepts (sun_path is 108 bytes with the NUL).
 const MAX_SOCKET_PATH: usize = 107;
+/// Where a root-run dangan keeps clusters whose data directory `postgres` cannot enter.
+const FALLBACK_ROOT: &str = "/var/lib/dangan";
 
 /// Why the embedded cluster could not be used; each message says what to do next.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +80,10 @@ struct Layout {
 
 impl Layout {
     fn new(data_dir: &Path) -> Self {
-        let root = data_dir.join("pg");
+        Self::at(data_dir.join("pg"))
+    }
+
+    fn at(root: PathBuf) -> Self {
         Self {
             cluster: root.join("data"),
             socket_dir: root.join("run"),
@@ -105,11 +114,11 @@ impl EmbeddedPostgres {
     /// Creates the cluster on first use, then starts it, or attaches to the server another
     /// dangan process already runs on the same data directory.
     pub fn start(data_dir: &Path, timeout: Duration) -> Result<Self, EmbeddedError> {
-        let layout = Layout::new(data_dir);
+        let owner = cluster_owner()?;
+        let layout = choose_layout(data_dir, owner.as_ref())?;
         if layout.socket_file().as_os_str().len() > MAX_SOCKET_PATH {
             return Err(EmbeddedError::SocketPathTooLong(layout.socket_file()));
         }
-        let owner = cluster_owner()?;
         prepare_directories(&layout, owner.as_ref())?;
         let bin = find_binaries()?;
         let target = Target::Socket {
@@ -231,19 +240,72 @@ fn prepare_directories(layout: &Layout, owner: Option<&User>) -> Result<(), Embe
         })?;
     }
     // The server must be able to walk from / down to its own directory.
-    for ancestor in layout.root.ancestors().skip(1) {
-        let Ok(meta) = fs::metadata(ancestor) else {
-            continue;
-        };
+    match blocked_ancestor(&layout.root, owner) {
+        Some(ancestor) => Err(EmbeddedError::NotTraversable(ancestor)),
+        None => Ok(()),
+    }
+}
+
+/// The first directory above `path` that `owner` cannot enter, if any.
+fn blocked_ancestor(path: &Path, owner: &User) -> Option<PathBuf> {
+    path.ancestors().skip(1).find_map(|ancestor| {
+        let meta = fs::metadata(ancestor).ok()?;
         let mode = meta.mode();
         let searchable = mode & 0o001 != 0
             || (meta.uid() == owner.uid.as_raw() && mode & 0o100 != 0)
             || (meta.gid() == owner.gid.as_raw() && mode & 0o010 != 0);
-        if !searchable {
-            return Err(EmbeddedError::NotTraversable(ancestor.to_path_buf()));
-        }
-    }
-    Ok(())
+        (!searchable).then(|| ancestor.to_path_buf())
+    })
+}
+
+/// The cluster lives under `<data_dir>/pg`, unless dangan runs as root and `postgres` cannot
+/// enter the data directory: then under [`FALLBACK_ROOT`], in a directory named after the
+/// data directory's path (so every start finds it again), said in the log and in
+/// `<data_dir>/pg.location`.
+fn choose_layout(data_dir: &Path, owner: Option<&User>) -> Result<Layout, EmbeddedError> {
+    let inside = Layout::new(data_dir);
+    let Some(owner) = owner else {
+        return Ok(inside);
+    };
+    fs::create_dir_all(data_dir).map_err(io_error(format!("creating {}", data_dir.display())))?;
+    let Some(blocked) = blocked_ancestor(&inside.root, owner) else {
+        return Ok(inside);
+    };
+    let data_dir = fs::canonicalize(data_dir)
+        .map_err(io_error(format!("resolving {}", data_dir.display())))?;
+    let digest = hex::encode(Sha256::digest(data_dir.as_os_str().as_encoded_bytes()));
+    let root = Path::new(FALLBACK_ROOT).join(format!("pg-{}", &digest[..16]));
+    let note = data_dir.join("pg.location");
+    let text = format!(
+        "The embedded PostgreSQL cluster of this data directory is in {}\n\
+         (the postgres user cannot enter {}).\n",
+        root.display(),
+        blocked.display()
+    );
+    fs::write(&note, text).map_err(io_error(format!("writing {}", note.display())))?;
+    fs::create_dir_all(FALLBACK_ROOT).map_err(io_error(format!("creating {FALLBACK_ROOT}")))?;
+    fs::set_permissions(FALLBACK_ROOT, fs::Permissions::from_mode(0o755))
+        .map_err(io_error(format!("opening {FALLBACK_ROOT} to postgres")))?;
+    tracing::info!(
+        cluster = %root.display(),
+        blocked = %blocked.display(),
+        "the postgres user cannot enter the data directory; the embedded cluster lives outside it"
+    );
+    Ok(Layout::at(root))
+}
+
+/// A PostgreSQL program (`pg_dump`, `pg_restore`, …) from the directory of the server
+/// programs, else from `PATH`.
+pub fn program(name: &str) -> Option<PathBuf> {
+    find_binaries()
+        .ok()
+        .map(|dir| dir.join(name))
+        .filter(|path| path.is_file())
+        .or_else(|| {
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|dir| dir.join(name))
+                .find(|path| path.is_file())
+        })
 }
 
 /// The directory holding `initdb` and `postgres`: `PG_BIN`, then `pg_config --bindir`, then

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod backup;
 pub mod blobs;
 pub mod catalogue;
 pub mod destroy;
@@ -58,6 +59,9 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("embedded PostgreSQL: {0}")]
     Embedded(#[from] embedded::EmbeddedError),
+    /// A PostgreSQL program (pg_dump, pg_restore) failed; the text says how.
+    #[error("{0}")]
+    Tool(String),
 }
 
 impl DbError {
@@ -66,7 +70,7 @@ impl DbError {
         match self {
             DbError::Unavailable(_) | DbError::Embedded(_) => ErrorCode::Unavailable,
             DbError::Constraint { .. } => ErrorCode::Conflict,
-            DbError::Other(_) | DbError::Migrate(_) => ErrorCode::Internal,
+            DbError::Other(_) | DbError::Migrate(_) | DbError::Tool(_) => ErrorCode::Internal,
         }
     }
 
@@ -274,6 +278,22 @@ pub async fn migrate(pool: &Pool) -> Result<(), DbError> {
 /// Starts a transaction.
 pub async fn begin(pool: &Pool) -> Result<Tx, DbError> {
     Ok(pool.begin().await?)
+}
+
+/// A commit that did not succeed: the server refused it (the transaction is rolled back), or
+/// the connection failed on the way, so the commit may have happened with its reply lost.
+#[derive(Debug)]
+pub enum CommitFailure {
+    RolledBack(DbError),
+    Unknown(DbError),
+}
+
+/// Commits `tx`, telling a refused commit from one whose outcome is unknown.
+pub async fn commit(tx: Tx) -> Result<(), CommitFailure> {
+    tx.commit().await.map_err(|error| match error {
+        sqlx::Error::Database(_) => CommitFailure::RolledBack(error.into()),
+        other => CommitFailure::Unknown(other.into()),
+    })
 }
 
 /// Takes a connection from the pool.

@@ -22,7 +22,8 @@ pub struct CheckQuery {
 
 /// Starts a check: `{scope: "all"}` queues a fixity sweep over every stored blob (202);
 /// `{record_id}` (or `record_ids`, with `stage` GD, YJ or CQ) runs a four-properties check
-/// of those records and returns it done (201).
+/// of those records and returns it done (201); more than 20 records are checked by a job
+/// (202 with the queued check; `GET` it until `status` is `done`).
 #[utoipa::path(post, path = "/api/v1/integrity/checks", tag = "integrity", request_body = NewCheck,
     responses((status = 201, body = CheckView), (status = 202, body = CheckView), (status = 400, body = Problem),
         (status = 403, body = Problem)),

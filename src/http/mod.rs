@@ -11,6 +11,7 @@ mod export;
 mod extract;
 mod integrity;
 mod loans;
+mod openapi;
 mod ops;
 mod parties;
 mod records;

@@ -164,6 +164,8 @@ pub fn router(app: App) -> Router {
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(uploads)
         .split_for_parts();
+    let mut openapi = openapi;
+    super::openapi::describe_errors(&mut openapi);
     let docs = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
         .url("/api/docs/openapi.json", openapi.clone());
     let openapi = Arc::new(openapi);

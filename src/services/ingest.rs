@@ -194,11 +194,16 @@ impl IngestService {
             other => other,
         };
         let committed = match written {
-            Ok(record_id) => tx
-                .commit()
-                .await
-                .map(|()| record_id)
-                .map_err(|error| db::DbError::from(error).into()),
+            Ok(record_id) => match db::commit(tx).await {
+                Ok(()) => Ok(record_id),
+                Err(db::CommitFailure::RolledBack(error)) => Err(error.into()),
+                Err(db::CommitFailure::Unknown(error)) => {
+                    // The commit may have happened with only its reply lost: the content
+                    // stays (at worst an unreferenced object), and the record is looked for.
+                    created.clear();
+                    self.committed_after_all(record_id, error).await
+                }
+            },
             Err(error) => Err(error),
         };
         match committed {
@@ -220,6 +225,24 @@ impl IngestService {
                 }
                 Err(error)
             }
+        }
+    }
+
+    /// After a commit that answered with an error: the record is filed when its row is there
+    /// (the reply was lost, not the commit); otherwise the commit's error stands.
+    async fn committed_after_all(
+        &self,
+        record_id: Uuid,
+        error: db::DbError,
+    ) -> ServiceResult<Uuid> {
+        tracing::warn!(%error, record.id = %record_id, "the commit of an upload failed; looking for its record");
+        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+        match db::records::find(&mut conn, record_id).await? {
+            Some(_) => {
+                tracing::info!(record.id = %record_id, "the upload committed after all");
+                Ok(record_id)
+            }
+            None => Err(error.into()),
         }
     }
 

@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod audit_seal;
 pub mod auth;
+pub mod backup;
 pub mod catalogue;
 pub mod destruction;
 pub mod disposition;

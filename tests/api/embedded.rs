@@ -177,3 +177,67 @@ async fn serve_without_a_database_url_runs_its_own_cluster_and_keeps_the_data() 
     assert_eq!(bytes.as_ref(), pdf.as_slice());
     second.stop(data_dir);
 }
+
+/// As root from a clone under a directory `postgres` cannot enter (the usual `/root/dangan`),
+/// the cluster moves where it can live and the data directory says where.
+#[tokio::test]
+async fn serve_as_root_under_a_closed_directory_runs_its_cluster_elsewhere() {
+    if !nix::unistd::Uid::effective().is_root() {
+        return; // an ordinary user's cluster always lives in the data directory (tested above)
+    }
+    let closed = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(closed.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let data_dir = closed.path().join("clone/var");
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let client = reqwest::Client::new();
+
+    let mut dangan = start(&data_dir);
+    dangan.wait_ready(&data_dir, &client).await;
+    let token = login(&client, &dangan.address, "admin", PASSWORD).await;
+    let form = reqwest::multipart::Form::new().part(
+        "metadata",
+        reqwest::multipart::Part::text(json!({ "title": "根用戶 克隆" }).to_string()),
+    );
+    let response = client
+        .post(format!("{}/api/v1/records", dangan.address))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), 201);
+    let record: Value = response.json().await.expect("record");
+    let note = std::fs::read_to_string(data_dir.join("pg.location")).expect("pg.location");
+    let cluster = note
+        .split_whitespace()
+        .find(|word| word.starts_with("/var/lib/dangan/"))
+        .expect("the note names the cluster's directory")
+        .to_owned();
+    assert!(
+        Path::new(&cluster).join("data/PG_VERSION").exists(),
+        "{note}"
+    );
+    assert!(
+        logs(&data_dir).contains("lives outside it"),
+        "said in the log"
+    );
+    dangan.stop(&data_dir);
+
+    // the next start finds the same cluster and its data
+    let mut again = start(&data_dir);
+    again.wait_ready(&data_dir, &client).await;
+    let token = login(&client, &again.address, "admin", PASSWORD).await;
+    let id = record["id"].as_str().expect("id");
+    let found: Value = client
+        .get(format!("{}/api/v1/records/{id}", again.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(found["title"], "根用戶 克隆", "{found}");
+    again.stop(&data_dir);
+    std::fs::remove_dir_all(&cluster).expect("remove the test's cluster");
+}

@@ -429,3 +429,38 @@ async fn bad_check_requests_are_refused(pool: PgPool) {
         .expect("get");
     assert_problem(absent, 404, "not_found").await;
 }
+
+/// More records than a request checks at once: the check is queued (202), a job runs it, and
+/// it ends with every record's results.
+#[sqlx::test]
+async fn a_large_four_properties_check_runs_as_a_job(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut ids = Vec::new();
+    for n in 0..21 {
+        let record = app
+            .file_record(
+                &json!({"title": format!("第{n}件"), "category": "WS", "retention": "D10", "department": "BGS"}),
+                vec![],
+            )
+            .await;
+        ids.push(record["id"].clone());
+    }
+    let response = app
+        .post("/api/v1/integrity/checks")
+        .json(&json!({"record_ids": ids, "stage": "CQ"}))
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(response.status(), 202);
+    let started: Value = response.json().await.expect("json");
+    assert_ne!(started["status"], "done", "{started}");
+    run_jobs(&app).await;
+    let done = app
+        .get_json(&format!(
+            "/api/v1/integrity/checks/{}",
+            started["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["checked"], 21, "{done}");
+}

@@ -27,6 +27,10 @@ use crate::domain::job::JobKind;
 use crate::domain::user::Role;
 use crate::extract::Sandbox;
 
+/// The most records a four-properties check runs inside its request; larger checks run as a
+/// job, and the request answers at once with the queued check.
+pub const SYNC_FOUR_CHECK_RECORDS: usize = 20;
+
 /// `POST /api/v1/integrity/checks`: `{scope: "all"}` starts a fixity sweep; `{record_id}` or
 /// `{record_ids}` a four-properties check (stage `CQ` unless given).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -152,8 +156,14 @@ impl IntegrityService {
                         ServiceError::Validation(format!("stage: GD, YJ or CQ (not {text:?})"))
                     })?,
                 };
-                let id = self.new_four_check(&ids, stage, Some(actor.user_id)).await?;
-                self.run_four_check(id).await?;
+                // a few records are checked at once; more run as a job (202, then poll)
+                let queued = ids.len() > SYNC_FOUR_CHECK_RECORDS;
+                let id = self
+                    .new_four_check(&ids, stage, Some(actor.user_id), queued)
+                    .await?;
+                if !queued {
+                    self.run_four_check(id).await?;
+                }
                 self.get(actor, id).await
             }
             (Some(other), _) => Err(ServiceError::Validation(format!(

@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 
 pub mod browser;
 pub mod child;
+pub mod proxy;
 pub mod smtp;
 
 pub const ADMIN_PASSWORD: &str = "admin-test-password";

@@ -41,6 +41,11 @@ pub(crate) async fn queue_filing_check(
         None,
     )
     .await?;
+    enqueue_four_check(conn, id).await
+}
+
+/// Queues the job that runs check `id` once its records' texts are extracted.
+async fn enqueue_four_check(conn: &mut PgConnection, id: Uuid) -> ServiceResult<()> {
     let job = new_job(
         JobKind::FourProperties,
         json!({ "check_id": id }),
@@ -79,18 +84,19 @@ impl IntegrityService {
         record_ids: &[Uuid],
         stage: Stage,
         requested_by: Option<Uuid>,
+        queued: bool,
     ) -> ServiceResult<Uuid> {
         let id = Uuid::now_v7();
-        let mut conn = db::acquire(&self.pool).await?;
+        let mut tx = db::begin(&self.pool).await?;
         for record_id in record_ids {
-            if db::records::find(&mut conn, *record_id).await?.is_none() {
+            if db::records::find(&mut tx, *record_id).await?.is_none() {
                 return Err(ServiceError::Validation(format!(
                     "record_id: no record {record_id}"
                 )));
             }
         }
         db::integrity::insert_check(
-            &mut conn,
+            &mut tx,
             id,
             CheckKind::FourProperties.as_str(),
             Some(stage.as_str()),
@@ -98,6 +104,10 @@ impl IntegrityService {
             requested_by,
         )
         .await?;
+        if queued {
+            enqueue_four_check(&mut tx, id).await?;
+        }
+        tx.commit().await.map_err(db::DbError::from)?;
         Ok(id)
     }
 
