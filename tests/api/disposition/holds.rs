@@ -99,10 +99,10 @@ async fn a_party_hold_covers_records_filed_into_the_folder_later(pool: PgPool) {
 #[sqlx::test]
 async fn a_held_records_retention_cannot_be_shortened(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    // no department: the record has no archival code yet, so its retention may still change
+    // no category: the record has no archival code yet, so its retention may still change
     let filed = app
         .file_record(
-            &json!({ "title": "待归档", "doc_date": "2014-05-01", "category": "WS", "retention": "D30" }),
+            &json!({ "title": "待归档", "doc_date": "2014-05-01", "retention": "D30" }),
             vec![],
         )
         .await;
