@@ -4,13 +4,14 @@
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
 use dangan::blobs::{BlobStore, Promotion, StageError};
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
+
+use crate::helpers::s3::start_s3;
 
 /// Deterministic content of `size` bytes.
 fn content(size: usize, seed: u8) -> Vec<u8> {
@@ -180,67 +181,10 @@ async fn the_local_store_on_tmpfs_conforms() {
     conformance(BlobStore::open(Some(&url), Path::new("/unused")).expect("open")).await;
 }
 
-/// A real S3-compatible server on a free port, stopped when dropped.
-struct S3Server {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn s3s_fs() -> PathBuf {
-    let home_bin =
-        std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo/bin/s3s-fs"));
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
-        .map(|dir| dir.join("s3s-fs"))
-        .chain(home_bin)
-        .find(|candidate| candidate.is_file())
-        .expect("s3s-fs is not installed: run scripts/test (it installs it) or `cargo install --locked s3s-fs@0.14.1 --features binary`")
-}
-
-async fn start_s3() -> S3Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir(dir.path().join("archive")).expect("bucket directory");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("free port");
-    let child = Command::new(s3s_fs())
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--access-key", "test", "--secret-key", "testsecret"])
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start s3s-fs");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    S3Server {
-        child,
-        port,
-        _dir: dir,
-    }
-}
-
 #[tokio::test]
 async fn the_s3_store_conforms() {
     let server = start_s3().await;
-    let endpoint = format!("http://127.0.0.1:{}", server.port);
+    let endpoint = server.endpoint();
     let store = BlobStore::open_with(
         Some("s3://archive/dangan"),
         Path::new("/unused"),
@@ -256,7 +200,7 @@ async fn the_s3_store_conforms() {
     .expect("open s3 store");
     conformance(store).await;
     // everything lives under the URL's prefix
-    let keys = std::fs::read_dir(server._dir.path().join("archive"))
+    let keys = std::fs::read_dir(server.dir.path().join("archive"))
         .expect("bucket dir")
         .flatten()
         .map(|entry| entry.file_name().to_string_lossy().into_owned())

@@ -22,6 +22,7 @@ mod import;
 mod integrity;
 mod jobs;
 mod loans;
+mod nodes;
 mod ops;
 mod parties;
 mod reminders;

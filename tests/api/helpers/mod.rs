@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 pub mod browser;
 pub mod child;
 pub mod proxy;
+pub mod s3;
 pub mod smtp;
 
 pub const ADMIN_PASSWORD: &str = "admin-test-password";
