@@ -6,6 +6,8 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 use crate::helpers::proxy::CommitCutter;
+
+mod outages;
 use crate::helpers::{TestApp, TestFile, corpus};
 
 const MARKER: &str = "提交應答丟失 commit-reply-lost";

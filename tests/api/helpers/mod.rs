@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 
 pub mod browser;
 pub mod child;
+pub mod cluster;
 pub mod proxy;
 pub mod s3;
 pub mod smtp;

@@ -1,7 +1,7 @@
 //! A real S3-compatible server (s3s-fs, installed by scripts/test) for tests of the S3 object
 //! store.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -32,6 +32,20 @@ impl S3Server {
     }
 }
 
+impl S3Server {
+    /// Stops the server: the store is unreachable until [`S3Server::restart`].
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same port and files.
+    pub async fn restart(&mut self) {
+        self.child = spawn(self.port, self.dir.path());
+        wait_for_port(self.port).await;
+    }
+}
+
 impl Drop for S3Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -59,22 +73,30 @@ pub async fn start_s3() -> S3Server {
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
         .expect("free port");
-    let child = Command::new(s3s_fs())
+    let child = spawn(port, dir.path());
+    wait_for_port(port).await;
+    S3Server { child, port, dir }
+}
+
+fn spawn(port: u16, dir: &Path) -> Child {
+    Command::new(s3s_fs())
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
         .args(["--access-key", "test", "--secret-key", "testsecret"])
-        .arg(dir.path())
+        .arg(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start s3s-fs");
+        .expect("start s3s-fs")
+}
+
+async fn wait_for_port(port: u16) {
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            break;
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    S3Server { child, port, dir }
 }

@@ -1,0 +1,359 @@
+//! Stores that go away under load, and a server killed under load: refusals are clean 503
+//! `unavailable` problems, service comes back on its own, every acknowledged record is there
+//! with its content, nothing is half-stored, the audit chain holds and `dangan verify` is
+//! clean.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tokio::sync::Mutex;
+
+use crate::helpers::child::{CHILD_ADMIN_PASSWORD, Dangan};
+use crate::helpers::cluster::Cluster;
+use crate::helpers::s3::start_s3;
+use crate::helpers::{database_url, login};
+
+/// Concurrent uploaders that run until stopped, keeping what each upload answered.
+struct Load {
+    stop: Arc<AtomicBool>,
+    acknowledged: Arc<Mutex<Vec<(String, String)>>>,
+    refused: Arc<Mutex<Vec<(u16, Value)>>>,
+    lost_connections: Arc<Mutex<usize>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(address: &str, token: &str, uploaders: usize) -> Self {
+        let load = Self {
+            stop: Arc::new(AtomicBool::new(false)),
+            acknowledged: Arc::default(),
+            refused: Arc::default(),
+            lost_connections: Arc::default(),
+            tasks: Vec::new(),
+        };
+        let tasks = (0..uploaders)
+            .map(|uploader| {
+                let (stop, acknowledged, refused, lost) = (
+                    load.stop.clone(),
+                    load.acknowledged.clone(),
+                    load.refused.clone(),
+                    load.lost_connections.clone(),
+                );
+                let (address, token) = (address.to_owned(), token.to_owned());
+                tokio::spawn(async move {
+                    let client = reqwest::Client::builder()
+                        .timeout(Duration::from_secs(30))
+                        .build()
+                        .expect("client");
+                    let mut n = 0;
+                    while !stop.load(Ordering::SeqCst) {
+                        n += 1;
+                        let title = format!("故障演练 {uploader}-{n}");
+                        let body = format!("{title}\n{}", "檔案正文。".repeat(2000));
+                        let form = reqwest::multipart::Form::new()
+                            .part(
+                                "metadata",
+                                reqwest::multipart::Part::text(
+                                    json!({ "title": title }).to_string(),
+                                ),
+                            )
+                            .part(
+                                "file",
+                                reqwest::multipart::Part::bytes(body.into_bytes())
+                                    .file_name("正文.txt"),
+                            );
+                        let sent = client
+                            .post(format!("{address}/api/v1/records"))
+                            .bearer_auth(&token)
+                            .multipart(form)
+                            .send()
+                            .await;
+                        match sent {
+                            Ok(response) if response.status() == 201 => {
+                                let record: Value = response.json().await.expect("json");
+                                let id = record["id"].as_str().expect("id").to_owned();
+                                acknowledged.lock().await.push((id, title));
+                            }
+                            Ok(response) => {
+                                let status = response.status().as_u16();
+                                let body = response.json().await.unwrap_or(Value::Null);
+                                refused.lock().await.push((status, body));
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                            }
+                            Err(_) => {
+                                *lost.lock().await += 1;
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self { tasks, ..load }
+    }
+
+    async fn acknowledged(&self) -> usize {
+        self.acknowledged.lock().await.len()
+    }
+
+    /// Stops the uploaders; returns the acknowledged records and the refusals.
+    async fn finish(self) -> (Vec<(String, String)>, Vec<(u16, Value)>, usize) {
+        self.stop.store(true, Ordering::SeqCst);
+        for task in self.tasks {
+            task.await.expect("uploader");
+        }
+        let acknowledged = self.acknowledged.lock().await.clone();
+        let refused = self.refused.lock().await.clone();
+        let lost = *self.lost_connections.lock().await;
+        (acknowledged, refused, lost)
+    }
+}
+
+/// Every refusal is a 503 `unavailable` problem.
+fn assert_clean_refusals(refused: &[(u16, Value)]) {
+    for (status, body) in refused {
+        assert_eq!(*status, 503, "{body}");
+        assert_eq!(body["code"], "unavailable", "{body}");
+    }
+}
+
+async fn wait_until_ready(client: &reqwest::Client, address: &str, within: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        if let Ok(response) = client.get(format!("{address}/readyz")).send().await
+            && response.status() == 200
+        {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "{address} did not recover in {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every acknowledged record is there with its content; the audit chain holds.
+async fn assert_all_there(
+    client: &reqwest::Client,
+    address: &str,
+    token: &str,
+    acknowledged: &[(String, String)],
+) {
+    for (id, title) in acknowledged {
+        let record: Value = client
+            .get(format!("{address}/api/v1/records/{id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(record["title"], title.as_str(), "{record}");
+        let file = &record["files"][0];
+        let bytes = client
+            .get(format!(
+                "{address}/api/v1/records/{id}/files/{}",
+                file["id"].as_str().expect("file id")
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("download")
+            .bytes()
+            .await
+            .expect("bytes");
+        assert_eq!(file["sha256"], hex::encode(Sha256::digest(&bytes)).as_str());
+    }
+    let chain: Value = client
+        .get(format!("{address}/api/v1/audit/verify"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("verify")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(chain["ok"], true, "{chain}");
+}
+
+/// `dangan verify` re-reads every stored file of every record: nothing missing or changed.
+fn assert_verify_clean(url: &str, data_dir: &std::path::Path, env: &[(&str, &str)]) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dangan"))
+        .arg("verify")
+        .env_remove("DANGAN_CONFIG")
+        .env("DANGAN_DATABASE_URL", url)
+        .env("DANGAN_DATA_DIR", data_dir)
+        .envs(env.iter().copied())
+        .output()
+        .expect("dangan verify");
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+async fn wait_for_acknowledgements(load: &Load, at_least: usize) {
+    let started = Instant::now();
+    while load.acknowledged().await < at_least {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "uploads stalled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn postgresql_stopped_under_load_answers_503_and_recovers_with_nothing_lost() {
+    let cluster = Cluster::start();
+    let url = cluster.url("postgres");
+    let data = tempfile::tempdir().expect("temp dir");
+    let env = [("DANGAN_DATABASE__ACQUIRE_TIMEOUT", "1s")];
+    let mut server = Dangan::start("serve", &url, data.path(), &env);
+    let client = reqwest::Client::new();
+    server.wait_ready(&client).await;
+    let token = login(&client, &server.address, "admin", CHILD_ADMIN_PASSWORD).await;
+
+    let load = Load::start(&server.address, &token, 4);
+    wait_for_acknowledgements(&load, 10).await;
+    cluster.stop();
+    let before = load.acknowledged().await;
+    // meanwhile: not ready, and reads and uploads are refused as unavailable
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let ready = client
+        .get(format!("{}/readyz", server.address))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 503);
+    let (known, _) = load.acknowledged.lock().await[0].clone();
+    let read = client
+        .get(format!("{}/api/v1/records/{known}", server.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(read.status(), 503);
+    let body: Value = read.json().await.expect("problem");
+    assert_eq!(body["code"], "unavailable", "{body}");
+    cluster.resume();
+    let recovered = wait_until_ready(&client, &server.address, Duration::from_secs(30)).await;
+    wait_for_acknowledgements(&load, before + 10).await;
+    let (acknowledged, refused, lost) = load.finish().await;
+    eprintln!(
+        "{} uploads acknowledged, {} refused during the outage, {lost} connections lost; ready {recovered:?} after PostgreSQL came back",
+        acknowledged.len(),
+        refused.len()
+    );
+    assert!(!refused.is_empty(), "the outage was seen");
+    assert_eq!(lost, 0, "the server kept answering");
+    assert_clean_refusals(&refused);
+    assert!(server.is_running(), "{}", server.logs());
+    assert_all_there(&client, &server.address, &token, &acknowledged).await;
+    server.kill();
+    assert_verify_clean(&url, data.path(), &[]);
+}
+
+#[sqlx::test]
+async fn an_unreachable_object_store_refuses_uploads_cleanly_and_stores_nothing(pool: PgPool) {
+    let mut s3 = start_s3().await;
+    let url = database_url(&pool).await;
+    let env_owned = s3.env();
+    let env: Vec<(&str, &str)> = env_owned
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut server = Dangan::start("serve", &url, data.path(), &env);
+    let client = reqwest::Client::new();
+    server.wait_ready(&client).await;
+    let token = login(&client, &server.address, "admin", CHILD_ADMIN_PASSWORD).await;
+
+    let load = Load::start(&server.address, &token, 4);
+    wait_for_acknowledgements(&load, 10).await;
+    s3.stop();
+    let before = load.acknowledged().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let during = load.acknowledged().await;
+    s3.restart().await;
+    wait_for_acknowledgements(&load, during + 10).await;
+    let (acknowledged, refused, lost) = load.finish().await;
+    eprintln!(
+        "{} uploads acknowledged ({} while the store was away), {} refused",
+        acknowledged.len(),
+        during.saturating_sub(before),
+        refused.len()
+    );
+    assert!(!refused.is_empty(), "the outage was seen");
+    assert!(
+        during - before <= 4,
+        "at most the uploads already past the store went on"
+    );
+    assert_eq!(lost, 0);
+    assert_clean_refusals(&refused);
+    // nothing half-stored: every record in the database is an acknowledged one
+    let records: i64 = sqlx::query_scalar("select count(*) from records")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(records, i64::try_from(acknowledged.len()).expect("count"));
+    assert_all_there(&client, &server.address, &token, &acknowledged).await;
+    server.kill();
+    assert_verify_clean(&url, data.path(), &env);
+}
+
+#[sqlx::test]
+async fn a_server_killed_under_load_loses_no_acknowledged_record(pool: PgPool) {
+    let url = database_url(&pool).await;
+    let data = tempfile::tempdir().expect("temp dir");
+    let client = reqwest::Client::new();
+    let mut acknowledged = Vec::new();
+    let env = [("DANGAN_WORKER__RETRY_BASE", "1s")];
+    for round in 0..3 {
+        let mut server = Dangan::start("serve", &url, data.path(), &env);
+        server.wait_ready(&client).await;
+        let token = login(&client, &server.address, "admin", CHILD_ADMIN_PASSWORD).await;
+        let load = Load::start(&server.address, &token, 4);
+        wait_for_acknowledgements(&load, 5 + round * 3).await;
+        server.kill(); // SIGKILL, uploads and extractions in flight
+        let (acked, refused, _lost) = load.finish().await;
+        assert_clean_refusals(&refused);
+        acknowledged.extend(acked);
+    }
+    let mut server = Dangan::start("serve", &url, data.path(), &env);
+    server.wait_ready(&client).await;
+    let token = login(&client, &server.address, "admin", CHILD_ADMIN_PASSWORD).await;
+    eprintln!(
+        "{} uploads acknowledged over three kills",
+        acknowledged.len()
+    );
+    assert_all_there(&client, &server.address, &token, &acknowledged).await;
+    // every record the database holds is whole: its content is stored (verify below) and
+    // its text extraction ends, in a text or a recorded failure, after the restarts
+    let started = Instant::now();
+    loop {
+        let pending: i64 =
+            sqlx::query_scalar("select count(*) from file_texts where status = 'pending'")
+                .fetch_one(&pool)
+                .await
+                .expect("count");
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{pending} extractions never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    server.kill();
+    assert_verify_clean(&url, data.path(), &[]);
+}
