@@ -59,6 +59,10 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("embedded PostgreSQL: {0}")]
     Embedded(#[from] embedded::EmbeddedError),
+    /// A value the database cannot hold (a number out of range, a NUL character in text):
+    /// bad input, not a fault of ours; callers see 400.
+    #[error("a value cannot be stored: {0}")]
+    InvalidValue(String),
     /// A PostgreSQL program (pg_dump, pg_restore) failed; the text says how.
     #[error("{0}")]
     Tool(String),
@@ -70,6 +74,7 @@ impl DbError {
         match self {
             DbError::Unavailable(_) | DbError::Embedded(_) => ErrorCode::Unavailable,
             DbError::Constraint { .. } => ErrorCode::Conflict,
+            DbError::InvalidValue(_) => ErrorCode::Validation,
             DbError::Other(_) | DbError::Migrate(_) | DbError::Tool(_) => ErrorCode::Internal,
         }
     }
@@ -97,6 +102,10 @@ impl From<sqlx::Error> for DbError {
                 // 08: connection exception; 57P0x: shutdown in progress; 53300: too many connections.
                 if code.starts_with("08") || code.starts_with("57P") || code == "53300" {
                     return DbError::Unavailable(error);
+                }
+                // 22: data exception, a value the column cannot hold
+                if code.starts_with("22") {
+                    return DbError::InvalidValue(db.message().to_owned());
                 }
                 match (
                     db.is_unique_violation() || db.is_foreign_key_violation(),

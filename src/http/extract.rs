@@ -12,10 +12,59 @@ use crate::services::Actor;
 /// Name of the session cookie set at login.
 pub const SESSION_COOKIE: &str = "dangan_session";
 
-/// `axum::Json` with problem-details rejections.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// `axum::Json` with problem-details rejections; the body must be a JSON object (every
+/// request body of the API is one).
 pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let bytes = body_bytes(
+            axum::extract::Request::from_parts(parts.clone(), body),
+            state,
+        )
+        .await?;
+        let is_object = first_byte(&bytes) == Some(b'{');
+        let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+        let axum::Json(value) = axum::Json::<T>::from_request(request, state).await?;
+        if !is_object {
+            return Err(not_an_object());
+        }
+        Ok(Json(value))
+    }
+}
+
+/// The body, within the route's body limit (413 beyond it).
+async fn body_bytes<S: Send + Sync>(
+    request: axum::extract::Request,
+    state: &S,
+) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge, rejection.body_text())
+            } else {
+                ApiError::validation(rejection.body_text())
+            }
+        })
+}
+
+fn first_byte(bytes: &[u8]) -> Option<u8> {
+    bytes
+        .iter()
+        .copied()
+        .find(|byte| !byte.is_ascii_whitespace())
+}
+
+fn not_an_object() -> ApiError {
+    ApiError::validation("the body must be a JSON object ({…})")
+}
 
 /// A JSON body that may be left out: an empty body is `None`.
 pub struct OptionalJson<T>(pub Option<T>);
@@ -27,11 +76,11 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Optional
         request: axum::extract::Request,
         state: &S,
     ) -> Result<Self, Self::Rejection> {
-        let body = axum::body::Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| ApiError::validation(rejection.body_text()))?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(OptionalJson(None));
+        let body = body_bytes(request, state).await?;
+        match first_byte(&body) {
+            None => return Ok(OptionalJson(None)),
+            Some(b'{') => {}
+            Some(_) => return Err(not_an_object()),
         }
         serde_json::from_slice(&body)
             .map(|value| OptionalJson(Some(value)))

@@ -1,7 +1,7 @@
 //! What the OpenAPI document says of errors, made true for every operation at once: errors
 //! are `application/problem+json`, and each operation lists the statuses any request to it
 //! can meet (a missing token, a malformed body or parameter, a body of the wrong type or
-//! size, a record that is not there, the database being down), besides its own.
+//! size, a record it names that is not there, the database being down), besides its own.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, ResponseBuilder};
@@ -46,7 +46,7 @@ fn describe_operation(operation: &mut Operation) {
         ),
         (secured, "401", "no valid token or session"),
         (
-            has_path,
+            has_path || has_body && secured,
             "404",
             "no such resource, or one the caller may not see",
         ),

@@ -33,6 +33,13 @@ const JSON_BODY_LIMIT: usize = 1024 * 1024;
         description = "檔案 dangan: archive and records management. Errors are application/problem+json with a stable `code`."
     ),
     modifiers(&BearerAuth),
+    // schemas only parameters name (utoipa does not collect those)
+    components(schemas(
+        crate::domain::job::JobStatus,
+        crate::domain::job::JobKind,
+        crate::services::integrity::CheckFormat,
+        crate::services::destruction::ListFormat,
+    )),
     tags(
         (name = "auth", description = "login and sessions"),
         (name = "records", description = "records (件) and their files"),

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::audit_seal::TrailChain;
-use super::paging::{id_cursor, next_cursor};
+use super::paging::{id_cursor, next_cursor, page_size};
 use super::{Actor, ServiceError, ServiceResult};
 use crate::blobs::BlobStore;
 use crate::db::{self, PgConnection, Pool};
@@ -27,7 +27,7 @@ pub struct AuditFilter {
     /// One action, e.g. `record.updated` or `record.destroyed`.
     pub action: Option<String>,
     /// Events per page, 1 to 500 (default 100).
-    pub limit: Option<u32>,
+    pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
 
@@ -100,7 +100,7 @@ impl AuditService {
 
     pub async fn list(&self, actor: &Actor, filter: AuditFilter) -> ServiceResult<AuditPage> {
         require_auditor(actor)?;
-        let limit = filter.limit.unwrap_or(100).clamp(1, 500);
+        let limit = page_size(filter.limit, 100, 500);
         let before = id_cursor(filter.cursor.as_deref())?;
         let mut conn = db::acquire(&self.pool).await?;
         let actor_id = match filter.actor.as_deref() {

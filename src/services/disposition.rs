@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::holds::{ensure_not_held, holds_covering, require_disposer};
-use super::paging::{bad_cursor, next_cursor};
+use super::paging::{bad_cursor, next_cursor, page_size};
 use super::records::record_not_found;
 use super::{Actor, ServiceError, ServiceResult, filing};
 use crate::db::disposition::{AppraisalRow, DueKey, DueQuery, DueRow};
@@ -27,7 +27,7 @@ pub struct DueFilter {
     pub category: Option<String>,
     /// Department code, e.g. `BGS`.
     pub department: Option<String>,
-    pub limit: Option<u32>,
+    pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
 
@@ -121,7 +121,7 @@ impl DispositionService {
         require_disposer(actor)?;
         let as_of = parse_as_of(filter.as_of.as_deref())?;
         let after = filter.cursor.as_deref().map(parse_cursor).transpose()?;
-        let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
+        let limit = page_size(filter.limit, 100, 1000);
         let mut conn = db::acquire(&self.pool).await?;
         let visibility = super::access::standing_visibility(&mut conn, actor).await?;
         let query = DueQuery {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::paging::{id_cursor, next_cursor};
+use super::paging::{id_cursor, next_cursor, page_size};
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, Pool};
 use crate::domain::job::{JobKind, JobStatus, retry_delay};
@@ -46,7 +46,7 @@ pub struct JobPage {
 pub struct JobFilter {
     pub kind: Option<JobKind>,
     pub status: Option<JobStatus>,
-    pub limit: Option<u32>,
+    pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
 
@@ -139,7 +139,7 @@ impl JobService {
     /// Lists jobs for administrators and archivists.
     pub async fn list(&self, actor: &Actor, filter: JobFilter) -> ServiceResult<JobPage> {
         require_queue_keeper(actor)?;
-        let limit = filter.limit.unwrap_or(50).clamp(1, 500);
+        let limit = page_size(filter.limit, 50, 500);
         let before = id_cursor(filter.cursor.as_deref())?;
         let mut conn = db::acquire(&self.pool).await?;
         let mut rows = db::jobs::list(

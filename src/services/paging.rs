@@ -15,6 +15,14 @@ pub(crate) fn id_cursor(cursor: Option<&str>) -> ServiceResult<Option<i64>> {
         .transpose()
 }
 
+/// The page size a list is asked for: `limit`, else `default`, held within 1 and `max`
+/// (a larger limit is read as `max`).
+pub(crate) fn page_size(limit: Option<u64>, default: u32, max: u32) -> u32 {
+    limit.map_or(default, |limit| {
+        u32::try_from(limit.clamp(1, u64::from(max))).unwrap_or(max)
+    })
+}
+
 /// Cuts `rows` (read with `limit + 1`) to the page; the next page's cursor, when there is one.
 pub(crate) fn next_cursor<T>(
     rows: &mut Vec<T>,
@@ -32,6 +40,14 @@ pub(crate) fn next_cursor<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_size_is_held_within_its_bounds() {
+        assert_eq!(page_size(None, 50, 500), 50);
+        assert_eq!(page_size(Some(0), 50, 500), 1);
+        assert_eq!(page_size(Some(700), 50, 500), 500);
+        assert_eq!(page_size(Some(u64::MAX), 50, 500), 500);
+    }
 
     #[test]
     fn the_extra_row_makes_a_next_page_and_is_cut() {

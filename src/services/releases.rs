@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::holds::holds_covering;
+use super::paging::page_size;
 use super::{Actor, ServiceError, ServiceResult, access, require};
 use crate::db::{self, Pool};
 use crate::domain::catalogue::{OpenStatus, SecurityLevel};
@@ -66,7 +67,7 @@ pub struct ReleaseView {
 pub struct ReleaseFilter {
     /// `proposed`, `approved` or `rejected`.
     pub status: Option<String>,
-    pub limit: Option<u32>,
+    pub limit: Option<u64>,
 }
 
 /// Query of `GET /api/v1/releases/due`.
@@ -76,7 +77,7 @@ pub struct ReleaseFilter {
 pub struct ReviewDueFilter {
     /// The year to look from (default: this year).
     pub year: Option<i32>,
-    pub limit: Option<u32>,
+    pub limit: Option<u64>,
 }
 
 /// A record due for release review.
@@ -292,7 +293,7 @@ impl ReleaseService {
                 "status: one of proposed, approved, rejected (not {status:?})"
             )));
         }
-        let limit = i64::from(filter.limit.unwrap_or(50).clamp(1, 500));
+        let limit = i64::from(page_size(filter.limit, 50, 500));
         let mut conn = db::acquire(&self.pool).await?;
         let rows = db::releases::list(&mut conn, filter.status.as_deref(), limit).await?;
         let mut views = Vec::with_capacity(rows.len());
@@ -311,7 +312,7 @@ impl ReleaseService {
         require_reader(actor)?;
         let year = filter.year.unwrap_or_else(|| self.today().year());
         let formed_by = year - i32::try_from(self.review_after_years).unwrap_or(30);
-        let limit = i64::from(filter.limit.unwrap_or(100).clamp(1, 1000));
+        let limit = i64::from(page_size(filter.limit, 100, 1000));
         let mut conn = db::acquire(&self.pool).await?;
         let visibility = access::standing_visibility(&mut conn, actor).await?;
         let rows = db::releases::due(&mut conn, formed_by, &visibility, limit).await?;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::paging::page_size;
 use super::{Actor, ServiceError, ServiceResult, access};
 use crate::db::search::SourceRow;
 use crate::db::{self, Pool};
@@ -42,7 +43,7 @@ pub struct SearchParams {
     pub date_from: Option<NaiveDate>,
     /// Document dates to (inclusive), `YYYY-MM-DD`.
     pub date_to: Option<NaiveDate>,
-    pub limit: Option<u32>,
+    pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
 
@@ -148,7 +149,7 @@ impl SearchService {
         })?;
         let query = SearchQuery::parse(params.q.as_deref().unwrap_or(""))
             .map_err(|error| ServiceError::Validation(error.to_string()))?;
-        let limit = params.limit.unwrap_or(20).clamp(1, 100) as usize;
+        let limit = page_size(params.limit, 20, 100) as usize;
         let offset = match params.cursor.as_deref() {
             None => 0,
             Some(cursor) => cursor

@@ -9,6 +9,7 @@ mod backup;
 mod blob_store;
 mod catalogue;
 mod config;
+mod conformance;
 mod destruction;
 mod disposition;
 mod embedded;

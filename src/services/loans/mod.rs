@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::paging::{bad_cursor, next_cursor};
+use super::paging::{bad_cursor, next_cursor, page_size};
 use super::records::record_not_found;
 
 mod parties;
@@ -88,7 +88,7 @@ pub struct LoanFilter {
     pub record_id: Option<Uuid>,
     /// Username; the records office only (everyone else sees their own loans).
     pub borrower: Option<String>,
-    pub limit: Option<u32>,
+    pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
 
@@ -309,7 +309,7 @@ impl LoanService {
 
     /// Loans newest first: the caller's own, or anyone's for the records office.
     pub async fn list(&self, actor: &Actor, filter: LoanFilter) -> ServiceResult<LoanPage> {
-        let limit = filter.limit.unwrap_or(50).clamp(1, 500);
+        let limit = page_size(filter.limit, 50, 500);
         let before = filter
             .cursor
             .as_deref()

@@ -14,7 +14,7 @@ use crate::domain::catalogue::{ChecklistItem, missing_items};
 use crate::domain::party::{PartyIdentifier, PartyKind, PartyStatus};
 use crate::domain::permissions::Capability;
 use crate::domain::record::{Patch, ValidationError};
-use crate::services::paging::{bad_cursor, next_cursor};
+use crate::services::paging::{bad_cursor, next_cursor, page_size};
 
 pub use crate::domain::party::EventInput;
 pub use handover::{HandoverInput, HandoverView};
@@ -232,7 +232,7 @@ impl PartyService {
 
     /// Parties whose folder the caller may see.
     pub async fn list(&self, actor: &Actor, filter: PartyFilter) -> ServiceResult<PartyPage> {
-        let limit = filter.limit.unwrap_or(50).clamp(1, 500);
+        let limit = page_size(filter.limit, 50, 500);
         let after = match filter.cursor.as_deref() {
             Some(cursor) => Some(
                 cursor
