@@ -69,7 +69,9 @@ pub async fn approve_batch(
 /// The batch with approvals and per-item outcomes; `format=csv|xlsx` is the destruction list.
 #[utoipa::path(get, path = "/api/v1/disposition/batches/{id}", tag = "disposition",
     params(("id" = Uuid, Path), BatchQuery),
-    responses((status = 200, body = BatchView), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, description = "the batch, or with `format` the destruction list as an attachment",
+            content((BatchView = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get_batch(
     State(app): State<App>,

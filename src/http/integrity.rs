@@ -46,7 +46,9 @@ pub async fn create_check(
 /// `format=csv|xlsx` downloads its results.
 #[utoipa::path(get, path = "/api/v1/integrity/checks/{id}", tag = "integrity",
     params(("id" = Uuid, Path), CheckQuery),
-    responses((status = 200, body = CheckView), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, description = "the check, or with `format` its results as an attachment",
+            content((CheckView = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get_check(
     State(app): State<App>,

@@ -27,7 +27,7 @@ pub struct AuditFilter {
     /// One action, e.g. `record.updated` or `record.destroyed`.
     pub action: Option<String>,
     /// Events per page, 1 to 500 (default 100).
-    pub limit: Option<u64>,
+    pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 

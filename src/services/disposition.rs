@@ -27,7 +27,7 @@ pub struct DueFilter {
     pub category: Option<String>,
     /// Department code, e.g. `BGS`.
     pub department: Option<String>,
-    pub limit: Option<u64>,
+    pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 

@@ -46,7 +46,7 @@ pub struct JobPage {
 pub struct JobFilter {
     pub kind: Option<JobKind>,
     pub status: Option<JobStatus>,
-    pub limit: Option<u64>,
+    pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 

@@ -15,11 +15,11 @@ pub(crate) fn id_cursor(cursor: Option<&str>) -> ServiceResult<Option<i64>> {
         .transpose()
 }
 
-/// The page size a list is asked for: `limit`, else `default`, held within 1 and `max`
-/// (a larger limit is read as `max`).
-pub(crate) fn page_size(limit: Option<u64>, default: u32, max: u32) -> u32 {
+/// The page size a list is asked for: `limit`, else `default`, held within 1 and `max` (a
+/// larger limit is read as `max`, a smaller one as 1).
+pub(crate) fn page_size(limit: Option<i64>, default: u32, max: u32) -> u32 {
     limit.map_or(default, |limit| {
-        u32::try_from(limit.clamp(1, u64::from(max))).unwrap_or(max)
+        u32::try_from(limit.clamp(1, i64::from(max))).unwrap_or(max)
     })
 }
 
@@ -46,7 +46,8 @@ mod tests {
         assert_eq!(page_size(None, 50, 500), 50);
         assert_eq!(page_size(Some(0), 50, 500), 1);
         assert_eq!(page_size(Some(700), 50, 500), 500);
-        assert_eq!(page_size(Some(u64::MAX), 50, 500), 500);
+        assert_eq!(page_size(Some(i64::MAX), 50, 500), 500);
+        assert_eq!(page_size(Some(-3), 50, 500), 1);
     }
 
     #[test]

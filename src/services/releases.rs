@@ -67,7 +67,7 @@ pub struct ReleaseView {
 pub struct ReleaseFilter {
     /// `proposed`, `approved` or `rejected`.
     pub status: Option<String>,
-    pub limit: Option<u64>,
+    pub limit: Option<i64>,
 }
 
 /// Query of `GET /api/v1/releases/due`.
@@ -77,7 +77,7 @@ pub struct ReleaseFilter {
 pub struct ReviewDueFilter {
     /// The year to look from (default: this year).
     pub year: Option<i32>,
-    pub limit: Option<u64>,
+    pub limit: Option<i64>,
 }
 
 /// A record due for release review.

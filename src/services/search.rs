@@ -43,7 +43,7 @@ pub struct SearchParams {
     pub date_from: Option<NaiveDate>,
     /// Document dates to (inclusive), `YYYY-MM-DD`.
     pub date_to: Option<NaiveDate>,
-    pub limit: Option<u64>,
+    pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 

@@ -88,7 +88,7 @@ pub struct LoanFilter {
     pub record_id: Option<Uuid>,
     /// Username; the records office only (everyone else sees their own loans).
     pub borrower: Option<String>,
-    pub limit: Option<u64>,
+    pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 

@@ -168,6 +168,6 @@ pub struct PartyFilter {
     pub kind: Option<PartyKind>,
     pub status: Option<PartyStatus>,
     pub department: Option<String>,
-    pub limit: Option<u64>,
+    pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
