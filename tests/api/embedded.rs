@@ -241,3 +241,91 @@ async fn serve_as_root_under_a_closed_directory_runs_its_cluster_elsewhere() {
     again.stop(&data_dir);
     std::fs::remove_dir_all(&cluster).expect("remove the test's cluster");
 }
+
+/// `dangan backup` and `dangan restore` with the embedded cluster: the data directory is
+/// destroyed, restored into a new cluster, and every record, file and search hit is back.
+#[tokio::test]
+async fn a_backup_of_the_embedded_cluster_restores_into_a_new_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let data_dir = dir.path().join("data");
+    let backups = dir.path().join("backups");
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let client = reqwest::Client::new();
+    let cli = |args: &[&std::ffi::OsStr]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_dangan"))
+            .args(args)
+            .env_remove("DANGAN_DATABASE_URL")
+            .env_remove("DANGAN_CONFIG")
+            .env("DANGAN_DATA_DIR", &data_dir)
+            .output()
+            .expect("dangan runs");
+        assert!(
+            output.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+
+    let mut first = start(&data_dir);
+    first.wait_ready(&data_dir, &client).await;
+    let token = login(&client, &first.address, "admin", PASSWORD).await;
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "metadata",
+            reqwest::multipart::Part::text(json!({ "title": "嵌入式 备份" }).to_string()),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes("备份的正文".as_bytes().to_vec()).file_name("正文.txt"),
+        );
+    let record: Value = client
+        .post(format!("{}/api/v1/records", first.address))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    first.stop(&data_dir);
+
+    let said = cli(&["backup".as_ref(), backups.as_os_str()]);
+    assert!(said.contains("1 files (1 copied now"), "{said}");
+    std::fs::remove_dir_all(&data_dir).expect("destroy the data directory");
+    let said = cli(&["restore".as_ref(), backups.as_os_str()]);
+    assert!(said.contains("1 records indexed"), "{said}");
+
+    let mut second = start(&data_dir);
+    second.wait_ready(&data_dir, &client).await;
+    let token = login(&client, &second.address, "admin", PASSWORD).await;
+    let id = record["id"].as_str().expect("id");
+    let again: Value = client
+        .get(format!("{}/api/v1/records/{id}", second.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["title"], "嵌入式 备份");
+    for key in ["id", "sha256", "size"] {
+        assert_eq!(again["files"][0][key], record["files"][0][key], "{key}");
+    }
+    assert_eq!(again["files"][0]["text"]["status"], "done", "{again}");
+    let found: Value = client
+        .get(format!("{}/api/v1/search?q=备份", second.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(found["total"], 1, "{found}");
+    second.stop(&data_dir);
+}
