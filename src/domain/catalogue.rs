@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 
 use super::record::ValidationError;
 
+pub use super::location::Location;
+
 /// A name in Simplified and Traditional Chinese and English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Names {
@@ -119,92 +121,6 @@ impl SecurityLevel {
             (SecurityLevel::Confidential, Language::ZhHans) => "机密",
             (SecurityLevel::Confidential, Language::En) => "confidential",
         }
-    }
-}
-
-/// Where a physical record is kept: storage room (庫房), row, cabinet, shelf, box codes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Location {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub room: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub row: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cabinet: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shelf: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#box: Option<String>,
-}
-
-impl Location {
-    pub fn is_empty(&self) -> bool {
-        [
-            &self.room,
-            &self.row,
-            &self.cabinet,
-            &self.shelf,
-            &self.r#box,
-        ]
-        .iter()
-        .all(|part| part.as_deref().is_none_or(|text| text.trim().is_empty()))
-    }
-
-    /// Checks the location against the storage rooms: a location names its room, which must
-    /// exist (`places` is `None` when no room has that code), and each cabinet, shelf or box
-    /// it names must be one of the room's places of that kind (`places` as kind and code).
-    /// Rows are not registered places and are taken as written.
-    pub fn check_places(&self, places: Option<&[(String, String)]>) -> Result<(), ValidationError> {
-        let given = |part: &Option<String>| {
-            part.as_deref()
-                .map(str::trim)
-                .filter(|text| !text.is_empty())
-                .map(str::to_owned)
-        };
-        let Some(room) = given(&self.room) else {
-            return Err(ValidationError::new(
-                "location.room",
-                "name the storage room (its code) the record is kept in",
-            ));
-        };
-        let Some(places) = places else {
-            return Err(ValidationError::new(
-                "location.room",
-                format!("no storage room has the code {room:?}; set rooms up under /rooms first"),
-            ));
-        };
-        for (kind, part) in [
-            ("cabinet", &self.cabinet),
-            ("shelf", &self.shelf),
-            ("box", &self.r#box),
-        ] {
-            let Some(code) = given(part) else { continue };
-            if !places.iter().any(|(k, c)| k == kind && *c == code) {
-                return Err(ValidationError::new(
-                    format!("location.{kind}"),
-                    format!(
-                        "room {room} has no {kind} {code:?}; register it among the room's places first"
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// `room/row/cabinet/shelf/box`, skipping parts not given.
-    pub fn display(&self) -> String {
-        [
-            &self.room,
-            &self.row,
-            &self.cabinet,
-            &self.shelf,
-            &self.r#box,
-        ]
-        .iter()
-        .filter_map(|part| part.as_deref())
-        .collect::<Vec<_>>()
-        .join("/")
     }
 }
 
@@ -498,17 +414,5 @@ mod tests {
             "會計"
         );
         assert!(NameInput::One("  ".into()).resolve().is_err());
-    }
-
-    #[test]
-    fn locations_display_their_given_parts() {
-        let location = Location {
-            room: Some("K1".into()),
-            cabinet: Some("03".into()),
-            r#box: Some("12".into()),
-            ..Location::default()
-        };
-        assert_eq!(location.display(), "K1/03/12");
-        assert!(Location::default().is_empty());
     }
 }

@@ -33,6 +33,7 @@ pub mod export;
 pub mod integrity;
 pub mod job;
 pub mod loan;
+pub mod location;
 pub mod manifest;
 pub mod media;
 pub mod party;

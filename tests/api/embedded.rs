@@ -106,6 +106,35 @@ fn logs(data_dir: &Path) -> String {
     text
 }
 
+/// Files a record titled `title`, with one file if given; asserts 201 and returns it.
+async fn file(
+    client: &reqwest::Client,
+    address: &str,
+    token: &str,
+    title: &str,
+    content: Option<(&str, Vec<u8>)>,
+) -> Value {
+    let mut form = reqwest::multipart::Form::new().part(
+        "metadata",
+        reqwest::multipart::Part::text(json!({ "title": title }).to_string()),
+    );
+    if let Some((name, bytes)) = content {
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+    }
+    let response = client
+        .post(format!("{address}/api/v1/records"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), 201);
+    response.json().await.expect("record")
+}
+
 #[tokio::test]
 async fn serve_without_a_database_url_runs_its_own_cluster_and_keeps_the_data() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -118,24 +147,14 @@ async fn serve_without_a_database_url_runs_its_own_cluster_and_keeps_the_data() 
     let mut first = start(data_dir);
     first.wait_ready(data_dir, &client).await;
     let token = login(&client, &first.address, "admin", PASSWORD).await;
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "metadata",
-            reqwest::multipart::Part::text(json!({ "title": "嵌入式 資料庫" }).to_string()),
-        )
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(pdf.clone()).file_name("常見問題.pdf"),
-        );
-    let response = client
-        .post(format!("{}/api/v1/records", first.address))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(response.status(), 201);
-    let record: Value = response.json().await.expect("record");
+    let record = file(
+        &client,
+        &first.address,
+        &token,
+        "嵌入式 資料庫",
+        Some(("常見問題.pdf", pdf.clone())),
+    )
+    .await;
     assert!(
         data_dir.join("pg/data/PG_VERSION").exists(),
         "cluster under <data_dir>/pg"
@@ -194,19 +213,7 @@ async fn serve_as_root_under_a_closed_directory_runs_its_cluster_elsewhere() {
     let mut dangan = start(&data_dir);
     dangan.wait_ready(&data_dir, &client).await;
     let token = login(&client, &dangan.address, "admin", PASSWORD).await;
-    let form = reqwest::multipart::Form::new().part(
-        "metadata",
-        reqwest::multipart::Part::text(json!({ "title": "根用戶 克隆" }).to_string()),
-    );
-    let response = client
-        .post(format!("{}/api/v1/records", dangan.address))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(response.status(), 201);
-    let record: Value = response.json().await.expect("record");
+    let record = file(&client, &dangan.address, &token, "根用戶 克隆", None).await;
     let note = std::fs::read_to_string(data_dir.join("pg.location")).expect("pg.location");
     let cluster = note
         .split_whitespace()
@@ -272,25 +279,14 @@ async fn a_backup_of_the_embedded_cluster_restores_into_a_new_one() {
     let mut first = start(&data_dir);
     first.wait_ready(&data_dir, &client).await;
     let token = login(&client, &first.address, "admin", PASSWORD).await;
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "metadata",
-            reqwest::multipart::Part::text(json!({ "title": "嵌入式 备份" }).to_string()),
-        )
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes("备份的正文".as_bytes().to_vec()).file_name("正文.txt"),
-        );
-    let record: Value = client
-        .post(format!("{}/api/v1/records", first.address))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("json");
+    let record = file(
+        &client,
+        &first.address,
+        &token,
+        "嵌入式 备份",
+        Some(("正文.txt", "备份的正文".as_bytes().to_vec())),
+    )
+    .await;
     first.stop(&data_dir);
 
     let said = cli(&["backup".as_ref(), backups.as_os_str()]);
