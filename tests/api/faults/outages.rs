@@ -354,6 +354,24 @@ async fn a_server_killed_under_load_loses_no_acknowledged_record(pool: PgPool) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // every file's extraction ended once: one text row each, done or failed with its reason
+    // (a job killed under it three times is given up), and no job of it left
+    let (files, texts, ended): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from record_files), (select count(*) from file_texts),
+                (select count(*) from file_texts
+                  where status = 'done' or status = 'failed' and error is not null)",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("counts");
+    assert_eq!((texts, ended), (files, files));
+    let open: i64 = sqlx::query_scalar(
+        "select count(*) from jobs where kind = 'extract_text' and status in ('queued', 'running')",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(open, 0);
     server.kill();
     assert_verify_clean(&url, data.path(), &[]);
 }
