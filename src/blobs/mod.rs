@@ -112,6 +112,18 @@ pub struct BlobStore {
     description: Arc<str>,
 }
 
+/// Retries of a remote store's requests: a few, within seconds, so that an unreachable store
+/// refuses an upload (503) soon instead of holding it for the client library's three minutes.
+const RETRY: object_store::RetryConfig = object_store::RetryConfig {
+    backoff: object_store::BackoffConfig {
+        init_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_secs(2),
+        base: 2.0,
+    },
+    max_retries: 3,
+    retry_timeout: Duration::from_secs(10),
+};
+
 impl BlobStore {
     /// Opens the store at `url` (`s3://`, `gs://`, `az://`, `file://`), or the local
     /// directory `default_dir` when there is none. Remote stores take their credentials and
@@ -143,7 +155,7 @@ impl BlobStore {
         }
         macro_rules! build {
             ($builder:ty) => {{
-                let mut builder = <$builder>::from_env().with_url(url);
+                let mut builder = <$builder>::from_env().with_url(url).with_retry(RETRY);
                 for (key, value) in options {
                     let key = key
                         .parse()

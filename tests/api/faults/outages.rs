@@ -227,7 +227,14 @@ async fn postgresql_stopped_under_load_answers_503_and_recovers_with_nothing_los
     cluster.stop();
     let before = load.acknowledged().await;
     // meanwhile: not ready, and reads and uploads are refused as unavailable
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stopped = Instant::now();
+    while load.refused.lock().await.is_empty() {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(30),
+            "no upload was refused in 30 s without a database"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let ready = client
         .get(format!("{}/readyz", server.address))
         .send()
@@ -281,7 +288,19 @@ async fn an_unreachable_object_store_refuses_uploads_cleanly_and_stores_nothing(
     wait_for_acknowledgements(&load, 10).await;
     s3.stop();
     let before = load.acknowledged().await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // the store stays away until an upload has been refused (within seconds: few retries)
+    let stopped = Instant::now();
+    while load.refused.lock().await.is_empty() {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(30),
+            "no upload was refused in 30 s without a store"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "first refusal {:?} after the store went away",
+        stopped.elapsed()
+    );
     let during = load.acknowledged().await;
     s3.restart().await;
     wait_for_acknowledgements(&load, during + 10).await;
