@@ -200,6 +200,19 @@ fn assert_verify_clean(url: &str, data_dir: &std::path::Path, env: &[(&str, &str
     );
 }
 
+/// Waits until an upload has been refused (at most 30 s); returns how long that took.
+async fn wait_for_a_refusal(load: &Load) -> Duration {
+    let started = Instant::now();
+    while load.refused.lock().await.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no upload was refused in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    started.elapsed()
+}
+
 async fn wait_for_acknowledgements(load: &Load, at_least: usize) {
     let started = Instant::now();
     while load.acknowledged().await < at_least {
@@ -227,14 +240,7 @@ async fn postgresql_stopped_under_load_answers_503_and_recovers_with_nothing_los
     cluster.stop();
     let before = load.acknowledged().await;
     // meanwhile: not ready, and reads and uploads are refused as unavailable
-    let stopped = Instant::now();
-    while load.refused.lock().await.is_empty() {
-        assert!(
-            stopped.elapsed() < Duration::from_secs(30),
-            "no upload was refused in 30 s without a database"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_a_refusal(&load).await;
     let ready = client
         .get(format!("{}/readyz", server.address))
         .send()
@@ -289,18 +295,8 @@ async fn an_unreachable_object_store_refuses_uploads_cleanly_and_stores_nothing(
     s3.stop();
     let before = load.acknowledged().await;
     // the store stays away until an upload has been refused (within seconds: few retries)
-    let stopped = Instant::now();
-    while load.refused.lock().await.is_empty() {
-        assert!(
-            stopped.elapsed() < Duration::from_secs(30),
-            "no upload was refused in 30 s without a store"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    eprintln!(
-        "first refusal {:?} after the store went away",
-        stopped.elapsed()
-    );
+    let waited = wait_for_a_refusal(&load).await;
+    eprintln!("first refusal {waited:?} after the store went away");
     let during = load.acknowledged().await;
     s3.restart().await;
     wait_for_acknowledgements(&load, during + 10).await;
