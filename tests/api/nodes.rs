@@ -211,6 +211,28 @@ async fn two_nodes_and_a_worker_share_one_database_and_one_s3_store(pool: PgPool
         "destroyed and gone from both indexes after {:?}",
         started.elapsed()
     );
+    // the batch's job ends after the indexes follow: wait for the batch to be done
+    let batch_url = one.url(&format!(
+        "/api/v1/disposition/batches/{}",
+        batch["id"].as_str().expect("id")
+    ));
+    loop {
+        let state: Value = one
+            .client
+            .get(&batch_url)
+            .bearer_auth(&one.token)
+            .send()
+            .await
+            .expect("batch")
+            .json()
+            .await
+            .expect("json");
+        if state["status"] == "done" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{state}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let objects = walk(s3.dir.path());
     assert!(
         !objects
