@@ -14,8 +14,7 @@ pub async fn backup(settings: Settings, dir: PathBuf) -> anyhow::Result<()> {
     let stores = Stores::open(&settings).await?;
     let progress = Progress::new(0, "files");
     let result = backup::backup(&stores.database, &stores.blobs, &dir, |done, total| {
-        progress.bar().set_length(total);
-        progress.bar().set_position(done);
+        progress.show(done, total)
     })
     .await;
     drop(progress);
@@ -56,10 +55,7 @@ pub async fn restore(
             &stores.blobs,
             &dir,
             snapshot.as_deref(),
-            |done, total| {
-                progress.bar().set_length(total);
-                progress.bar().set_position(done);
-            },
+            |done, total| progress.show(done, total),
         )
         .await?;
         drop(progress);
@@ -73,10 +69,7 @@ pub async fn restore(
         let progress = Progress::new(0, "records");
         let indexed = app
             .search
-            .rebuild(|done, total| {
-                progress.bar().set_length(total);
-                progress.bar().set_position(done);
-            })
+            .rebuild(|done, total| progress.show(done, total))
             .await?;
         drop(progress);
         anyhow::Ok((summary, indexed))

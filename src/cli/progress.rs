@@ -31,6 +31,12 @@ impl Progress {
         Self { bar }
     }
 
+    /// Shows `done` of `total` (the total may grow as work is found).
+    pub fn show(&self, done: u64, total: u64) {
+        self.bar.set_length(total);
+        self.bar.set_position(done);
+    }
+
     /// The bar, to advance and label.
     pub fn bar(&self) -> &ProgressBar {
         &self.bar

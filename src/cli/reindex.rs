@@ -12,10 +12,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let progress = Progress::new(0, "records");
     let result = app
         .search
-        .rebuild(|done, total| {
-            progress.bar().set_length(total);
-            progress.bar().set_position(done);
-        })
+        .rebuild(|done, total| progress.show(done, total))
         .await;
     drop(progress);
     stores

@@ -106,6 +106,19 @@ fn logs(data_dir: &Path) -> String {
     text
 }
 
+/// The record `id` as its owner sees it.
+async fn get_record(client: &reqwest::Client, address: &str, token: &str, id: &str) -> Value {
+    client
+        .get(format!("{address}/api/v1/records/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
+}
+
 /// Files a record titled `title`, with one file if given; asserts 201 and returns it.
 async fn file(
     client: &reqwest::Client,
@@ -170,15 +183,7 @@ async fn serve_without_a_database_url_runs_its_own_cluster_and_keeps_the_data() 
     second.wait_ready(data_dir, &client).await;
     let token = login(&client, &second.address, "admin", PASSWORD).await;
     let id = record["id"].as_str().expect("id");
-    let again: Value = client
-        .get(format!("{}/api/v1/records/{id}", second.address))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let again = get_record(&client, &second.address, &token, id).await;
     assert_eq!(again["title"], "嵌入式 資料庫");
     let file_id = again["files"][0]["id"].as_str().expect("file id");
     let bytes = client
@@ -235,15 +240,7 @@ async fn serve_as_root_under_a_closed_directory_runs_its_cluster_elsewhere() {
     again.wait_ready(&data_dir, &client).await;
     let token = login(&client, &again.address, "admin", PASSWORD).await;
     let id = record["id"].as_str().expect("id");
-    let found: Value = client
-        .get(format!("{}/api/v1/records/{id}", again.address))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let found = get_record(&client, &again.address, &token, id).await;
     assert_eq!(found["title"], "根用戶 克隆", "{found}");
     again.stop(&data_dir);
     std::fs::remove_dir_all(&cluster).expect("remove the test's cluster");
@@ -299,15 +296,7 @@ async fn a_backup_of_the_embedded_cluster_restores_into_a_new_one() {
     second.wait_ready(&data_dir, &client).await;
     let token = login(&client, &second.address, "admin", PASSWORD).await;
     let id = record["id"].as_str().expect("id");
-    let again: Value = client
-        .get(format!("{}/api/v1/records/{id}", second.address))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let again = get_record(&client, &second.address, &token, id).await;
     assert_eq!(again["title"], "嵌入式 备份");
     for key in ["id", "sha256", "size"] {
         assert_eq!(again["files"][0][key], record["files"][0][key], "{key}");
