@@ -302,14 +302,17 @@ pub async fn codes_in_class(
     .await?)
 }
 
-/// The extraction status of each file of a record: `(file_id, status)`.
+/// The extraction status of each file of a record: `(file_id, status)`; none for a destroyed
+/// record, whose texts went with it.
 pub async fn text_statuses(
     conn: &mut PgConnection,
     record_id: Uuid,
 ) -> Result<Vec<(Uuid, String)>, DbError> {
     Ok(sqlx::query!(
         "select f.id, coalesce(t.status, 'pending') as status from record_files f
-         left join file_texts t on t.file_id = f.id where f.record_id = $1 order by f.position",
+         join records r on r.id = f.record_id
+         left join file_texts t on t.file_id = f.id
+         where f.record_id = $1 and r.status <> 'destroyed' order by f.position",
         record_id
     )
     .fetch_all(conn)

@@ -450,3 +450,35 @@ async fn a_record_reappraised_after_approval_is_kept(pool: PgPool) {
     assert_eq!(outcomes(&after), ["skipped_reappraised", "destroyed"]);
     assert_eq!(file_status(&app, &kept).await.status(), 200);
 }
+
+/// A filing's four-properties check that comes due only after its record was destroyed (its
+/// worker was killed, so it was put off) ends without the record, instead of waiting for the
+/// destroyed file's text for ever (found by tests/api/faults/chaos.rs).
+#[sqlx::test]
+async fn a_filing_check_of_a_record_destroyed_meanwhile_ends(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = due_record(&app, "檢查前已銷毀", b"checked late").await;
+    sqlx::query(
+        "update jobs set run_at = now() + interval '1 hour' where kind = 'four_properties'",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("put the check off");
+    let created = create_batch(&app, &[&record]).await;
+    approve_twice(&app, &created).await;
+    settle(&app).await;
+    assert_eq!(batch_json(&app, &created).await["status"], "done");
+    sqlx::query("update jobs set run_at = now() where kind = 'four_properties'")
+        .execute(&app.pool)
+        .await
+        .expect("the check comes due");
+    settle(&app).await;
+    let (status, checked): (String, i64) = sqlx::query_as(
+        "select j.status, c.checked from jobs j join integrity_checks c on c.id::text = j.payload->>'check_id'
+          where j.kind = 'four_properties'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("the check");
+    assert_eq!((status.as_str(), checked), ("done", 0));
+}

@@ -7,6 +7,8 @@ use sqlx::postgres::PgPoolOptions;
 
 use crate::helpers::proxy::CommitCutter;
 
+mod chaos;
+mod load;
 mod outages;
 use crate::helpers::{TestApp, TestFile, corpus};
 
