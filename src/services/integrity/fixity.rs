@@ -140,7 +140,16 @@ impl IntegrityService {
                 })
                 .collect();
             let found = futures::future::try_join_all(hashes).await?;
-            for (blob, found) in group.iter().zip(found) {
+            let absent: Vec<bool> = found
+                .iter()
+                .map(|found| !matches!(found, Some(Some(_))))
+                .collect();
+            let released = self.released_meanwhile(group, &absent).await?;
+            for ((blob, found), absent) in group.iter().zip(found).zip(absent) {
+                if absent && released.contains(&blob.sha256) {
+                    // destroyed while the sweep ran: gone as it should be, not missing
+                    continue;
+                }
                 let expected = Sha256Digest::from_slice(&blob.sha256);
                 let (outcome, detail) = match found.flatten() {
                     Some(fixity) => {
@@ -177,6 +186,26 @@ impl IntegrityService {
         db::integrity::record_verifications(&mut conn, Some(id), &digests, &outcomes, &details)
             .await?;
         Ok(read)
+    }
+
+    /// Those blobs of `group` found `absent` from the store that no live record holds any
+    /// more: a destruction released them after the sweep listed them.
+    async fn released_meanwhile(
+        &self,
+        group: &[db::integrity::BlobToVerify],
+        absent: &[bool],
+    ) -> ServiceResult<Vec<Vec<u8>>> {
+        let absent: Vec<Vec<u8>> = group
+            .iter()
+            .zip(absent)
+            .filter(|(_, absent)| **absent)
+            .map(|(blob, _)| blob.sha256.clone())
+            .collect();
+        if absent.is_empty() {
+            return Ok(absent);
+        }
+        let mut conn = db::acquire(&self.pool).await?;
+        Ok(db::integrity::unreferenced_digests(&mut conn, &absent).await?)
     }
 
     /// Raises the alert of a damaged blob (once per blob and outcome) and describes it.
