@@ -92,14 +92,16 @@ ensure_cargo() {
   command -v cargo >/dev/null 2>&1 || die "cargo is not installed: install Rust from https://rustup.rs (rustc >= 1.94)"
 }
 
-# Text extraction tools: poppler (pdftotext, pdftoppm, with the CJK CMaps of poppler-data)
-# and Tesseract OCR with Simplified and Traditional Chinese and English.
+# Text extraction and printing tools: poppler (pdftotext, pdftoppm, with the CJK CMaps of
+# poppler-data), Tesseract OCR with Simplified and Traditional Chinese and English, and the
+# Noto CJK fonts that printed PDFs (labels, forms, watermarks) embed.
 ensure_extraction_tools() {
   ensure_packages pdftotext:poppler-utils /usr/share/poppler/cMap:poppler-data \
     tesseract:tesseract-ocr \
     /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata:tesseract-ocr-chi-sim \
     /usr/share/tesseract-ocr/5/tessdata/chi_tra.traineddata:tesseract-ocr-chi-tra \
-    /usr/share/tesseract-ocr/5/tessdata/eng.traineddata:tesseract-ocr-eng
+    /usr/share/tesseract-ocr/5/tessdata/eng.traineddata:tesseract-ocr-eng \
+    /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk
 }
 
 # The browser tests' Chromium and ChromeDriver, with CJK fonts so pages render as users see

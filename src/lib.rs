@@ -22,6 +22,8 @@ pub mod index;
 pub mod jobs;
 /// Prometheus metrics.
 pub mod metrics;
+/// Printing: PDFs with an embedded CJK font (labels, forms, registers, watermarks).
+pub mod print;
 /// The capabilities: filing, reading, accounts, health.
 pub mod services;
 /// The web interface: pages in zh-CN, zh-TW and en over the same services.

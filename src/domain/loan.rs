@@ -79,24 +79,6 @@ pub fn watermark_line(username: &str, loan_id: impl std::fmt::Display, at: DateT
     )
 }
 
-/// The watermark in characters a PDF base font can show: characters outside printable
-/// ASCII are left out (the loan id still names the borrower) and the PDF string delimiters
-/// are escaped.
-pub fn pdf_ascii(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '(' | ')' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            ' '..='~' => out.push(c),
-            _ => {}
-        }
-    }
-    out.trim_end().to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -148,7 +130,5 @@ mod tests {
         let line = watermark_line("li.lei", "L1", at);
         assert!(line.contains("li.lei") && line.contains("L1"), "{line}");
         assert!(line.contains("2026-11-29 09:05 CST"), "{line}");
-        assert_eq!(pdf_ascii("借 a(b)\\ 複製"), " a\\(b\\)\\\\");
-        assert!(pdf_ascii(&line).ends_with("no copies"), "{line}");
     }
 }

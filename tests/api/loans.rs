@@ -115,7 +115,8 @@ async fn a_staff_member_sees_a_record_only_through_an_approved_loan_and_gets_mar
     let id = record["id"].as_str().expect("id");
     let pdf_id = record["files"][0]["id"].as_str().expect("pdf id");
     let jpg_id = record["files"][1]["id"].as_str().expect("jpg id");
-    let clerk = app.user_token("clerk", "staff", None).await;
+    // the borrower's Chinese name is printed on every copy, with the CJK font
+    let clerk = app.user_token("李清照", "staff", None).await;
     let director = app.user_token("director", "director", None).await;
     let archivist = app.user_token("keeper", "archivist", None).await;
     let record_path = format!("/api/v1/records/{id}");
@@ -131,11 +132,11 @@ async fn a_staff_member_sees_a_record_only_through_an_approved_loan_and_gets_mar
     )
     .await;
     let body = json!({"record_id": id, "purpose": "審計核對", "days": 7, "physical": false,
-                      "borrower": "clerk"});
+                      "borrower": "李清照"});
     let loan = json_of(request_loan(&app, &archivist, body).await, 201).await;
     assert_eq!(
         (&loan["status"], &loan["borrower"]),
-        (&json!("requested"), &json!("clerk"))
+        (&json!("requested"), &json!("李清照"))
     );
     let loan_id = loan["id"].as_str().expect("loan id");
     let asked = json_of(
@@ -187,8 +188,8 @@ async fn a_staff_member_sees_a_record_only_through_an_approved_loan_and_gets_mar
     assert_ne!(copy.as_ref(), original.as_slice());
     let text = pdftotext(&copy);
     assert!(
-        text.contains(&format!("loan {loan_id}")) && text.contains("clerk"),
-        "no watermark"
+        text.contains(&format!("loan {loan_id} | 李清照 |")) && text.contains("借閱副本"),
+        "no watermark in {text}"
     );
     // The pages keep their own text: nearly every line of the original is still found.
     let lines: Vec<String> = pdftotext(&original)
@@ -211,7 +212,7 @@ async fn a_staff_member_sees_a_record_only_through_an_approved_loan_and_gets_mar
     assert_eq!(scan_copy.headers()["content-type"], "application/pdf");
     let scan_text = pdftotext(&scan_copy.bytes().await.expect("scan copy"));
     assert!(
-        scan_text.contains(&format!("loan {loan_id}")),
+        scan_text.contains(&format!("loan {loan_id} | 李清照 |")),
         "{scan_text}"
     );
 

@@ -8,7 +8,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 mod scan;
 
 use super::ExtractError;
-use crate::domain::loan::pdf_ascii;
+use crate::print;
 
 /// A marked copy, made for one download, and its media type (a scan comes as a PDF page).
 #[derive(Debug)]
@@ -68,7 +68,9 @@ pub fn watermark(content: &[u8], media_type: &str, line: &str) -> Result<Marked,
     })
 }
 
-pub(super) const FONT: &str = "DanganWatermark";
+/// The name of a mark's form XObject in the pages' resources, followed by its object number
+/// (a copy of a marked copy keeps both marks).
+const MARK: &str = "DanganMark";
 
 pub(super) fn corrupt(error: impl std::fmt::Display) -> ExtractError {
     ExtractError::Corrupt {
@@ -77,25 +79,37 @@ pub(super) fn corrupt(error: impl std::fmt::Display) -> ExtractError {
     }
 }
 
-/// Adds the line to every page, after the page's own content (wrapped in q … Q so the
-/// page's graphics state cannot move or hide it).
-fn mark_pdf(content: &[u8], line: &str) -> Result<Vec<u8>, ExtractError> {
+/// Lays the line over every page, after the page's own content (wrapped in q … Q so the
+/// page's graphics state cannot move or hide it): a page printed with the CJK font, brought
+/// in once as a form and drawn scaled to each page.
+pub(super) fn mark_pdf(content: &[u8], line: &str) -> Result<Vec<u8>, ExtractError> {
     let mut document = Document::load_mem(content).map_err(corrupt)?;
     if document.is_encrypted() {
         return Err(ExtractError::Encrypted { format: "pdf" });
     }
-    let font = add_font(&mut document);
-    let text = pdf_ascii(line);
     let pages: Vec<ObjectId> = document.get_pages().into_values().collect();
-    if pages.is_empty() {
+    let Some(first) = pages.first() else {
         return Err(corrupt("the document has no pages"));
-    }
+    };
+    let [x0, y0, x1, y1] = media_box(&document, *first);
+    let (width, height) = ((x1 - x0) as f32, (y1 - y0) as f32);
+    let stamp =
+        print::watermark_page(width, height, line).map_err(|error| ExtractError::Reported {
+            message: error.to_string(),
+            permanent: false,
+        })?;
+    let form = import_page(&mut document, &stamp)?;
     for page in pages {
-        let area = media_box(&document, page);
-        add_font_resource(&mut document, page, font)?;
+        let [x0, y0, x1, y1] = media_box(&document, page);
+        let (sx, sy) = ((x1 - x0) / f64::from(width), (y1 - y0) / f64::from(height));
+        add_xobject_resource(&mut document, page, form)?;
         let existing = page_contents(&document, page)?;
         let before = document.add_object(Stream::new(dictionary! {}, b"q\n".to_vec()));
-        let after = document.add_object(Stream::new(dictionary! {}, marks(area, &text)));
+        let drawn = format!(
+            "Q q {sx:.5} 0 0 {sy:.5} {x0:.2} {y0:.2} cm /{MARK}{} Do Q\n",
+            form.0
+        );
+        let after = document.add_object(Stream::new(dictionary! {}, drawn.into_bytes()));
         let mut contents = vec![Object::Reference(before)];
         contents.extend(existing);
         contents.push(Object::Reference(after));
@@ -105,37 +119,51 @@ fn mark_pdf(content: &[u8], line: &str) -> Result<Vec<u8>, ExtractError> {
             .map_err(corrupt)?
             .set("Contents", contents);
     }
-    let mut out = Vec::with_capacity(content.len() + 4096);
+    let mut out = Vec::with_capacity(content.len() + 16384);
     document.save_to(&mut out).map_err(corrupt)?;
     Ok(out)
 }
 
-pub(super) fn add_font(document: &mut Document) -> ObjectId {
-    document.add_object(dictionary! {
-        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
-        "Encoding" => "WinAnsiEncoding",
-    })
-}
-
-/// The drawing of the marks over a page whose visible area is `[x0, y0, x1, y1]`: the line
-/// at the foot and the head, and once across the page in outline.
-pub(super) fn marks(area: [f64; 4], text: &str) -> Vec<u8> {
-    let [x0, y0, x1, y1] = area;
-    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-    let size = ((x1 - x0).min(y1 - y0) / 40.0).clamp(5.0, 9.0);
-    let across = ((x1 - x0).hypot(y1 - y0) / (text.len().max(1) as f64 * 0.55)).clamp(6.0, 28.0);
-    let half = text.len() as f64 * across * 0.5 * 0.5;
-    format!(
-        "Q q 0 g BT /{FONT} {size:.1} Tf {fx:.2} {fy:.2} Td ({text}) Tj ET \
-         BT /{FONT} {size:.1} Tf {fx:.2} {hy:.2} Td ({text}) Tj ET \
-         0.6 G 0.4 w 1 Tr BT /{FONT} {across:.1} Tf 0.7071 0.7071 -0.7071 0.7071 {sx:.2} {sy:.2} Tm ({text}) Tj ET Q\n",
-        fx = x0 + 12.0,
-        fy = y0 + 8.0,
-        hy = y1 - 8.0 - size,
-        sx = cx - half * std::f64::consts::FRAC_1_SQRT_2,
-        sy = cy - half * std::f64::consts::FRAC_1_SQRT_2,
-    )
-    .into_bytes()
+/// Brings the one page of the PDF `page` into `document` as a form XObject, with the
+/// objects it uses (its fonts); returns the form's id.
+fn import_page(document: &mut Document, page: &[u8]) -> Result<ObjectId, ExtractError> {
+    let mut source = Document::load_mem(page).map_err(corrupt)?;
+    source.renumber_objects_with(document.max_id + 1);
+    let id = *source
+        .get_pages()
+        .values()
+        .next()
+        .ok_or_else(|| corrupt("the printed mark has no page"))?;
+    let content = source.get_page_content(id);
+    let [x0, y0, x1, y1] = media_box(&source, id);
+    let resources = match source
+        .get_dictionary(id)
+        .map_err(corrupt)?
+        .get(b"Resources")
+    {
+        Ok(Object::Reference(resources)) => {
+            source.get_dictionary(*resources).map_err(corrupt)?.clone()
+        }
+        Ok(Object::Dictionary(resources)) => resources.clone(),
+        _ => Dictionary::new(),
+    };
+    document.max_id = document.max_id.max(source.max_id);
+    // what the page draws with comes along; its page tree and catalogue do not
+    for (object_id, object) in source.objects {
+        let structural = matches!(&object, Object::Dictionary(dict)
+            if matches!(dict.get(b"Type").and_then(Object::as_name), Ok(b"Page" | b"Pages" | b"Catalog")));
+        if !structural {
+            document.objects.insert(object_id, object);
+        }
+    }
+    Ok(document.add_object(Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Form",
+            "BBox" => vec![x0.into(), y0.into(), x1.into(), y1.into()],
+            "Resources" => resources,
+        },
+        content,
+    )))
 }
 
 /// The page's media box, from the page or the page tree above it; A4 when there is none.
@@ -167,20 +195,20 @@ fn media_box(document: &Document, page: ObjectId) -> [f64; 4] {
     [0.0, 0.0, 595.0, 842.0]
 }
 
-/// Puts the watermark font into the page's font resources (a shared font dictionary that is
-/// an indirect object is copied into the page's own resources first).
-fn add_font_resource(
+/// Puts the mark's form into the page's XObject resources (a shared dictionary that is an
+/// indirect object is copied into the page's own resources first).
+fn add_xobject_resource(
     document: &mut Document,
     page: ObjectId,
-    font: ObjectId,
+    form: ObjectId,
 ) -> Result<(), ExtractError> {
-    let fonts_ref = document
+    let shared_ref = document
         .get_or_create_resources(page)
         .ok()
         .and_then(|resources| resources.as_dict().ok())
-        .and_then(|resources| resources.get(b"Font").ok())
-        .and_then(|fonts| fonts.as_reference().ok());
-    let shared: Option<Dictionary> = match fonts_ref {
+        .and_then(|resources| resources.get(b"XObject").ok())
+        .and_then(|xobjects| xobjects.as_reference().ok());
+    let shared: Option<Dictionary> = match shared_ref {
         Some(id) => Some(document.get_dictionary(id).map_err(corrupt)?.clone()),
         None => None,
     };
@@ -188,17 +216,17 @@ fn add_font_resource(
         .get_or_create_resources(page)
         .and_then(Object::as_dict_mut)
         .map_err(corrupt)?;
-    if let Some(fonts) = shared {
-        resources.set("Font", fonts);
+    if let Some(xobjects) = shared {
+        resources.set("XObject", xobjects);
     }
-    if !matches!(resources.get(b"Font"), Ok(Object::Dictionary(_))) {
-        resources.set("Font", Dictionary::new());
+    if !matches!(resources.get(b"XObject"), Ok(Object::Dictionary(_))) {
+        resources.set("XObject", Dictionary::new());
     }
     resources
-        .get_mut(b"Font")
+        .get_mut(b"XObject")
         .and_then(Object::as_dict_mut)
         .map_err(corrupt)?
-        .set(FONT, font);
+        .set(format!("{MARK}{}", form.0), form);
     Ok(())
 }
 
@@ -221,7 +249,9 @@ pub(super) mod tests {
 
     fn one_page_pdf(text: &str) -> Vec<u8> {
         let mut document = Document::with_version("1.5");
-        let font = add_font(&mut document);
+        let font = document.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+        });
         let content = document.add_object(Stream::new(
             dictionary! {},
             format!("BT /F1 12 Tf 72 700 Td ({text}) Tj ET").into_bytes(),
@@ -245,24 +275,53 @@ pub(super) mod tests {
         out
     }
 
+    /// The text poppler reads off `pdf`: the marks' foot and head lines read back whole (the
+    /// line across the page is turned, and read back in pieces).
     pub(super) fn page_text(pdf: &[u8]) -> String {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(file.path(), pdf).expect("write");
+        let output = std::process::Command::new("pdftotext")
+            .arg(file.path())
+            .arg("-")
+            .output()
+            .expect("pdftotext runs (poppler-utils)");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The marks are drawn on every page, after the page's own content.
+    fn marks_drawn(pdf: &[u8]) -> usize {
         let document = Document::load_mem(pdf).expect("marked pdf loads");
-        let pages: Vec<u32> = document.get_pages().into_keys().collect();
-        document.extract_text(&pages).expect("text")
+        document
+            .get_pages()
+            .into_values()
+            .filter(|page| {
+                String::from_utf8_lossy(&document.get_page_content(*page))
+                    .trim_end()
+                    .ends_with(" Do Q")
+            })
+            .count()
     }
 
     #[test]
-    fn every_pdf_page_keeps_its_text_and_gains_the_line() {
-        let marked = watermark(
-            &one_page_pdf("Contract 2024"),
-            "application/pdf",
-            "loan L1 li.lei",
-        )
-        .expect("marked");
+    fn every_pdf_page_keeps_its_text_and_gains_the_line_in_chinese() {
+        let line = "loan L1 | 李雷 | 借閱副本 未經許可不得複製";
+        let marked =
+            watermark(&one_page_pdf("Contract 2024"), "application/pdf", line).expect("marked");
         assert_eq!(marked.media_type, "application/pdf");
         let text = page_text(&marked.content);
         assert!(text.contains("Contract 2024"), "{text}");
-        assert_eq!(text.matches("loan L1 li.lei").count(), 3, "{text}");
+        assert_eq!(text.matches(line).count(), 2, "{text}");
+        assert_eq!(marks_drawn(&marked.content), 1);
+        // marked again (a copy of a copy), both marks stand, each in its own form
+        let again = watermark(&marked.content, "application/pdf", "loan L9").expect("marked");
+        let text = page_text(&again.content);
+        // the two lines overlap where they start; each reads back
+        assert_eq!(
+            text.matches("李雷 | 借閱副本 未經許可不得複製").count(),
+            2,
+            "{text}"
+        );
+        assert_eq!(text.matches("loan L9").count(), 2, "{text}");
     }
 
     #[test]

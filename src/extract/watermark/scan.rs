@@ -4,8 +4,7 @@
 
 use lopdf::{Document, Object, Stream, dictionary};
 
-use super::{ExtractError, FONT, add_font, corrupt, marks};
-use crate::domain::loan::pdf_ascii;
+use super::{ExtractError, corrupt, mark_pdf};
 
 /// The scan (`image/jpeg` or `image/png`) as a marked PDF page.
 pub(super) fn marked_pdf(
@@ -193,7 +192,7 @@ fn unsupported(media_type: &str) -> ExtractError {
     }
 }
 
-/// One page the image fills, its long side that of A4 (842 pt), with the marks over it.
+/// One page the image fills, its long side that of A4 (842 pt), with the marks laid over it.
 fn image_page(image: Image, line: &str) -> Result<Vec<u8>, ExtractError> {
     let scale = 842.0 / f64::from(image.width.max(image.height));
     let (w, h) = (
@@ -201,11 +200,8 @@ fn image_page(image: Image, line: &str) -> Result<Vec<u8>, ExtractError> {
         f64::from(image.height) * scale,
     );
     let mut document = Document::with_version("1.5");
-    let font = add_font(&mut document);
     let scan = document.add_object(image.stream);
-    // Opened twice: the marks close the scan's state as they close a page's own content.
-    let mut ops = format!("q q {w:.2} 0 0 {h:.2} 0 0 cm /Scan Do Q\n").into_bytes();
-    ops.extend(marks([0.0, 0.0, w, h], &pdf_ascii(line)));
+    let ops = format!("q {w:.2} 0 0 {h:.2} 0 0 cm /Scan Do Q\n").into_bytes();
     let contents = document.add_object(Stream::new(dictionary! {}, ops));
     let pages_id = document.new_object_id();
     let page = document.add_object(dictionary! {
@@ -214,7 +210,6 @@ fn image_page(image: Image, line: &str) -> Result<Vec<u8>, ExtractError> {
         "Contents" => contents,
         "Resources" => dictionary! {
             "XObject" => dictionary! { "Scan" => scan },
-            "Font" => dictionary! { FONT => font },
         },
     });
     document.objects.insert(
@@ -227,7 +222,7 @@ fn image_page(image: Image, line: &str) -> Result<Vec<u8>, ExtractError> {
     document.trailer.set("Root", catalog);
     let mut out = Vec::new();
     document.save_to(&mut out).map_err(corrupt)?;
-    Ok(out)
+    mark_pdf(&out, line)
 }
 
 #[cfg(test)]
@@ -246,7 +241,7 @@ mod tests {
         assert_eq!(jpeg_size(&jpeg[..12]), None);
         assert_eq!(jpeg_size(b"GIF89a"), None);
         let pdf = marked_pdf(&jpeg, "image/jpeg", "loan L2").expect("wrapped");
-        assert_eq!(page_text(&pdf).matches("loan L2").count(), 3);
+        assert_eq!(page_text(&pdf).matches("loan L2").count(), 2);
     }
 
     fn png(colour: u8, chunks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
@@ -278,7 +273,7 @@ mod tests {
             .find(|stream| stream.dict.get(b"Subtype").ok() == Some(&Object::from("Image")))
             .expect("image");
         assert_eq!(image.content, data.1);
-        assert_eq!(page_text(&pdf).matches("loan L3").count(), 3);
+        assert_eq!(page_text(&pdf).matches("loan L3").count(), 2);
         let palette = png(3, &[(b"PLTE", vec![0, 0, 0, 255, 255, 255]), data.clone()]);
         assert!(marked_pdf(&palette, "image/png", "loan").is_ok());
         assert!(matches!(
