@@ -18,6 +18,7 @@ pub mod integrity;
 pub mod jobs;
 pub mod loans;
 pub mod parties;
+pub mod places;
 pub mod readings;
 pub mod records;
 pub mod releases;

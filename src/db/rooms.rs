@@ -140,13 +140,16 @@ pub async fn targets(conn: &mut PgConnection, room_id: Uuid) -> Result<Vec<Targe
     .await?)
 }
 
-/// A place inside a room.
+/// A place inside a room: a cabinet, shelf or box, in the place `parent_id` (a box on its
+/// shelf), `width_mm` wide on its shelf (a box).
 #[derive(Debug, Clone)]
 pub struct LocationRow {
     pub id: Uuid,
     pub code: String,
     pub kind: String,
     pub label: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub width_mm: Option<i32>,
 }
 
 pub async fn insert_location(
@@ -155,12 +158,15 @@ pub async fn insert_location(
     location: &LocationRow,
 ) -> Result<(), DbError> {
     sqlx::query!(
-        "insert into room_locations (id, room_id, code, kind, label) values ($1, $2, $3, $4, $5)",
+        "insert into room_locations (id, room_id, code, kind, label, parent_id, width_mm)
+         values ($1, $2, $3, $4, $5, $6, $7)",
         location.id,
         room_id,
         location.code,
         location.kind,
         location.label,
+        location.parent_id,
+        location.width_mm,
     )
     .execute(conn)
     .await?;
@@ -173,7 +179,8 @@ pub async fn locations(
 ) -> Result<Vec<LocationRow>, DbError> {
     Ok(sqlx::query_as!(
         LocationRow,
-        "select id, code, kind, label from room_locations where room_id = $1 order by code",
+        "select id, code, kind, label, parent_id, width_mm from room_locations
+         where room_id = $1 order by code",
         room_id
     )
     .fetch_all(conn)

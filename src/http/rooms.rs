@@ -9,10 +9,11 @@ use super::error::{ApiError, Problem};
 use super::extract::{CurrentUser, Json, Path, Query};
 use crate::app::App;
 use crate::domain::ErrorCode;
+use crate::services::export::Download;
 use crate::services::rooms::{
-    InspectionList, InspectionView, LocationView, NewInspection, NewLocation, NewPlan, NewRoom,
-    ReadingInput, ReadingSeries, ReadingsAccepted, ReadingsPeriod, RoomList, RoomPatch, RoomView,
-    SummaryYear, YearSummary,
+    InspectionList, InspectionView, LocationView, MovementView, NewInspection, NewLocation,
+    NewMovement, NewPlan, NewRoom, PlaceView, ReadingInput, ReadingSeries, ReadingsAccepted,
+    ReadingsPeriod, RoomList, RoomPatch, RoomView, SummaryYear, YearSummary,
 };
 
 /// Creates a storage room (archivists, admins). Omitted, its targets are those for paper
@@ -207,4 +208,69 @@ pub async fn list_inspections(
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<InspectionList>, ApiError> {
     Ok(axum::Json(app.rooms.inspections(id).await?))
+}
+
+/// A place of a room with the records kept in it and in the places inside it (a shelf's
+/// boxes) that the caller may see (archivists, admins).
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/locations/{location_id}", tag = "rooms",
+    params(("id" = Uuid, Path), ("location_id" = Uuid, Path)),
+    responses((status = 200, body = PlaceView), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get_location(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path((id, location_id)): Path<(Uuid, Uuid)>,
+) -> Result<axum::Json<PlaceView>, ApiError> {
+    Ok(axum::Json(app.rooms.place(&actor, id, location_id).await?))
+}
+
+/// The printed label of a place, as a PDF for A4: a box's front and spine labels with its
+/// fonds, categories, years, retention, item range and a QR code of its id.
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/locations/{location_id}/label", tag = "rooms",
+    params(("id" = Uuid, Path), ("location_id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+        (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn location_label(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path((id, location_id)): Path<(Uuid, Uuid)>,
+) -> Result<axum::response::Response, ApiError> {
+    let pdf = app.rooms.place_label(&actor, id, location_id).await?;
+    Ok(super::export::attachment(Download::whole(
+        pdf,
+        "application/pdf",
+        format!("label-{location_id}.pdf"),
+    )))
+}
+
+/// Registers a movement of a physical item (進出庫: who, when, from, to, why) and moves it;
+/// `to` must name registered places (archivists, admins).
+#[utoipa::path(post, path = "/api/v1/records/{id}/movements", tag = "rooms", params(("id" = Uuid, Path)),
+    request_body = NewMovement,
+    responses((status = 201, body = MovementView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_movement(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<NewMovement>,
+) -> Result<(StatusCode, axum::Json<MovementView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(app.rooms.move_record(&actor, id, input).await?),
+    ))
+}
+
+/// The register of a record's movements, oldest first.
+#[utoipa::path(get, path = "/api/v1/records/{id}/movements", tag = "rooms", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<MovementView>), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_movements(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<Vec<MovementView>>, ApiError> {
+    Ok(axum::Json(app.rooms.movements(&actor, id).await?))
 }

@@ -2,6 +2,8 @@
 //! licensed CJK font installed on the machine), for labels, forms, registers and the marks
 //! put on borrowed copies. Coordinates are PDF points from the page's top left corner.
 
+pub mod labels;
+
 use std::sync::OnceLock;
 
 use krilla::Document;

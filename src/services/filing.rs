@@ -187,12 +187,7 @@ pub async fn classify(
     metadata.retention = retention.as_ref().map(|row| row.code.clone());
     metadata.department = department.as_ref().map(|row| row.code.clone());
     if let Some(location) = &metadata.location {
-        let room = location.room.as_deref().unwrap_or_default().trim();
-        let places = match room {
-            "" => None,
-            code => db::rooms::places_by_room_code(conn, code).await?,
-        };
-        location.check_places(places.as_deref())?;
+        super::rooms::check_location(conn, location).await?;
     }
     let location = metadata
         .location

@@ -26,6 +26,7 @@ mod loans;
 mod nodes;
 mod ops;
 mod parties;
+mod places;
 mod reminders;
 mod rooms;
 mod search;

@@ -99,6 +99,20 @@ pub struct Download {
     pub body: BoxStream<'static, ServiceResult<Bytes>>,
 }
 
+impl Download {
+    /// A file made whole in memory (an XLSX sheet, a printed PDF).
+    pub fn whole(bytes: Vec<u8>, content_type: &'static str, file_name: String) -> Self {
+        Self {
+            file_name,
+            content_type,
+            length: Some(bytes.len() as u64),
+            body: futures::StreamExt::boxed(futures::stream::once(async move {
+                Ok(Bytes::from(bytes))
+            })),
+        }
+    }
+}
+
 /// Catalogue exports.
 #[derive(Clone)]
 pub struct ExportService {

@@ -1,9 +1,6 @@
 //! Small tables (a few thousand lines) as downloads: CSV with a byte-order mark, or XLSX built
 //! in memory on a blocking thread.
 
-use bytes::Bytes;
-use futures::StreamExt;
-
 use super::Download;
 use crate::domain::export::Cell;
 use crate::services::{ServiceError, ServiceResult};
@@ -31,13 +28,7 @@ pub(crate) async fn table_download(
             )
         }
     };
-    let length = Some(bytes.len() as u64);
-    Ok(Download {
-        file_name,
-        content_type,
-        length,
-        body: futures::stream::once(async move { Ok(Bytes::from(bytes)) }).boxed(),
-    })
+    Ok(Download::whole(bytes, content_type, file_name))
 }
 
 /// UTF-8 with a byte-order mark so that Excel reads the Chinese; CRLF line ends.

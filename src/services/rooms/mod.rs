@@ -2,12 +2,14 @@
 //! plans (十防) and inspections. A room always has one open inspection reminder, due on the
 //! earliest next due date of its plan; recording an inspection moves it.
 
+mod places;
 mod readings;
 mod types;
 
 use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
+pub(crate) use places::check_location;
 pub use readings::*;
 pub use types::*;
 
@@ -166,13 +168,27 @@ impl RoomService {
                 "kind: one of cabinet, shelf, box, other".into(),
             ));
         }
+        if input
+            .width_mm
+            .is_some_and(|width| !(1..=5000).contains(&width))
+        {
+            return Err(ServiceError::Validation(
+                "width_mm: between 1 and 5000".into(),
+            ));
+        }
         let mut tx = db::begin(&self.pool).await?;
         find_room(&mut tx, id, true).await?;
+        let parent_id = match input.parent.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(parent) => Some(places::parent_of(&mut tx, id, parent, &input.kind).await?),
+        };
         let location = db::rooms::LocationRow {
             id: Uuid::now_v7(),
             code,
             kind: input.kind,
             label: input.label,
+            parent_id,
+            width_mm: input.width_mm,
         };
         db::rooms::insert_location(&mut tx, id, &location)
             .await
@@ -184,12 +200,7 @@ impl RoomService {
                 _ => error.into(),
             })?;
         tx.commit().await.map_err(db::DbError::from)?;
-        Ok(LocationView {
-            id: location.id,
-            code: location.code,
-            kind: location.kind,
-            label: location.label,
-        })
+        Ok(location.into())
     }
 
     /// Records an inspection: who, when, each item's result. Each listed item's next
@@ -413,12 +424,7 @@ async fn room_view(conn: &mut PgConnection, room: db::rooms::RoomRow) -> Service
     let locations = db::rooms::locations(conn, room.id)
         .await?
         .into_iter()
-        .map(|row| LocationView {
-            id: row.id,
-            code: row.code,
-            kind: row.kind,
-            label: row.label,
-        })
+        .map(LocationView::from)
         .collect();
     Ok(RoomView {
         next_inspection_due_on: plan.iter().map(|item| item.next_due_on).min(),

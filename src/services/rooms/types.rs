@@ -41,6 +41,12 @@ pub struct NewLocation {
     pub kind: String,
     #[serde(default)]
     pub label: Option<String>,
+    /// The code of the place it stands in: a box's shelf, a shelf's cabinet.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// A box's width on its shelf in millimetres, for the holdings' shelf metres.
+    #[serde(default)]
+    pub width_mm: Option<i32>,
 }
 
 /// A place inside a room as clients see it.
@@ -50,6 +56,69 @@ pub struct LocationView {
     pub code: String,
     pub kind: String,
     pub label: Option<String>,
+    /// The place it stands in.
+    pub parent_id: Option<Uuid>,
+    pub width_mm: Option<i32>,
+}
+
+impl From<crate::db::rooms::LocationRow> for LocationView {
+    fn from(row: crate::db::rooms::LocationRow) -> Self {
+        Self {
+            id: row.id,
+            code: row.code,
+            kind: row.kind,
+            label: row.label,
+            parent_id: row.parent_id,
+            width_mm: row.width_mm,
+        }
+    }
+}
+
+/// A place with what is kept in it (and in the places inside it) that the caller may see:
+/// `GET /api/v1/rooms/{id}/locations/{location_id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PlaceView {
+    pub room_id: Uuid,
+    pub room_code: String,
+    #[serde(flatten)]
+    pub place: LocationView,
+    pub contents: Vec<PlacedItem>,
+}
+
+/// A record kept in a place.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PlacedItem {
+    pub record_id: Uuid,
+    pub archival_code: Option<String>,
+    pub title: String,
+    pub carrier: String,
+    #[schema(value_type = Option<Object>)]
+    pub location: Option<serde_json::Value>,
+}
+
+/// A movement of a physical item to register (進出庫): `POST /api/v1/records/{id}/movements`.
+/// `to` is where it now is (validated against the rooms' places); none when it left the
+/// store room (a loan, a transfer).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMovement {
+    #[serde(default)]
+    pub to: Option<crate::domain::location::Location>,
+    pub reason: String,
+}
+
+/// A registered movement: who moved the item, when, from where, to where and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MovementView {
+    pub id: Uuid,
+    pub record_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub from: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub to: Option<serde_json::Value>,
+    pub reason: String,
 }
 
 /// An item of a room's inspection plan with its next due date.

@@ -1,0 +1,162 @@
+//! The paper side: what stands in a place of a storage room, and the register of movements
+//! (進出庫).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::DbError;
+use super::access::visibility_json;
+use super::rooms::LocationRow;
+use crate::domain::permissions::Visibility;
+
+/// A place of room `room_id` by its id.
+pub async fn location(
+    conn: &mut PgConnection,
+    room_id: Uuid,
+    id: Uuid,
+) -> Result<Option<LocationRow>, DbError> {
+    Ok(sqlx::query_as!(
+        LocationRow,
+        "select id, code, kind, label, parent_id, width_mm from room_locations
+         where room_id = $1 and id = $2",
+        room_id,
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A place of room `room_id` by its code.
+pub async fn location_by_code(
+    conn: &mut PgConnection,
+    room_id: Uuid,
+    code: &str,
+) -> Result<Option<LocationRow>, DbError> {
+    Ok(sqlx::query_as!(
+        LocationRow,
+        "select id, code, kind, label, parent_id, width_mm from room_locations
+         where room_id = $1 and code = $2",
+        room_id,
+        code
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A record kept in a place, as its label and contents list show it.
+#[derive(Debug, Clone)]
+pub struct PlacedRecord {
+    pub id: Uuid,
+    pub archival_code: Option<String>,
+    pub title: String,
+    pub doc_date: NaiveDate,
+    pub carrier: String,
+    pub fonds: Option<String>,
+    pub category: Option<String>,
+    pub retention: Option<String>,
+    pub location: Option<Value>,
+}
+
+/// The live records `visibility` lets the caller see that are kept in place `place_id` of
+/// the room coded `room_code`, or in a place inside it (a box on a shelf), by code.
+pub async fn records_in(
+    conn: &mut PgConnection,
+    room_code: &str,
+    place_id: Uuid,
+    visibility: &Visibility,
+) -> Result<Vec<PlacedRecord>, DbError> {
+    Ok(sqlx::query_as!(
+        PlacedRecord,
+        r#"with recursive inside as (
+               select id, kind, code from room_locations where id = $2
+               union all
+               select l.id, l.kind, l.code from room_locations l join inside i on l.parent_id = i.id)
+           select r.id, r.archival_code, r.title, r.doc_date, r.carrier,
+                  f.code as "fonds?", c.code as "category?", p.code as "retention?", r.location
+           from records r
+           left join fonds f on f.id = r.fonds_id
+           left join categories c on c.id = r.category_id
+           left join retention_policies p on p.id = r.retention_policy_id
+           where r.status = 'active' and r.location->>'room' = $1
+             and exists (select 1 from inside i where r.location->>i.kind = i.code)
+             and record_visible(r, $3)
+           order by r.archival_code nulls last, r.created_at"#,
+        room_code,
+        place_id,
+        visibility_json(visibility)
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// One registered movement of a physical item.
+#[derive(Debug, Clone)]
+pub struct MovementRow {
+    pub id: Uuid,
+    pub record_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: Option<String>,
+    pub from_location: Option<Value>,
+    pub to_location: Option<Value>,
+    pub reason: String,
+}
+
+/// Moves record `record_id` to `to` and registers the movement from where it was; returns
+/// the location it had, or `None` when there is no live record `record_id`.
+pub async fn move_record(
+    conn: &mut PgConnection,
+    id: Uuid,
+    record_id: Uuid,
+    actor_id: Uuid,
+    to: Option<&Value>,
+    reason: &str,
+) -> Result<Option<Option<Value>>, DbError> {
+    let Some(from) = sqlx::query_scalar!(
+        "select location from records where id = $1 and status = 'active' for update",
+        record_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    sqlx::query!(
+        "update records set location = $2, updated_at = now() where id = $1",
+        record_id,
+        to
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into record_movements (id, record_id, actor_id, from_location, to_location, reason)
+         values ($1, $2, $3, $4, $5, $6)",
+        id,
+        record_id,
+        actor_id,
+        from,
+        to,
+        reason
+    )
+    .execute(conn)
+    .await?;
+    Ok(Some(from))
+}
+
+/// The movements of record `record_id`, oldest first.
+pub async fn movements(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+) -> Result<Vec<MovementRow>, DbError> {
+    Ok(sqlx::query_as!(
+        MovementRow,
+        r#"select m.id, m.record_id, m.at, u.username as "actor?", m.from_location, m.to_location,
+                  m.reason
+           from record_movements m left join users u on u.id = m.actor_id
+           where m.record_id = $1 order by m.at, m.id"#,
+        record_id
+    )
+    .fetch_all(conn)
+    .await?)
+}

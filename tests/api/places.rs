@@ -1,0 +1,384 @@
+//! The paper side (issue 17): places inside places (a box on a shelf), what a box holds,
+//! its printed label (poppler reads the Chinese back, the font is embedded, the QR code
+//! decodes to the box's id), and the register of movements (進出庫). A record the caller may
+//! not see is neither listed in a box nor movable: it answers as a missing one.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, TestFile, assert_problem};
+
+async fn post_as(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("post")
+}
+
+async fn get_as(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get")
+}
+
+async fn created(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+/// Room K1 with cabinet C1, shelf S1 in it and boxes B1 (40 mm) and B2 on the shelf.
+async fn store_room(app: &TestApp, token: &str) -> (Value, Vec<Value>) {
+    let room = created(
+        post_as(
+            app,
+            token,
+            "/api/v1/rooms",
+            json!({ "code": "K1", "name": "一号库房" }),
+        )
+        .await,
+    )
+    .await;
+    let path = format!(
+        "/api/v1/rooms/{}/locations",
+        room["id"].as_str().expect("id")
+    );
+    let mut places = Vec::new();
+    for body in [
+        json!({ "code": "C1", "kind": "cabinet" }),
+        json!({ "code": "S1", "kind": "shelf", "parent": "C1" }),
+        json!({ "code": "B1", "kind": "box", "parent": "S1", "width_mm": 40, "label": "2024 文书" }),
+        json!({ "code": "B2", "kind": "box", "parent": "S1", "width_mm": 30 }),
+    ] {
+        places.push(created(post_as(app, token, &path, body).await).await);
+    }
+    assert_eq!(places[2]["parent_id"], places[1]["id"]);
+    assert_eq!(places[2]["width_mm"], 40);
+    // nothing stands in a box, and a parent must be a place of the room
+    for body in [
+        json!({ "code": "X1", "kind": "shelf", "parent": "B1" }),
+        json!({ "code": "X2", "kind": "box", "parent": "S9" }),
+        json!({ "code": "X3", "kind": "box", "width_mm": 0 }),
+    ] {
+        assert_problem(post_as(app, token, &path, body).await, 400, "validation").await;
+    }
+    (room, places)
+}
+
+async fn paper_record(
+    app: &TestApp,
+    title: &str,
+    category: &str,
+    date: &str,
+    location: Value,
+) -> Value {
+    app.file_record(
+        &json!({ "title": title, "category": category, "doc_date": date, "retention": "D10",
+                 "carrier": "paper", "location": location }),
+        vec![TestFile::new(
+            "扫描件.txt",
+            format!("{title} 的扫描件").into_bytes(),
+        )],
+    )
+    .await
+}
+
+/// Renders the first page of `pdf` in grey and reads the QR codes on it.
+fn qr_codes(pdf: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("label.pdf");
+    std::fs::write(&input, pdf).expect("write");
+    let status = Command::new("pdftoppm")
+        .args(["-r", "150", "-gray", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&input)
+        .arg(dir.path().join("page"))
+        .status()
+        .expect("pdftoppm runs");
+    assert!(status.success());
+    let bytes = std::fs::read(dir.path().join("page.pgm")).expect("page.pgm");
+    // P5 <width> <height> <maxval> then one byte a pixel
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
+    }
+    let (width, height): (usize, usize) = (
+        fields[1].parse().expect("width"),
+        fields[2].parse().expect("height"),
+    );
+    let pixels = &bytes[at + 1..];
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
+    image
+        .detect_grids()
+        .into_iter()
+        .filter_map(|grid| grid.decode().ok().map(|(_, content)| content))
+        .collect()
+}
+
+fn poppler(tool: &str, pdf: &[u8]) -> String {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), pdf).expect("write");
+    let mut command = Command::new(tool);
+    command.arg(file.path());
+    if tool == "pdftotext" {
+        command.arg("-");
+    }
+    let output = command.output().expect("poppler runs");
+    assert!(output.status.success(), "{tool} failed");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[sqlx::test]
+async fn a_box_lists_what_it_holds_and_prints_its_label_with_a_qr_code_of_its_id(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let keeper = app.user_token("keeper", "archivist", None).await;
+    let (room, places) = store_room(&app, &keeper).await;
+    let in_b1 = json!({ "room": "K1", "shelf": "S1", "box": "B1" });
+    let first = paper_record(
+        &app,
+        "二〇二三年工作总结",
+        "WS",
+        "2023-12-20",
+        in_b1.clone(),
+    )
+    .await;
+    let second = paper_record(
+        &app,
+        "二〇二四年工作计划",
+        "WS",
+        "2024-01-05",
+        in_b1.clone(),
+    )
+    .await;
+    // a record of a category only the admin sees stands in the same box
+    let category = app
+        .post("/api/v1/categories")
+        .json(&json!({ "code": "MM", "name": "董事会密件" }))
+        .send()
+        .await
+        .expect("category");
+    assert_eq!(category.status(), 201);
+    let patched = app
+        .client
+        .patch(app.url("/api/v1/categories/MM"))
+        .bearer_auth(&app.token)
+        .json(&json!({ "access": { "see": ["admin"], "loan_approver": "director" } }))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(patched.status(), 200);
+    let hidden = paper_record(&app, "董事会决议", "MM", "2024-03-01", in_b1).await;
+
+    let room_id = room["id"].as_str().expect("id");
+    let b1 = places[2]["id"].as_str().expect("id");
+    let listed = get_as(
+        &app,
+        &keeper,
+        &format!("/api/v1/rooms/{room_id}/locations/{b1}"),
+    )
+    .await;
+    assert_eq!(listed.status(), 200);
+    let listed: Value = listed.json().await.expect("json");
+    let ids: Vec<&str> = listed["contents"]
+        .as_array()
+        .expect("contents")
+        .iter()
+        .map(|item| item["record_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            first["id"].as_str().expect("id"),
+            second["id"].as_str().expect("id")
+        ]
+    );
+    // the shelf holds what its boxes hold; the admin, who sees the third, gets it too
+    let s1 = places[1]["id"].as_str().expect("id");
+    let shelf = app
+        .get_json(&format!("/api/v1/rooms/{room_id}/locations/{s1}"))
+        .await;
+    assert_eq!(
+        shelf["contents"].as_array().map(Vec::len),
+        Some(3),
+        "{shelf}"
+    );
+    // another room's place is not found through this room
+    let other = created(
+        post_as(
+            &app,
+            &keeper,
+            "/api/v1/rooms",
+            json!({ "code": "K2", "name": "二号库房" }),
+        )
+        .await,
+    )
+    .await;
+    let other_id = other["id"].as_str().expect("id");
+    assert_problem(
+        get_as(
+            &app,
+            &keeper,
+            &format!("/api/v1/rooms/{other_id}/locations/{b1}"),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    // staff do not look after rooms
+    let clerk = app.user_token("clerk", "staff", None).await;
+    assert_problem(
+        get_as(
+            &app,
+            &clerk,
+            &format!("/api/v1/rooms/{room_id}/locations/{b1}"),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    let label = get_as(
+        &app,
+        &keeper,
+        &format!("/api/v1/rooms/{room_id}/locations/{b1}/label"),
+    )
+    .await;
+    assert_eq!(label.status(), 200);
+    assert_eq!(label.headers()["content-type"], "application/pdf");
+    let pdf = label.bytes().await.expect("pdf");
+    let text = poppler("pdftotext", &pdf);
+    for expected in [
+        "档案盒 2024 文书",
+        "全宗号",
+        "Z001",
+        "WS",
+        "2023–2024",
+        "D10",
+        "共 2 件",
+        "K1 / B1",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text}");
+    }
+    assert!(
+        !text.contains("MM"),
+        "the hidden record's category is on the label: {text}"
+    );
+    let fonts = poppler("pdffonts", &pdf);
+    assert!(
+        fonts
+            .lines()
+            .skip(2)
+            .all(|line| line.split_whitespace().rev().nth(4) == Some("yes")),
+        "every font embedded: {fonts}"
+    );
+    assert!(fonts.contains("CJK"), "{fonts}");
+    assert_eq!(qr_codes(&pdf), [b1, b1], "front and spine carry the box id");
+    assert!(hidden["id"].is_string());
+}
+
+#[sqlx::test]
+async fn moving_an_item_is_registered_validated_and_hidden_records_answer_as_missing(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let keeper = app.user_token("keeper", "archivist", None).await;
+    let (room, places) = store_room(&app, &keeper).await;
+    let record = paper_record(
+        &app,
+        "合同原件",
+        "WS",
+        "2024-05-01",
+        json!({ "room": "K1", "box": "B1" }),
+    )
+    .await;
+    let id = record["id"].as_str().expect("id");
+    let path = format!("/api/v1/records/{id}/movements");
+
+    // to a place the room does not have, or without a reason: refused, nothing moves
+    let nowhere = post_as(
+        &app,
+        &keeper,
+        &path,
+        json!({ "to": { "room": "K1", "box": "B9" }, "reason": "整理" }),
+    )
+    .await;
+    assert_problem(nowhere, 400, "validation").await;
+    let silent = post_as(
+        &app,
+        &keeper,
+        &path,
+        json!({ "to": { "room": "K1", "box": "B2" }, "reason": " " }),
+    )
+    .await;
+    assert_problem(silent, 400, "validation").await;
+
+    let moved = created(
+        post_as(
+            &app,
+            &keeper,
+            &path,
+            json!({ "to": { "room": "K1", "shelf": "S1", "box": "B2" }, "reason": "重新装盒" }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(moved["from"], json!({ "room": "K1", "box": "B1" }));
+    let taken =
+        created(post_as(&app, &keeper, &path, json!({ "reason": "移交市档案馆" })).await).await;
+    assert_eq!(taken["from"]["box"], "B2");
+    assert_eq!(taken["to"], Value::Null);
+    let register: Value = get_as(&app, &keeper, &path)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let reasons: Vec<&str> = register
+        .as_array()
+        .expect("register")
+        .iter()
+        .map(|movement| movement["reason"].as_str().expect("reason"))
+        .collect();
+    assert_eq!(reasons, ["重新装盒", "移交市档案馆"]);
+    assert_eq!(register[0]["actor"], "keeper");
+    let now = app.get_json(&format!("/api/v1/records/{id}")).await;
+    assert_eq!(now["location"], Value::Null);
+    let b2 = places[3]["id"].as_str().expect("id");
+    let room_id = room["id"].as_str().expect("id");
+    let box_now = app
+        .get_json(&format!("/api/v1/rooms/{room_id}/locations/{b2}"))
+        .await;
+    assert_eq!(box_now["contents"], json!([]));
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_events where action = 'record.moved'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert_eq!(audited, 2);
+
+    // a record the caller may not see, and one that does not exist, answer alike
+    let clerk = app.user_token("clerk", "staff", None).await;
+    let hidden = post_as(&app, &clerk, &path, json!({ "reason": "取走" })).await;
+    let missing_path = format!("/api/v1/records/{}/movements", uuid::Uuid::now_v7());
+    let missing = post_as(&app, &clerk, &missing_path, json!({ "reason": "取走" })).await;
+    let hidden = assert_problem(hidden, 404, "not_found").await;
+    let missing = assert_problem(missing, 404, "not_found").await;
+    assert_eq!(hidden["title"], missing["title"]);
+    assert_problem(get_as(&app, &clerk, &path).await, 404, "not_found").await;
+}
