@@ -24,6 +24,7 @@ use crate::services::import::ImportService;
 use crate::services::ingest::IngestService;
 use crate::services::integrity::IntegrityService;
 use crate::services::jobs::{JobService, RetryPolicy};
+use crate::services::ledger::LedgerService;
 use crate::services::loans::LoanService;
 use crate::services::parties::PartyService;
 use crate::services::records::RecordService;
@@ -63,6 +64,7 @@ pub struct App {
     pub health: HealthService,
     pub export: ExportService,
     pub stats: StatsService,
+    pub ledger: LedgerService,
     pub limits: Limits,
     pub metrics: Arc<Metrics>,
     /// The zone of schedules, due dates and times typed into forms.
@@ -129,6 +131,7 @@ impl App {
             ),
             export: ExportService::new(pool.clone(), settings.time.timezone),
             stats: StatsService::new(pool.clone()),
+            ledger: LedgerService::new(pool.clone(), settings.time.timezone),
             audit: AuditService::new(pool.clone(), blobs.clone()),
             destruction: DestructionService::new(
                 pool.clone(),

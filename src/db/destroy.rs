@@ -80,7 +80,8 @@ pub async fn records(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Record
 pub async fn files(conn: &mut PgConnection, record_ids: &[Uuid]) -> Result<Vec<FileRow>, DbError> {
     Ok(sqlx::query_as!(
         FileRow,
-        "select id, record_id, position, sha256, size, media_type, filename, created_at
+        "select id, record_id, position, sha256, size, media_type, filename, created_at, copy,
+                copy_note
          from record_files where record_id = any($1) order by record_id, position",
         record_ids
     )

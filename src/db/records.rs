@@ -75,6 +75,9 @@ pub struct FileRow {
     pub media_type: String,
     pub filename: String,
     pub created_at: DateTime<Utc>,
+    /// A copy (複印件) rather than the original, and why it is filed.
+    pub copy: bool,
+    pub copy_note: Option<String>,
 }
 
 pub async fn insert(
@@ -157,8 +160,9 @@ pub async fn update(
 
 pub async fn insert_file(conn: &mut PgConnection, file: &FileRow) -> Result<(), DbError> {
     sqlx::query!(
-        "insert into record_files (id, record_id, position, sha256, size, media_type, filename, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "insert into record_files
+             (id, record_id, position, sha256, size, media_type, filename, created_at, copy, copy_note)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         file.id,
         file.record_id,
         file.position,
@@ -167,6 +171,8 @@ pub async fn insert_file(conn: &mut PgConnection, file: &FileRow) -> Result<(), 
         file.media_type,
         file.filename,
         file.created_at,
+        file.copy,
+        file.copy_note,
     )
     .execute(conn)
     .await?;
@@ -232,7 +238,8 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<bool, DbError> {
 pub async fn files(conn: &mut PgConnection, record_id: Uuid) -> Result<Vec<FileRow>, DbError> {
     Ok(sqlx::query_as!(
         FileRow,
-        "select id, record_id, position, sha256, size, media_type, filename, created_at
+        "select id, record_id, position, sha256, size, media_type, filename, created_at, copy,
+                copy_note
          from record_files where record_id = $1 order by position",
         record_id
     )
@@ -247,7 +254,8 @@ pub async fn file(
 ) -> Result<Option<FileRow>, DbError> {
     Ok(sqlx::query_as!(
         FileRow,
-        "select id, record_id, position, sha256, size, media_type, filename, created_at
+        "select id, record_id, position, sha256, size, media_type, filename, created_at, copy,
+                copy_note
          from record_files where record_id = $1 and id = $2",
         record_id,
         file_id

@@ -408,6 +408,8 @@ mod tests {
             media_type: "image/jpeg".into(),
             filename: "身份證 復印件.jpg".into(),
             created_at: chrono::Utc::now(),
+            copy: true,
+            copy_note: None,
             text: None,
             fixity: None,
         };

@@ -39,6 +39,7 @@ const JSON_BODY_LIMIT: usize = 1024 * 1024;
         crate::domain::job::JobKind,
         crate::services::integrity::CheckFormat,
         crate::services::destruction::ListFormat,
+        crate::services::ledger::LedgerFormat,
     )),
     tags(
         (name = "auth", description = "login and sessions"),
@@ -131,6 +132,7 @@ pub fn router(app: App) -> Router {
         .routes(routes!(search::retry_job))
         .routes(routes!(export::export_catalogue))
         .routes(routes!(stats::get_stats))
+        .routes(routes!(stats::get_ledger))
         .routes(routes!(loans::request_loan, loans::list_loans))
         .routes(routes!(loans::get_loan))
         .routes(routes!(releases::propose_release, releases::list_releases))

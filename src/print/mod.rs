@@ -3,6 +3,7 @@
 //! put on borrowed copies. Coordinates are PDF points from the page's top left corner.
 
 pub mod labels;
+pub mod table;
 
 use std::sync::OnceLock;
 

@@ -32,6 +32,8 @@ struct PendingFile {
     staged: StagedBlob,
     filename: String,
     media_type: String,
+    /// Why the file is filed as a copy (複印件); `None`: the original.
+    copy_note: Option<String>,
 }
 
 /// One upload in progress: files are added as they arrive, then [`Upload::commit`] files the
@@ -43,6 +45,8 @@ pub struct Upload {
     files: Vec<PendingFile>,
     /// Keys of the manifest rows this upload files (`dangan import`), stored with the record.
     import_rows: Vec<String>,
+    /// Why each file (by position) is filed as a copy; `None`: an original.
+    copy_notes: Vec<Option<String>>,
 }
 
 impl IngestService {
@@ -73,6 +77,7 @@ impl IngestService {
             metadata: None,
             files: Vec::new(),
             import_rows: Vec::new(),
+            copy_notes: Vec::new(),
         }
     }
 }
@@ -83,7 +88,7 @@ pub const MAX_FILES_PER_RECORD: usize = 500;
 
 impl Upload {
     /// Checks and keeps the record's metadata; a second metadata part is an error.
-    pub fn set_metadata(&mut self, input: RecordMetadataInput) -> ServiceResult<()> {
+    pub fn set_metadata(&mut self, mut input: RecordMetadataInput) -> ServiceResult<()> {
         super::require_filer(&self.actor)?;
         if self.metadata.is_some() {
             return Err(ServiceError::Validation(
@@ -93,6 +98,11 @@ impl Upload {
         let filed_on = Utc::now()
             .with_timezone(&self.service.timezone)
             .date_naive();
+        self.copy_notes = std::mem::take(&mut input.files)
+            .into_iter()
+            .enumerate()
+            .map(|(at, origin)| origin.validate(at))
+            .collect::<Result<_, _>>()?;
         self.metadata = Some(input.validate(filed_on)?);
         Ok(())
     }
@@ -138,6 +148,7 @@ impl Upload {
             staged,
             filename,
             media_type,
+            copy_note: None,
         });
         Ok(())
     }
@@ -149,7 +160,18 @@ impl Upload {
         let metadata = self.metadata.take().ok_or_else(|| {
             ServiceError::Validation("metadata: the metadata part is missing".into())
         })?;
-        let files = std::mem::take(&mut self.files);
+        if self.copy_notes.len() > self.files.len() {
+            // refused before the files are taken: dropping the upload discards what it staged
+            return Err(ServiceError::Validation(format!(
+                "metadata.files: describes {} files, but {} were sent",
+                self.copy_notes.len(),
+                self.files.len()
+            )));
+        }
+        let mut files = std::mem::take(&mut self.files);
+        for (file, note) in files.iter_mut().zip(std::mem::take(&mut self.copy_notes)) {
+            file.copy_note = note;
+        }
         let staging_ids: Vec<Uuid> = files.iter().map(|file| file.staged.id).collect();
         let import_rows = std::mem::take(&mut self.import_rows);
         let result = service
@@ -299,6 +321,8 @@ impl IngestService {
                 media_type: file.media_type.clone(),
                 filename: file.filename.clone(),
                 created_at: now,
+                copy: file.copy_note.is_some(),
+                copy_note: file.copy_note.clone(),
             };
             db::records::insert_file(tx, &row).await?;
             super::extraction::queue_extraction(tx, row.id, record_id).await?;

@@ -18,6 +18,7 @@ pub mod import;
 pub mod ingest;
 pub mod integrity;
 pub mod jobs;
+pub mod ledger;
 pub mod loans;
 pub(crate) mod paging;
 pub mod parties;

@@ -153,3 +153,56 @@ async fn unknown_records_and_files_are_404(pool: PgPool) {
         .expect("get");
     assert_problem(response, 400, "validation").await;
 }
+
+/// Originals and copies (原件/複印件): a copy is filed only with the reason why, a note on
+/// an original or a description of more files than were sent is refused and stores nothing,
+/// and each file says what it is.
+#[sqlx::test]
+async fn a_copy_is_filed_only_with_its_reason_and_each_file_says_what_it_is(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let scans = || {
+        vec![
+            TestFile::new("劳动合同.txt", "劳动合同 原件扫描".as_bytes().to_vec()),
+            TestFile::new("身份证复印件.txt", "身份证 复印件".as_bytes().to_vec()),
+        ]
+    };
+    for files in [
+        json!([{}, { "copy": true }]),
+        json!([{}, { "copy": true, "copy_note": "  " }]),
+        json!([{ "copy_note": "原件存人事部" }]),
+        json!([{}, {}, { "copy": true, "copy_note": "多描述了一份" }]),
+    ] {
+        let refused = app
+            .upload(&json!({ "title": "员工入职材料", "files": files }), scans())
+            .await;
+        let problem = assert_problem(refused, 400, "validation").await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|detail| detail.contains("files")),
+            "{problem}"
+        );
+    }
+    assert_eq!(app.count("records").await, 0);
+    assert_eq!(app.count("record_files").await, 0);
+
+    let record = app
+        .file_record(
+            &json!({ "title": "员工入职材料", "files": [{}, { "copy": true, "copy_note": "原件由本人保管" }] }),
+            scans(),
+        )
+        .await;
+    let files = &record["files"];
+    assert_eq!(files[0]["copy"], false);
+    assert!(files[0].get("copy_note").is_none(), "{files}");
+    assert_eq!(files[1]["copy"], true);
+    assert_eq!(files[1]["copy_note"], "原件由本人保管");
+    let read = app
+        .get_json(&format!(
+            "/api/v1/records/{}",
+            record["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(read["files"][1]["copy_note"], "原件由本人保管");
+    assert_eq!(read["files"][0]["copy"], false);
+}

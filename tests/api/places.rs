@@ -382,3 +382,81 @@ async fn moving_an_item_is_registered_validated_and_hidden_records_answer_as_mis
     assert_eq!(hidden["title"], missing["title"]);
     assert_problem(get_as(&app, &clerk, &path).await, 404, "not_found").await;
 }
+
+/// The holdings ledger (基礎臺帳): items and shelf metres by fonds, category, year and carrier,
+/// the boxes' widths shared among the lines by their items; as JSON, XLSX and a printed PDF;
+/// only what the caller may see.
+#[sqlx::test]
+async fn the_ledger_sums_shelf_metres_from_the_boxes(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let keeper = app.user_token("keeper", "archivist", None).await;
+    store_room(&app, &keeper).await;
+    let b1 = json!({ "room": "K1", "shelf": "S1", "box": "B1" });
+    let b2 = json!({ "room": "K1", "shelf": "S1", "box": "B2" });
+    paper_record(&app, "会议纪要一", "WS", "2023-03-01", b1.clone()).await;
+    paper_record(&app, "会议纪要二", "WS", "2023-04-01", b1).await;
+    paper_record(&app, "会议纪要三", "WS", "2023-05-01", b2.clone()).await;
+    paper_record(&app, "年度计划", "WS", "2024-01-01", b2).await;
+    app.file_record(
+        &json!({ "title": "电子公文", "category": "WS", "doc_date": "2024-02-01" }),
+        vec![TestFile::new(
+            "公文.txt",
+            "电子公文正文".as_bytes().to_vec(),
+        )],
+    )
+    .await;
+
+    let ledger: Value = get_as(&app, &keeper, "/api/v1/ledger")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let line = |year: i64, carrier: &str| {
+        ledger["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .find(|line| {
+                line["year"] == year && line["carrier"] == carrier && line["category"] == "WS"
+            })
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    // B1 (40 mm) holds two 2023 items; B2 (30 mm) one of 2023 and one of 2024
+    assert_eq!(line(2023, "paper")["items"], 3, "{ledger}");
+    assert_eq!(line(2023, "paper")["shelf_m"], 0.055, "{ledger}");
+    assert_eq!(line(2024, "paper")["shelf_m"], 0.015, "{ledger}");
+    assert_eq!(line(2024, "electronic")["items"], 1, "{ledger}");
+    assert_eq!(line(2024, "electronic")["shelf_m"], 0.0, "{ledger}");
+    assert_eq!(ledger["items"], 5);
+    assert_eq!(ledger["shelf_m"], 0.07);
+    assert_eq!(ledger["years"][0]["added"], 5, "{ledger}");
+    assert_eq!(ledger["years"][0]["removed"], 0, "{ledger}");
+
+    let sheet = get_as(&app, &keeper, "/api/v1/ledger?format=xlsx").await;
+    assert_eq!(sheet.status(), 200);
+    assert!(sheet.bytes().await.expect("xlsx").starts_with(b"PK"));
+    let printed = get_as(&app, &keeper, "/api/v1/ledger?format=pdf").await;
+    assert_eq!(printed.headers()["content-type"], "application/pdf");
+    let pdf = printed.bytes().await.expect("pdf");
+    let text = poppler("pdftotext", &pdf);
+    for expected in [
+        "档案基础台账",
+        "排架长度(米)",
+        "0.055",
+        "0.070",
+        "第1页",
+        "共1页",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text}");
+    }
+    assert!(poppler("pdffonts", &pdf).contains("CJK"));
+    // staff do not read the holdings
+    let clerk = app.user_token("clerk", "staff", None).await;
+    assert_problem(
+        get_as(&app, &clerk, "/api/v1/ledger").await,
+        403,
+        "forbidden",
+    )
+    .await;
+}

@@ -89,6 +89,11 @@ pub struct FileView {
     /// The original filename, e.g. `身份證復印件.jpg`.
     pub filename: String,
     pub created_at: DateTime<Utc>,
+    /// A copy (複印件) rather than the original (原件).
+    pub copy: bool,
+    /// Why a copy was filed instead of the original.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_note: Option<String>,
     /// Text extraction for search: shown when the record is read on its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<FileTextView>,
@@ -470,6 +475,8 @@ pub(super) fn file_view(file: db::records::FileRow) -> ServiceResult<FileView> {
         media_type: file.media_type,
         filename: file.filename,
         created_at: file.created_at,
+        copy: file.copy,
+        copy_note: file.copy_note,
         text: None,
         fixity: None,
     })
