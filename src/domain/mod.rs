@@ -30,6 +30,7 @@ pub mod digest;
 pub mod disposition;
 pub mod error;
 pub mod export;
+pub mod file_origin;
 pub mod integrity;
 pub mod job;
 pub mod loan;

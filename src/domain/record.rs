@@ -33,39 +33,6 @@ pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
 /// The longest stored filename, in characters.
 pub const MAX_FILENAME_CHARS: usize = 255;
 
-/// Whether a file sent with an upload is the original (原件) or a copy (複印件): a copy is
-/// filed only with the reason why (「歸檔的文件材料應為原件…複印件須註明原因」).
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FileOriginInput {
-    /// The file is a copy (複印件), not the original.
-    #[serde(default)]
-    pub copy: bool,
-    /// Why a copy is filed instead of the original, e.g. 原件存人事部.
-    #[serde(default)]
-    pub copy_note: Option<String>,
-}
-
-impl FileOriginInput {
-    /// The reason a copy is filed (`None`: an original); `at` is the file's position.
-    pub fn validate(self, at: usize) -> Result<Option<String>, ValidationError> {
-        let field = format!("files[{at}].copy_note");
-        let note = short_text(&field, self.copy_note)?;
-        match (self.copy, note) {
-            (true, Some(note)) => Ok(Some(note)),
-            (true, None) => Err(ValidationError::new(
-                field,
-                "a copy is filed only with the reason the original is not (e.g. 原件存人事部)",
-            )),
-            (false, Some(_)) => Err(ValidationError::new(
-                field,
-                "only a copy takes a note: set copy to true, or leave the note out",
-            )),
-            (false, None) => Ok(None),
-        }
-    }
-}
-
 /// Metadata of a record as sent in the `metadata` part of an upload (DA/T 22 / DA/T 46).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -131,7 +98,7 @@ pub struct RecordMetadataInput {
     /// The files of the upload, in the order of their parts: which are copies and why.
     /// Files not described are originals.
     #[serde(default)]
-    pub files: Vec<FileOriginInput>,
+    pub files: Vec<super::file_origin::FileOriginInput>,
 }
 
 /// Metadata that met every rule that needs no database; codes are still to be resolved.
@@ -335,7 +302,10 @@ fn check_year(year: i32) -> Result<(), ValidationError> {
     Ok(())
 }
 
-fn short_text(field: &str, value: Option<String>) -> Result<Option<String>, ValidationError> {
+pub(crate) fn short_text(
+    field: &str,
+    value: Option<String>,
+) -> Result<Option<String>, ValidationError> {
     let value = optional_text(value);
     if value
         .as_ref()

@@ -177,15 +177,7 @@ impl Pen<'_, '_> {
         };
         let mut builder = PathBuilder::new();
         builder.push_rect(rect);
-        let Some(path) = builder.finish() else { return };
-        self.surface.set_fill(None);
-        self.surface.set_stroke(Some(Stroke {
-            width,
-            ..Stroke::default()
-        }));
-        self.surface.draw_path(&path);
-        self.surface.set_stroke(None);
-        self.surface.set_fill(Some(Fill::default()));
+        self.stroke(builder, width);
     }
 
     /// A straight line from (`x0`, `y0`) to (`x1`, `y1`).
@@ -193,6 +185,11 @@ impl Pen<'_, '_> {
         let mut builder = PathBuilder::new();
         builder.move_to(x0, y0);
         builder.line_to(x1, y1);
+        self.stroke(builder, width);
+    }
+
+    /// Strokes the path `width` points thick, unfilled.
+    fn stroke(&mut self, builder: PathBuilder, width: f32) {
         let Some(path) = builder.finish() else { return };
         self.surface.set_fill(None);
         self.surface.set_stroke(Some(Stroke {

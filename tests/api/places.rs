@@ -92,6 +92,27 @@ async fn paper_record(
     .await
 }
 
+/// A paper record at `location` of category MM, which only the admin sees.
+async fn admin_only_record(app: &TestApp, location: Value) -> Value {
+    let category = app
+        .post("/api/v1/categories")
+        .json(&json!({ "code": "MM", "name": "董事会密件" }))
+        .send()
+        .await
+        .expect("category");
+    assert_eq!(category.status(), 201);
+    let patched = app
+        .client
+        .patch(app.url("/api/v1/categories/MM"))
+        .bearer_auth(&app.token)
+        .json(&json!({ "access": { "see": ["admin"], "loan_approver": "director" } }))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(patched.status(), 200);
+    paper_record(app, "董事会决议", "MM", "2024-03-01", location).await
+}
+
 /// Renders the first page of `pdf` in grey and reads the QR codes on it.
 fn qr_codes(pdf: &[u8]) -> Vec<String> {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -168,23 +189,7 @@ async fn a_box_lists_what_it_holds_and_prints_its_label_with_a_qr_code_of_its_id
     )
     .await;
     // a record of a category only the admin sees stands in the same box
-    let category = app
-        .post("/api/v1/categories")
-        .json(&json!({ "code": "MM", "name": "董事会密件" }))
-        .send()
-        .await
-        .expect("category");
-    assert_eq!(category.status(), 201);
-    let patched = app
-        .client
-        .patch(app.url("/api/v1/categories/MM"))
-        .bearer_auth(&app.token)
-        .json(&json!({ "access": { "see": ["admin"], "loan_approver": "director" } }))
-        .send()
-        .await
-        .expect("patch");
-    assert_eq!(patched.status(), 200);
-    let hidden = paper_record(&app, "董事会决议", "MM", "2024-03-01", in_b1).await;
+    let hidden = admin_only_record(&app, in_b1).await;
 
     let room_id = room["id"].as_str().expect("id");
     let b1 = places[2]["id"].as_str().expect("id");
@@ -396,7 +401,9 @@ async fn the_ledger_sums_shelf_metres_from_the_boxes(pool: PgPool) {
     paper_record(&app, "会议纪要一", "WS", "2023-03-01", b1.clone()).await;
     paper_record(&app, "会议纪要二", "WS", "2023-04-01", b1).await;
     paper_record(&app, "会议纪要三", "WS", "2023-05-01", b2.clone()).await;
-    paper_record(&app, "年度计划", "WS", "2024-01-01", b2).await;
+    paper_record(&app, "年度计划", "WS", "2024-01-01", b2.clone()).await;
+    // what the keeper may not see is not in their ledger (nor in the boxes' shares)
+    admin_only_record(&app, b2).await;
     app.file_record(
         &json!({ "title": "电子公文", "category": "WS", "doc_date": "2024-02-01" }),
         vec![TestFile::new(

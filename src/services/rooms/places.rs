@@ -58,59 +58,18 @@ pub(super) async fn parent_of(
 }
 
 impl RoomService {
-    async fn place_and_contents(
+    /// The room, the place and the records kept in it (and in the places inside it) that
+    /// the caller may see.
+    async fn placed(
         &self,
         actor: &Actor,
         room_id: Uuid,
         place_id: Uuid,
-    ) -> ServiceResult<PlaceView> {
-        require(actor, Capability::KeepRooms)?;
-        let mut conn = db::acquire(&self.pool).await?;
-        let room = find_room(&mut conn, room_id, false).await?;
-        let place = db::places::location(&mut conn, room_id, place_id)
-            .await?
-            .ok_or_else(|| {
-                ServiceError::NotFound(format!("room {} has no place {place_id}", room.code))
-            })?;
-        let visibility = access::standing_visibility(&mut conn, actor).await?;
-        let contents = db::places::records_in(&mut conn, &room.code, place_id, &visibility)
-            .await?
-            .into_iter()
-            .map(|row| PlacedItem {
-                record_id: row.id,
-                archival_code: row.archival_code,
-                title: row.title,
-                carrier: row.carrier,
-                location: row.location,
-            })
-            .collect();
-        Ok(PlaceView {
-            room_id,
-            room_code: room.code,
-            place: LocationView::from(place),
-            contents,
-        })
-    }
-
-    /// A place with the records kept in it (and in the places inside it) that the caller
-    /// may see; a record they may not see is not listed.
-    pub async fn place(
-        &self,
-        actor: &Actor,
-        room_id: Uuid,
-        place_id: Uuid,
-    ) -> ServiceResult<PlaceView> {
-        self.place_and_contents(actor, room_id, place_id).await
-    }
-
-    /// The printed label of a place (a box's front and spine): fonds, categories, years,
-    /// retention and item range of what it holds, and a QR code of its id (A4, PDF).
-    pub async fn place_label(
-        &self,
-        actor: &Actor,
-        room_id: Uuid,
-        place_id: Uuid,
-    ) -> ServiceResult<Vec<u8>> {
+    ) -> ServiceResult<(
+        db::rooms::RoomRow,
+        db::rooms::LocationRow,
+        Vec<db::places::PlacedRecord>,
+    )> {
         require(actor, Capability::KeepRooms)?;
         let mut conn = db::acquire(&self.pool).await?;
         let room = find_room(&mut conn, room_id, false).await?;
@@ -121,7 +80,44 @@ impl RoomService {
             })?;
         let visibility = access::standing_visibility(&mut conn, actor).await?;
         let records = db::places::records_in(&mut conn, &room.code, place_id, &visibility).await?;
-        drop(conn);
+        Ok((room, place, records))
+    }
+
+    /// A place with the records kept in it (and in the places inside it) that the caller
+    /// may see; a record they may not see is not listed.
+    pub async fn place(
+        &self,
+        actor: &Actor,
+        room_id: Uuid,
+        place_id: Uuid,
+    ) -> ServiceResult<PlaceView> {
+        let (room, place, records) = self.placed(actor, room_id, place_id).await?;
+        Ok(PlaceView {
+            room_id,
+            room_code: room.code,
+            place: LocationView::from(place),
+            contents: records
+                .into_iter()
+                .map(|row| PlacedItem {
+                    record_id: row.id,
+                    archival_code: row.archival_code,
+                    title: row.title,
+                    carrier: row.carrier,
+                    location: row.location,
+                })
+                .collect(),
+        })
+    }
+
+    /// The printed label of a place (a box's front and spine): fonds, categories, years,
+    /// retention and item range of what it holds, and a QR code of its id (A4, PDF).
+    pub async fn place_label(
+        &self,
+        actor: &Actor,
+        room_id: Uuid,
+        place_id: Uuid,
+    ) -> ServiceResult<Vec<u8>> {
+        let (room, place, records) = self.placed(actor, room_id, place_id).await?;
         let distinct = |values: Vec<Option<String>>| -> Vec<String> {
             values
                 .into_iter()
