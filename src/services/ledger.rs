@@ -92,7 +92,7 @@ impl LedgerService {
                 carrier: row.carrier,
                 items: row.items,
                 folders: row.folders,
-                shelf_m: (row.shelf_mm / 1000.0 * 1000.0).round() / 1000.0,
+                shelf_m: row.shelf_mm.round() / 1000.0,
             })
             .collect();
         let years = db::stats::ledger_years(&mut conn, &visibility, self.timezone.name())
