@@ -6,6 +6,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
+use super::access::visibility_json;
+use crate::domain::permissions::Visibility;
 
 /// A loan as stored, with the names clients see beside the ids.
 #[derive(Debug, Clone)]
@@ -277,6 +279,48 @@ pub async fn open_of_party(conn: &mut PgConnection, party_id: Uuid) -> Result<Ve
         "select l.id from loans l join users u on u.id = l.borrower_id
          where u.party_id = $1 and l.status = 'approved' order by l.requested_at",
         party_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A line of the lending register (借閱登記簿).
+#[derive(Debug, Clone)]
+pub struct RegisterRow {
+    pub requested_at: DateTime<Utc>,
+    pub borrower: String,
+    pub archival_code: Option<String>,
+    pub title: String,
+    pub purpose: String,
+    pub physical: bool,
+    pub days: i32,
+    pub status: String,
+    pub approver: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub returned_at: Option<DateTime<Utc>>,
+}
+
+/// The loans requested in `[from, to)` of records `visibility` lets the reader see, oldest
+/// first.
+pub async fn register(
+    conn: &mut PgConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    visibility: &Visibility,
+) -> Result<Vec<RegisterRow>, DbError> {
+    Ok(sqlx::query_as!(
+        RegisterRow,
+        r#"select l.requested_at, u.username as borrower, r.archival_code, r.title, l.purpose,
+                  l.physical, l.days, l.status, d.username as "approver?", l.due_on, l.returned_at
+           from loans l
+           join records r on r.id = l.record_id
+           join users u on u.id = l.borrower_id
+           left join users d on d.id = l.decided_by
+           where l.requested_at >= $1 and l.requested_at < $2 and record_visible(r, $3)
+           order by l.requested_at, l.id"#,
+        from,
+        to,
+        visibility_json(visibility)
     )
     .fetch_all(conn)
     .await?)

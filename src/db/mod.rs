@@ -26,6 +26,7 @@ pub mod reminders;
 pub mod rooms;
 pub mod search;
 pub mod stats;
+pub mod stocktakes;
 pub mod texts;
 pub mod tokens;
 pub mod users;

@@ -250,3 +250,43 @@ pub async fn hand_over(
     .fetch_all(conn)
     .await?)
 }
+
+/// What a folder's cover and notes sheet (案卷封面, 備考表) sum up from its records.
+#[derive(Debug, Clone)]
+pub struct FolderSheetFacts {
+    pub fonds: Vec<String>,
+    pub fonds_names: Vec<String>,
+    pub first_date: Option<NaiveDate>,
+    pub last_date: Option<NaiveDate>,
+    pub items: i64,
+    pub pages: i64,
+    pub copies: i64,
+    pub retention: Vec<String>,
+}
+
+/// The facts of the live records `record_ids` of a folder.
+pub async fn folder_sheet(
+    conn: &mut PgConnection,
+    record_ids: &[Uuid],
+) -> Result<FolderSheetFacts, DbError> {
+    Ok(sqlx::query_as!(
+        FolderSheetFacts,
+        r#"select coalesce(array_agg(distinct f.code) filter (where f.code is not null), '{}')
+                      as "fonds!",
+                  coalesce(array_agg(distinct f.name) filter (where f.name is not null), '{}')
+                      as "fonds_names!",
+                  min(r.doc_date) as first_date, max(r.doc_date) as last_date,
+                  count(*) as "items!", coalesce(sum(r.pages), 0)::int8 as "pages!",
+                  (select count(distinct rf.record_id) from record_files rf
+                    where rf.record_id = any($1) and rf.copy) as "copies!",
+                  coalesce(array_agg(distinct rp.code) filter (where rp.code is not null), '{}')
+                      as "retention!"
+           from records r
+           left join fonds f on f.id = r.fonds_id
+           left join retention_policies rp on rp.id = r.retention_policy_id
+           where r.id = any($1) and r.status = 'active'"#,
+        record_ids
+    )
+    .fetch_one(conn)
+    .await?)
+}

@@ -103,19 +103,27 @@ pub struct MovementRow {
     pub reason: String,
 }
 
-/// Moves record `record_id` to `to` and registers the movement from where it was; returns
-/// the location it had, or `None` when there is no live record `record_id`.
+/// A movement to register: record `record_id` goes `to` a place (or out) for `reason`, on
+/// loan `loan_id` when a loan takes it out or brings it back.
+#[derive(Debug, Clone)]
+pub struct Movement<'a> {
+    pub id: Uuid,
+    pub record_id: Uuid,
+    pub actor_id: Uuid,
+    pub to: Option<&'a Value>,
+    pub reason: &'a str,
+    pub loan_id: Option<Uuid>,
+}
+
+/// Moves the record and registers the movement from where it was; returns the location it
+/// had, or `None` when there is no such live record.
 pub async fn move_record(
     conn: &mut PgConnection,
-    id: Uuid,
-    record_id: Uuid,
-    actor_id: Uuid,
-    to: Option<&Value>,
-    reason: &str,
+    movement: &Movement<'_>,
 ) -> Result<Option<Option<Value>>, DbError> {
     let Some(from) = sqlx::query_scalar!(
         "select location from records where id = $1 and status = 'active' for update",
-        record_id
+        movement.record_id
     )
     .fetch_optional(&mut *conn)
     .await?
@@ -124,20 +132,22 @@ pub async fn move_record(
     };
     sqlx::query!(
         "update records set location = $2, updated_at = now() where id = $1",
-        record_id,
-        to
+        movement.record_id,
+        movement.to
     )
     .execute(&mut *conn)
     .await?;
     sqlx::query!(
-        "insert into record_movements (id, record_id, actor_id, from_location, to_location, reason)
-         values ($1, $2, $3, $4, $5, $6)",
-        id,
-        record_id,
-        actor_id,
+        "insert into record_movements
+             (id, record_id, actor_id, from_location, to_location, reason, loan_id)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+        movement.id,
+        movement.record_id,
+        movement.actor_id,
         from,
-        to,
-        reason
+        movement.to,
+        movement.reason,
+        movement.loan_id
     )
     .execute(conn)
     .await?;
@@ -159,4 +169,66 @@ pub async fn movements(
     )
     .fetch_all(conn)
     .await?)
+}
+
+/// A physical item lent on loan `loan_id` leaves its place: the movement out is registered
+/// and the record has no place until it is back.
+pub async fn lend_out(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+    actor_id: Uuid,
+    loan_id: Uuid,
+    reason: &str,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "with out as (
+             select id, location from records where id = $2 for update),
+         moved as (
+             update records r set location = null, updated_at = now()
+             from out where r.id = out.id)
+         insert into record_movements
+             (id, record_id, actor_id, from_location, to_location, reason, loan_id)
+         select $1, out.id, $3, out.location, null, $4, $5 from out",
+        Uuid::now_v7(),
+        record_id,
+        actor_id,
+        reason,
+        loan_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A physical item returned from loan `loan_id` goes back to the place it left; returns that
+/// place.
+pub async fn bring_back(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+    actor_id: Uuid,
+    loan_id: Uuid,
+    reason: &str,
+) -> Result<Option<Value>, DbError> {
+    let left = sqlx::query_scalar!(
+        "select from_location from record_movements
+         where loan_id = $1 and record_id = $2 order by at, id limit 1",
+        loan_id,
+        record_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .flatten();
+    let Some(to) = left else {
+        return Ok(None);
+    };
+    let moved = Movement {
+        id: Uuid::now_v7(),
+        record_id,
+        actor_id,
+        to: Some(&to),
+        reason,
+        loan_id: Some(loan_id),
+    };
+    move_record(conn, &moved).await?;
+    Ok(Some(to))
 }

@@ -19,17 +19,20 @@ pub enum ExportFormat {
     #[default]
     Csv,
     Xlsx,
+    /// Printed on A4, the CJK font embedded.
+    Pdf,
 }
 
 impl ExportFormat {
-    /// `csv` (the default when absent) or `xlsx`.
+    /// `csv` (the default when absent), `xlsx` or `pdf`.
     pub fn parse(text: Option<&str>) -> Result<Self, ValidationError> {
         match text.map(str::trim) {
             None | Some("csv") => Ok(Self::Csv),
             Some("xlsx") => Ok(Self::Xlsx),
+            Some("pdf") => Ok(Self::Pdf),
             Some(other) => Err(ValidationError::new(
                 "format",
-                format!("{other:?} is not a format; one of csv, xlsx"),
+                format!("{other:?} is not a format; one of csv, xlsx, pdf"),
             )),
         }
     }
@@ -38,6 +41,7 @@ impl ExportFormat {
         match self {
             Self::Csv => "text/csv; charset=utf-8",
             Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Pdf => "application/pdf",
         }
     }
 
@@ -45,6 +49,7 @@ impl ExportFormat {
         match self {
             Self::Csv => "csv",
             Self::Xlsx => "xlsx",
+            Self::Pdf => "pdf",
         }
     }
 }
@@ -255,8 +260,9 @@ mod tests {
     fn parameters_parse_with_defaults_and_name_themselves_when_wrong() {
         assert_eq!(ExportFormat::parse(None), Ok(ExportFormat::Csv));
         assert_eq!(ExportFormat::parse(Some("xlsx")), Ok(ExportFormat::Xlsx));
+        assert_eq!(ExportFormat::parse(Some("pdf")), Ok(ExportFormat::Pdf));
         assert_eq!(
-            ExportFormat::parse(Some("pdf")).map_err(|e| e.field),
+            ExportFormat::parse(Some("docx")).map_err(|e| e.field),
             Err("format".into())
         );
         assert_eq!(CatalogueKind::parse(None), Ok(CatalogueKind::Items));

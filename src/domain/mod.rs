@@ -45,6 +45,7 @@ pub mod reminder;
 pub mod retention;
 pub mod schedule;
 pub mod search_query;
+pub mod stocktake;
 pub mod storage_care;
 pub mod user;
 

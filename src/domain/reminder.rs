@@ -19,6 +19,7 @@ text_enum!(
         FollowUp => "follow_up",
         Review => "review",
         Loan => "loan",
+        Stocktake => "stocktake",
     }
 );
 

@@ -31,7 +31,7 @@ pub use command::Tool;
 pub use error::{ExtractError, Resource};
 pub use inspect::{ContentReport, inspect};
 pub use sandbox::{Sandbox, child_main as sandbox_main};
-pub use watermark::{Marked, can_watermark, watermark};
+pub use watermark::{Marked, Overlay, can_watermark, overlay, watermark};
 
 use sheet::SheetFormat;
 

@@ -66,11 +66,13 @@ pub async fn approve_batch(
     Ok(axum::Json(app.destruction.approve(&actor, id).await?))
 }
 
-/// The batch with approvals and per-item outcomes; `format=csv|xlsx` is the destruction list.
+/// The batch with approvals and per-item outcomes; `format=csv|xlsx|pdf` is the destruction
+/// list (the PDF printed with signature lines).
 #[utoipa::path(get, path = "/api/v1/disposition/batches/{id}", tag = "disposition",
     params(("id" = Uuid, Path), BatchQuery),
     responses((status = 200, description = "the batch, or with `format` the destruction list as an attachment",
-            content((BatchView = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            content((BatchView = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (Vec<u8> = "application/pdf"))),
         (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get_batch(

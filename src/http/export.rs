@@ -14,13 +14,14 @@ use crate::app::App;
 use crate::services::export::{Download, ExportQuery};
 
 /// Downloads a catalogue: `kind=items` (歸檔文件目錄, DA/T 22 columns, in archival-code order),
-/// `folders` (案卷目錄) or `folder_items` (卷內文件目錄), as `format=csv` (UTF-8 with BOM) or
-/// `xlsx`, headings in `lang`. Only active records; for archivists, directors, general
+/// `folders` (案卷目錄) or `folder_items` (卷內文件目錄), as `format=csv` (UTF-8 with BOM),
+/// `xlsx` or `pdf` (printed on A4), headings in `lang`. Only active records; for archivists, directors, general
 /// managers and admins.
 #[utoipa::path(get, path = "/api/v1/catalogue/export", tag = "catalogue", params(ExportQuery),
     responses(
         (status = 200, description = "the catalogue as an attachment",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (Vec<u8> = "application/pdf"))),
         (status = 400, description = "a bad parameter, named in `detail`", body = Problem),
         (status = 403, body = Problem),
     ),

@@ -7,7 +7,9 @@ use uuid::Uuid;
 use super::error::{ApiError, Problem};
 use super::extract::{CurrentUser, Json, OptionalJson, Path, Query};
 use crate::app::App;
-use crate::services::loans::{ApprovalInput, LoanFilter, LoanPage, LoanView, NewLoanInput};
+use crate::services::loans::{
+    ApprovalInput, LoanFilter, LoanPage, LoanView, NewLoanInput, RegisterPeriod,
+};
 
 /// Requests a loan of a record (or registers one for `borrower`, by the records office).
 #[utoipa::path(post, path = "/api/v1/loans", tag = "loans", request_body = NewLoanInput,
@@ -34,6 +36,22 @@ pub async fn list_loans(
     Query(filter): Query<LoanFilter>,
 ) -> Result<axum::Json<LoanPage>, ApiError> {
     Ok(axum::Json(app.loans.list(&actor, filter).await?))
+}
+
+/// The lending register (借閱登記簿) of a year, or of one month of it, printed on A4: every
+/// loan requested in the period of a record the caller may see (the records office).
+#[utoipa::path(get, path = "/api/v1/loans/register", tag = "loans", params(RegisterPeriod),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+        (status = 400, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn loan_register(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Query(period): Query<RegisterPeriod>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(super::export::attachment(
+        app.loans.register(&actor, period).await?,
+    ))
 }
 
 /// One loan.

@@ -21,6 +21,7 @@ mod rooms;
 mod router;
 mod search;
 mod stats;
+mod stocktakes;
 mod users;
 
 use std::future::Future;

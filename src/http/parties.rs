@@ -49,6 +49,21 @@ pub async fn get_party(
     Ok(axum::Json(app.parties.folder(&actor, id).await?))
 }
 
+/// The folder printed for binding: its cover (案卷封面) and notes sheet (備考表) on two A4
+/// pages, summed up from the folder's records the caller may see.
+#[utoipa::path(get, path = "/api/v1/parties/{id}/cover", tag = "parties", params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn folder_cover(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(super::export::attachment(
+        app.parties.folder_cover(&actor, id).await?,
+    ))
+}
+
 /// Changes a party's details.
 #[utoipa::path(patch, path = "/api/v1/parties/{id}", tag = "parties", params(("id" = Uuid, Path)), request_body = PartyPatch,
     responses((status = 200, body = PartyView), (status = 400, body = Problem), (status = 404, body = Problem)),

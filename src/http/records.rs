@@ -302,6 +302,30 @@ pub async fn get_record_file(
     Ok(response)
 }
 
+/// A copy of a PDF or a scan with the filing stamp (歸檔章: fonds, year, item number,
+/// organisation, retention, pages) on its first page; the stored original is untouched. For
+/// the records office.
+#[utoipa::path(
+    get, path = "/api/v1/records/{id}/files/{file_id}/stamped", tag = "records",
+    params(("id" = Uuid, Path, description = "record id"), ("file_id" = Uuid, Path, description = "file id")),
+    responses(
+        (status = 200, description = "the stamped copy", content_type = "application/pdf"),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 410, body = Problem),
+        (status = 415, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_stamped_file(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path((record_id, file_id)): Path<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    let (file, stamped) = app.records.stamped(&actor, record_id, file_id).await?;
+    Ok(marked_copy(&file, stamped))
+}
+
 /// A borrowed, watermarked copy: made for this download, so neither cached nor ranged.
 fn marked_copy(file: &FileView, marked: BorrowedCopy) -> Response {
     let mut response = Response::new(Body::from(marked.content));

@@ -11,9 +11,9 @@ use crate::app::App;
 use crate::domain::ErrorCode;
 use crate::services::export::Download;
 use crate::services::rooms::{
-    InspectionList, InspectionView, LocationView, MovementView, NewInspection, NewLocation,
-    NewMovement, NewPlan, NewRoom, PlaceView, ReadingInput, ReadingSeries, ReadingsAccepted,
-    ReadingsPeriod, RoomList, RoomPatch, RoomView, SummaryYear, YearSummary,
+    InspectionList, InspectionView, LocationView, LogMonth, MovementView, NewInspection,
+    NewLocation, NewMovement, NewPlan, NewRoom, PlaceView, ReadingInput, ReadingSeries,
+    ReadingsAccepted, ReadingsPeriod, RoomList, RoomPatch, RoomView, SummaryYear, YearSummary,
 };
 
 /// Creates a storage room (archivists, admins). Omitted, its targets are those for paper
@@ -208,6 +208,23 @@ pub async fn list_inspections(
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<InspectionList>, ApiError> {
     Ok(axum::Json(app.rooms.inspections(id).await?))
+}
+
+/// The storage-room log (溫濕度記錄表) of a month, printed on A4 with every reading, a mark
+/// where it left the room's targets, and lines for the recorder's and reviewer's signatures.
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/readings/log", tag = "rooms", params(("id" = Uuid, Path), LogMonth),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+        (status = 400, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn readings_log(
+    State(app): State<App>,
+    CurrentUser(_actor): CurrentUser,
+    Path(id): Path<Uuid>,
+    Query(month): Query<LogMonth>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(super::export::attachment(
+        app.rooms.readings_log(id, month).await?,
+    ))
 }
 
 /// A place of a room with the records kept in it and in the places inside it (a shelf's

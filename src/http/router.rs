@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use super::error::ApiError;
 use super::{
     audit, auth, catalogue, destruction, disposition, export, integrity, loans, ops, parties,
-    records, releases, reminders, rooms, search, stats, users,
+    records, releases, reminders, rooms, search, stats, stocktakes, users,
 };
 use crate::app::App;
 use crate::domain::ErrorCode;
@@ -40,6 +40,7 @@ const JSON_BODY_LIMIT: usize = 1024 * 1024;
         crate::services::integrity::CheckFormat,
         crate::services::destruction::ListFormat,
         crate::services::ledger::LedgerFormat,
+        crate::services::rooms::ReportFormat,
     )),
     tags(
         (name = "auth", description = "login and sessions"),
@@ -125,8 +126,10 @@ pub fn router(app: App) -> Router {
         .routes(routes!(parties::create_party, parties::list_parties))
         .routes(routes!(parties::get_party, parties::update_party))
         .routes(routes!(parties::add_party_event))
+        .routes(routes!(parties::folder_cover))
         .routes(routes!(parties::hand_over_records))
         .routes(routes!(records::get_record_file))
+        .routes(routes!(records::get_stamped_file))
         .routes(routes!(search::search))
         .routes(routes!(search::list_jobs))
         .routes(routes!(search::retry_job))
@@ -135,6 +138,7 @@ pub fn router(app: App) -> Router {
         .routes(routes!(stats::get_ledger))
         .routes(routes!(loans::request_loan, loans::list_loans))
         .routes(routes!(loans::get_loan))
+        .routes(routes!(loans::loan_register))
         .routes(routes!(releases::propose_release, releases::list_releases))
         .routes(routes!(releases::list_review_due))
         .routes(routes!(releases::get_release))
@@ -161,8 +165,16 @@ pub fn router(app: App) -> Router {
         .routes(routes!(rooms::get_location))
         .routes(routes!(rooms::location_label))
         .routes(routes!(rooms::create_movement, rooms::list_movements))
+        .routes(routes!(
+            stocktakes::create_stocktake,
+            stocktakes::list_stocktakes
+        ))
+        .routes(routes!(stocktakes::get_stocktake))
+        .routes(routes!(stocktakes::add_sightings))
+        .routes(routes!(stocktakes::finish_stocktake))
         .routes(routes!(rooms::add_readings, rooms::list_readings))
         .routes(routes!(rooms::get_readings_summary))
+        .routes(routes!(rooms::readings_log))
         .routes(routes!(rooms::create_inspection, rooms::list_inspections))
         .routes(routes!(reminders::list_reminders))
         .routes(routes!(reminders::acknowledge_reminder))

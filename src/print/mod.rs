@@ -2,7 +2,9 @@
 //! licensed CJK font installed on the machine), for labels, forms, registers and the marks
 //! put on borrowed copies. Coordinates are PDF points from the page's top left corner.
 
+pub mod folder;
 pub mod labels;
+pub mod stamp;
 pub mod table;
 
 use std::sync::OnceLock;

@@ -1,7 +1,7 @@
 //! Registers and lists printed as tables on A4 (the ledger, and the registers to come):
 //! a title, headings repeated on every page, ruled rows, and the page number at the foot.
 
-use super::{A4, MM, PrintError, Sheet, text_width};
+use super::{A4, MM, Pen, PrintError, Sheet, text_width};
 
 /// A table to print.
 #[derive(Debug, Clone)]
@@ -13,6 +13,9 @@ pub struct Table {
     /// Relative widths of the columns.
     pub widths: Vec<f32>,
     pub rows: Vec<Vec<String>>,
+    /// Who signs under the table on its last page (銷毀清冊: 監銷人（簽字）), each with a
+    /// line for the signature and one for the date.
+    pub signatures: Vec<String>,
 }
 
 const SIZE: f32 = 9.0;
@@ -30,11 +33,20 @@ pub fn table_pdf(table: &Table) -> Result<Vec<u8>, PrintError> {
         .collect();
     let first_row = top + 20.0 * MM;
     let per_page = (((A4.1 - 20.0 * MM - first_row) / ROW) as usize).max(1) - 1;
-    let pages: Vec<&[Vec<String>]> = if table.rows.is_empty() {
+    let mut pages: Vec<&[Vec<String>]> = if table.rows.is_empty() {
         vec![&[]]
     } else {
         table.rows.chunks(per_page).collect()
     };
+    // the signatures need their rows under the last line of the table
+    let signature_rows = table.signatures.len().div_ceil(2) * 2;
+    if signature_rows > 0
+        && pages
+            .last()
+            .is_some_and(|rows| rows.len() + signature_rows > per_page)
+    {
+        pages.push(&[]);
+    }
     let count = pages.len();
     for (number, rows) in pages.into_iter().enumerate() {
         sheet.page(A4.0, A4.1, |pen| {
@@ -56,6 +68,9 @@ pub fn table_pdf(table: &Table) -> Result<Vec<u8>, PrintError> {
                 y += ROW;
             }
             pen.line(left, y, left + width, y, 0.8);
+            if number + 1 == count {
+                signatures(pen, &table.signatures, left, y + ROW, width);
+            }
             pen.centred(
                 A4.0 / 2.0,
                 A4.1 - 10.0 * MM,
@@ -65,4 +80,24 @@ pub fn table_pdf(table: &Table) -> Result<Vec<u8>, PrintError> {
         });
     }
     sheet.finish()
+}
+
+/// Two signatures a row: the role, a line to sign on, and a line for the date.
+fn signatures(pen: &mut Pen, roles: &[String], left: f32, top: f32, width: f32) {
+    let half = width / 2.0;
+    for (index, role) in roles.iter().enumerate() {
+        let x = left + half * (index % 2) as f32;
+        let y = top + 2.0 * ROW * (index / 2) as f32 + ROW;
+        pen.text(x, y, SIZE + 1.0, &format!("{role}："));
+        let start = x + text_width(role, SIZE + 1.0) + 6.0 * MM;
+        pen.line(start, y + 1.0 * MM, x + half - 6.0 * MM, y + 1.0 * MM, 0.4);
+        pen.text(x, y + ROW * 0.9, SIZE, "日期：");
+        pen.line(
+            x + 12.0 * MM,
+            y + ROW * 0.9 + 1.0 * MM,
+            x + half - 6.0 * MM,
+            y + ROW * 0.9 + 1.0 * MM,
+            0.4,
+        );
+    }
 }

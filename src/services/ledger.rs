@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::export::{Download, require_exporter, table_download};
-use super::{Actor, ServiceError, ServiceResult, access};
+use super::{Actor, ServiceResult, access, printed};
 use crate::db::{self, Pool};
 use crate::domain::export::Cell;
 use crate::print;
@@ -117,11 +117,8 @@ impl LedgerService {
         let view = self.ledger(actor).await?;
         match format {
             LedgerFormat::Pdf => {
-                let table = printed(&view, self.today());
-                let pdf = tokio::task::spawn_blocking(move || print::table::table_pdf(&table))
-                    .await
-                    .map_err(|error| ServiceError::Internal(format!("printing: {error}")))?
-                    .map_err(|error| ServiceError::Internal(error.to_string()))?;
+                let table = ledger_table(&view, self.today());
+                let pdf = printed(move || print::table::table_pdf(&table)).await?;
                 Ok(Download::whole(
                     pdf,
                     "application/pdf",
@@ -142,7 +139,7 @@ impl LedgerService {
 }
 
 /// The ledger as a printed table: the lines, the total, then each year's movements.
-fn printed(view: &LedgerView, today: chrono::NaiveDate) -> print::table::Table {
+fn ledger_table(view: &LedgerView, today: chrono::NaiveDate) -> print::table::Table {
     let or_blank = |value: Option<&str>| value.unwrap_or_default().to_owned();
     let mut rows: Vec<Vec<String>> = view
         .lines
@@ -195,6 +192,7 @@ fn printed(view: &LedgerView, today: chrono::NaiveDate) -> print::table::Table {
         .to_vec(),
         widths: vec![1.2, 1.0, 0.8, 1.2, 0.8, 0.8, 1.4],
         rows,
+        signatures: Vec::new(),
     }
 }
 

@@ -150,3 +150,14 @@ pub(crate) fn require(actor: &Actor, capability: Capability) -> ServiceResult<()
 
 /// A result of a service call.
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Prints a document off the async threads (laying out text and embedding fonts is CPU work).
+pub(crate) async fn printed<F>(print: F) -> ServiceResult<Vec<u8>>
+where
+    F: FnOnce() -> Result<Vec<u8>, crate::print::PrintError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(print)
+        .await
+        .map_err(|error| ServiceError::Internal(format!("printing: {error}")))?
+        .map_err(|error| ServiceError::Internal(error.to_string()))
+}

@@ -321,7 +321,9 @@ async fn two_records_of_one_batch_sharing_content_free_it_together(pool: PgPool)
 }
 
 #[sqlx::test]
-async fn the_destruction_list_holds_every_item_with_hashes_in_csv_and_xlsx(pool: PgPool) {
+async fn the_destruction_list_holds_every_item_in_csv_and_xlsx_and_prints_to_be_signed(
+    pool: PgPool,
+) {
     let app = TestApp::spawn(pool).await;
     let first = due_record(&app, "清冊甲", b"list one").await;
     let second = due_record(&app, "清冊乙", b"list two").await;
@@ -357,6 +359,25 @@ async fn the_destruction_list_holds_every_item_with_hashes_in_csv_and_xlsx(pool:
     }
     assert!(csv.contains("王監銷") && csv.contains("director") && csv.contains("manager"));
     assert_eq!(cells.iter().filter(|cell| *cell == "destroyed").count(), 2);
+
+    // printed to be signed: poppler reads the items and the signature lines back in Chinese
+    let response = batch(&app, &created, "?format=pdf").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let pdf = response.bytes().await.expect("pdf");
+    let text = crate::places::poppler("pdftotext", &pdf);
+    for expected in [
+        "檔案銷毀清冊",
+        "清冊甲",
+        "清冊乙",
+        "王監銷",
+        "批准人（簽字）",
+        "監銷人（簽字）",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text}");
+    }
+    let fonts = crate::places::poppler("pdffonts", &pdf);
+    assert!(fonts.contains("CJK"), "{fonts}");
 }
 
 #[sqlx::test]

@@ -346,7 +346,7 @@ async fn staff_may_not_export_the_catalogue(pool: PgPool) {
 async fn bad_parameters_are_refused_naming_the_parameter(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     for (query, parameter) in [
-        ("format=pdf", "format"),
+        ("format=docx", "format"),
         ("kind=boxes", "kind"),
         ("lang=fr", "lang"),
         ("year=twenty", "year"),

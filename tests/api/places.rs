@@ -10,7 +10,12 @@ use sqlx::PgPool;
 
 use crate::helpers::{TestApp, TestFile, assert_problem};
 
-async fn post_as(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn post_as(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
     app.client
         .post(app.url(path))
         .bearer_auth(token)
@@ -20,7 +25,7 @@ async fn post_as(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest
         .expect("post")
 }
 
-async fn get_as(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+pub(crate) async fn get_as(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.client
         .get(app.url(path))
         .bearer_auth(token)
@@ -29,7 +34,7 @@ async fn get_as(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
         .expect("get")
 }
 
-async fn created(response: reqwest::Response) -> Value {
+pub(crate) async fn created(response: reqwest::Response) -> Value {
     let status = response.status();
     let body: Value = response.json().await.expect("json");
     assert_eq!(status, 201, "{body}");
@@ -37,7 +42,7 @@ async fn created(response: reqwest::Response) -> Value {
 }
 
 /// Room K1 with cabinet C1, shelf S1 in it and boxes B1 (40 mm) and B2 on the shelf.
-async fn store_room(app: &TestApp, token: &str) -> (Value, Vec<Value>) {
+pub(crate) async fn store_room(app: &TestApp, token: &str) -> (Value, Vec<Value>) {
     let room = created(
         post_as(
             app,
@@ -74,7 +79,7 @@ async fn store_room(app: &TestApp, token: &str) -> (Value, Vec<Value>) {
     (room, places)
 }
 
-async fn paper_record(
+pub(crate) async fn paper_record(
     app: &TestApp,
     title: &str,
     category: &str,
@@ -93,7 +98,7 @@ async fn paper_record(
 }
 
 /// A paper record at `location` of category MM, which only the admin sees.
-async fn admin_only_record(app: &TestApp, location: Value) -> Value {
+pub(crate) async fn admin_only_record(app: &TestApp, location: Value) -> Value {
     let category = app
         .post("/api/v1/categories")
         .json(&json!({ "code": "MM", "name": "董事会密件" }))
@@ -153,7 +158,7 @@ fn qr_codes(pdf: &[u8]) -> Vec<String> {
         .collect()
 }
 
-fn poppler(tool: &str, pdf: &[u8]) -> String {
+pub(crate) fn poppler(tool: &str, pdf: &[u8]) -> String {
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), pdf).expect("write");
     let mut command = Command::new(tool);

@@ -60,9 +60,9 @@ pub(super) fn perform(task: Task) -> Answer {
             input,
             output,
             media_type,
-            line,
+            overlay,
         } => read_all(&input)
-            .and_then(|content| crate::extract::watermark(&content, &media_type, &line))
+            .and_then(|content| crate::extract::overlay(&content, &media_type, &overlay))
             .and_then(|marked| {
                 std::fs::write(&output, &marked.content).map_err(|error| {
                     ExtractError::io(format!("write {}", output.display()), error)

@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use super::command::{Failure, Limits, Tool, path_arg, run_limited};
 use super::error::Resource;
-use super::{ContentReport, ExtractError, ExtractOptions, Extracted, Kind, parse_media_type};
+use super::{
+    ContentReport, ExtractError, ExtractOptions, Extracted, Kind, Overlay, parse_media_type,
+};
 
 /// Starts the answer line, with the protocol version.
 const ANSWER_PREFIX: &str = "dangan-sandbox/1 ";
@@ -65,7 +67,7 @@ enum Task {
         input: PathBuf,
         output: PathBuf,
         media_type: String,
-        line: String,
+        overlay: Overlay,
     },
 }
 
@@ -171,20 +173,20 @@ impl Sandbox {
         }
     }
 
-    /// [`super::watermark`] of the file at `input` into `output` in the child; the media
-    /// type of the marked copy. Blocking.
+    /// [`super::overlay`] of the file at `input` into `output` in the child (a watermark
+    /// or the filing stamp); the media type of the marked copy. Blocking.
     pub fn watermark(
         &self,
         input: &Path,
         output: &Path,
         media_type: &str,
-        line: &str,
+        overlay: &Overlay,
     ) -> Result<&'static str, ExtractError> {
         let task = Task::Watermark {
             input: absolute(input),
             output: absolute(output),
             media_type: media_type.to_owned(),
-            line: line.to_owned(),
+            overlay: overlay.clone(),
         };
         match self.run(&task, &self.limits(self.cpu, 1 << 20))? {
             Answer::Marked { media_type } => MARKED_TYPES

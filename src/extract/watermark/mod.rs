@@ -1,4 +1,5 @@
-//! Watermarks on borrowed copies (R12): every page of a PDF gets the line naming borrower,
+//! Watermarks on borrowed copies (R12) and the filing stamp (歸檔章) on derived copies.
+//! Every page of a borrowed PDF gets the line naming borrower,
 //! loan and time at its foot and head and across it; a JPEG or PNG scan becomes a one-page
 //! PDF that carries the same; a text file gets the line before and after its text. Other
 //! formats cannot be marked here.
@@ -7,8 +8,11 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 
 mod scan;
 
+use serde::{Deserialize, Serialize};
+
 use super::ExtractError;
 use crate::print;
+use crate::print::stamp::FilingStamp;
 
 /// A marked copy, made for one download, and its media type (a scan comes as a PDF page).
 #[derive(Debug)]
@@ -39,23 +43,69 @@ pub fn can_watermark(media_type: &str) -> bool {
     mark_of(media_type).is_some()
 }
 
+/// What is laid over a copy: the watermark line of a borrowed copy on every page, or the
+/// filing stamp on the first page of a derived copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Overlay {
+    Line { line: String },
+    FilingStamp { stamp: FilingStamp },
+}
+
+impl From<&str> for Overlay {
+    fn from(line: &str) -> Self {
+        Overlay::Line {
+            line: line.to_owned(),
+        }
+    }
+}
+
+impl Overlay {
+    /// The overlay as a page of `width` × `height` points to lay over a page.
+    fn page(&self, width: f32, height: f32) -> Result<Vec<u8>, print::PrintError> {
+        match self {
+            Overlay::Line { line } => print::watermark_page(width, height, line),
+            Overlay::FilingStamp { stamp } => print::stamp::stamp_page(width, height, stamp),
+        }
+    }
+
+    /// Whether it goes on every page (a watermark) or on the first only (a stamp).
+    fn every_page(&self) -> bool {
+        matches!(self, Overlay::Line { .. })
+    }
+}
+
 /// The content of `media_type` with `line` on it.
 pub fn watermark(content: &[u8], media_type: &str, line: &str) -> Result<Marked, ExtractError> {
+    overlay(content, media_type, &line.into())
+}
+
+/// The content of `media_type` with `overlay` laid over it.
+pub fn overlay(
+    content: &[u8],
+    media_type: &str,
+    overlay: &Overlay,
+) -> Result<Marked, ExtractError> {
     let Some(mark) = mark_of(media_type) else {
         return Err(ExtractError::Unsupported {
             media_type: media_type.to_owned(),
         });
     };
-    Ok(match mark {
-        Mark::Pdf => Marked {
-            content: mark_pdf(content, line)?,
+    Ok(match (mark, overlay) {
+        (Mark::Pdf, _) => Marked {
+            content: mark_pdf(content, overlay)?,
             media_type: "application/pdf",
         },
-        Mark::Scan => Marked {
-            content: scan::marked_pdf(content, media_type, line)?,
+        (Mark::Scan, _) => Marked {
+            content: scan::marked_pdf(content, media_type, overlay)?,
             media_type: "application/pdf",
         },
-        Mark::Text => {
+        (Mark::Text, Overlay::FilingStamp { .. }) => {
+            return Err(ExtractError::Unsupported {
+                media_type: media_type.to_owned(),
+            });
+        }
+        (Mark::Text, Overlay::Line { line }) => {
             let mut marked = Vec::with_capacity(content.len() + 2 * line.len() + 8);
             marked.extend_from_slice(format!("[{line}]\n\n").as_bytes());
             marked.extend_from_slice(content);
@@ -82,7 +132,7 @@ pub(super) fn corrupt(error: impl std::fmt::Display) -> ExtractError {
 /// Lays the line over every page, after the page's own content (wrapped in q … Q so the
 /// page's graphics state cannot move or hide it): a page printed with the CJK font, brought
 /// in once as a form and drawn scaled to each page.
-pub(super) fn mark_pdf(content: &[u8], line: &str) -> Result<Vec<u8>, ExtractError> {
+pub(super) fn mark_pdf(content: &[u8], overlay: &Overlay) -> Result<Vec<u8>, ExtractError> {
     let mut document = Document::load_mem(content).map_err(corrupt)?;
     if document.is_encrypted() {
         return Err(ExtractError::Encrypted { format: "pdf" });
@@ -93,13 +143,15 @@ pub(super) fn mark_pdf(content: &[u8], line: &str) -> Result<Vec<u8>, ExtractErr
     };
     let [x0, y0, x1, y1] = media_box(&document, *first);
     let (width, height) = ((x1 - x0) as f32, (y1 - y0) as f32);
-    let stamp =
-        print::watermark_page(width, height, line).map_err(|error| ExtractError::Reported {
+    let stamp = overlay
+        .page(width, height)
+        .map_err(|error| ExtractError::Reported {
             message: error.to_string(),
             permanent: false,
         })?;
     let form = import_page(&mut document, &stamp)?;
-    for page in pages {
+    let count = if overlay.every_page() { pages.len() } else { 1 };
+    for page in pages.into_iter().take(count) {
         let [x0, y0, x1, y1] = media_box(&document, page);
         let (sx, sy) = ((x1 - x0) / f64::from(width), (y1 - y0) / f64::from(height));
         add_xobject_resource(&mut document, page, form)?;

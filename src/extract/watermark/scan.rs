@@ -4,20 +4,20 @@
 
 use lopdf::{Document, Object, Stream, dictionary};
 
-use super::{ExtractError, corrupt, mark_pdf};
+use super::{ExtractError, Overlay, corrupt, mark_pdf};
 
 /// The scan (`image/jpeg` or `image/png`) as a marked PDF page.
 pub(super) fn marked_pdf(
     content: &[u8],
     media_type: &str,
-    line: &str,
+    overlay: &Overlay,
 ) -> Result<Vec<u8>, ExtractError> {
     let image = if media_type == "image/png" {
         png_image(content)?
     } else {
         jpeg_image(content)?
     };
-    image_page(image, line)
+    image_page(image, overlay)
 }
 
 /// An image XObject and its size in pixels.
@@ -193,7 +193,7 @@ fn unsupported(media_type: &str) -> ExtractError {
 }
 
 /// One page the image fills, its long side that of A4 (842 pt), with the marks laid over it.
-fn image_page(image: Image, line: &str) -> Result<Vec<u8>, ExtractError> {
+fn image_page(image: Image, overlay: &Overlay) -> Result<Vec<u8>, ExtractError> {
     let scale = 842.0 / f64::from(image.width.max(image.height));
     let (w, h) = (
         f64::from(image.width) * scale,
@@ -222,7 +222,7 @@ fn image_page(image: Image, line: &str) -> Result<Vec<u8>, ExtractError> {
     document.trailer.set("Root", catalog);
     let mut out = Vec::new();
     document.save_to(&mut out).map_err(corrupt)?;
-    mark_pdf(&out, line)
+    mark_pdf(&out, overlay)
 }
 
 #[cfg(test)]
@@ -240,7 +240,7 @@ mod tests {
         assert_eq!(jpeg_size(&jpeg), Some((3, 2, 3)));
         assert_eq!(jpeg_size(&jpeg[..12]), None);
         assert_eq!(jpeg_size(b"GIF89a"), None);
-        let pdf = marked_pdf(&jpeg, "image/jpeg", "loan L2").expect("wrapped");
+        let pdf = marked_pdf(&jpeg, "image/jpeg", &"loan L2".into()).expect("wrapped");
         assert_eq!(page_text(&pdf).matches("loan L2").count(), 2);
     }
 
@@ -264,7 +264,7 @@ mod tests {
     fn pngs_without_alpha_are_wrapped_and_others_refused() {
         let data = (b"IDAT", vec![0x78, 0x9c, 0x01, 0x02]);
         let rgb = png(2, std::slice::from_ref(&data));
-        let pdf = marked_pdf(&rgb, "image/png", "loan L3").expect("wrapped");
+        let pdf = marked_pdf(&rgb, "image/png", &"loan L3".into()).expect("wrapped");
         let document = Document::load_mem(&pdf).expect("loads");
         let image = document
             .objects
@@ -275,13 +275,13 @@ mod tests {
         assert_eq!(image.content, data.1);
         assert_eq!(page_text(&pdf).matches("loan L3").count(), 2);
         let palette = png(3, &[(b"PLTE", vec![0, 0, 0, 255, 255, 255]), data.clone()]);
-        assert!(marked_pdf(&palette, "image/png", "loan").is_ok());
+        assert!(marked_pdf(&palette, "image/png", &"loan".into()).is_ok());
         assert!(matches!(
-            marked_pdf(&png(6, &[data]), "image/png", "loan"),
+            marked_pdf(&png(6, &[data]), "image/png", &"loan".into()),
             Err(ExtractError::Unsupported { .. })
         ));
         assert!(matches!(
-            marked_pdf(b"\x89PNG\r\n\x1a\n", "image/png", "loan"),
+            marked_pdf(b"\x89PNG\r\n\x1a\n", "image/png", &"loan".into()),
             Err(ExtractError::Corrupt { .. })
         ));
     }

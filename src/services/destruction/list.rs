@@ -1,4 +1,4 @@
-//! The destruction list (銷毀清冊) of a batch as CSV or XLSX: a header with the batch, its
+//! The destruction list (銷毀清冊) of a batch as CSV, XLSX or a PDF to sign: a header with the batch, its
 //! approvers, supervisors and times, then one line per item with its tombstone's facts.
 
 use chrono::{Datelike, NaiveDate};
@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use super::{BatchView, DestructionService, ItemView};
 use crate::domain::export::Cell;
+use crate::print;
 use crate::services::export::{Download, table_download};
-use crate::services::{Actor, ServiceResult};
+use crate::services::{Actor, ServiceResult, printed};
 
 /// The format of the destruction list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -18,12 +19,15 @@ use crate::services::{Actor, ServiceResult};
 pub enum ListFormat {
     Csv,
     Xlsx,
+    /// Printed on A4 with signature lines for the approvers and supervisors.
+    Pdf,
 }
 
 /// Parameters of `GET /api/v1/disposition/batches/{id}`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
 pub struct BatchQuery {
-    /// `csv` or `xlsx` for the destruction list; absent for the batch as JSON.
+    /// `csv`, `xlsx` or `pdf` (printed, to be signed) for the destruction list; absent for
+    /// the batch as JSON.
     pub format: Option<ListFormat>,
 }
 
@@ -68,7 +72,85 @@ impl DestructionService {
         match format {
             ListFormat::Csv => table_download(lines, &stem, None).await,
             ListFormat::Xlsx => table_download(lines, &stem, Some("銷毀清冊")).await,
+            ListFormat::Pdf => {
+                let table = printed_list(&batch);
+                let pdf = printed(move || print::table::table_pdf(&table)).await?;
+                Ok(Download::whole(
+                    pdf,
+                    "application/pdf",
+                    format!("{stem}.pdf"),
+                ))
+            }
         }
+    }
+}
+
+/// The list as printed for signing: the batch and its approvers over the items, and under
+/// them a signature and a date for each approver and supervisor of the shredding.
+fn printed_list(batch: &BatchView) -> print::table::Table {
+    let day = |at: Option<chrono::DateTime<chrono::Utc>>| {
+        at.map(|at| at.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
+    let approvers: Vec<&str> = batch
+        .approvals
+        .iter()
+        .map(|approval| approval.username.as_str())
+        .collect();
+    let rows = (1..)
+        .zip(&batch.items)
+        .map(|(number, item): (usize, &ItemView)| {
+            let tombstone = item.tombstone.as_ref();
+            let field = |name: &str| {
+                tombstone
+                    .and_then(|value| value[name].as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            vec![
+                number.to_string(),
+                item.archival_code.clone().unwrap_or_default(),
+                item.title.clone(),
+                field("doc_date"),
+                field("retention"),
+                item.outcome.clone(),
+                day(item.done_at),
+            ]
+        })
+        .collect();
+    let mut signatures = vec!["鑒定小組負責人（簽字）".to_owned()];
+    signatures.extend(std::iter::repeat_n(
+        "批准人（簽字）".to_owned(),
+        batch.approvals.len().max(1),
+    ));
+    signatures.extend(std::iter::repeat_n(
+        "監銷人（簽字）".to_owned(),
+        batch.supervisors.len().max(2),
+    ));
+    print::table::Table {
+        title: "檔案銷毀清冊".into(),
+        subtitle: format!(
+            "批次 {} · 截止日期 {} · 共 {} 件 · 批准 {} · 監銷 {}",
+            batch.id,
+            batch.as_of,
+            batch.items.len(),
+            approvers.join("、"),
+            batch.supervisors.join("、")
+        ),
+        headings: [
+            "序號",
+            "檔號",
+            "題名",
+            "文件日期",
+            "保管期限",
+            "結果",
+            "銷毀日期",
+        ]
+        .map(String::from)
+        .to_vec(),
+        widths: vec![0.6, 2.6, 4.0, 1.3, 1.0, 1.0, 1.3],
+        rows,
+        signatures,
     }
 }
 

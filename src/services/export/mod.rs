@@ -5,6 +5,7 @@
 
 mod table;
 mod to_csv;
+mod to_pdf;
 mod to_xlsx;
 
 use bytes::Bytes;
@@ -38,7 +39,7 @@ type Lines = mpsc::Receiver<ServiceResult<Batch>>;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `csv` (default; UTF-8 with BOM) or `xlsx`.
+    /// `csv` (default; UTF-8 with BOM), `xlsx` or `pdf` (printed on A4).
     pub format: Option<String>,
     /// `items` (歸檔文件目錄, default), `folders` (案卷目錄) or `folder_items` (卷內文件目錄).
     pub kind: Option<String>,
@@ -106,11 +107,14 @@ impl Download {
             file_name,
             content_type,
             length: Some(bytes.len() as u64),
-            body: futures::StreamExt::boxed(futures::stream::once(async move {
-                Ok(Bytes::from(bytes))
-            })),
+            body: one_chunk(bytes),
         }
     }
+}
+
+/// A body sent in one piece.
+fn one_chunk(bytes: Vec<u8>) -> BoxStream<'static, ServiceResult<Bytes>> {
+    futures::StreamExt::boxed(futures::stream::once(async move { Ok(Bytes::from(bytes)) }))
 }
 
 /// Catalogue exports.
@@ -160,6 +164,13 @@ impl ExportService {
                 let (body, length) =
                     to_xlsx::body(request.kind.title(request.language), headings, lines).await?;
                 (body, Some(length))
+            }
+            ExportFormat::Pdf => {
+                let title = request.kind.title(request.language);
+                let subtitle = format!("{} {}", actor.username, export::date_text(today));
+                let pdf = to_pdf::body(title, subtitle, headings, lines).await?;
+                let length = pdf.len() as u64;
+                (one_chunk(pdf), Some(length))
             }
         };
         Ok(Download {

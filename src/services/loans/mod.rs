@@ -14,6 +14,7 @@ use super::paging::{bad_cursor, next_cursor, page_size};
 use super::records::record_not_found;
 
 mod parties;
+mod register;
 
 use super::{Actor, ServiceError, ServiceResult, access};
 use crate::db::{self, Pool};
@@ -22,6 +23,7 @@ use crate::domain::permissions::Approver;
 use crate::domain::reminder::Recipient;
 pub(crate) use parties::loan_reminder;
 use parties::{borrower_of, request_reminder};
+pub use register::RegisterPeriod;
 
 /// `POST /api/v1/loans`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -240,6 +242,10 @@ impl LoanService {
         })?;
         db::loans::close_reminders(&mut tx, id, actor.user_id).await?;
         let row = find(&mut tx, id).await?;
+        if decision == LoanStatus::Approved && row.physical {
+            let reason = format!("借出 lent to {} (loan {id})", row.borrower);
+            db::places::lend_out(&mut tx, row.record_id, actor.user_id, id, &reason).await?;
+        }
         if let Some(due_on) = row.due_on {
             let reminder = loan_reminder(
                 &row,
@@ -292,6 +298,10 @@ impl LoanService {
         db::loans::set_returned(&mut tx, id, actor.user_id).await?;
         db::loans::close_reminders(&mut tx, id, actor.user_id).await?;
         let row = find(&mut tx, id).await?;
+        if row.physical {
+            let reason = format!("归还 returned by {} (loan {id})", row.borrower);
+            db::places::bring_back(&mut tx, row.record_id, actor.user_id, id, &reason).await?;
+        }
         audit(&mut tx, actor, "loan.returned", &row).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(self.view(row))

@@ -20,6 +20,7 @@ pub use crate::domain::party::EventInput;
 pub use handover::{HandoverInput, HandoverView};
 pub use types::*;
 
+mod cover;
 mod handover;
 mod types;
 

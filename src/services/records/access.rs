@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{FileView, RecordService, RecordView, file_view, record_not_found};
 use crate::db;
 use crate::domain::loan::watermark_line;
-use crate::extract::{self, ExtractError, Marked};
+use crate::extract::{self, ExtractError, Marked, Overlay};
 use crate::services::access::require_record;
 use crate::services::{Actor, ServiceError, ServiceResult};
 
@@ -181,7 +181,7 @@ impl RecordService {
             loan_id,
             chrono::Utc::now().with_timezone(&self.timezone),
         );
-        let marked = self.watermark(file, line).await?;
+        let marked = self.watermark(file, Overlay::Line { line }).await?;
         let details =
             serde_json::json!({ "file_id": file.id, "loan_id": loan_id, "watermarked": true });
         self.audit(actor, "file.read", record_id, &details).await?;
@@ -190,7 +190,11 @@ impl RecordService {
 
     /// Marks a copy of the file in a child process (`extract::Sandbox`): a hostile PDF can
     /// end that child, never the server.
-    async fn watermark(&self, file: &FileView, line: String) -> ServiceResult<Marked> {
+    pub(super) async fn watermark(
+        &self,
+        file: &FileView,
+        overlay: Overlay,
+    ) -> ServiceResult<Marked> {
         let stopped = |error: tokio::task::JoinError| {
             ServiceError::Internal(format!("watermarking: {error}"))
         };
@@ -208,7 +212,8 @@ impl RecordService {
         let sandbox = self.sandbox.clone();
         let media_type = file.media_type.clone();
         tokio::task::spawn_blocking(move || {
-            let media_type = sandbox.watermark(input.path(), output.path(), &media_type, &line)?;
+            let media_type =
+                sandbox.watermark(input.path(), output.path(), &media_type, &overlay)?;
             let content = std::fs::read(output.path())
                 .map_err(|error| ExtractError::io("read the marked copy", error))?;
             Ok(Marked {
@@ -221,13 +226,13 @@ impl RecordService {
         .map_err(|error| match error {
             ExtractError::Unsupported { media_type } => not_markable(&media_type),
             other => ServiceError::Conflict(format!(
-                "the borrowed copy could not be watermarked ({other}); ask the records office"
+                "the marked copy could not be made ({other}); ask the records office"
             )),
         })
     }
 
     /// Records an access to the record in its audit trail.
-    async fn audit(
+    pub(super) async fn audit(
         &self,
         actor: &Actor,
         action: &str,

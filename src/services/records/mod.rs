@@ -1,6 +1,7 @@
 //! Reading records and their files back.
 
 mod access;
+mod stamp;
 
 /// A borrowed file's watermarked copy.
 pub use crate::extract::Marked as BorrowedCopy;

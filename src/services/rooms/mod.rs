@@ -2,15 +2,19 @@
 //! plans (十防) and inspections. A room always has one open inspection reminder, due on the
 //! earliest next due date of its plan; recording an inspection moves it.
 
+mod log;
 mod places;
 mod readings;
+mod stocktake;
 mod types;
 
 use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
+pub use log::LogMonth;
 pub(crate) use places::check_location;
 pub use readings::*;
+pub use stocktake::*;
 pub use types::*;
 
 use super::{Actor, ServiceError, ServiceResult};

@@ -11,7 +11,7 @@ use crate::db::{self, PgConnection};
 use crate::domain::location::Location;
 use crate::domain::permissions::Capability;
 use crate::print::{self, labels::PlaceLabel};
-use crate::services::{Actor, ServiceError, ServiceResult, access, require};
+use crate::services::{Actor, ServiceError, ServiceResult, access, printed, require};
 
 use super::types::{LocationView, MovementView, NewMovement, PlaceView, PlacedItem};
 
@@ -148,10 +148,7 @@ impl RoomService {
             last_item: codes.last().map(|code| (*code).clone()),
             items: records.len(),
         };
-        tokio::task::spawn_blocking(move || print::labels::place_label(&label))
-            .await
-            .map_err(|error| ServiceError::Internal(format!("printing a label: {error}")))?
-            .map_err(|error| ServiceError::Internal(error.to_string()))
+        printed(move || print::labels::place_label(&label)).await
     }
 
     /// Registers a movement of a physical item (進出庫) and moves it: `to` is validated
@@ -186,10 +183,17 @@ impl RoomService {
             _ => None,
         };
         let id = Uuid::now_v7();
-        let from =
-            db::places::move_record(&mut tx, id, record_id, actor.user_id, to.as_ref(), &reason)
-                .await?
-                .ok_or_else(|| ServiceError::NotFound(format!("no record {record_id}")))?;
+        let movement = db::places::Movement {
+            id,
+            record_id,
+            actor_id: actor.user_id,
+            to: to.as_ref(),
+            reason: &reason,
+            loan_id: None,
+        };
+        let from = db::places::move_record(&mut tx, &movement)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no record {record_id}")))?;
         let details =
             serde_json::json!({ "movement": id, "from": from, "to": to, "reason": reason });
         db::audit::append(

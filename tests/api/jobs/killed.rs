@@ -57,12 +57,18 @@ async fn an_extraction_whose_worker_died_three_times_is_given_up_and_the_file_sa
         drop(slot); // the worker dies with the job running
     }
 
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    dangan::jobs::runner::run_until_idle(&app.app)
-        .await
-        .expect("run");
-    let (_, status, attempts, crashes, error) =
-        job_state(&app, "extract_text").await.expect("the job");
+    // the dead worker's session ends, and its lock with it, only when PostgreSQL notices
+    let started = Instant::now();
+    let (_, status, attempts, crashes, error) = loop {
+        dangan::jobs::runner::run_until_idle(&app.app)
+            .await
+            .expect("run");
+        let state = job_state(&app, "extract_text").await.expect("the job");
+        if state.1 != "running" || started.elapsed() > Duration::from_secs(10) {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!((status.as_str(), attempts, crashes), ("failed", 3, 3));
     let error = error.unwrap_or_default();
     assert!(error.contains("died 3 times"), "{error}");
