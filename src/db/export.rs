@@ -23,6 +23,11 @@ pub fn items<'a>(
                select id from categories where code = $1
                union
                select c.id from categories c join wanted_categories w on c.parent_id = w.id
+           ), in_place (id, kind, code) as (
+               select l.id, l.kind, l.code from room_locations l join rooms rm on rm.id = l.room_id
+               where rm.code = $8 and l.code = $9
+               union
+               select l.id, l.kind, l.code from room_locations l join in_place i on l.parent_id = i.id
            )
            select r.archival_code, r.doc_number, r.responsible, r.title, r.doc_date, r.security_level,
                   r.pages, r.description as remarks
@@ -38,6 +43,9 @@ pub fn items<'a>(
              and ($5::text is null or f.code = $5)
              and ($6::text is null or rp.code = $6)
              and record_visible(r, $7)
+             and ($8::text is null or r.location->>'room' = $8)
+             and ($9::text is null
+                  or exists (select 1 from in_place i where r.location->>i.kind = i.code))
            order by r.archival_code collate "C" nulls last, r.created_at, r.id"#,
         filter.category.as_deref(),
         filter.year,
@@ -46,6 +54,8 @@ pub fn items<'a>(
         filter.fonds.as_deref(),
         filter.retention.as_deref(),
         visibility_json(visibility),
+        filter.room.as_deref(),
+        filter.place.as_deref(),
     )
     .fetch(conn)
     .map_err(DbError::from)
@@ -70,6 +80,11 @@ pub fn folders<'a>(
                select id from categories where code = $1
                union
                select c.id from categories c join wanted_categories w on c.parent_id = w.id
+           ), in_place (id, kind, code) as (
+               select l.id, l.kind, l.code from room_locations l join rooms rm on rm.id = l.room_id
+               where rm.code = $9 and l.code = $10
+               union
+               select l.id, l.kind, l.code from room_locations l join in_place i on l.parent_id = i.id
            )
            select p.identifier, p.kind, p.name, p.status, folder.first_date, folder.last_date,
                   folder.items as "items!", folder.pages as "pages!", folder.retention as "retention!"
@@ -90,6 +105,9 @@ pub fn folders<'a>(
                  and ($5::text is null or f.code = $5)
                  and ($6::text is null or rp.code = $6)
                  and record_visible(r, $8)
+                 and ($9::text is null or r.location->>'room' = $9)
+                 and ($10::text is null
+                      or exists (select 1 from in_place i where r.location->>i.kind = i.code))
            ) folder
            where ($3::text is null or pd.code = $3)
              and ($4::uuid is null or p.id = $4)
@@ -104,6 +122,8 @@ pub fn folders<'a>(
         filter.retention.as_deref(),
         filter.selects_records(),
         visibility_json(visibility),
+        filter.room.as_deref(),
+        filter.place.as_deref(),
     )
     .fetch(conn)
     .map_err(DbError::from)
@@ -127,6 +147,11 @@ pub fn folder_items<'a>(
                select id from categories where code = $1
                union
                select c.id from categories c join wanted_categories w on c.parent_id = w.id
+           ), in_place (id, kind, code) as (
+               select l.id, l.kind, l.code from room_locations l join rooms rm on rm.id = l.room_id
+               where rm.code = $8 and l.code = $9
+               union
+               select l.id, l.kind, l.code from room_locations l join in_place i on l.parent_id = i.id
            )
            select p.identifier as folder,
                   row_number() over (partition by p.id order by r.doc_date, r.id) as "number!",
@@ -144,6 +169,9 @@ pub fn folder_items<'a>(
              and ($5::text is null or f.code = $5)
              and ($6::text is null or rp.code = $6)
              and party_visible(p, $7) and record_visible(r, $7)
+             and ($8::text is null or r.location->>'room' = $8)
+             and ($9::text is null
+                  or exists (select 1 from in_place i where r.location->>i.kind = i.code))
            order by p.kind, p.identifier, p.id, r.doc_date, r.id"#,
         filter.category.as_deref(),
         filter.year,
@@ -152,6 +180,8 @@ pub fn folder_items<'a>(
         filter.fonds.as_deref(),
         filter.retention.as_deref(),
         visibility_json(visibility),
+        filter.room.as_deref(),
+        filter.place.as_deref(),
     )
     .fetch(conn)
     .map_err(DbError::from)

@@ -47,6 +47,9 @@ pub struct SourceRow {
     pub year: i32,
     pub doc_date: NaiveDate,
     pub texts: Vec<String>,
+    /// Where it is kept: its room's code, and `room/place` for each registered place it is
+    /// in, the places around it included (the shelf of its box).
+    pub places: Vec<String>,
 }
 
 /// The catalogue row behind a hit.
@@ -107,7 +110,23 @@ pub async fn sources(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Source
                   r.year, r.doc_date,
                   array(select t.text from file_texts t join record_files rf on rf.id = t.file_id
                         where t.record_id = r.id and t.status = 'done' and t.text is not null
-                        order by rf.position) as "texts!: Vec<String>"
+                        order by rf.position) as "texts!: Vec<String>",
+                  array(
+                      select distinct place from (
+                          select r.location->>'room' as place
+                          union all
+                          select (r.location->>'room') || '/' || around.code from (
+                              with recursive up as (
+                                  select l.id, l.code, l.parent_id
+                                  from room_locations l join rooms rm on rm.id = l.room_id
+                                  where rm.code = r.location->>'room'
+                                    and l.kind in ('cabinet', 'shelf', 'box')
+                                    and l.code = r.location->>l.kind
+                                  union
+                                  select l.id, l.code, l.parent_id
+                                  from room_locations l join up on l.id = up.parent_id)
+                              select code from up) around
+                      ) named where place is not null) as "places!: Vec<String>"
            from records r
            left join parties p on p.id = r.party_id
            left join categories c on c.id = r.category_id

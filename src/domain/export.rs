@@ -161,6 +161,10 @@ pub struct CatalogueFilter {
     pub fonds: Option<String>,
     /// Retention policy code.
     pub retention: Option<String>,
+    /// Storage room code.
+    pub room: Option<String>,
+    /// A place of `room`: its records and those of the places inside it.
+    pub place: Option<String>,
 }
 
 impl CatalogueFilter {
@@ -170,6 +174,7 @@ impl CatalogueFilter {
             || self.year.is_some()
             || self.fonds.is_some()
             || self.retention.is_some()
+            || self.room.is_some()
     }
 }
 

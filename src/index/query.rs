@@ -36,6 +36,8 @@ pub struct Filters {
     pub open_status: Option<String>,
     pub date_from: Option<chrono::NaiveDate>,
     pub date_to: Option<chrono::NaiveDate>,
+    /// A room's code, or `room/place` for a place of it (with the places inside it).
+    pub place: Option<String>,
 }
 
 /// Builds queries against one index's fields and analyzers.
@@ -236,6 +238,7 @@ impl QueryBuilder {
             (fields.retention, &filters.retention),
             (fields.security_level, &filters.security_level),
             (fields.open_status, &filters.open_status),
+            (fields.places, &filters.place),
         ];
         for (field, value) in keywords {
             if let Some(value) = value {

@@ -37,6 +37,8 @@ pub struct Fields {
     pub access_department: Field,
     pub year: Field,
     pub doc_date: Field,
+    /// Where the record is kept: `K1` (its room) and `K1/B03` (each place it is in).
+    pub places: Field,
 }
 
 /// Builds the schema and its field handles.
@@ -76,9 +78,10 @@ pub fn build() -> (Schema, Fields) {
         status: builder.add_text_field("status", keyword.clone()),
         party: builder.add_text_field("party", keyword.clone()),
         category_id: builder.add_text_field("category_id", keyword.clone()),
-        access_department: builder.add_text_field("access_department", keyword),
+        access_department: builder.add_text_field("access_department", keyword.clone()),
         year: builder.add_i64_field("year", INDEXED | FAST),
         doc_date: builder.add_date_field("doc_date", INDEXED | FAST),
+        places: builder.add_text_field("places", keyword),
     };
     (builder.build(), fields)
 }
@@ -112,6 +115,8 @@ pub struct RecordDocument {
     pub access_department: Option<Uuid>,
     pub year: i32,
     pub doc_date: NaiveDate,
+    /// Its room's code and `room/place` for each place it is in.
+    pub places: Vec<String>,
 }
 
 /// Stored text kept per record for snippets.
@@ -169,6 +174,9 @@ impl RecordDocument {
             }
         }
         doc.add_text(fields.text, stored);
+        for place in &self.places {
+            doc.add_text(fields.places, place);
+        }
         let keyword = |doc: &mut TantivyDocument, field, value: &Option<String>| {
             if let Some(value) = value {
                 doc.add_text(field, value);

@@ -43,6 +43,11 @@ pub struct SearchParams {
     pub date_from: Option<NaiveDate>,
     /// Document dates to (inclusive), `YYYY-MM-DD`.
     pub date_to: Option<NaiveDate>,
+    /// Storage room code: the records kept there.
+    pub room: Option<String>,
+    /// A place of `room` (a cabinet, shelf or box code): the records kept in it and in the
+    /// places inside it.
+    pub place: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -167,6 +172,7 @@ impl SearchService {
                 "date_from: later than date_to".into(),
             ));
         }
+        let place = place_filter(params.room.as_deref(), params.place.as_deref())?;
         let mut conn = db::acquire(&self.pool).await?;
         let visibility = access::visibility(&mut conn, actor, self.today()).await?;
         drop(conn);
@@ -183,6 +189,7 @@ impl SearchService {
                 open_status: params.open_status,
                 date_from: params.date_from,
                 date_to: params.date_to,
+                place,
             },
             visibility: visibility.clone(),
             offset,
@@ -435,6 +442,22 @@ fn facet_counts(facets: Vec<Facet>) -> Vec<FacetCount> {
         .collect()
 }
 
+/// The value of the index's `places` a search by room and place looks for: `K1`, or
+/// `K1/B03` for a place of it. A place needs its room: codes are unique only in a room.
+fn place_filter(room: Option<&str>, place: Option<&str>) -> ServiceResult<Option<String>> {
+    fn given(text: Option<&str>) -> Option<&str> {
+        text.map(str::trim).filter(|text| !text.is_empty())
+    }
+    match (given(room), given(place)) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(ServiceError::Validation(
+            "place: name its room too (room=K1&place=B03)".into(),
+        )),
+        (Some(room), None) => Ok(Some(room.to_owned())),
+        (Some(room), Some(place)) => Ok(Some(format!("{room}/{place}"))),
+    }
+}
+
 /// The index document of a record row.
 fn document(row: SourceRow) -> RecordDocument {
     let mut custom_values = Vec::new();
@@ -463,6 +486,7 @@ fn document(row: SourceRow) -> RecordDocument {
         access_department: row.access_department,
         year: row.year,
         doc_date: row.doc_date,
+        places: row.places,
     }
 }
 

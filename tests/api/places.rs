@@ -10,6 +10,8 @@ use sqlx::PgPool;
 
 use crate::helpers::{TestApp, TestFile, assert_problem};
 
+mod finding;
+
 pub(crate) async fn post_as(
     app: &TestApp,
     token: &str,

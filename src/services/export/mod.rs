@@ -57,6 +57,11 @@ pub struct ExportQuery {
     pub fonds: Option<String>,
     /// Retention policy code.
     pub retention: Option<String>,
+    /// Storage room code: the records kept there.
+    pub room: Option<String>,
+    /// A place of `room` (cabinet, shelf or box code): the records kept in it and in the
+    /// places inside it.
+    pub place: Option<String>,
 }
 
 /// What the caller asked for, parsed.
@@ -85,6 +90,8 @@ impl ExportRequest {
                 party: export::parse_party(query.party.as_deref())?,
                 fonds: code(query.fonds),
                 retention: code(query.retention),
+                room: code(query.room),
+                place: code(query.place),
             },
         })
     }
@@ -217,6 +224,26 @@ async fn check_codes(conn: &mut PgConnection, filter: &CatalogueFilter) -> Servi
         && db::parties::find(conn, id).await?.is_none()
     {
         return Err(ServiceError::Validation(format!("party: no party {id}")));
+    }
+    match (&filter.room, &filter.place) {
+        (None, None) => {}
+        (None, Some(_)) => {
+            return Err(ServiceError::Validation(
+                "place: name its room too (room=K1&place=B03)".into(),
+            ));
+        }
+        (Some(room), place) => {
+            let places = db::rooms::places_by_room_code(conn, room)
+                .await?
+                .ok_or_else(|| unknown("room", "storage room", room))?;
+            if let Some(place) = place
+                && !places.iter().any(|(_, code)| code == place)
+            {
+                return Err(ServiceError::Validation(format!(
+                    "place: room {room} has no place {place:?}"
+                )));
+            }
+        }
     }
     Ok(())
 }
