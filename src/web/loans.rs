@@ -67,6 +67,8 @@ struct LoansPage {
     loans: Vec<LoanLine>,
     message: Option<String>,
     notice: Option<String>,
+    /// The records office: it prints the lending register.
+    keeper: bool,
 }
 
 #[derive(Deserialize)]
@@ -124,6 +126,10 @@ async fn page(
             loans: lines,
             message,
             notice,
+            keeper: user
+                .actor
+                .role
+                .may(crate::domain::permissions::Capability::KeepLoans),
         },
     )
 }

@@ -20,6 +20,7 @@ mod rooms;
 mod search;
 pub mod session;
 mod setup;
+mod stocktakes;
 mod upload;
 
 use askama::Template;
@@ -66,6 +67,19 @@ pub fn routes(app: &App) -> Router<App> {
         .route(
             "/rooms/{id}/inspections",
             axum::routing::post(rooms::inspect),
+        )
+        .route(
+            "/rooms/{id}/stocktakes",
+            axum::routing::post(stocktakes::begin),
+        )
+        .route("/stocktakes/{id}", get(stocktakes::stocktake_page))
+        .route(
+            "/stocktakes/{id}/sightings",
+            axum::routing::post(stocktakes::add_sightings),
+        )
+        .route(
+            "/stocktakes/{id}/finish",
+            axum::routing::post(stocktakes::finish),
         )
         .route("/catalogue", get(oversight::catalogue_page))
         .route(

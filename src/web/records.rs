@@ -31,6 +31,8 @@ struct FileLine {
     image: bool,
     /// The first page as an image, for PDFs.
     thumbnail: Option<String>,
+    /// A copy with the filing stamp, for the records office (PDFs and scans).
+    stamped: Option<String>,
 }
 
 #[derive(Template)]
@@ -107,6 +109,10 @@ pub async fn record_page(
             notice = Some(format!("{} {warning}", notice.unwrap_or_default()));
         }
     }
+    let stamps = user
+        .actor
+        .role
+        .may(crate::domain::permissions::Capability::FileRecords);
     let files = record
         .files
         .iter()
@@ -125,6 +131,12 @@ pub async fn record_page(
                 .then(|| format!("/records/{}/thumbnail/{}", record.id, file.id)),
             image: file.media_type.starts_with("image/")
                 && !matches!(file.media_type.as_str(), "image/tiff"),
+            stamped: (stamps
+                && matches!(
+                    file.media_type.as_str(),
+                    "application/pdf" | "image/jpeg" | "image/png"
+                ))
+            .then(|| format!("/api/v1/records/{}/files/{}/stamped", record.id, file.id)),
         })
         .collect();
     let optional = |value: &Option<String>| value.clone().unwrap_or_default();

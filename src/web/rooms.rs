@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -122,6 +122,20 @@ struct RoomPage {
     plan: Vec<(String, String, String)>,
     message: Option<String>,
     notice: Option<String>,
+    keeper: bool,
+    places: Vec<Place>,
+    /// This month and the month before, for the printed logs.
+    months: Vec<String>,
+    stocktakes: Vec<(Uuid, String, String)>,
+}
+
+/// A place of the room as its page lists it.
+struct Place {
+    id: Uuid,
+    code: String,
+    kind: &'static str,
+    label: String,
+    search_href: String,
 }
 
 #[derive(Deserialize)]
@@ -254,6 +268,58 @@ async fn room(
             )
         })
         .collect();
+    let keeper = user.actor.role.may(Capability::KeepRooms);
+    let places = room
+        .locations
+        .iter()
+        .map(|place| Place {
+            id: place.id,
+            code: place.code.clone(),
+            kind: t.get(&format!("rooms.kind_{}", place.kind)),
+            label: place.label.clone().unwrap_or_default(),
+            search_href: format!(
+                "/search?room={}&place={}",
+                super::session::url_encode(&room.code),
+                super::session::url_encode(&place.code)
+            ),
+        })
+        .collect();
+    let this_month = today.format("%Y-%m").to_string();
+    let last_month = today
+        .with_day(1)
+        .and_then(|first| first.pred_opt())
+        .map(|day| day.format("%Y-%m").to_string())
+        .unwrap_or_default();
+    let stocktakes = if keeper {
+        app.rooms
+            .stocktakes(&user.actor, Some(id))
+            .await
+            .map(|list| {
+                list.stocktakes
+                    .into_iter()
+                    .take(10)
+                    .map(|stocktake| {
+                        let started = stocktake
+                            .started_at
+                            .with_timezone(&app.timezone)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string();
+                        let scope = stocktake
+                            .place_code
+                            .unwrap_or_else(|| t.get("stocktake.whole_room").to_owned());
+                        let state = if stocktake.finished_at.is_some() {
+                            t.get("stocktake.done")
+                        } else {
+                            t.get("stocktake.in_progress")
+                        };
+                        (stocktake.id, format!("{started} {scope}"), state.to_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     render_with(
         status,
         &RoomPage {
@@ -267,6 +333,10 @@ async fn room(
             message,
             notice,
             room,
+            keeper,
+            places,
+            months: vec![this_month, last_month],
+            stocktakes,
         },
     )
 }

@@ -21,6 +21,9 @@ pub struct SearchQuery {
     category: Option<String>,
     year: Option<String>,
     department: Option<String>,
+    /// A storage room's code, and a place of it: what stands there.
+    room: Option<String>,
+    place: Option<String>,
     cursor: Option<String>,
 }
 
@@ -72,6 +75,8 @@ pub async fn search_page(
         ("category", query.category.clone()),
         ("year", query.year.clone()),
         ("department", query.department.clone()),
+        ("room", query.room.clone()),
+        ("place", query.place.clone()),
     ]
     .into_iter()
     .filter_map(|(name, value)| value.filter(|v| !v.is_empty()).map(|v| (name, v)))
@@ -106,6 +111,8 @@ pub async fn search_page(
             None => None,
         },
         department: query.department.filter(|v| !v.is_empty()),
+        room: query.room.filter(|v| !v.is_empty()),
+        place: query.place.filter(|v| !v.is_empty()),
         cursor: query.cursor,
         limit: Some(20),
         ..SearchParams::default()

@@ -12,6 +12,7 @@ use crate::search::settle;
 
 mod admin;
 mod forms;
+mod paper;
 mod reviews;
 mod workflows;
 
