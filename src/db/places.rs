@@ -137,6 +137,17 @@ pub async fn move_record(
     )
     .execute(&mut *conn)
     .await?;
+    note_movement(conn, movement, from.as_ref()).await?;
+    Ok(Some(from))
+}
+
+/// Registers a movement of the record from `from` that has already happened (its location
+/// was edited with the rest of its metadata).
+pub async fn note_movement(
+    conn: &mut PgConnection,
+    movement: &Movement<'_>,
+    from: Option<&Value>,
+) -> Result<(), DbError> {
     sqlx::query!(
         "insert into record_movements
              (id, record_id, actor_id, from_location, to_location, reason, loan_id)
@@ -151,7 +162,7 @@ pub async fn move_record(
     )
     .execute(conn)
     .await?;
-    Ok(Some(from))
+    Ok(())
 }
 
 /// The movements of record `record_id`, oldest first.

@@ -1,5 +1,5 @@
 //! `/stocktakes/{id}`: a stock-take (庫檢) in the browser. The keeper picks the box in front
-//! of them (or scans its label), scans or types the codes of what stands in it, and closes
+//! of them (or scans its label), scans, types or ticks what stands in it, and closes
 //! the stock-take; the page shows each item found, pending, missing, misplaced or
 //! unexpected, and prints the report. Begun from the room's page.
 
@@ -39,6 +39,8 @@ struct StocktakePage {
     counts: String,
     open: bool,
     places: Vec<(Uuid, String)>,
+    /// Items not seen yet, to tick: code and title.
+    pending: Vec<(String, String)>,
     items: Vec<Item>,
     message: Option<String>,
 }
@@ -129,6 +131,11 @@ async fn page(
             seen: item.seen_place.clone().unwrap_or_default(),
         })
         .collect();
+    let pending = items
+        .iter()
+        .filter(|item| item.finding == Finding::Pending.as_str())
+        .map(|item| (item.code.clone(), item.title.clone()))
+        .collect();
     // what needs the keeper first
     items.sort_by_key(|item| item.finding == Finding::Found.as_str());
     render_with(
@@ -140,6 +147,7 @@ async fn page(
             state,
             counts,
             places,
+            pending,
             items,
             message,
             view,
@@ -186,6 +194,7 @@ pub async fn add_sightings(
             items: fields
                 .get("items")
                 .split_whitespace()
+                .chain(fields.all("tick"))
                 .map(str::to_owned)
                 .collect(),
         };

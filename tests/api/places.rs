@@ -368,9 +368,26 @@ async fn moving_an_item_is_registered_validated_and_hidden_records_answer_as_mis
         .map(|movement| movement["reason"].as_str().expect("reason"))
         .collect();
     assert_eq!(reasons, ["重新装盒", "移交市档案馆"]);
+    // a location edited with the record's metadata is registered as a movement too
+    let patched = app
+        .client
+        .patch(app.url(&format!("/api/v1/records/{id}")))
+        .bearer_auth(&app.token)
+        .json(&json!({ "location": { "room": "K1", "box": "B1" } }))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(patched.status(), 200);
+    let register: Value = get_as(&app, &keeper, &path)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(register.as_array().map(Vec::len), Some(3), "{register}");
+    assert_eq!(register[2]["from"], Value::Null);
+    assert_eq!(register[2]["to"]["box"], "B1");
+    assert_eq!(register[2]["actor"], "admin");
     assert_eq!(register[0]["actor"], "keeper");
-    let now = app.get_json(&format!("/api/v1/records/{id}")).await;
-    assert_eq!(now["location"], Value::Null);
     let b2 = places[3]["id"].as_str().expect("id");
     let room_id = room["id"].as_str().expect("id");
     let box_now = app
@@ -382,7 +399,7 @@ async fn moving_an_item_is_registered_validated_and_hidden_records_answer_as_mis
             .fetch_one(&app.pool)
             .await
             .expect("count");
-    assert_eq!(audited, 2);
+    assert_eq!(audited, 2, "moved twice through the register");
 
     // a record the caller may not see, and one that does not exist, answer alike
     let clerk = app.user_token("clerk", "staff", None).await;

@@ -310,6 +310,11 @@ async fn the_filing_stamp_goes_on_the_first_page_of_a_copy_and_the_original_stay
     assert_eq!(stamped.status(), 200);
     assert_eq!(stamped.headers()["content-type"], "application/pdf");
     let stamped = stamped.bytes().await.expect("pdf");
+    let fonts = poppler("pdffonts", &stamped);
+    assert!(
+        fonts.contains("CJK"),
+        "the stamp's font is embedded: {fonts}"
+    );
     let first = page_text(&stamped, 1);
     for expected in ["全宗号", "Z001", "2024", item, "BGS", "D30", "107"] {
         assert!(

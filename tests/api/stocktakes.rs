@@ -176,9 +176,12 @@ async fn a_stock_take_reports_a_missing_a_misplaced_and_an_unexpected_item(pool:
     .await;
     assert_eq!(pdf.status(), 200);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
-    let text: String = poppler("pdftotext", &pdf.bytes().await.expect("pdf"))
-        .split_whitespace()
-        .collect();
+    let pdf = pdf.bytes().await.expect("pdf");
+    assert!(
+        poppler("pdffonts", &pdf).contains("CJK"),
+        "the CJK font is embedded"
+    );
+    let text: String = poppler("pdftotext", &pdf).split_whitespace().collect();
     for expected in ["库检报告K1", "缺失", "错放", "多出", "劳动合同李四"] {
         assert!(text.contains(expected), "{expected:?} not in {text}");
     }

@@ -283,6 +283,10 @@ impl RecordService {
             }
         }
         db::records::update(&mut tx, id, &classified.values()?).await?;
+        if current.location != after.location {
+            crate::services::rooms::note_edited_location(&mut tx, actor, id, &current, after)
+                .await?;
+        }
         let assigned = match before.archival_code {
             Some(_) => None,
             None => filing::assign_archival_code(&mut tx, id, &classified).await?,

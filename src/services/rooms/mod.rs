@@ -12,7 +12,7 @@ use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
 pub use log::LogMonth;
-pub(crate) use places::check_location;
+pub(crate) use places::{check_location, note_edited_location};
 pub use readings::*;
 pub use stocktake::*;
 pub use types::*;

@@ -244,3 +244,32 @@ impl RoomService {
             .collect())
     }
 }
+
+/// A location changed with the rest of the metadata is a movement too (進出庫): registered.
+pub(crate) async fn note_edited_location(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    before: &crate::domain::record::RecordMetadata,
+    after: &crate::domain::record::RecordMetadata,
+) -> ServiceResult<()> {
+    let json = |metadata: &crate::domain::record::RecordMetadata| {
+        metadata
+            .location
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|error| ServiceError::Internal(format!("a location as JSON: {error}")))
+    };
+    let (from, to) = (json(before)?, json(after)?);
+    let movement = db::places::Movement {
+        id: Uuid::now_v7(),
+        record_id: id,
+        actor_id: actor.user_id,
+        to: to.as_ref(),
+        reason: "著录修改 location edited with the record",
+        loan_id: None,
+    };
+    db::places::note_movement(conn, &movement, from.as_ref()).await?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! The paper side in the browser: the room's page lists its places with their labels and
 //! contents, a stock-take is begun for a shelf, the keeper scans what stands in a box and
-//! closes it, and the report names the missing and the misplaced item; in Chinese.
+//! ticks what stands in another, closes it, and the report names the missing and the
+//! misplaced item; in Chinese.
 
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -19,7 +20,12 @@ async fn a_keeper_takes_stock_of_a_shelf_in_the_browser(pool: PgPool) {
     let b1 = json!({ "room": "K1", "shelf": "S1", "box": "B1" });
     let b2 = json!({ "room": "K1", "shelf": "S1", "box": "B2" });
     let mut codes = Vec::new();
-    for (title, at) in [("档案甲", &b1), ("档案乙", &b1), ("档案丙", &b2)] {
+    for (title, at) in [
+        ("档案甲", &b1),
+        ("档案乙", &b1),
+        ("档案丙", &b2),
+        ("档案丁", &b2),
+    ] {
         let record = paper_record(&app, title, "WS", "2024-03-01", at.clone()).await;
         codes.push(record["archival_code"].as_str().expect("code").to_owned());
     }
@@ -51,7 +57,7 @@ async fn a_keeper_takes_stock_of_a_shelf_in_the_browser(pool: PgPool) {
             browser
                 .text("#stocktake-counts")
                 .await
-                .contains("应在 3 件")
+                .contains("应在 4 件")
         );
 
         // box B1 holds 档案甲 and 档案丙 (which belongs in B2); 档案乙 is not there
@@ -67,12 +73,30 @@ async fn a_keeper_takes_stock_of_a_shelf_in_the_browser(pool: PgPool) {
         browser.click("#sightings-form button[type=submit]").await;
         browser.wait_for_path("/stocktakes/").await;
         page_is_healthy(&browser).await;
+        // box B2: 档案丁 ticked from the list of what is not seen yet
+        browser
+            .script(&format!(
+                "document.getElementById('place').value = '{}';",
+                ids_ref[3]
+            ))
+            .await;
+        assert_eq!(
+            browser.count("#ticks input[name=tick]").await,
+            2,
+            "乙 and 丁 wait"
+        );
+        browser
+            .click(&format!("#ticks input[value='{}']", codes_ref[3]))
+            .await;
+        browser.click("#sightings-form button[type=submit]").await;
+        browser.wait_for_path("/stocktakes/").await;
+        page_is_healthy(&browser).await;
         browser.click("#finish-form button[type=submit]").await;
         browser.wait_for_path("/stocktakes/").await;
         page_is_healthy(&browser).await;
         let counts = browser.text("#stocktake-counts").await;
         assert!(
-            counts.contains("在位 1") && counts.contains("缺失 1") && counts.contains("错放 1"),
+            counts.contains("在位 2") && counts.contains("缺失 1") && counts.contains("错放 1"),
             "{counts}"
         );
         assert_eq!(browser.count("tr[data-finding='missing']").await, 1);
