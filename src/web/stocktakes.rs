@@ -1,4 +1,4 @@
-//! `/stocktakes/{id}`: a stock-take (庫檢) in the browser. The keeper picks the box in front
+//! `/stocktakes/{id}`: a stock-take in the browser. The keeper picks the box in front
 //! of them (or scans its label), scans, types or ticks what stands in it, and closes
 //! the stock-take; the page shows each item found, pending, missing, misplaced or
 //! unexpected, and prints the report. Begun from the room's page.

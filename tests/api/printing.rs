@@ -102,7 +102,27 @@ async fn the_lending_register_prints_the_years_loans_for_the_records_office(pool
     .await;
     assert_eq!(approved.status(), 200);
 
+    // a loan of a record only the admin sees is in the admin's register, not the keeper's
+    store_room(&app, &keeper).await;
+    let hidden = admin_only_record(&app, json!({ "room": "K1" })).await;
+    let hidden_loan = app
+        .post("/api/v1/loans")
+        .json(&json!({ "record_id": hidden["id"], "purpose": "董事会查阅", "days": 3, "borrower": "clerk" }))
+        .send()
+        .await
+        .expect("loan");
+    assert_eq!(hidden_loan.status(), 201);
+    let admins = pdf_text(app.get("/api/v1/loans/register").send().await.expect("get")).await;
+    assert!(
+        admins.contains("董事会决议") && admins.contains("共2次借阅"),
+        "{admins}"
+    );
+
     let text = pdf_text(get_as(&app, &keeper, "/api/v1/loans/register").await).await;
+    assert!(
+        !text.contains("董事会"),
+        "a hidden record's loan printed: {text}"
+    );
     for expected in [
         "档案借阅登记簿",
         "供货合同",
