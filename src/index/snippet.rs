@@ -1,8 +1,10 @@
 //! Highlighted snippets: the passage of a record's text where most of the query's words
-//! occur, HTML-escaped, matches wrapped in `<mark>`. Matching runs on folded text (so 档案
-//! highlights 檔案) while the snippet shows the original characters.
+//! occur, HTML-escaped, matches wrapped in `<mark>`. The needles (folded to simplified
+//! script) are looked for as each script writes them (so 档案 highlights 檔案), in the text
+//! folded only for width and case: the text itself is never converted, which for long texts
+//! was most of a search's work.
 
-use super::analysis::{fold_char, fold_script};
+use super::analysis::fold_char;
 
 /// Characters of context in a snippet.
 const WINDOW: usize = 120;
@@ -14,37 +16,42 @@ pub fn snippet(text: &str, needles: &[String]) -> String {
     if original.is_empty() {
         return String::new();
     }
-    let folded = fold_aligned(text, &original);
-    let matches = find_matches(&folded, needles);
+    let folded: Vec<char> = original.iter().map(|&c| fold_char(c)).collect();
+    let matches = find_matches(&folded, &spellings(needles));
     let (start, end) = best_window(&matches, original.len());
     render(&original, &matches, start, end)
 }
 
-/// The text folded character by character, so index i of the result is character i of the
-/// original. zhconv keeps the length almost always; where it does not, fold per character.
-fn fold_aligned(text: &str, original: &[char]) -> Vec<char> {
-    let whole: Vec<char> = fold_script(text).chars().collect();
-    if whole.len() == original.len() {
-        return whole;
-    }
-    original
-        .iter()
-        .map(|&c| {
-            let folded = fold_script(c.encode_utf8(&mut [0; 4]));
-            let mut chars = folded.chars();
-            match (chars.next(), chars.next()) {
-                (Some(single), None) => single,
-                _ => fold_char(c),
+/// Each needle as texts write it, with the needle's index: as given (simplified), and in
+/// traditional script as Taiwan and Hong Kong write it, where that keeps its length.
+fn spellings(needles: &[String]) -> Vec<(usize, Vec<char>)> {
+    let mut forms: Vec<(usize, Vec<char>)> = Vec::new();
+    for (index, needle) in needles.iter().enumerate() {
+        let given: Vec<char> = needle.chars().collect();
+        let mut own = vec![given.clone()];
+        for variant in [
+            zhconv::Variant::ZhHant,
+            zhconv::Variant::ZhTW,
+            zhconv::Variant::ZhHK,
+        ] {
+            let form: Vec<char> = zhconv::zhconv(needle, variant)
+                .chars()
+                .map(fold_char)
+                .collect();
+            if form.len() == given.len() && !own.contains(&form) {
+                own.push(form);
             }
-        })
-        .collect()
+        }
+        forms.extend(own.into_iter().map(|form| (index, form)));
+    }
+    forms
 }
 
 /// Every occurrence of every needle: (start, end, needle index), sorted by start.
-fn find_matches(folded: &[char], needles: &[String]) -> Vec<(usize, usize, usize)> {
+fn find_matches(folded: &[char], needles: &[(usize, Vec<char>)]) -> Vec<(usize, usize, usize)> {
     let mut matches = Vec::new();
-    for (index, needle) in needles.iter().enumerate() {
-        let needle: Vec<char> = needle.chars().collect();
+    for (index, needle) in needles {
+        let index = *index;
         if needle.is_empty() || needle.len() > folded.len() {
             continue;
         }
