@@ -286,15 +286,33 @@ async fn random_kills_of_server_and_worker_lose_nothing_and_do_every_job_once(po
     // everything in flight ends: the batch, the sweeps, every extraction and every due job
     let api = processes.api().await;
     let within = Duration::from_secs(120);
-    eventually(within, "the approved batch done", || async {
-        api.get(&format!(
-            "/api/v1/disposition/batches/{}",
-            destroyed["id"].as_str().expect("id")
-        ))
-        .await["status"]
-            == "done"
-    })
-    .await;
+    let batch_path = format!(
+        "/api/v1/disposition/batches/{}",
+        destroyed["id"].as_str().expect("id")
+    );
+    let started = Instant::now();
+    while api.get(&batch_path).await["status"] != "done" {
+        if started.elapsed() > within {
+            // say where it stands, so that a run that fails here can be understood
+            let jobs: Vec<(String, String, i32, i32, Option<String>)> = sqlx::query_as(
+                "select kind, status, attempts, crashes, last_error from jobs
+                 where kind = 'destroy_batch' order by id",
+            )
+            .fetch_all(&pool)
+            .await
+            .expect("jobs");
+            let batch = api.get(&batch_path).await;
+            let outcomes: Vec<&Value> = batch["items"]
+                .as_array()
+                .map(|items| items.iter().map(|item| &item["outcome"]).collect())
+                .unwrap_or_default();
+            panic!(
+                "the approved batch not done within {within:?}: {} with outcomes {outcomes:?}; its jobs {jobs:?}",
+                batch["status"]
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     for sweep in &sweeps {
         eventually(within, "the fixity sweep done", || async {
             api.get(&format!("/api/v1/integrity/checks/{sweep}")).await["status"] == "done"
