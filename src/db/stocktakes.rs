@@ -91,26 +91,22 @@ pub async fn get(
             return Ok(None);
         }
     }
-    Ok(sqlx::query_as!(
-        StocktakeRow,
-        r#"select s.id, s.room_id, r.code as room_code, s.place_id, l.code as "place_code?",
-                  s.started_at, su.username as "started_by?", s.finished_at,
-                  fu.username as "finished_by?"
-           from stocktakes s
-           join rooms r on r.id = s.room_id
-           left join room_locations l on l.id = s.place_id
-           left join users su on su.id = s.started_by
-           left join users fu on fu.id = s.finished_by
-           where s.id = $1"#,
-        id
-    )
-    .fetch_optional(conn)
-    .await?)
+    Ok(select(conn, Some(id), None, 1).await?.pop())
 }
 
 /// The latest stock-takes, of room `room_id` or of all rooms, newest first.
 pub async fn list(
     conn: &mut PgConnection,
+    room_id: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<StocktakeRow>, DbError> {
+    select(conn, None, room_id, limit).await
+}
+
+/// Stock-takes, stock-take `id` or those of room `room_id` (`None`: any), newest first.
+async fn select(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
     room_id: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<StocktakeRow>, DbError> {
@@ -124,9 +120,10 @@ pub async fn list(
            left join room_locations l on l.id = s.place_id
            left join users su on su.id = s.started_by
            left join users fu on fu.id = s.finished_by
-           where $1::uuid is null or s.room_id = $1
+           where ($1::uuid is null or s.id = $1) and ($2::uuid is null or s.room_id = $2)
            order by s.started_at desc, s.id desc
-           limit $2"#,
+           limit $3"#,
+        id,
         room_id,
         limit
     )

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{RoomService, find_room};
 use crate::db::{self, PgConnection};
-use crate::domain::permissions::Capability;
+use crate::domain::permissions::{Capability, Visibility};
 use crate::domain::reminder::{NewReminder, Recipient, ReminderKind};
 use crate::domain::stocktake::{Finding, FindingCounts, ItemState, PlaceTree};
 use crate::domain::user::Role;
@@ -148,7 +148,7 @@ impl RoomService {
             &details,
         )
         .await?;
-        let view = report(&mut tx, actor, id).await?;
+        let view = report(&mut tx, &visibility, id).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(view)
     }
@@ -199,7 +199,7 @@ impl RoomService {
             };
             db::stocktakes::see(&mut tx, id, record_id, &code, place, actor.user_id).await?;
         }
-        let view = report(&mut tx, actor, id).await?;
+        let view = report(&mut tx, &visibility, id).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(view)
     }
@@ -211,7 +211,8 @@ impl RoomService {
         let mut tx = db::begin(&self.pool).await?;
         let stocktake = open_stocktake(&mut tx, id).await?;
         db::stocktakes::finish(&mut tx, id, actor.user_id).await?;
-        let view = report(&mut tx, actor, id).await?;
+        let visibility = access::standing_visibility(&mut tx, actor).await?;
+        let view = report(&mut tx, &visibility, id).await?;
         let counts = view.counts;
         if counts.troubles() > 0 {
             let mut reminder = NewReminder::new(
@@ -248,7 +249,8 @@ impl RoomService {
     pub async fn stocktake(&self, actor: &Actor, id: Uuid) -> ServiceResult<StocktakeView> {
         require(actor, Capability::KeepRooms)?;
         let mut conn = db::acquire(&self.pool).await?;
-        report(&mut conn, actor, id).await
+        let visibility = access::standing_visibility(&mut conn, actor).await?;
+        report(&mut conn, &visibility, id).await
     }
 
     /// The report printed on A4: every item with its finding, troubles first.
@@ -321,16 +323,19 @@ async fn place_tree(conn: &mut PgConnection, room_id: Uuid) -> ServiceResult<Pla
     ))
 }
 
-/// Stock-take `id` with the items `actor` may see and what was found of each.
-async fn report(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> ServiceResult<StocktakeView> {
+/// Stock-take `id` with the items `visibility` lets the reader see and what was found of each.
+async fn report(
+    conn: &mut PgConnection,
+    visibility: &Visibility,
+    id: Uuid,
+) -> ServiceResult<StocktakeView> {
     let row = db::stocktakes::get(conn, id, false)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no stock-take {id}")))?;
     let tree = place_tree(conn, row.room_id).await?;
-    let visibility = access::standing_visibility(conn, actor).await?;
     let finished = row.finished_at.is_some();
     let mut counts = FindingCounts::default();
-    let items = db::stocktakes::items(conn, id, &visibility)
+    let items = db::stocktakes::items(conn, id, visibility)
         .await?
         .into_iter()
         .map(|item| {
