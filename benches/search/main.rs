@@ -257,6 +257,7 @@ fn search_dangan(index: &SearchIndex) -> anyhow::Result<Vec<Measured>> {
         party_id: None,
     };
     let visibility = Visibility::of(&archivist, [], Vec::new());
+    let variants = std::sync::Arc::new(dangan::index::variants::Variants::new(&[]));
     let requests = QUERIES
         .iter()
         .map(|(text, _)| {
@@ -267,6 +268,8 @@ fn search_dangan(index: &SearchIndex) -> anyhow::Result<Vec<Measured>> {
                 visibility: visibility.clone(),
                 offset: 0,
                 limit: LIMIT,
+                variants: variants.clone(),
+                exact: false,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

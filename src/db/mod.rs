@@ -30,6 +30,7 @@ pub mod stocktakes;
 pub mod texts;
 pub mod tokens;
 pub mod users;
+pub mod variants;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -135,10 +136,42 @@ pub enum Target {
     },
 }
 
+/// Whether `url` reaches PostgreSQL on this machine (loopback or a socket) and leaves
+/// `sslmode` unsaid.
+fn loopback_without_sslmode(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    if parsed.query_pairs().any(|(key, _)| key == "sslmode") {
+        return false;
+    }
+    let socket = parsed
+        .query_pairs()
+        .any(|(key, value)| key == "host" && value.starts_with('/'));
+    // postgres: is not a special scheme to `url`, so an address comes as a name
+    let host = parsed.host_str().unwrap_or_default();
+    let address = host.trim_start_matches('[').trim_end_matches(']');
+    socket
+        || host.is_empty()
+        || host == "localhost"
+        || address
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl Target {
     fn options(&self) -> Result<PgConnectOptions, DbError> {
         match self {
-            Target::Url(url) => url.parse().map_err(DbError::Other),
+            Target::Url(url) => {
+                let options: PgConnectOptions = url.parse().map_err(DbError::Other)?;
+                Ok(if loopback_without_sslmode(url) {
+                    // TLS to a server on this machine protects nothing and costs every
+                    // query an encryption on both sides; a URL that names sslmode decides
+                    options.ssl_mode(sqlx::postgres::PgSslMode::Disable)
+                } else {
+                    options
+                })
+            }
             Target::Socket {
                 dir,
                 user,
@@ -316,4 +349,28 @@ pub async fn acquire(pool: &Pool) -> Result<PooledConnection, DbError> {
 pub async fn ping(pool: &Pool) -> Result<(), DbError> {
     sqlx::query!("select 1 as one").fetch_one(pool).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_without_sslmode;
+
+    #[test]
+    fn tls_is_left_out_only_on_this_machine_and_only_when_the_url_is_silent() {
+        for local in [
+            "postgres://postgres@127.0.0.1:5432/dangan",
+            "postgres://u@localhost/dangan",
+            "postgres://u@[::1]:5432/dangan",
+            "postgres:///dangan?host=/var/run/postgresql",
+        ] {
+            assert!(loopback_without_sslmode(local), "{local}");
+        }
+        for remote_or_said in [
+            "postgres://u@db.example.cn/dangan",
+            "postgres://u@10.0.0.5/dangan",
+            "postgres://u@127.0.0.1/dangan?sslmode=require",
+        ] {
+            assert!(!loopback_without_sslmode(remote_or_said), "{remote_or_said}");
+        }
+    }
 }

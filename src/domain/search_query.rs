@@ -2,12 +2,23 @@
 //! `-word` excludes, `OR` between two terms accepts either. Parsed here, with no knowledge of
 //! the index; a query the parser rejects says why.
 
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
 /// One thing to look for: a word (analysed, may match in parts) or an exact phrase.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Atom {
     Word(String),
     Phrase(String),
 }
+
+text_enum!(
+    /// How a hit matched, best first: the query's words as written (ANDed, CJK runs as exact
+    /// substrings), its Chinese runs as their words in order across punctuation, or most of
+    /// its words with their regional variants and synonyms. Every hit of a tier ranks above
+    /// every hit of the next.
+    Tier { Exact => "exact", Words => "words", Relaxed => "relaxed" }
+);
 
 /// A clause every hit must satisfy: one of `alternatives` matches (or, when `excluded`,
 /// none does).

@@ -131,6 +131,7 @@ pub fn router(app: App) -> Router {
         .routes(routes!(records::get_record_file))
         .routes(routes!(records::get_stamped_file))
         .routes(routes!(search::search))
+        .routes(routes!(search::get_variants, search::put_variants))
         .routes(routes!(search::list_jobs))
         .routes(routes!(search::retry_job))
         .routes(routes!(export::export_catalogue))

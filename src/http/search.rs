@@ -3,10 +3,10 @@
 use axum::extract::State;
 
 use super::error::{ApiError, Problem};
-use super::extract::{CurrentUser, Path, Query};
+use super::extract::{CurrentUser, Json, Path, Query};
 use crate::app::App;
 use crate::services::jobs::{JobFilter, JobPage, JobView};
-use crate::services::search::{SearchParams, SearchResponse};
+use crate::services::search::{SearchParams, SearchResponse, VariantTable, VariantsUpdate};
 
 /// Full-text search over the catalogue and the documents' text, in Chinese (either script)
 /// and English, limited to the records the caller may see.
@@ -19,6 +19,32 @@ pub async fn search(
     Query(params): Query<SearchParams>,
 ) -> Result<axum::Json<SearchResponse>, ApiError> {
     Ok(axum::Json(app.search.search(&actor, params).await?))
+}
+
+/// The groups of words a relaxed search takes as one: regional variants (数据 and 資料)
+/// and synonyms, those shipped with dangan and the archive's own.
+#[utoipa::path(get, path = "/api/v1/search/variants", tag = "search",
+    responses((status = 200, body = VariantTable)),
+    security(("bearer" = [])))]
+pub async fn get_variants(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+) -> Result<axum::Json<VariantTable>, ApiError> {
+    Ok(axum::Json(app.search.variant_table(&actor).await?))
+}
+
+/// Replaces the archive's own groups (the records office). Every node searches with them
+/// within 30 seconds; the node that saved them at once.
+#[utoipa::path(put, path = "/api/v1/search/variants", tag = "search", request_body = VariantsUpdate,
+    responses((status = 200, body = VariantTable), (status = 400, body = Problem),
+        (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn put_variants(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Json(update): Json<VariantsUpdate>,
+) -> Result<axum::Json<VariantTable>, ApiError> {
+    Ok(axum::Json(app.search.replace_variants(&actor, update).await?))
 }
 
 /// Background jobs, newest first: kind, status, attempts, last error.

@@ -10,9 +10,11 @@ use tantivy::tokenizer::{
 use tantivy_jieba::JiebaTokenizer;
 
 /// Analyzer names, as the schema refers to them.
-pub const WORDS: &str = "dangan_words";
+/// The version suffix changes when the words' positions change, so an index written with
+/// the old ones is rebuilt (its schema names another analyzer).
+pub const WORDS: &str = "dangan_words_2";
 pub const BIGRAMS: &str = "dangan_bigrams";
-pub const UNIGRAMS: &str = "dangan_unigrams";
+pub const UNIGRAMS: &str = "dangan_unigrams_2";
 pub const CODES: &str = "dangan_codes";
 
 /// Registers the analyzers on an index.
@@ -31,6 +33,8 @@ pub fn register(index: &tantivy::Index) {
 }
 
 /// jieba words of the folded text, without whitespace and punctuation, English stemmed.
+/// Words are numbered without the punctuation between them, so 身份證（複印件） holds
+/// 身份证 and 复印件 side by side, as a query typed without punctuation has them.
 pub fn words_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(Fold(JiebaTokenizer::new()))
         .filter(DropPunctuation)
@@ -177,16 +181,24 @@ impl<T: Tokenizer> Tokenizer for DropPunctuationTokenizer<T> {
     type TokenStream<'a> = DropPunctuationStream<T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        DropPunctuationStream(self.0.token_stream(text))
+        DropPunctuationStream {
+            inner: self.0.token_stream(text),
+            kept: 0,
+        }
     }
 }
 
-pub struct DropPunctuationStream<S>(S);
+pub struct DropPunctuationStream<S> {
+    inner: S,
+    kept: usize,
+}
 
 impl<S: TokenStream> TokenStream for DropPunctuationStream<S> {
     fn advance(&mut self) -> bool {
-        while self.0.advance() {
-            if self.0.token().text.chars().any(char::is_alphanumeric) {
+        while self.inner.advance() {
+            if self.inner.token().text.chars().any(char::is_alphanumeric) {
+                self.inner.token_mut().position = self.kept;
+                self.kept += 1;
                 return true;
             }
         }
@@ -194,11 +206,11 @@ impl<S: TokenStream> TokenStream for DropPunctuationStream<S> {
     }
 
     fn token(&self) -> &Token {
-        self.0.token()
+        self.inner.token()
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        self.0.token_mut()
+        self.inner.token_mut()
     }
 }
 
@@ -218,7 +230,10 @@ impl Tokenizer for CjkGrams {
     }
 }
 
-/// The n-gram tokens of `text` (folded first: single characters by script only).
+/// The n-gram tokens of `text` (folded first: single characters by script only). Bigrams
+/// leave a gap between runs, so a phrase of them is an exact substring; single characters
+/// leave one only where a word (letters, digits) stands between runs, so a phrase of them
+/// runs on across punctuation and line breaks (the words tier of a search).
 pub fn cjk_grams(text: &str, width: usize) -> Vec<Token> {
     let folded = if width == 1 {
         fold_script(text)
@@ -229,11 +244,17 @@ pub fn cjk_grams(text: &str, width: usize) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut position = 0;
     let mut start = 0;
+    let mut word_between = false;
     while start < chars.len() {
         if !is_cjk(chars[start].1) {
+            word_between |= chars[start].1.is_alphanumeric();
             start += 1;
             continue;
         }
+        if width == 1 && word_between && position > 0 {
+            position += 1;
+        }
+        word_between = false;
         let mut end = start;
         while end < chars.len() && is_cjk(chars[end].1) {
             end += 1;
@@ -258,8 +279,10 @@ pub fn cjk_grams(text: &str, width: usize) -> Vec<Token> {
             });
             position += 1;
         }
-        // a gap in numbering keeps phrases from matching across runs
-        position += 1;
+        // a gap in numbering keeps phrases of bigrams from matching across runs
+        if width > 1 {
+            position += 1;
+        }
         start = end;
     }
     tokens
@@ -354,6 +377,25 @@ mod tests {
         );
         let unigrams: Vec<String> = cjk_grams("档案", 1).into_iter().map(|t| t.text).collect();
         assert_eq!(unigrams, vec!["档", "案"]);
+        // single characters run on across punctuation and line breaks, not across words
+        let across: Vec<(String, usize)> = cjk_grams("身份證\n（複印件）第2页", 1)
+            .into_iter()
+            .map(|t| (t.text, t.position))
+            .collect();
+        let expected: Vec<(String, usize)> = [
+            ("身", 0),
+            ("份", 1),
+            ("证", 2),
+            ("复", 3),
+            ("印", 4),
+            ("件", 5),
+            ("第", 6),
+            ("页", 8),
+        ]
+        .into_iter()
+        .map(|(text, position)| (text.to_owned(), position))
+        .collect();
+        assert_eq!(across, expected);
         let kept: Vec<String> = cjk_grams("印表機", 1).into_iter().map(|t| t.text).collect();
         assert_eq!(
             kept,

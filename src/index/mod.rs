@@ -5,10 +5,13 @@
 //! All calls here block: run them on a blocking thread.
 
 pub mod analysis;
+mod facets;
 pub mod query;
 pub mod schema;
 mod search;
 pub mod snippet;
+mod tiers;
+pub mod variants;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};

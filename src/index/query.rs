@@ -61,12 +61,51 @@ impl QueryBuilder {
         filters: &Filters,
         visibility: &Visibility,
     ) -> Box<dyn Query> {
+        let text = self.exact(query);
+        self.restrict(text, filters, visibility)
+    }
+
+    /// `text` narrowed by the filters and the caller's visibility.
+    pub fn restrict(
+        &self,
+        text: Box<dyn Query>,
+        filters: &Filters,
+        visibility: &Visibility,
+    ) -> Box<dyn Query> {
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
+        parts.extend(self.filters(filters).into_iter().map(|q| (Occur::Must, q)));
+        if let Some(visible) = self.visibility(visibility) {
+            parts.push((Occur::Must, visible));
+        }
+        Box::new(BooleanQuery::new(parts))
+    }
+
+    /// The query's text as written: every clause holds, each word's CJK runs as exact
+    /// substrings. No clauses: everything.
+    pub fn exact(&mut self, query: &SearchQuery) -> Box<dyn Query> {
+        self.clauses(query, |builder, atom| builder.atom(atom))
+    }
+
+    /// Every clause of `query` with its atoms made queries by `atom`; excluded clauses
+    /// always as written.
+    pub(super) fn clauses(
+        &mut self,
+        query: &SearchQuery,
+        mut atom: impl FnMut(&mut Self, &Atom) -> Box<dyn Query>,
+    ) -> Box<dyn Query> {
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for clause in &query.clauses {
             let alternatives: Vec<(Occur, Box<dyn Query>)> = clause
                 .alternatives
                 .iter()
-                .map(|atom| (Occur::Should, self.atom(atom)))
+                .map(|alternative| {
+                    let query = if clause.excluded {
+                        self.atom(alternative)
+                    } else {
+                        atom(self, alternative)
+                    };
+                    (Occur::Should, query)
+                })
                 .collect();
             let occur = if clause.excluded {
                 Occur::MustNot
@@ -78,14 +117,10 @@ impl QueryBuilder {
         if query.clauses.is_empty() {
             parts.push((Occur::Must, Box::new(AllQuery)));
         }
-        parts.extend(self.filters(filters).into_iter().map(|q| (Occur::Must, q)));
-        if let Some(visible) = self.visibility(visibility) {
-            parts.push((Occur::Must, visible));
-        }
         Box::new(BooleanQuery::new(parts))
     }
 
-    fn atom(&mut self, atom: &Atom) -> Box<dyn Query> {
+    pub(super) fn atom(&mut self, atom: &Atom) -> Box<dyn Query> {
         match atom {
             Atom::Word(word) => {
                 let code = self.code(word);
@@ -108,7 +143,7 @@ impl QueryBuilder {
     }
 
     /// Every CJK run and every other word of `text` must occur; as one phrase when `phrase`.
-    fn text(&mut self, text: &str, phrase: bool) -> Box<dyn Query> {
+    pub(super) fn text(&mut self, text: &str, phrase: bool) -> Box<dyn Query> {
         let folded = fold(text);
         let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let runs = cjk_runs(&folded);
@@ -140,6 +175,21 @@ impl QueryBuilder {
             return Box::new(EmptyQuery);
         }
         Box::new(BooleanQuery::new(required))
+    }
+
+    /// The characters of `text`'s CJK runs in order, across the punctuation and line breaks
+    /// between them; `None` for fewer than two characters.
+    pub(super) fn run_on(&self, text: &str) -> Option<Box<dyn Query>> {
+        let terms: Vec<(usize, Term)> = analysis::cjk_grams(text, 1)
+            .into_iter()
+            .map(|token| {
+                (
+                    token.position,
+                    Term::from_field_text(self.fields.unigrams, &token.text),
+                )
+            })
+            .collect();
+        (terms.len() > 1).then(|| Box::new(PhraseQuery::new_with_offset(terms)) as Box<dyn Query>)
     }
 
     /// A CJK run as an exact substring of the title (boosted) or the body.
@@ -178,7 +228,14 @@ impl QueryBuilder {
         ]))
     }
 
-    fn word_terms(&mut self, text: &str) -> Vec<(usize, String)> {
+    pub(super) fn words_stream<'a>(
+        &'a mut self,
+        text: &'a str,
+    ) -> tantivy::tokenizer::BoxTokenStream<'a> {
+        self.words.token_stream(text)
+    }
+
+    pub(super) fn word_terms(&mut self, text: &str) -> Vec<(usize, String)> {
         let mut stream = self.words.token_stream(text);
         let mut terms = Vec::new();
         while tantivy::tokenizer::TokenStream::advance(&mut stream) {
@@ -188,7 +245,7 @@ impl QueryBuilder {
         terms
     }
 
-    fn word_in_title_or_body(&self, word: &str) -> Box<dyn Query> {
+    pub(super) fn word_in_title_or_body(&self, word: &str) -> Box<dyn Query> {
         let term = |field| {
             Box::new(TermQuery::new(
                 Term::from_field_text(field, word),
@@ -204,7 +261,7 @@ impl QueryBuilder {
         ]))
     }
 
-    fn word_phrase(&self, words: &[(usize, String)]) -> Box<dyn Query> {
+    pub(super) fn word_phrase(&self, words: &[(usize, String)]) -> Box<dyn Query> {
         let phrase = |field| -> Box<dyn Query> {
             Box::new(PhraseQuery::new_with_offset(
                 words

@@ -1,20 +1,22 @@
 //! Running a search: ranked hits with snippets, the total, and facet counts, all under the
 //! caller's permission filter.
 
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::agg_result::{AggregationResult, BucketResult};
-use tantivy::aggregation::{AggregationCollector, Key};
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use tantivy::collector::{Count, TopDocs};
 use tantivy::schema::Value;
 use tantivy::{DocAddress, TantivyDocument};
 use uuid::Uuid;
 
 use super::analysis::{self, fold, fold_script};
+use super::facets::{FacetCounts, Facets};
 use super::query::{Filters, QueryBuilder, cjk_runs};
-use super::snippet::snippet;
+use super::snippet::Highlighter;
+use super::variants::Variants;
 use super::{IndexError, SearchIndex};
 use crate::domain::permissions::Visibility;
-use crate::domain::search_query::{Atom, SearchQuery};
+use crate::domain::search_query::{Atom, SearchQuery, Tier};
 
 /// A search to run.
 #[derive(Debug, Clone)]
@@ -24,6 +26,10 @@ pub struct SearchRequest {
     pub visibility: Visibility,
     pub offset: usize,
     pub limit: usize,
+    /// The regional variants and synonyms of the relaxed tier.
+    pub variants: Arc<Variants>,
+    /// The exact tier only.
+    pub exact: bool,
 }
 
 /// One hit.
@@ -31,6 +37,7 @@ pub struct SearchRequest {
 pub struct Hit {
     pub record_id: Uuid,
     pub score: f32,
+    pub tier: Tier,
     pub snippet: String,
 }
 
@@ -52,28 +59,51 @@ pub struct SearchResults {
 }
 
 impl SearchIndex {
-    /// Runs `request` on the current generation.
+    /// Runs `request` on the current generation: its tiers best first, each only while the
+    /// ones above it leave the page short.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         let generation = self.generation();
         let searcher = generation.reader.searcher();
         let fields = self.fields;
-        let query =
-            QueryBuilder::new(fields).build(&request.query, &request.filters, &request.visibility);
-        let aggregations: Aggregations = serde_json::from_value(serde_json::json!({
-            "category": { "terms": { "field": "category", "size": 200 } },
-            "year": { "terms": { "field": "year", "size": 200 } },
-            "department": { "terms": { "field": "department", "size": 200 } },
-        }))
-        .map_err(|error| IndexError::Corrupt(error.to_string()))?;
-        let facets = AggregationCollector::from_aggs(aggregations, Default::default());
-        let top = TopDocs::with_limit(request.limit.max(1))
-            .and_offset(request.offset)
-            .order_by_score();
-        let (top, total, facets) = searcher.search(&query, &(top, Count, facets))?;
-        let needles = needles(&request.query);
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let address: DocAddress = address;
+        let mut builder = QueryBuilder::new(fields);
+        let tiers = builder.tiers(&request.query, &request.variants, request.exact);
+        let page_end = request.offset + request.limit.max(1);
+        let mut total = 0;
+        let mut facets = FacetCounts::default();
+        // every hit up to the page's end, best tier first, each tier by score
+        let mut ranked: Vec<(Tier, f32, DocAddress)> = Vec::new();
+        let mut known: HashSet<DocAddress> = HashSet::new();
+        for (tier, text) in tiers {
+            // a page the tiers above fill needs no more; one they fill exactly still counts
+            // the next tier, so that a next page is offered when it has hits
+            if tier != Tier::Exact && total > page_end {
+                break;
+            }
+            // a tier's query holds the tiers above it: its count and facets are of them all,
+            // and its new hits are those not ranked yet
+            let query = builder.restrict(text, &request.filters, &request.visibility);
+            let top = TopDocs::with_limit(page_end).order_by_score();
+            let (top, count, counts) = searcher.search(&query, &(top, Count, Facets))?;
+            for (score, address) in top {
+                if known.insert(address) {
+                    ranked.push((tier, score, address));
+                }
+            }
+            total = count;
+            facets = counts;
+        }
+        let found: Vec<(Tier, f32, DocAddress)> = ranked
+            .into_iter()
+            .skip(request.offset)
+            .take(page_end - request.offset)
+            .collect();
+        let exact = Highlighter::new(&needles(&request.query, None));
+        let relaxed = found
+            .iter()
+            .any(|(tier, _, _)| *tier == Tier::Relaxed)
+            .then(|| Highlighter::new(&needles(&request.query, Some(&request.variants))));
+        let mut hits = Vec::with_capacity(found.len());
+        for (tier, score, address) in found {
             let document: TantivyDocument = searcher.doc(address)?;
             let id = document
                 .get_first(fields.id)
@@ -84,46 +114,30 @@ impl SearchIndex {
                 .get_first(fields.text)
                 .and_then(|value| value.as_str())
                 .unwrap_or_default();
+            let highlighter = match (tier, &relaxed) {
+                (Tier::Relaxed, Some(relaxed)) => relaxed,
+                _ => &exact,
+            };
             hits.push(Hit {
                 record_id: id,
                 score,
-                snippet: snippet(text, &needles),
+                tier,
+                snippet: highlighter.snippet(text),
             });
         }
-        let mut facets = facets.0;
-        let mut take = |name: &str| facet_values(facets.remove(name));
         Ok(SearchResults {
             total,
             hits,
-            categories: take("category"),
-            years: take("year"),
-            departments: take("department"),
+            categories: facets.categories,
+            years: facets.years,
+            departments: facets.departments,
         })
     }
 }
 
-fn facet_values(result: Option<AggregationResult>) -> Vec<Facet> {
-    let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) = result else {
-        return Vec::new();
-    };
-    let mut facets: Vec<Facet> = buckets
-        .into_iter()
-        .map(|bucket| Facet {
-            value: match bucket.key {
-                Key::Str(text) => text,
-                Key::I64(number) => number.to_string(),
-                Key::U64(number) => number.to_string(),
-                Key::F64(number) => format!("{}", number as i64),
-            },
-            count: bucket.doc_count,
-        })
-        .collect();
-    facets.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-    facets
-}
-
-/// The folded strings to highlight: CJK runs, their jieba words, and other words.
-fn needles(query: &SearchQuery) -> Vec<String> {
+/// The folded strings to highlight: CJK runs, their jieba words, and other words; with
+/// `variants`, each word's variants too.
+fn needles(query: &SearchQuery, variants: Option<&Variants>) -> Vec<String> {
     let mut needles: Vec<String> = Vec::new();
     let mut words = analysis::words_analyzer();
     for atom in query.positive_atoms() {
@@ -141,6 +155,9 @@ fn needles(query: &SearchQuery) -> Vec<String> {
                 .get(token.offset_from..token.offset_to)
                 .unwrap_or(&token.text)
                 .to_owned();
+            if let Some(variants) = variants {
+                needles.extend(variants.of(&surface).iter().cloned());
+            }
             if surface.chars().count() >= 2 || runs.iter().any(|run| run == &surface) {
                 needles.push(surface);
             }

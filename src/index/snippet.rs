@@ -4,41 +4,112 @@
 //! folded only for width and case: the text itself is never converted, which for long texts
 //! was most of a search's work.
 
+use aho_corasick::AhoCorasick;
+
 use super::analysis::fold_char;
 
 /// Characters of context in a snippet.
 const WINDOW: usize = 120;
+/// Matches looked at in one text at the most.
+const MAX_MATCHES: usize = 10_000;
 
 /// The best passage of `text` for `needles` (folded with `fold_script`), or its start when
-/// none occurs.
+/// none occurs. For several texts, build one [`Highlighter`].
 pub fn snippet(text: &str, needles: &[String]) -> String {
-    let original: Vec<char> = text.chars().collect();
-    if original.is_empty() {
-        return String::new();
+    Highlighter::new(needles).snippet(text)
+}
+
+/// The needles of one search in every spelling, ready to mark any number of texts.
+pub struct Highlighter {
+    automaton: Option<AhoCorasick>,
+    /// The needle each pattern of the automaton spells.
+    needle_of: Vec<usize>,
+}
+
+impl Highlighter {
+    pub fn new(needles: &[String]) -> Self {
+        let (needle_of, patterns): (Vec<usize>, Vec<String>) = spellings(needles).into_iter().unzip();
+        let automaton = (!patterns.is_empty())
+            .then(|| AhoCorasick::new(&patterns).ok())
+            .flatten();
+        Self {
+            automaton,
+            needle_of,
+        }
     }
-    let folded: Vec<char> = original.iter().map(|&c| fold_char(c)).collect();
-    let matches = find_matches(&folded, &spellings(needles));
-    let (start, end) = best_window(&matches, original.len());
-    render(&original, &matches, start, end)
+
+    /// The best passage of `text`, matches in `<mark>`, the rest HTML-escaped.
+    pub fn snippet(&self, text: &str) -> String {
+        if text.is_empty() {
+            return String::new();
+        }
+        let matches = self.matches(text);
+        let (start, end) = best_window(text, &matches);
+        render(text, &matches, start, end)
+    }
+
+    /// Every occurrence of every needle in `text` folded for width and case: (start, end,
+    /// needle) in bytes of `text`, sorted by start, longest first.
+    fn matches(&self, text: &str) -> Vec<(usize, usize, usize)> {
+        let Some(automaton) = &self.automaton else {
+            return Vec::new();
+        };
+        let mut folded = String::with_capacity(text.len());
+        let mut same_offsets = true;
+        for c in text.chars() {
+            let f = fold_char(c);
+            same_offsets &= f.len_utf8() == c.len_utf8();
+            folded.push(f);
+        }
+        // where folding changed a character's width in bytes (full-width letters), the
+        // folded offsets are mapped back to the text's
+        let original: Option<Vec<usize>> = (!same_offsets).then(|| {
+            let mut map = vec![text.len(); folded.len() + 1];
+            let mut at = 0;
+            for (offset, c) in text.char_indices() {
+                map[at] = offset;
+                at += fold_char(c).len_utf8();
+            }
+            map
+        });
+        let to_text = |offset: usize| original.as_ref().map_or(offset, |map| map[offset]);
+        let mut matches: Vec<(usize, usize, usize)> = automaton
+            .find_overlapping_iter(&folded)
+            .take(MAX_MATCHES)
+            .map(|found| {
+                (
+                    to_text(found.start()),
+                    to_text(found.end()),
+                    self.needle_of[found.pattern().as_usize()],
+                )
+            })
+            .collect();
+        // longest first among matches at one place, so a word inside a longer match is skipped
+        matches.sort_unstable_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+        matches
+    }
 }
 
 /// Each needle as texts write it, with the needle's index: as given (simplified), and in
 /// traditional script as Taiwan and Hong Kong write it, where that keeps its length.
-fn spellings(needles: &[String]) -> Vec<(usize, Vec<char>)> {
-    let mut forms: Vec<(usize, Vec<char>)> = Vec::new();
+fn spellings(needles: &[String]) -> Vec<(usize, String)> {
+    let mut forms: Vec<(usize, String)> = Vec::new();
     for (index, needle) in needles.iter().enumerate() {
-        let given: Vec<char> = needle.chars().collect();
-        let mut own = vec![given.clone()];
+        if needle.is_empty() {
+            continue;
+        }
+        let length = needle.chars().count();
+        let mut own = vec![needle.clone()];
         for variant in [
             zhconv::Variant::ZhHant,
             zhconv::Variant::ZhTW,
             zhconv::Variant::ZhHK,
         ] {
-            let form: Vec<char> = zhconv::zhconv(needle, variant)
+            let form: String = zhconv::zhconv(needle, variant)
                 .chars()
                 .map(fold_char)
                 .collect();
-            if form.len() == given.len() && !own.contains(&form) {
+            if form.chars().count() == length && !own.contains(&form) {
                 own.push(form);
             }
         }
@@ -47,38 +118,25 @@ fn spellings(needles: &[String]) -> Vec<(usize, Vec<char>)> {
     forms
 }
 
-/// Every occurrence of every needle: (start, end, needle index), sorted by start.
-fn find_matches(folded: &[char], needles: &[(usize, Vec<char>)]) -> Vec<(usize, usize, usize)> {
-    let mut matches = Vec::new();
-    for (index, needle) in needles {
-        let index = *index;
-        if needle.is_empty() || needle.len() > folded.len() {
-            continue;
-        }
-        let mut at = 0;
-        while at + needle.len() <= folded.len() {
-            if folded[at..at + needle.len()] == needle[..] {
-                matches.push((at, at + needle.len(), index));
-                at += needle.len();
-                if matches.len() > 10_000 {
-                    break;
-                }
-            } else {
-                at += 1;
+/// The passage of about [`WINDOW`] characters holding the most distinct needles, in bytes
+/// of `text`; its start when nothing matched.
+fn best_window(text: &str, matches: &[(usize, usize, usize)]) -> (usize, usize) {
+    // the character index of each match's start, in one pass over the text
+    let mut starts: Vec<(usize, usize)> = Vec::with_capacity(matches.len());
+    let mut chars = text.char_indices().enumerate().peekable();
+    for &(start, _, needle) in matches {
+        while let Some(&(index, (offset, _))) = chars.peek() {
+            if offset >= start {
+                starts.push((index, needle));
+                break;
             }
+            chars.next();
         }
     }
-    // longest first among matches at one place, so a word inside a longer match is skipped
-    matches.sort_unstable_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
-    matches
-}
-
-/// The window of about [`WINDOW`] characters holding the most distinct needles.
-fn best_window(matches: &[(usize, usize, usize)], length: usize) -> (usize, usize) {
     let mut best = (0, 0usize);
-    for (i, &(start, _, _)) in matches.iter().enumerate() {
+    for (i, &(start, _)) in starts.iter().enumerate() {
         let mut seen: Vec<usize> = Vec::new();
-        for &(other, _, needle) in &matches[i..] {
+        for &(other, needle) in &starts[i..] {
             if other >= start + WINDOW {
                 break;
             }
@@ -90,19 +148,22 @@ fn best_window(matches: &[(usize, usize, usize)], length: usize) -> (usize, usiz
             best = (start, seen.len());
         }
     }
-    if best.1 == 0 {
-        return (0, length.min(WINDOW));
-    }
-    let start = best.0.saturating_sub(WINDOW / 4);
-    (start, (start + WINDOW).min(length))
+    let first = if best.1 == 0 {
+        0
+    } else {
+        best.0.saturating_sub(WINDOW / 4)
+    };
+    let mut bounds = text
+        .char_indices()
+        .map(|(offset, _)| offset)
+        .chain(std::iter::once(text.len()))
+        .skip(first);
+    let start = bounds.next().unwrap_or(text.len());
+    let end = bounds.nth(WINDOW - 1).unwrap_or(text.len());
+    (start, end)
 }
 
-fn render(
-    original: &[char],
-    matches: &[(usize, usize, usize)],
-    start: usize,
-    end: usize,
-) -> String {
+fn render(text: &str, matches: &[(usize, usize, usize)], start: usize, end: usize) -> String {
     let mut out = String::new();
     if start > 0 {
         out.push('…');
@@ -116,22 +177,22 @@ fn render(
         if from == at && out.ends_with("</mark>") {
             out.truncate(out.len() - "</mark>".len()); // adjacent matches make one mark
         } else {
-            push_escaped(&mut out, &original[at..from]);
+            push_escaped(&mut out, &text[at..from]);
             out.push_str("<mark>");
         }
-        push_escaped(&mut out, &original[from..to.min(end)]);
+        push_escaped(&mut out, &text[from..to.min(end)]);
         out.push_str("</mark>");
         at = to.min(end);
     }
-    push_escaped(&mut out, &original[at..end]);
-    if end < original.len() {
+    push_escaped(&mut out, &text[at..end]);
+    if end < text.len() {
         out.push('…');
     }
     out
 }
 
-fn push_escaped(out: &mut String, chars: &[char]) {
-    for &c in chars {
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
         match c {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -183,6 +244,14 @@ mod tests {
         assert_eq!(
             snippet("深圳市南山区科技园", &needles),
             "深圳市<mark>南山区科技</mark>园"
+        );
+    }
+
+    #[test]
+    fn full_width_letters_are_matched_and_kept_as_written() {
+        assert_eq!(
+            snippet("编号ＨＴ－２０２４，合同", &["ht".into(), "合同".into()]),
+            "编号<mark>ＨＴ</mark>－２０２４，<mark>合同</mark>"
         );
     }
 

@@ -307,7 +307,6 @@ impl IngestService {
         let record_id = Uuid::now_v7();
         let classified = filing::classify(tx, metadata.clone(), actor, !files.is_empty()).await?;
         db::records::insert(tx, record_id, &classified.values()?, actor.user_id).await?;
-        let archival_code = filing::assign_archival_code(tx, record_id, &classified).await?;
         filing::recompute_retention(tx, Some(record_id), None, None).await?;
         let now = Utc::now();
         let mut audit_files = Vec::with_capacity(files.len());
@@ -333,6 +332,10 @@ impl IngestService {
                 "filename": file.filename,
             }));
         }
+        super::integrity::queue_filing_check(tx, record_id).await?;
+        // the item number last: its sequence row stays locked until the commit, and every
+        // filing of the same class waits for it
+        let archival_code = filing::assign_archival_code(tx, record_id, &classified).await?;
         db::audit::append(
             tx,
             Some(actor.user_id),
@@ -345,7 +348,6 @@ impl IngestService {
             }),
         )
         .await?;
-        super::integrity::queue_filing_check(tx, record_id).await?;
         Ok(record_id)
     }
 }

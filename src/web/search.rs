@@ -12,6 +12,7 @@ use super::i18n::Texts;
 use super::session::{WebUser, url_encode};
 use super::{Chrome, message_of, render};
 use crate::app::App;
+use crate::domain::search_query::Tier;
 use crate::services::search::{FacetCount, SearchParams};
 
 /// The page's query: the API's names.
@@ -33,6 +34,8 @@ struct Hit {
     code: String,
     date: String,
     snippet: String,
+    /// How a hit below the exact ones matched, said in the user's language.
+    tier: Option<&'static str>,
 }
 
 struct Bucket {
@@ -129,6 +132,11 @@ pub async fn search_page(
                     code: hit.archival_code.unwrap_or_default(),
                     date: texts.date(&hit.doc_date),
                     snippet: hit.snippet,
+                    tier: match hit.tier {
+                        Tier::Exact => None,
+                        Tier::Words => Some(texts.get("search.tier_words")),
+                        Tier::Relaxed => Some(texts.get("search.tier_relaxed")),
+                    },
                 })
                 .collect();
             page.facets = vec![

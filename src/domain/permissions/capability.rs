@@ -38,6 +38,8 @@ pub enum Capability {
     ProposeRelease,
     /// Approve or reject a release proposed by someone else.
     ReviewRelease,
+    /// Extend the search's table of regional variants and synonyms.
+    CurateSearch,
 }
 
 impl Capability {
@@ -60,6 +62,7 @@ impl Capability {
             Capability::Administer => "administer users and the catalogue set-up",
             Capability::ProposeRelease => "propose a release",
             Capability::ReviewRelease => "approve or reject a release",
+            Capability::CurateSearch => "change the search's variants and synonyms",
         }
     }
 }
@@ -79,7 +82,8 @@ impl Role {
                 Staff,
             ],
             EditRecords => &[Admin, Archivist, Director, GeneralManager],
-            Reclassify | RecordEvents | KeepLoans | KeepRooms | KeepQueue | ProposeRelease => {
+            Reclassify | RecordEvents | KeepLoans | KeepRooms | KeepQueue | ProposeRelease
+            | CurateSearch => {
                 &[Admin, Archivist]
             }
             KeepFolders => &[Admin, Archivist, Director],

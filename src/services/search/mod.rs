@@ -13,14 +13,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 mod document;
+mod variants;
 
 use document::document;
+pub use variants::{VariantTable, VariantsUpdate};
 
 use super::paging::page_size;
 use super::{Actor, ServiceError, ServiceResult, access};
 use crate::db::{self, Pool};
 use crate::domain::catalogue::SecurityLevel;
-use crate::domain::search_query::SearchQuery;
+use crate::domain::search_query::{SearchQuery, Tier};
 use crate::index::{
     Change, Facet, Filters, IndexError, Position, Rebuild, RecordDocument, SearchIndex,
     SearchRequest,
@@ -51,6 +53,9 @@ pub struct SearchParams {
     /// A place of `room` (a cabinet, shelf or box code): the records kept in it and in the
     /// places inside it.
     pub place: Option<String>,
+    /// Only hits of the query as written (the exact tier): no words across punctuation, no
+    /// variants or synonyms. A query of quoted phrases is exact anyway.
+    pub exact: Option<bool>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -63,7 +68,12 @@ pub struct SearchHit {
     pub title: String,
     /// A passage of the text, HTML-escaped, matches in `<mark>`.
     pub snippet: String,
+    /// Ordering within the hit's tier only: every hit of a better tier comes first.
     pub score: f32,
+    /// How the hit matched: `exact` (the query as written), `words` (its Chinese runs as
+    /// words across punctuation) or `relaxed` (most of its words, with their regional
+    /// variants and synonyms).
+    pub tier: Tier,
     pub doc_date: NaiveDate,
     pub category: Option<String>,
 }
@@ -117,6 +127,8 @@ pub struct SearchService {
     registered: Arc<std::sync::Mutex<HashSet<Uuid>>>,
     /// Where loans' due dates fall.
     timezone: chrono_tz::Tz,
+    /// The variants table this node last read.
+    variants: variants::Cached,
 }
 
 impl SearchService {
@@ -130,6 +142,7 @@ impl SearchService {
             index: Arc::new(OnceCell::new()),
             catching_up: Arc::default(),
             registered: Arc::default(),
+            variants: Arc::default(),
         }
     }
 
@@ -197,6 +210,8 @@ impl SearchService {
             visibility: visibility.clone(),
             offset,
             limit,
+            variants: self.variants().await?,
+            exact: params.exact.unwrap_or(false),
         };
         let index = self.index().await?;
         let results = blocking(move || index.search(&request)).await?;
@@ -219,6 +234,7 @@ impl SearchService {
                     title: row.title,
                     snippet: hit.snippet,
                     score: hit.score,
+                    tier: hit.tier,
                     doc_date: row.doc_date,
                     category: row.category,
                 })

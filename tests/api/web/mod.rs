@@ -14,6 +14,7 @@ mod admin;
 mod forms;
 mod paper;
 mod reviews;
+mod searching;
 mod workflows;
 
 /// Logs in through the form as `username`; the browser lands on `next`.
