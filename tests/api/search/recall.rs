@@ -1,6 +1,7 @@
 //! Search quality on the labelled queries of ../shared/corpus/queries.tsv: every page under
 //! text/ is one record; each query's expected page in its own script must be in the top 10
-//! (target ≥ 0.98), and the page in the other script is reported.
+//! (target ≥ 0.98), and the page in the other script, written in the other region's
+//! vocabulary, too (target ≥ 0.6).
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +62,7 @@ async fn labelled_queries_find_their_pages_in_the_top_ten(pool: PgPool) {
     let labels = std::fs::read_to_string(corpus_dir().join("queries.tsv")).expect("queries.tsv");
     let (mut same, mut cross, mut total) = (0, 0, 0);
     let mut misses = Vec::new();
+    let mut cross_misses = Vec::new();
     for line in labels
         .lines()
         .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
@@ -89,6 +91,8 @@ async fn labelled_queries_find_their_pages_in_the_top_ten(pool: PgPool) {
         }
         if top.contains(&ids[other].as_str()) {
             cross += 1;
+        } else {
+            cross_misses.push(query.to_owned());
         }
     }
     let same_recall = f64::from(same) / f64::from(total);
@@ -99,5 +103,11 @@ async fn labelled_queries_find_their_pages_in_the_top_ten(pool: PgPool) {
     assert!(
         same_recall >= 0.98,
         "same-script recall@10 {same_recall:.3} is below 0.98; missed: {misses:?}"
+    );
+    println!("missed in the other script: {cross_misses:?}");
+    // the other region's vocabulary comes through the relaxed tier's variants (issue 18)
+    assert!(
+        cross_recall >= 0.6,
+        "cross-script recall@10 {cross_recall:.3} is below 0.6"
     );
 }
