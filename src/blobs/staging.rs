@@ -135,13 +135,13 @@ where
     let path = root.join(BlobKey::Staging(id).path().as_ref());
     let (full_tx, full_rx) = mpsc::channel::<AlignedBuffer>(WRITE_BUFFERS);
     let (free_tx, mut free_rx) = mpsc::channel::<AlignedBuffer>(WRITE_BUFFERS);
-    for _ in 1..WRITE_BUFFERS {
-        let _ = free_tx.try_send(AlignedBuffer::new());
-    }
+    // buffers are made as the content needs them: most records are a few pages, and
+    // zeroing megabytes for each of them was a good part of a small upload's work
+    let mut unmade = WRITE_BUFFERS - 1;
     let writer_path = path.clone();
     let writer = tokio::task::spawn_blocking(move || write_file(&writer_path, full_rx, free_tx));
     let mut fingerprint = Fingerprint::new();
-    let mut buffer = AlignedBuffer::new();
+    let mut buffer = AlignedBuffer::new(FIRST_BUFFER_BYTES);
     let mut source_error = None;
     'receive: while let Some(chunk) = body.next().await {
         let chunk = match chunk {
@@ -156,9 +156,22 @@ where
         while !rest.is_empty() {
             rest = buffer.fill(rest);
             if buffer.is_full() {
-                let next = match free_rx.recv().await {
-                    Some(next) => next,
-                    None => break 'receive, // the writer failed; its error is collected below
+                let returned = match free_rx.try_recv() {
+                    Ok(next) => Some(next),
+                    Err(_) if unmade > 0 => None,
+                    Err(_) => match free_rx.recv().await {
+                        Some(next) => Some(next),
+                        None => break 'receive, // the writer failed; its error is collected below
+                    },
+                };
+                // the small first buffer leaves circulation once it comes back
+                let next = match returned {
+                    Some(next) if next.capacity == WRITE_BUFFER_BYTES => next,
+                    Some(_) => AlignedBuffer::new(WRITE_BUFFER_BYTES),
+                    None => {
+                        unmade -= 1;
+                        AlignedBuffer::new(WRITE_BUFFER_BYTES)
+                    }
                 };
                 if full_tx
                     .send(std::mem::replace(&mut buffer, next))
@@ -206,6 +219,8 @@ where
 /// Buffers in flight between the receiving task and the writer, and their size.
 const WRITE_BUFFERS: usize = 3;
 const WRITE_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+/// The first buffer of an upload: enough for most documents whole.
+const FIRST_BUFFER_BYTES: usize = 256 * 1024;
 /// Alignment `O_DIRECT` asks of buffers, offsets and lengths.
 const DIRECT_ALIGN: usize = 4096;
 
@@ -214,18 +229,25 @@ struct AlignedBuffer {
     raw: Vec<u8>,
     start: usize,
     len: usize,
+    /// Usable bytes: a multiple of [`DIRECT_ALIGN`].
+    capacity: usize,
 }
 
 impl AlignedBuffer {
-    fn new() -> Self {
-        let raw = vec![0u8; WRITE_BUFFER_BYTES + DIRECT_ALIGN];
+    fn new(capacity: usize) -> Self {
+        let raw = vec![0u8; capacity + DIRECT_ALIGN];
         let start = raw.as_ptr().align_offset(DIRECT_ALIGN).min(DIRECT_ALIGN);
-        Self { raw, start, len: 0 }
+        Self {
+            raw,
+            start,
+            len: 0,
+            capacity,
+        }
     }
 
     /// Copies as much of `data` as fits; returns what did not.
     fn fill<'a>(&mut self, data: &'a [u8]) -> &'a [u8] {
-        let take = (WRITE_BUFFER_BYTES - self.len).min(data.len());
+        let take = (self.capacity - self.len).min(data.len());
         let at = self.start + self.len;
         self.raw[at..at + take].copy_from_slice(&data[..take]);
         self.len += take;
@@ -233,7 +255,7 @@ impl AlignedBuffer {
     }
 
     fn is_full(&self) -> bool {
-        self.len == WRITE_BUFFER_BYTES
+        self.len == self.capacity
     }
 
     fn is_empty(&self) -> bool {

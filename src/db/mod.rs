@@ -370,7 +370,10 @@ mod tests {
             "postgres://u@10.0.0.5/dangan",
             "postgres://u@127.0.0.1/dangan?sslmode=require",
         ] {
-            assert!(!loopback_without_sslmode(remote_or_said), "{remote_or_said}");
+            assert!(
+                !loopback_without_sslmode(remote_or_said),
+                "{remote_or_said}"
+            );
         }
     }
 }

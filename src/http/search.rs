@@ -44,7 +44,9 @@ pub async fn put_variants(
     CurrentUser(actor): CurrentUser,
     Json(update): Json<VariantsUpdate>,
 ) -> Result<axum::Json<VariantTable>, ApiError> {
-    Ok(axum::Json(app.search.replace_variants(&actor, update).await?))
+    Ok(axum::Json(
+        app.search.replace_variants(&actor, update).await?,
+    ))
 }
 
 /// Background jobs, newest first: kind, status, attempts, last error.

@@ -93,6 +93,10 @@ static REGIONAL_TERMS: std::sync::LazyLock<RegionalTerms> = std::sync::LazyLock:
 
 /// The per-character part of [`fold`]: width and case.
 pub fn fold_char(c: char) -> char {
+    // CJK, Yi and Hangul have no case and no width to fold: most of any Chinese text
+    if matches!(c as u32, 0x3001..=0xA63F | 0xAC00..=0xD7FF | 0xF900..=0xFAFF) {
+        return c;
+    }
     let c = match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         '\u{3000}' => ' ',

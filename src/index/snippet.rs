@@ -28,9 +28,16 @@ pub struct Highlighter {
 
 impl Highlighter {
     pub fn new(needles: &[String]) -> Self {
-        let (needle_of, patterns): (Vec<usize>, Vec<String>) = spellings(needles).into_iter().unzip();
+        let (needle_of, patterns): (Vec<usize>, Vec<String>) =
+            spellings(needles).into_iter().unzip();
+        // the needles are folded: ASCII case is left to the automaton
         let automaton = (!patterns.is_empty())
-            .then(|| AhoCorasick::new(&patterns).ok())
+            .then(|| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(&patterns)
+                    .ok()
+            })
             .flatten();
         Self {
             automaton,
@@ -54,6 +61,30 @@ impl Highlighter {
         let Some(automaton) = &self.automaton else {
             return Vec::new();
         };
+        let mut matches: Vec<(usize, usize, usize)> =
+            if text.chars().any(|c| !c.is_ascii() && fold_char(c) != c) {
+                self.folded_matches(automaton, text)
+            } else {
+                // nothing but ASCII case to fold, which the automaton ignores
+                automaton
+                    .find_overlapping_iter(text)
+                    .take(MAX_MATCHES)
+                    .map(|found| {
+                        (
+                            found.start(),
+                            found.end(),
+                            self.needle_of[found.pattern().as_usize()],
+                        )
+                    })
+                    .collect()
+            };
+        // longest first among matches at one place, so a word inside a longer match is skipped
+        matches.sort_unstable_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+        matches
+    }
+
+    /// The matches in `text` folded for width and case, in bytes of `text`.
+    fn folded_matches(&self, automaton: &AhoCorasick, text: &str) -> Vec<(usize, usize, usize)> {
         let mut folded = String::with_capacity(text.len());
         let mut same_offsets = true;
         for c in text.chars() {
@@ -73,7 +104,7 @@ impl Highlighter {
             map
         });
         let to_text = |offset: usize| original.as_ref().map_or(offset, |map| map[offset]);
-        let mut matches: Vec<(usize, usize, usize)> = automaton
+        automaton
             .find_overlapping_iter(&folded)
             .take(MAX_MATCHES)
             .map(|found| {
@@ -83,10 +114,7 @@ impl Highlighter {
                     self.needle_of[found.pattern().as_usize()],
                 )
             })
-            .collect();
-        // longest first among matches at one place, so a word inside a longer match is skipped
-        matches.sort_unstable_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
-        matches
+            .collect()
     }
 }
 
@@ -121,22 +149,19 @@ fn spellings(needles: &[String]) -> Vec<(usize, String)> {
 /// The passage of about [`WINDOW`] characters holding the most distinct needles, in bytes
 /// of `text`; its start when nothing matched.
 fn best_window(text: &str, matches: &[(usize, usize, usize)]) -> (usize, usize) {
-    // the character index of each match's start, in one pass over the text
-    let mut starts: Vec<(usize, usize)> = Vec::with_capacity(matches.len());
-    let mut chars = text.char_indices().enumerate().peekable();
+    // each match's start in characters, counted between one match and the next
+    let mut starts: Vec<(usize, usize, usize)> = Vec::with_capacity(matches.len());
+    let (mut byte, mut chars) = (0, 0);
     for &(start, _, needle) in matches {
-        while let Some(&(index, (offset, _))) = chars.peek() {
-            if offset >= start {
-                starts.push((index, needle));
-                break;
-            }
-            chars.next();
-        }
+        chars += char_count(&text.as_bytes()[byte..start]);
+        byte = start;
+        starts.push((chars, start, needle));
     }
-    let mut best = (0, 0usize);
-    for (i, &(start, _)) in starts.iter().enumerate() {
+    let mut best: Option<(usize, usize)> = None;
+    let mut best_count = 0;
+    for (i, &(start, start_byte, _)) in starts.iter().enumerate() {
         let mut seen: Vec<usize> = Vec::new();
-        for &(other, needle) in &starts[i..] {
+        for &(other, _, needle) in &starts[i..] {
             if other >= start + WINDOW {
                 break;
             }
@@ -144,23 +169,33 @@ fn best_window(text: &str, matches: &[(usize, usize, usize)]) -> (usize, usize) 
                 seen.push(needle);
             }
         }
-        if seen.len() > best.1 {
-            best = (start, seen.len());
+        if seen.len() > best_count {
+            best_count = seen.len();
+            best = Some((start, start_byte));
         }
     }
-    let first = if best.1 == 0 {
-        0
-    } else {
-        best.0.saturating_sub(WINDOW / 4)
+    let start = match best {
+        None => 0,
+        Some((chars, byte)) => {
+            let back = chars.min(WINDOW / 4);
+            text[..byte]
+                .char_indices()
+                .rev()
+                .nth(back.saturating_sub(1))
+                .filter(|_| back > 0)
+                .map_or(byte, |(offset, _)| offset)
+        }
     };
-    let mut bounds = text
+    let end = text[start..]
         .char_indices()
-        .map(|(offset, _)| offset)
-        .chain(std::iter::once(text.len()))
-        .skip(first);
-    let start = bounds.next().unwrap_or(text.len());
-    let end = bounds.nth(WINDOW - 1).unwrap_or(text.len());
+        .nth(WINDOW)
+        .map_or(text.len(), |(offset, _)| start + offset);
     (start, end)
+}
+
+/// Characters in UTF-8 bytes: those that do not continue a character.
+fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&byte| (byte as i8) >= -0x40).count()
 }
 
 fn render(text: &str, matches: &[(usize, usize, usize)], start: usize, end: usize) -> String {

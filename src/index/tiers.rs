@@ -88,7 +88,11 @@ impl QueryBuilder {
                         .iter()
                         .map(|atom| (Occur::Should, self.atom(atom)))
                         .collect();
-                    let occur = if excluded { Occur::MustNot } else { Occur::Must };
+                    let occur = if excluded {
+                        Occur::MustNot
+                    } else {
+                        Occur::Must
+                    };
                     required.push((occur, Box::new(BooleanQuery::new(any))));
                 }
             }

@@ -65,7 +65,11 @@ pub fn parse(text: &str) -> Vec<Group> {
     text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(|line| line.split_whitespace().map(str::to_owned).collect::<Group>())
+        .map(|line| {
+            line.split_whitespace()
+                .map(str::to_owned)
+                .collect::<Group>()
+        })
         .filter(|group| group.len() > 1)
         .collect()
 }

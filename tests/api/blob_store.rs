@@ -55,8 +55,11 @@ async fn conformance(store: BlobStore) {
         4095,
         4096,
         4097,
+        // past the small first write buffer, then through several large ones in turn
+        256 * 1024 + 1,
         4 * 1024 * 1024 + 17,
         9 * 1024 * 1024,
+        21 * 1024 * 1024 + 5,
     ]
     .into_iter()
     .enumerate()

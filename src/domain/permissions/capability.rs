@@ -83,9 +83,7 @@ impl Role {
             ],
             EditRecords => &[Admin, Archivist, Director, GeneralManager],
             Reclassify | RecordEvents | KeepLoans | KeepRooms | KeepQueue | ProposeRelease
-            | CurateSearch => {
-                &[Admin, Archivist]
-            }
+            | CurateSearch => &[Admin, Archivist],
             KeepFolders => &[Admin, Archivist, Director],
             Dispose | ApproveDestruction => &[Admin, Archivist, Director, GeneralManager],
             CheckIntegrity | ReadAudit => &[Admin, Archivist, Auditor],

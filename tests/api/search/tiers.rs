@@ -34,7 +34,11 @@ fn ranked(results: &Value) -> Vec<(String, String)> {
 }
 
 fn tiers_in_order(results: &Value) {
-    let rank = |tier: &str| ["exact", "words", "relaxed"].iter().position(|t| *t == tier);
+    let rank = |tier: &str| {
+        ["exact", "words", "relaxed"]
+            .iter()
+            .position(|t| *t == tier)
+    };
     let tiers: Vec<usize> = ranked(results)
         .iter()
         .map(|(_, tier)| rank(tier).expect("a known tier"))
@@ -51,7 +55,12 @@ async fn a_phrase_typed_without_punctuation_finds_its_words_across_it_below_exac
     pool: PgPool,
 ) {
     let app = TestApp::spawn(pool).await;
-    text_record(&app, "入职材料", "新员工提交身份证复印件两份，原件核对后退回。").await;
+    text_record(
+        &app,
+        "入职材料",
+        "新员工提交身份证复印件两份，原件核对后退回。",
+    )
+    .await;
     text_record(
         &app,
         "掃描的證件",
@@ -88,9 +97,19 @@ async fn a_phrase_typed_without_punctuation_finds_its_words_across_it_below_exac
 #[sqlx::test]
 async fn relaxed_hits_fill_the_page_below_exact_ones_and_respect_visibility(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    text_record(&app, "大陆的备份手册", "数据备份：每天夜里把数据备份到磁带。").await;
+    text_record(
+        &app,
+        "大陆的备份手册",
+        "数据备份：每天夜里把数据备份到磁带。",
+    )
+    .await;
     // Taiwan usage: 資料 for 数据
-    text_record(&app, "台湾的备份手册", "資料備份：每天晚上將資料備份至磁帶。").await;
+    text_record(
+        &app,
+        "台湾的备份手册",
+        "資料備份：每天晚上將資料備份至磁帶。",
+    )
+    .await;
     text_record(&app, "只谈备份", "备份的磁带放在二号库房。").await;
     settle(&app).await;
 
@@ -105,28 +124,46 @@ async fn relaxed_hits_fill_the_page_below_exact_ones_and_respect_visibility(pool
         "資料 is a variant of 数据: {hits:?}"
     );
     // most of two words is both: a text with 备份 alone is not a hit
-    assert!(!hits.iter().any(|(title, _)| title == "只谈备份"), "{hits:?}");
+    assert!(
+        !hits.iter().any(|(title, _)| title == "只谈备份"),
+        "{hits:?}"
+    );
     tiers_in_order(&results);
     let snippet = results["hits"][1]["snippet"].as_str().expect("snippet");
-    assert!(snippet.contains("<mark>"), "the variant is marked: {snippet}");
+    assert!(
+        snippet.contains("<mark>"),
+        "the variant is marked: {snippet}"
+    );
 
     // a page the exact tier fills has no relaxed hit
     let first = search_as(&app, &app.token, &[("q", "数据备份"), ("limit", "1")]).await;
-    assert_eq!(ranked(&first), [("大陆的备份手册".to_owned(), "exact".to_owned())]);
+    assert_eq!(
+        ranked(&first),
+        [("大陆的备份手册".to_owned(), "exact".to_owned())]
+    );
     // the next page continues into the relaxed tier
-    let cursor = first["next_cursor"].as_str().expect("a next page").to_owned();
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
     let next = search_as(
         &app,
         &app.token,
         &[("q", "数据备份"), ("limit", "1"), ("cursor", &cursor)],
     )
     .await;
-    assert_eq!(ranked(&next), [("台湾的备份手册".to_owned(), "relaxed".to_owned())]);
+    assert_eq!(
+        ranked(&next),
+        [("台湾的备份手册".to_owned(), "relaxed".to_owned())]
+    );
 
     // a staff member sees none of these controlled records in any tier, nor their count
     let staff = app.user_token("staff1", "staff", None).await;
     let hidden = search_as(&app, &staff, &[("q", "数据备份")]).await;
-    assert_eq!((hidden["total"].clone(), ranked(&hidden).len()), (json!(0), 0));
+    assert_eq!(
+        (hidden["total"].clone(), ranked(&hidden).len()),
+        (json!(0), 0)
+    );
 }
 
 #[sqlx::test]
@@ -134,7 +171,10 @@ async fn the_archive_extends_the_variant_table(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     text_record(&app, "租赁协议", "甲乙双方就仓库租赁达成如下盟约。").await;
     settle(&app).await;
-    assert_eq!(search_as(&app, &app.token, &[("q", "契据")]).await["total"], 0);
+    assert_eq!(
+        search_as(&app, &app.token, &[("q", "契据")]).await["total"],
+        0
+    );
 
     let table = app.get_json("/api/v1/search/variants").await;
     assert!(

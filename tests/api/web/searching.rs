@@ -22,27 +22,32 @@ async fn a_relaxed_hit_is_marked_below_the_exact_one_in_the_users_language(pool:
         .await;
     }
     settle(&app).await;
-    with_browser(&app.address, "zh-TW", "search-tiers", |browser| async move {
-        log_in(&browser, "admin", ADMIN_PASSWORD, "/search").await;
-        browser.type_into("#q", "數據備份").await;
-        browser.click("form.search button[type=submit]").await;
-        browser.wait_for_url_with("q=").await;
-        page_is_healthy(&browser).await;
-        assert_eq!(browser.count("li.hit").await, 2);
-        assert_eq!(
-            browser.text("li.hit:nth-child(1) .hit-title").await,
-            "大陆的备份手册"
-        );
-        assert_eq!(browser.count("li.hit:nth-child(1) .tier").await, 0);
-        assert_eq!(
-            browser.text("li.hit:nth-child(2) .tier").await,
-            "近似符合（含同義詞、兩岸用語）"
-        );
-        let marked = browser.text("li.hit:nth-child(2) .snippet mark").await;
-        assert!(
-            marked.contains("資料"),
-            "the variant is highlighted as the text writes it: {marked}"
-        );
-    })
+    with_browser(
+        &app.address,
+        "zh-TW",
+        "search-tiers",
+        |browser| async move {
+            log_in(&browser, "admin", ADMIN_PASSWORD, "/search").await;
+            browser.type_into("#q", "數據備份").await;
+            browser.click("form.search button[type=submit]").await;
+            browser.wait_for_url_with("q=").await;
+            page_is_healthy(&browser).await;
+            assert_eq!(browser.count("li.hit").await, 2);
+            assert_eq!(
+                browser.text("li.hit:nth-child(1) .hit-title").await,
+                "大陆的备份手册"
+            );
+            assert_eq!(browser.count("li.hit:nth-child(1) .tier").await, 0);
+            assert_eq!(
+                browser.text("li.hit:nth-child(2) .tier").await,
+                "近似符合（含同義詞、兩岸用語）"
+            );
+            let marked = browser.text("li.hit:nth-child(2) .snippet mark").await;
+            assert!(
+                marked.contains("資料"),
+                "the variant is highlighted as the text writes it: {marked}"
+            );
+        },
+    )
     .await;
 }
