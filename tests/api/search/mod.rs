@@ -128,8 +128,30 @@ async fn a_single_character_or_part_of_a_name_finds_its_records(pool: PgPool) {
     assert_eq!(single, vec!["劳动合同 张伟"]);
     let part_of_name = titles(&search(&app, "晓明").await);
     assert_eq!(part_of_name, vec!["王晓明的身份证复印件"]);
-    let english = titles(&search(&app, "contracts").await);
+    // stemmed English finds the record that says "Contract" as written
+    let english =
+        titles(&search_as(&app, &app.token, &[("q", "contracts"), ("exact", "true")]).await);
     assert_eq!(english, vec!["深圳市腾讯计算机系统有限公司采购合同"]);
+    // and without exact=true the relaxed tier adds the other contract (合同) below it
+    let widened = search(&app, "contracts").await;
+    let tiers: Vec<(&str, &str)> = widened["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|hit| {
+            (
+                hit["title"].as_str().expect("title"),
+                hit["tier"].as_str().expect("tier"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tiers,
+        vec![
+            ("深圳市腾讯计算机系统有限公司采购合同", "exact"),
+            ("劳动合同 张伟", "relaxed")
+        ]
+    );
 }
 
 #[sqlx::test]
