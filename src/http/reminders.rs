@@ -45,7 +45,8 @@ pub async fn acknowledge_reminder(
     Ok(axum::Json(app.reminders.acknowledge(&actor, id).await?))
 }
 
-/// Marks a reminder done; done twice is 409 `conflict`.
+/// Marks a reminder done; done twice is 409 `conflict`, and so is an inspection reminder,
+/// which recording the inspection (`POST /api/v1/rooms/{id}/inspections`) makes done.
 #[utoipa::path(post, path = "/api/v1/reminders/{id}/done", tag = "reminders", params(("id" = Uuid, Path)),
     responses((status = 200, body = ReminderView), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]

@@ -173,15 +173,47 @@ async fn reminders_reach_their_recipients_only(pool: PgPool) {
         "seen, not done"
     );
 
-    let done = app
+    // an inspection reminder is not ticked off: recording the inspection makes it done
+    let ticked = app
         .client
         .post(app.url(&format!("/api/v1/reminders/{id}/done")))
         .bearer_auth(&archivist)
         .send()
         .await
         .expect("done");
-    assert_eq!(done.status(), 200);
-    assert!(reminders_for(&app, &archivist, "").await.is_empty());
+    let problem = assert_problem(ticked, 409, "conflict").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("/inspections")),
+        "{problem}"
+    );
+    assert_eq!(reminders_for(&app, &archivist, "").await.len(), 1);
+    let room: Value = room.json().await.expect("room");
+    let results: Vec<Value> = room["plan"]
+        .as_array()
+        .expect("plan")
+        .iter()
+        .map(|item| json!({"item": item["code"], "ok": true, "remarks": null}))
+        .collect();
+    let inspected = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/rooms/{}/inspections",
+            room["id"].as_str().expect("room id")
+        )))
+        .bearer_auth(&archivist)
+        .json(&json!({ "results": results, "remarks": null }))
+        .send()
+        .await
+        .expect("inspection");
+    assert_eq!(inspected.status(), 201);
+    // the next inspection's reminder is due later, not today
+    let open = reminders_for(&app, &archivist, "").await;
+    assert!(
+        open.iter().all(|reminder| reminder["id"] != json!(id)),
+        "{open:?}"
+    );
     assert_eq!(
         reminders_for(&app, &archivist, "status=done").await.len(),
         1

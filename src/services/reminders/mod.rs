@@ -187,6 +187,16 @@ impl ReminderService {
                 "reminder {id} is already done"
             )));
         }
+        // an inspection is done when it is recorded, with its findings (issue 19)
+        if status == ReminderStatus::Done && row.kind == ReminderKind::Inspection.as_str() {
+            let room = row
+                .room_id
+                .map_or_else(|| "{room}".to_owned(), |room| room.to_string());
+            return Err(ServiceError::Conflict(format!(
+                "an inspection reminder is done by recording the inspection: \
+                 POST /api/v1/rooms/{room}/inspections"
+            )));
+        }
         db::reminders::set_status(&mut tx, id, status.as_str(), actor.user_id).await?;
         let details = serde_json::json!({"reminder_id": id, "kind": row.kind, "status": status});
         db::audit::append(
