@@ -115,7 +115,7 @@ impl QueryBuilder {
 
     /// The words of a search-box word as written (folded, unstemmed), without the single
     /// Chinese characters between longer words (的, 件): they match almost everything.
-    pub(super) fn surface_words(&mut self, word: &str) -> Vec<String> {
+    fn surface_words(&mut self, word: &str) -> Vec<String> {
         let folded = fold(word);
         let mut words: Vec<String> = Vec::new();
         let mut stream = self.words_stream(&folded);
