@@ -14,6 +14,7 @@ use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
 use crate::services::catalogue::CatalogueService;
+use crate::services::corrections::CorrectionService;
 use crate::services::destruction::DestructionService;
 use crate::services::disposition::DispositionService;
 use crate::services::export::ExportService;
@@ -50,6 +51,7 @@ pub struct App {
     pub ingest: IngestService,
     pub import: ImportService,
     pub records: RecordService,
+    pub corrections: CorrectionService,
     pub jobs: JobService,
     pub extraction: ExtractionService,
     pub search: SearchService,
@@ -91,18 +93,25 @@ impl App {
             settings.time.timezone,
             metrics.clone(),
         );
+        let records = RecordService::new(
+            pool.clone(),
+            blobs.clone(),
+            settings.time.timezone,
+            sandbox.clone(),
+        );
         Self {
+            corrections: CorrectionService::new(
+                pool.clone(),
+                ingest.clone(),
+                records.clone(),
+                settings.time.timezone,
+            ),
             auth: AuthService::new(pool.clone(), settings.auth.token_ttl),
             catalogue: CatalogueService::new(pool.clone()),
             parties: PartyService::new(pool.clone(), settings.time.timezone),
             import: ImportService::new(pool.clone(), ingest.clone()),
             ingest,
-            records: RecordService::new(
-                pool.clone(),
-                blobs.clone(),
-                settings.time.timezone,
-                sandbox.clone(),
-            ),
+            records,
             jobs: JobService::new(
                 pool.clone(),
                 RetryPolicy {
@@ -137,6 +146,7 @@ impl App {
                 pool.clone(),
                 blobs.clone(),
                 settings.worker.destruction_chunk,
+                settings.time.timezone,
             ),
             disposition: DispositionService::new(pool.clone(), settings.time.timezone),
             holds: HoldService::new(pool.clone()),

@@ -81,7 +81,7 @@ pub async fn files(conn: &mut PgConnection, record_ids: &[Uuid]) -> Result<Vec<F
     Ok(sqlx::query_as!(
         FileRow,
         "select id, record_id, position, sha256, size, media_type, filename, created_at, copy,
-                copy_note
+                copy_note, replaced_by, replaced_at, replace_reason
          from record_files where record_id = any($1) order by record_id, position",
         record_ids
     )

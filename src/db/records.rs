@@ -78,6 +78,10 @@ pub struct FileRow {
     /// A copy (複印件) rather than the original, and why it is filed.
     pub copy: bool,
     pub copy_note: Option<String>,
+    /// The file that replaced this one (a correction), when and why; `None`: current.
+    pub replaced_by: Option<Uuid>,
+    pub replaced_at: Option<DateTime<Utc>>,
+    pub replace_reason: Option<String>,
 }
 
 pub async fn insert(
@@ -234,13 +238,14 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<bool, DbError> {
     )
 }
 
-/// The files of a record, in upload order.
+/// The files of a record, current and replaced, in position order (a replaced file before
+/// the one that replaced it).
 pub async fn files(conn: &mut PgConnection, record_id: Uuid) -> Result<Vec<FileRow>, DbError> {
     Ok(sqlx::query_as!(
         FileRow,
         "select id, record_id, position, sha256, size, media_type, filename, created_at, copy,
-                copy_note
-         from record_files where record_id = $1 order by position",
+                copy_note, replaced_by, replaced_at, replace_reason
+         from record_files where record_id = $1 order by position, created_at",
         record_id
     )
     .fetch_all(conn)
@@ -255,7 +260,7 @@ pub async fn file(
     Ok(sqlx::query_as!(
         FileRow,
         "select id, record_id, position, sha256, size, media_type, filename, created_at, copy,
-                copy_note
+                copy_note, replaced_by, replaced_at, replace_reason
          from record_files where record_id = $1 and id = $2",
         record_id,
         file_id

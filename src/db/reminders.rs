@@ -83,6 +83,24 @@ pub async fn close_room_reminders(
     Ok(closed.rows_affected())
 }
 
+/// Closes the open reminders whose key starts with `prefix`: the decision they waited
+/// for was made (by `by`).
+pub async fn close_keyed(
+    conn: &mut PgConnection,
+    prefix: &str,
+    by: Option<Uuid>,
+) -> Result<u64, DbError> {
+    let closed = sqlx::query!(
+        "update reminders set status = 'done', done_at = now(), done_by = $2
+         where starts_with(key, $1) and status <> 'done'",
+        prefix,
+        by,
+    )
+    .execute(conn)
+    .await?;
+    Ok(closed.rows_affected())
+}
+
 /// Filters of the reminder list; `None` means any.
 #[derive(Debug, Clone)]
 pub struct ReminderQuery<'a> {

@@ -110,6 +110,7 @@ pub async fn sources(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Source
                   r.year, r.doc_date,
                   array(select t.text from file_texts t join record_files rf on rf.id = t.file_id
                         where t.record_id = r.id and t.status = 'done' and t.text is not null
+                          and rf.replaced_by is null
                         order by rf.position) as "texts!: Vec<String>",
                   array(
                       select distinct place from (

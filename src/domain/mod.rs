@@ -26,6 +26,7 @@ macro_rules! text_enum {
 pub mod archival_code;
 pub mod audit;
 pub mod catalogue;
+pub mod correction;
 pub mod digest;
 pub mod disposition;
 pub mod error;

@@ -20,6 +20,8 @@ text_enum!(
         Review => "review",
         Loan => "loan",
         Stocktake => "stocktake",
+        Approval => "approval",
+        Shredding => "shredding",
     }
 );
 

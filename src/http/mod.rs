@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod catalogue;
+mod corrections;
 mod destruction;
 mod disposition;
 pub mod error;

@@ -85,7 +85,7 @@ pub async fn create_record(
         .map_err(|error| multipart_error(error, limit))?
     {
         match field.name() {
-            Some("metadata") => upload.set_metadata(read_metadata(field, limit).await?)?,
+            Some("metadata") => upload.set_metadata(read_json_part(field, limit).await?)?,
             Some("file") => {
                 let filename = field.file_name().map(str::to_owned);
                 let declared = field.content_type().map(str::to_owned);
@@ -111,7 +111,7 @@ pub async fn create_record(
     Ok(response)
 }
 
-fn content_length(headers: &HeaderMap) -> Option<u64> {
+pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers
         .get(header::CONTENT_LENGTH)?
         .to_str()
@@ -128,7 +128,11 @@ pub(crate) fn multipart_error(error: MultipartError, limit: u64) -> ServiceError
     }
 }
 
-async fn read_metadata(mut field: Field<'_>, limit: u64) -> Result<RecordMetadataInput, ApiError> {
+/// A JSON part (`metadata`) of at most 1 MiB, with the path of what does not parse.
+pub(crate) async fn read_json_part<T: serde::de::DeserializeOwned>(
+    mut field: Field<'_>,
+    limit: u64,
+) -> Result<T, ApiError> {
     let mut json = Vec::new();
     while let Some(chunk) = field
         .chunk()
@@ -436,6 +440,9 @@ mod tests {
             copy_note: None,
             text: None,
             fixity: None,
+            replaced_by: None,
+            replaced_at: None,
+            replace_reason: None,
         };
         assert_eq!(
             content_disposition(&file),

@@ -17,8 +17,8 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::{
-    audit, auth, catalogue, destruction, disposition, export, integrity, loans, ops, parties,
-    records, releases, reminders, rooms, search, stats, stocktakes, users,
+    audit, auth, catalogue, corrections, destruction, disposition, export, integrity, loans, ops,
+    parties, records, releases, reminders, rooms, search, stats, stocktakes, users,
 };
 use crate::app::App;
 use crate::domain::ErrorCode;
@@ -89,6 +89,12 @@ pub fn router(app: App) -> Router {
         .routes(routes!(users::reset_password))
         .routes(routes!(records::get_record, records::update_record))
         .routes(routes!(records::add_record_event))
+        .routes(routes!(corrections::add_record_files))
+        .routes(routes!(corrections::propose_withdrawal))
+        .routes(routes!(corrections::list_withdrawals))
+        .routes(routes!(corrections::get_withdrawal))
+        .routes(routes!(corrections::approve_withdrawal))
+        .routes(routes!(corrections::reject_withdrawal))
         .routes(routes!(catalogue::create_fonds, catalogue::list_fonds))
         .routes(routes!(
             catalogue::get_fonds,

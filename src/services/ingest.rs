@@ -28,12 +28,12 @@ pub struct IngestService {
 }
 
 /// A file that is staged and waits for its record to commit.
-struct PendingFile {
-    staged: StagedBlob,
-    filename: String,
-    media_type: String,
+pub(super) struct PendingFile {
+    pub(super) staged: StagedBlob,
+    pub(super) filename: String,
+    pub(super) media_type: String,
     /// Why the file is filed as a copy (複印件); `None`: the original.
-    copy_note: Option<String>,
+    pub(super) copy_note: Option<String>,
 }
 
 /// One upload in progress: files are added as they arrive, then [`Upload::commit`] files the
@@ -153,6 +153,17 @@ impl Upload {
         Ok(())
     }
 
+    /// The user the upload is for.
+    pub(super) fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Takes the staged files out of the upload; the caller discards their staging copies
+    /// (with [`IngestService::discard_staged`]) when done with them.
+    pub(super) fn take_files(&mut self) -> Vec<PendingFile> {
+        std::mem::take(&mut self.files)
+    }
+
     /// Files the record with the staged files. Nothing is visible until this commits.
     #[tracing::instrument(skip_all, fields(user.id = %self.actor.user_id, files = self.files.len()))]
     pub async fn commit(mut self) -> ServiceResult<RecordView> {
@@ -177,18 +188,61 @@ impl Upload {
         let result = service
             .file_record(&self.actor, &metadata, &files, &import_rows)
             .await;
-        // Whatever happened, the staging copies are no longer needed: promoted content moved
-        // away from staging, and content of a failed upload must not stay.
-        for id in staging_ids {
-            if let Err(error) = service.blobs.discard(id).await {
-                tracing::warn!(%error, staging.id = %id, "staging object left for the collector");
-            }
-        }
+        service.discard_staged(staging_ids).await;
         result
     }
 }
 
 impl IngestService {
+    /// Removes staging copies: whatever happened, they are no longer needed once a write
+    /// ended (promoted content moved away from staging, and a failed write's must not stay).
+    pub(super) async fn discard_staged(&self, staging_ids: Vec<Uuid>) {
+        for id in staging_ids {
+            if let Err(error) = self.blobs.discard(id).await {
+                tracing::warn!(%error, staging.id = %id, "staging object left for the collector");
+            }
+        }
+    }
+
+    /// Commits `tx`, in which `written` stored the content listed in `created`, and returns
+    /// what was written (an id). On failure the content it put in place is removed again;
+    /// a commit whose reply was lost counts as done when `landed` finds the id committed
+    /// (then the content stays: at worst an unreferenced object).
+    pub(super) async fn settle(
+        &self,
+        tx: Tx,
+        written: ServiceResult<Uuid>,
+        mut created: Vec<Sha256Digest>,
+        landed: impl AsyncFnOnce(&mut db::PgConnection, Uuid) -> Result<bool, db::DbError>,
+    ) -> ServiceResult<Uuid> {
+        let committed = match written {
+            Ok(id) => match db::commit(tx).await {
+                Ok(()) => Ok(id),
+                Err(db::CommitFailure::RolledBack(error)) => Err(error.into()),
+                Err(db::CommitFailure::Unknown(error)) => {
+                    created.clear();
+                    tracing::warn!(%error, %id, "a commit with new content failed; looking for what it wrote");
+                    let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+                    if landed(&mut conn, id).await? {
+                        tracing::info!(%id, "the write committed after all");
+                        Ok(id)
+                    } else {
+                        Err(error.into())
+                    }
+                }
+            },
+            Err(error) => Err(error),
+        };
+        if committed.is_err() {
+            for digest in created {
+                if let Err(cleanup) = self.blobs.delete(digest).await {
+                    tracing::warn!(%cleanup, %digest, "could not remove content of a failed write");
+                }
+            }
+        }
+        committed
+    }
+
     async fn file_record(
         &self,
         actor: &Actor,
@@ -215,69 +269,29 @@ impl IngestService {
             }
             other => other,
         };
-        let committed = match written {
-            Ok(record_id) => match db::commit(tx).await {
-                Ok(()) => Ok(record_id),
-                Err(db::CommitFailure::RolledBack(error)) => Err(error.into()),
-                Err(db::CommitFailure::Unknown(error)) => {
-                    // The commit may have happened with only its reply lost: the content
-                    // stays (at worst an unreferenced object), and the record is looked for.
-                    created.clear();
-                    self.committed_after_all(record_id, error).await
-                }
-            },
-            Err(error) => Err(error),
-        };
-        match committed {
-            Ok(record_id) => {
-                let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
-                let record = db::records::find(&mut conn, record_id)
-                    .await?
-                    .ok_or_else(|| ServiceError::Internal("record vanished after commit".into()))?;
-                let files = db::records::files(&mut conn, record_id).await?;
-                tracing::info!(record.id = %record_id, "record filed");
-                record_view(record, files)
-            }
-            Err(error) => {
-                // Content this upload put in place belongs to nothing now.
-                for digest in created {
-                    if let Err(cleanup) = self.blobs.delete(digest).await {
-                        tracing::warn!(%cleanup, %digest, "could not remove content of a failed upload");
-                    }
-                }
-                Err(error)
-            }
-        }
-    }
-
-    /// After a commit that answered with an error: the record is filed when its row is there
-    /// (the reply was lost, not the commit); otherwise the commit's error stands.
-    async fn committed_after_all(
-        &self,
-        record_id: Uuid,
-        error: db::DbError,
-    ) -> ServiceResult<Uuid> {
-        tracing::warn!(%error, record.id = %record_id, "the commit of an upload failed; looking for its record");
+        // the record is filed when its row is there (a lost reply, not a lost commit)
+        let record_id = self
+            .settle(tx, written, created, async |conn, id| {
+                Ok(db::records::find(conn, id).await?.is_some())
+            })
+            .await?;
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
-        match db::records::find(&mut conn, record_id).await? {
-            Some(_) => {
-                tracing::info!(record.id = %record_id, "the upload committed after all");
-                Ok(record_id)
-            }
-            None => Err(error.into()),
-        }
+        let record = db::records::find(&mut conn, record_id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("record vanished after commit".into()))?;
+        let files = db::records::files(&mut conn, record_id).await?;
+        tracing::info!(record.id = %record_id, "record filed");
+        record_view(record, files)
     }
 
-    /// Everything of one filing, inside `tx`. `created` collects content that this call
-    /// stored, so a failure can remove it again.
-    async fn write_record(
+    /// Takes a reference to each file's content and moves it from staging into the store,
+    /// inside `tx`; `created` collects content that was not stored before.
+    pub(super) async fn store_contents(
         &self,
         tx: &mut Tx,
-        actor: &Actor,
-        metadata: &RecordMetadata,
         files: &[PendingFile],
         created: &mut Vec<Sha256Digest>,
-    ) -> ServiceResult<Uuid> {
+    ) -> ServiceResult<()> {
         // Row locks in digest order, so two uploads sharing content cannot deadlock.
         let mut by_digest: Vec<&PendingFile> = files.iter().collect();
         by_digest.sort_by_key(|file| file.staged.digest);
@@ -303,7 +317,20 @@ impl IngestService {
                 promoted.push(staged.digest);
             }
         }
+        Ok(())
+    }
 
+    /// Everything of one filing, inside `tx`. `created` collects content that this call
+    /// stored, so a failure can remove it again.
+    async fn write_record(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        metadata: &RecordMetadata,
+        files: &[PendingFile],
+        created: &mut Vec<Sha256Digest>,
+    ) -> ServiceResult<Uuid> {
+        self.store_contents(tx, files, created).await?;
         let record_id = Uuid::now_v7();
         let classified = filing::classify(tx, metadata.clone(), actor, !files.is_empty()).await?;
         db::records::insert(tx, record_id, &classified.values()?, actor.user_id).await?;
@@ -322,6 +349,9 @@ impl IngestService {
                 created_at: now,
                 copy: file.copy_note.is_some(),
                 copy_note: file.copy_note.clone(),
+                replaced_by: None,
+                replaced_at: None,
+                replace_reason: None,
             };
             db::records::insert_file(tx, &row).await?;
             super::extraction::queue_extraction(tx, row.id, record_id).await?;

@@ -7,6 +7,7 @@ pub mod audit_seal;
 pub mod auth;
 pub mod backup;
 pub mod catalogue;
+pub mod corrections;
 pub mod destruction;
 pub mod disposition;
 pub mod export;

@@ -11,10 +11,12 @@ use uuid::Uuid;
 
 use super::holds::holds_covering;
 use super::paging::page_size;
+use super::reminders::decisions::{DECIDERS, Waiting, decided};
 use super::{Actor, ServiceError, ServiceResult, access, require};
 use crate::db::{self, Pool};
 use crate::domain::catalogue::{OpenStatus, SecurityLevel};
 use crate::domain::permissions::Capability;
+use crate::domain::reminder::ReminderKind;
 
 /// `POST /api/v1/releases`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -184,6 +186,20 @@ impl ReleaseService {
         )
         .await?;
         db::releases::insert_items(&mut tx, id, &ids).await?;
+        Waiting {
+            kind: ReminderKind::Approval,
+            key: format!("release:{id}"),
+            subject: format!(
+                "開放/解密待審批 release awaiting review: {} records — {reason}",
+                ids.len()
+            ),
+            due_on: today,
+            record_id: None,
+            details: serde_json::json!({ "release_id": id,
+                                         "link": format!("/api/v1/releases/{id}") }),
+        }
+        .raise(&mut tx, &DECIDERS)
+        .await?;
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
@@ -259,6 +275,7 @@ impl ReleaseService {
         }
         let status = if approve { "approved" } else { "rejected" };
         db::releases::decide(&mut tx, id, status, actor.user_id).await?;
+        decided(&mut tx, &format!("release:{id}"), Some(actor.user_id)).await?;
         db::audit::append(
             &mut tx,
             Some(actor.user_id),

@@ -10,6 +10,7 @@ mod blob_store;
 mod catalogue;
 mod config;
 mod conformance;
+mod corrections;
 mod destruction;
 mod disposition;
 mod embedded;

@@ -40,6 +40,11 @@ pub enum Capability {
     ReviewRelease,
     /// Extend the search's table of regional variants and synonyms.
     CurateSearch,
+    /// Add or replace files of filed records, and propose withdrawing (作廢) a record filed
+    /// by mistake: the records office.
+    CorrectRecords,
+    /// Approve or reject a withdrawal proposed by someone else.
+    ApproveWithdrawal,
 }
 
 impl Capability {
@@ -63,6 +68,10 @@ impl Capability {
             Capability::ProposeRelease => "propose a release",
             Capability::ReviewRelease => "approve or reject a release",
             Capability::CurateSearch => "change the search's variants and synonyms",
+            Capability::CorrectRecords => {
+                "add or replace files of filed records or propose a withdrawal"
+            }
+            Capability::ApproveWithdrawal => "approve or reject a withdrawal",
         }
     }
 }
@@ -83,13 +92,13 @@ impl Role {
             ],
             EditRecords => &[Admin, Archivist, Director, GeneralManager],
             Reclassify | RecordEvents | KeepLoans | KeepRooms | KeepQueue | ProposeRelease
-            | CurateSearch => &[Admin, Archivist],
+            | CurateSearch | CorrectRecords => &[Admin, Archivist],
             KeepFolders => &[Admin, Archivist, Director],
             Dispose | ApproveDestruction => &[Admin, Archivist, Director, GeneralManager],
             CheckIntegrity | ReadAudit => &[Admin, Archivist, Auditor],
             ExportCatalogue => &[Admin, Archivist, Director, GeneralManager, DeptManager],
             Administer => &[Admin],
-            ReviewRelease => &[Director, GeneralManager],
+            ReviewRelease | ApproveWithdrawal => &[Director, GeneralManager],
         };
         holders.contains(&self)
     }

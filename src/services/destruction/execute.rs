@@ -17,12 +17,14 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{DestructionService, batch_not_found};
+use super::{DestructionService, batch_not_found, shredding_key};
 use crate::db::destruction::{ApprovalRow, BatchRow};
 use crate::db::records::{FileRow, RecordRow};
 use crate::db::{self, DbError, PgConnection};
 use crate::domain::Sha256Digest;
+use crate::domain::reminder::ReminderKind;
 use crate::services::holds::holds_covering;
+use crate::services::reminders::decisions::{Waiting, supervisors};
 use crate::services::{ServiceError, ServiceResult};
 
 /// Object deletions in flight at once.
@@ -88,6 +90,22 @@ impl DestructionService {
                 let details = json!({ "batch_id": id, "to_shred": to_shred.len() });
                 db::audit::append(&mut tx, None, "batch.awaiting_shredding", None, &details)
                     .await?;
+                let recipients = supervisors(&mut tx, &batch.supervisors).await?;
+                Waiting {
+                    kind: ReminderKind::Shredding,
+                    key: shredding_key(id),
+                    subject: format!(
+                        "銷毀批次待監銷 {} physical items await shredding before your eyes (監銷人: {})",
+                        to_shred.len(),
+                        batch.supervisors.join("、")
+                    ),
+                    due_on: self.today(),
+                    record_id: None,
+                    details: json!({ "batch_id": id, "to_shred": to_shred.len(),
+                                     "link": format!("/api/v1/disposition/batches/{id}") }),
+                }
+                .raise(&mut tx, &recipients)
+                .await?;
             }
         }
         tx.commit().await.map_err(DbError::from)?;

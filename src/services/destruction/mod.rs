@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::holds::holds_covering;
 use super::jobs::new_job;
 use super::records::record_not_found;
+use super::reminders::decisions::{DECIDERS, Waiting, decided, recipient_key};
 use super::{Actor, ServiceError, ServiceResult};
 use crate::blobs::BlobStore;
 use crate::db::destruction::{BatchRow, ItemRow};
@@ -23,10 +24,21 @@ use crate::domain::disposition::{
     APPROVALS_NEEDED, Decision, may_approve_destruction, may_dispose,
 };
 use crate::domain::job::JobKind;
+use crate::domain::reminder::{Recipient, ReminderKind};
 
 pub use execute::Progress;
 pub use list::{BatchQuery, ListFormat};
 pub use shredding::ShreddingInput;
+
+/// The key of the reminders asking for a batch's approval.
+fn approval_key(batch: Uuid) -> String {
+    format!("batch_approval:{batch}")
+}
+
+/// The key of the reminders asking a batch's supervisors to see its items shredded.
+fn shredding_key(batch: Uuid) -> String {
+    format!("batch_shredding:{batch}")
+}
 
 /// A batch to create: `POST /api/v1/disposition/batches`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -99,13 +111,24 @@ pub struct DestructionService {
     blobs: BlobStore,
     /// Items settled per transaction.
     chunk: i64,
+    /// Where the reminders of waiting decisions fall due.
+    timezone: chrono_tz::Tz,
 }
 
 impl DestructionService {
     /// `chunk` items are settled per transaction (at least one).
-    pub fn new(pool: Pool, blobs: BlobStore, chunk: usize) -> Self {
+    pub fn new(pool: Pool, blobs: BlobStore, chunk: usize, timezone: chrono_tz::Tz) -> Self {
         let chunk = i64::try_from(chunk.max(1)).unwrap_or(i64::MAX);
-        Self { pool, blobs, chunk }
+        Self {
+            pool,
+            blobs,
+            chunk,
+            timezone,
+        }
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        Utc::now().with_timezone(&self.timezone).date_naive()
     }
 
     /// Creates a batch awaiting approval. Every record must be active, due by `as_of`, not
@@ -170,6 +193,21 @@ impl DestructionService {
             &details,
         )
         .await?;
+        Waiting {
+            kind: ReminderKind::Approval,
+            key: approval_key(batch.id),
+            subject: format!(
+                "銷毀批次待審批 destruction batch awaiting approval: {} records due by {}",
+                record_ids.len(),
+                batch.as_of
+            ),
+            due_on: self.today(),
+            record_id: None,
+            details: json!({ "batch_id": batch.id,
+                             "link": format!("/api/v1/disposition/batches/{}", batch.id) }),
+        }
+        .raise(&mut tx, &DECIDERS)
+        .await?;
         let view = batch_view(&mut tx, actor, batch).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(view)
@@ -220,6 +258,11 @@ impl DestructionService {
             db::jobs::enqueue(&mut tx, &job).await?;
             batch.status = "approved".into();
             batch.approved_at = Some(Utc::now());
+            decided(&mut tx, &approval_key(id), Some(actor.user_id)).await?;
+        } else {
+            // this approver's part is done; the other decider is still asked
+            let mine = recipient_key(&approval_key(id), Recipient::Role(actor.role));
+            db::reminders::close_keyed(&mut tx, &mine, Some(actor.user_id)).await?;
         }
         let details = json!({ "batch_id": id, "approvals": approvals.len() });
         db::audit::append(

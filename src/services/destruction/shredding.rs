@@ -7,9 +7,10 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{BatchView, DestructionService, batch_not_found, batch_view};
+use super::{BatchView, DestructionService, batch_not_found, batch_view, shredding_key};
 use crate::db::{self, DbError};
 use crate::domain::disposition::may_dispose;
+use crate::services::reminders::decisions::decided;
 use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// `POST /api/v1/disposition/batches/{id}/shredded`.
@@ -112,6 +113,7 @@ impl DestructionService {
             .is_empty()
         {
             db::destruction::set_status(&mut tx, id, "done").await?;
+            decided(&mut tx, &shredding_key(id), Some(actor.user_id)).await?;
             db::audit::append(
                 &mut tx,
                 Some(actor.user_id),

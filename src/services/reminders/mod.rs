@@ -3,6 +3,7 @@
 //! Reminders are raised where their cause arises (a reading, an inspection, a room) and by
 //! the scheduled sweep ([`sweep`]); [`delivery`] sends those that fell due.
 
+pub(crate) mod decisions;
 mod delivery;
 mod rules;
 mod sweep;
