@@ -11,10 +11,11 @@ use crate::helpers::{TestApp, TestFile, assert_problem, login};
 use crate::search::{search, settle, titles};
 
 mod killed;
+mod queue;
 mod shredding;
 
 /// A user of `role`, logged in; returns the token.
-async fn user(app: &TestApp, name: &str, role: &str) -> String {
+pub(super) async fn user(app: &TestApp, name: &str, role: &str) -> String {
     let response = app
         .post("/api/v1/users")
         .json(&json!({ "username": name, "password": format!("{name}-password"), "role": role }))
@@ -66,7 +67,7 @@ async fn create_batch(app: &TestApp, records: &[&Value]) -> Value {
     response.json().await.expect("batch json")
 }
 
-async fn approve(app: &TestApp, token: &str, batch: &Value) -> reqwest::Response {
+pub(super) async fn approve(app: &TestApp, token: &str, batch: &Value) -> reqwest::Response {
     app.client
         .post(app.url(&format!(
             "/api/v1/disposition/batches/{}/approve",

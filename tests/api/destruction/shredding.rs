@@ -9,7 +9,7 @@ use crate::helpers::{TestApp, assert_problem};
 use crate::search::settle;
 
 /// A paper record (no files) from 2000 kept ten years, appraised for destruction.
-async fn due_paper_record(app: &TestApp, title: &str) -> Value {
+pub(super) async fn due_paper_record(app: &TestApp, title: &str) -> Value {
     let record = app
         .file_record(
             &json!({ "title": title, "doc_date": "2000-01-01", "category": "WS",
@@ -28,7 +28,7 @@ async fn due_paper_record(app: &TestApp, title: &str) -> Value {
     record
 }
 
-async fn new_batch(app: &TestApp, records: &[&Value], extra: Value) -> Value {
+pub(super) async fn new_batch(app: &TestApp, records: &[&Value], extra: Value) -> Value {
     let mut body = json!({
         "as_of": "2026-12-31",
         "record_ids": records.iter().map(|record| &record["id"]).collect::<Vec<_>>(),
@@ -52,7 +52,12 @@ async fn new_batch(app: &TestApp, records: &[&Value], extra: Value) -> Value {
     response.json().await.expect("json")
 }
 
-async fn confirm(app: &TestApp, token: &str, created: &Value, body: Value) -> reqwest::Response {
+pub(super) async fn confirm(
+    app: &TestApp,
+    token: &str,
+    created: &Value,
+    body: Value,
+) -> reqwest::Response {
     app.client
         .post(app.url(&format!(
             "/api/v1/disposition/batches/{}/shredded",
