@@ -76,6 +76,7 @@ pub fn router(app: App) -> Router {
     let upload_limit = usize::try_from(app.limits.max_upload_bytes).unwrap_or(usize::MAX);
     let uploads = OpenApiRouter::new()
         .routes(routes!(records::create_record))
+        .routes(routes!(corrections::add_record_files))
         .layer(DefaultBodyLimit::max(upload_limit));
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ops::healthz))
@@ -89,7 +90,6 @@ pub fn router(app: App) -> Router {
         .routes(routes!(users::reset_password))
         .routes(routes!(records::get_record, records::update_record))
         .routes(routes!(records::add_record_event))
-        .routes(routes!(corrections::add_record_files))
         .routes(routes!(corrections::propose_withdrawal))
         .routes(routes!(corrections::list_withdrawals))
         .routes(routes!(corrections::get_withdrawal))

@@ -11,6 +11,7 @@ use super::{Chrome, error_page, render};
 use crate::app::App;
 use crate::domain::loan::LoanStatus;
 use crate::domain::permissions::Capability;
+use crate::services::corrections::{WithdrawalFilter, WithdrawalView};
 use crate::services::loans::LoanFilter;
 use crate::services::releases::ReleaseFilter;
 use crate::services::reminders::ReminderFilter;
@@ -46,6 +47,8 @@ struct Dashboard {
     batches: Vec<(String, &'static str)>,
     /// Release reviews awaiting a decision: reason, number of records.
     releases: Vec<(String, usize)>,
+    /// Withdrawals (作廢) awaiting the caller's decision.
+    withdrawals: Vec<WithdrawalView>,
     counts: Option<Counts>,
 }
 
@@ -103,6 +106,19 @@ pub async fn dashboard(State(app): State<App>, user: WebUser) -> Response {
     } else {
         Vec::new()
     };
+    let withdrawals = if user.actor.role.may(Capability::ApproveWithdrawal) {
+        let filter = WithdrawalFilter {
+            status: Some("proposed".into()),
+            limit: Some(20),
+            ..WithdrawalFilter::default()
+        };
+        app.corrections
+            .withdrawals(&user.actor, filter)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let counts = if user.actor.role.may(Capability::ExportCatalogue) {
         app.stats
             .overview(&user.actor)
@@ -139,6 +155,7 @@ pub async fn dashboard(State(app): State<App>, user: WebUser) -> Response {
             .collect(),
         batches,
         releases,
+        withdrawals,
         counts,
     })
 }

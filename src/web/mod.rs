@@ -6,6 +6,7 @@
 mod admin;
 mod auth;
 mod chart;
+mod corrections;
 mod dashboard;
 mod disposition;
 mod folders;
@@ -49,6 +50,19 @@ pub fn routes(app: &App) -> Router<App> {
         .route(
             "/records/{id}",
             get(records::record_page).post(records::update_record),
+        )
+        .route(
+            "/records/{id}/files",
+            axum::routing::post(corrections::correct_files)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/records/{id}/withdrawal",
+            axum::routing::post(corrections::propose_withdrawal),
+        )
+        .route(
+            "/withdrawals/{id}/{action}",
+            axum::routing::post(corrections::decide_withdrawal),
         )
         .route("/records/{id}/text/{file_id}", get(records::text_page))
         .route("/records/{id}/thumbnail/{file_id}", get(records::thumbnail))

@@ -64,6 +64,12 @@ struct RecordPage {
     edit: Option<EditForm>,
     /// The record's audit trail, for those who read it: time, actor, action.
     history: Vec<(String, String, String)>,
+    /// Replaced files: name, download, SHA-256, when, why.
+    earlier: Vec<(String, String, String, String, String)>,
+    /// Whether the caller may add or replace files and propose a withdrawal.
+    may_correct: bool,
+    /// For a withdrawn record: why, translated around the reason.
+    withdrawn: Option<String>,
 }
 
 /// The descriptive fields of the edit form.
@@ -79,6 +85,8 @@ struct EditForm {
 pub struct RecordQuery {
     filed: Option<String>,
     saved: Option<String>,
+    corrected: Option<String>,
+    withdrawal: Option<String>,
 }
 
 pub async fn record_page(
@@ -100,7 +108,17 @@ pub async fn record_page(
         .filed
         .is_some()
         .then(|| t.fill("upload.done", &[("code", &code)]))
-        .or_else(|| query.saved.map(|_| t.get("record.saved").to_owned()));
+        .or_else(|| query.saved.map(|_| t.get("record.saved").to_owned()))
+        .or_else(|| {
+            query
+                .corrected
+                .map(|_| t.get("record.corrected").to_owned())
+        })
+        .or_else(|| {
+            query
+                .withdrawal
+                .map(|_| t.get("record.withdrawal_proposed").to_owned())
+        });
     if query.filed.is_some()
         && let Ok(shared) = app.records.shared_content(&user.actor, id).await
     {
@@ -209,8 +227,34 @@ pub async fn record_page(
                 .collect()
         })
         .unwrap_or_default();
+    let earlier = record
+        .earlier_files
+        .iter()
+        .map(|file| {
+            (
+                file.filename.clone(),
+                format!("/api/v1/records/{}/files/{}", record.id, file.id),
+                file.sha256.to_string(),
+                file.replaced_at.map_or_else(String::new, |at| {
+                    t.date(&at.with_timezone(&app.timezone).date_naive())
+                }),
+                file.replace_reason.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let withdrawn = (record.status == "withdrawn").then(|| {
+        let reason = record
+            .tombstone
+            .as_ref()
+            .and_then(|tombstone| tombstone["reason"].as_str())
+            .unwrap_or_default();
+        t.fill("record.withdrawn_because", &[("reason", reason)])
+    });
     let page = RecordPage {
         t,
+        earlier,
+        may_correct: user.actor.role.may(Capability::CorrectRecords) && record.status == "active",
+        withdrawn,
         may_hold: user.actor.role.may(Capability::Dispose),
         loans,
         integrity: record.integrity.as_deref().map(|integrity| {
@@ -235,10 +279,10 @@ pub async fn record_page(
         due: record
             .retention_due_on
             .map_or_else(String::new, |due| t.date(&due)),
-        status: t.get(if record.status == "destroyed" {
-            "record.destroyed"
-        } else {
-            "record.active"
+        status: t.get(match record.status.as_str() {
+            "destroyed" => "record.destroyed",
+            "withdrawn" => "record.withdrawn",
+            _ => "record.active",
         }),
         extra,
         files,

@@ -180,16 +180,15 @@ async fn a_replaced_file_keeps_its_hash_in_history_while_search_finds_the_new_te
     let audit_ok: Value = app.get_json("/api/v1/audit/verify").await;
     assert_eq!(audit_ok["ok"], true, "{audit_ok}");
 
-    // a file added later goes after the others
+    // a file added later goes after the others; files larger than a JSON body are taken
+    let mut supplement = "補充材料 qzxadded\n".as_bytes().to_vec();
+    supplement.extend(b"0123456789abcdef\n".repeat(128 * 1024));
     let added = send_files(
         &app,
         &archivist,
         &id,
         None,
-        vec![TestFile::new(
-            "補充.txt",
-            "補充材料 qzxadded".as_bytes().to_vec(),
-        )],
+        vec![TestFile::new("補充.txt", supplement.clone())],
     )
     .await;
     assert_eq!(added.status(), 201);
@@ -201,6 +200,7 @@ async fn a_replaced_file_keeps_its_hash_in_history_while_search_finds_the_new_te
         .filter_map(|f| f["filename"].as_str())
         .collect();
     assert_eq!(names, ["合同-重掃.txt", "附件.txt", "補充.txt"]);
+    assert_eq!(added["files"][2]["size"], supplement.len());
     settle(&app).await;
     assert_eq!(search(&app, "qzxadded").await["total"], 1);
 }

@@ -11,6 +11,7 @@ use crate::helpers::{ADMIN_PASSWORD, TestApp, corpus};
 use crate::search::settle;
 
 mod admin;
+mod corrections;
 mod forms;
 mod paper;
 mod reviews;

@@ -1,0 +1,96 @@
+//! Corrections in the browser (issue 19): the archivist replaces a bad scan from the
+//! record's page and sees the earlier file kept, proposes withdrawing the record, and the
+//! director approves the withdrawal from the 工作台; the record then shows as withdrawn.
+
+use serde_json::json;
+use sqlx::PgPool;
+
+use super::workflows::{PASSWORD, switch_user};
+use super::{log_in, page_is_healthy};
+use crate::helpers::browser::with_browser;
+use crate::helpers::{TestApp, TestFile};
+
+#[sqlx::test]
+async fn a_scan_is_replaced_and_a_record_withdrawn_from_the_pages(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = app
+        .file_record(
+            &json!({"title": "李四 勞動合同", "category": "WS", "department": "BGS"}),
+            vec![TestFile::new(
+                "模糊掃描.txt",
+                "掃描模糊".as_bytes().to_vec(),
+            )],
+        )
+        .await;
+    let file_id = record["files"][0]["id"].as_str().expect("file").to_owned();
+    for (name, role) in [("keeper", "archivist"), ("director", "director")] {
+        app.user_token(name, role, Some("BGS")).await;
+    }
+    let files = tempfile::tempdir().expect("temp dir");
+    let rescan = files.path().join("重新掃描.txt");
+    std::fs::write(&rescan, "重新掃描 清晰").expect("rescan");
+    let page = format!("/records/{}", record["id"].as_str().expect("id"));
+    let (page_ref, rescan_ref, file_ref) = (&page, &rescan, &file_id);
+    with_browser(&app.address, "zh-CN", "corrections", |browser| async move {
+        log_in(&browser, "keeper", PASSWORD, page_ref).await;
+        page_is_healthy(&browser).await;
+        browser
+            .script(&format!(
+                "document.getElementById('replaces').value = '{file_ref}';"
+            ))
+            .await;
+        browser
+            .type_into("#correct-reason", "扫描模糊，重新扫描")
+            .await;
+        browser
+            .type_into("#correct-file", &rescan_ref.display().to_string())
+            .await;
+        browser.click("#correct-form button[type=submit]").await;
+        browser.wait_for_url_with("corrected=1").await;
+        page_is_healthy(&browser).await;
+        assert!(
+            browser
+                .text("p.notice")
+                .await
+                .contains("原文件保留在历史版本中")
+        );
+        let earlier = browser.text("table.earlier-files").await;
+        assert!(
+            earlier.contains("模糊掃描.txt") && earlier.contains("扫描模糊，重新扫描"),
+            "{earlier}"
+        );
+        assert!(
+            browser
+                .text("section.file h3")
+                .await
+                .contains("重新掃描.txt")
+        );
+
+        browser
+            .type_into("#withdraw-reason", "误归入他人档案")
+            .await;
+        browser.click("#withdraw-form button[type=submit]").await;
+        browser.wait_for_url_with("withdrawal=1").await;
+        assert!(browser.text("p.notice").await.contains("作废申请已提交"));
+
+        switch_user(&browser, "director", "/").await;
+        page_is_healthy(&browser).await;
+        let waiting = browser.text("ul.withdrawals").await;
+        assert!(
+            waiting.contains("李四 勞動合同") && waiting.contains("误归入他人档案"),
+            "{waiting}"
+        );
+        browser.click("ul.withdrawals button.approve").await;
+        browser.wait_for_path("/").await;
+        assert_eq!(browser.count("ul.withdrawals").await, 0);
+        browser.goto(page_ref).await;
+        page_is_healthy(&browser).await;
+        let status = browser.text("dd.status").await;
+        assert!(
+            status.contains("已作废") && status.contains("误归入他人档案"),
+            "{status}"
+        );
+        assert_eq!(browser.count("#correct-form").await, 0);
+    })
+    .await;
+}
