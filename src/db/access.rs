@@ -67,7 +67,8 @@ pub async fn loaned_records(
 ) -> Result<Vec<Uuid>, DbError> {
     Ok(sqlx::query_scalar!(
         "select distinct record_id from loans
-         where borrower_id = $1 and status = 'approved' and due_on >= $2",
+         where borrower_id = $1 and status = 'approved' and due_on >= $2
+           and (due_at is null or due_at > now())",
         user_id,
         today
     )

@@ -16,17 +16,24 @@ pub struct LoanRow {
     pub record_id: Uuid,
     pub archival_code: Option<String>,
     pub title: String,
-    pub borrower_id: Uuid,
+    /// The user who borrows, or the registered outside borrower.
+    pub borrower_id: Option<Uuid>,
+    pub outside_borrower_id: Option<Uuid>,
+    /// The username, or the outside borrower's name and organisation.
     pub borrower: String,
     pub purpose: String,
     pub days: i32,
+    pub hours: Option<i32>,
     pub physical: bool,
+    pub reading_room: bool,
     pub copy_allowed: bool,
     pub status: String,
     pub requested_at: DateTime<Utc>,
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
     pub due_on: Option<NaiveDate>,
+    /// The time a loan in hours is due back.
+    pub due_at: Option<DateTime<Utc>>,
     pub returned_to: Option<Uuid>,
     pub returned_at: Option<DateTime<Utc>>,
 }
@@ -36,23 +43,30 @@ pub struct LoanRow {
 pub struct NewLoan {
     pub id: Uuid,
     pub record_id: Uuid,
-    pub borrower_id: Uuid,
+    pub borrower_id: Option<Uuid>,
+    pub outside_borrower_id: Option<Uuid>,
     pub purpose: String,
     pub days: i32,
+    pub hours: Option<i32>,
     pub physical: bool,
+    pub reading_room: bool,
     pub copy_allowed: bool,
 }
 
 pub async fn insert(conn: &mut PgConnection, loan: &NewLoan) -> Result<(), DbError> {
     sqlx::query!(
-        "insert into loans (id, record_id, borrower_id, purpose, days, physical, copy_allowed)
-         values ($1, $2, $3, $4, $5, $6, $7)",
+        "insert into loans (id, record_id, borrower_id, outside_borrower_id, purpose, days,
+                            hours, physical, reading_room, copy_allowed)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         loan.id,
         loan.record_id,
         loan.borrower_id,
+        loan.outside_borrower_id,
         loan.purpose,
         loan.days,
+        loan.hours,
         loan.physical,
+        loan.reading_room,
         loan.copy_allowed,
     )
     .execute(conn)
@@ -73,9 +87,14 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<LoanRow>, 
     let row = sqlx::query_as!(
         LoanRow,
         r#"select l.id, l.record_id, r.archival_code, r.title, l.borrower_id,
-                  u.username as borrower, l.purpose, l.days, l.physical, l.copy_allowed, l.status,
-                  l.requested_at, l.decided_by, l.decided_at, l.due_on, l.returned_to, l.returned_at
-           from loans l join records r on r.id = l.record_id join users u on u.id = l.borrower_id
+                  l.outside_borrower_id,
+                  coalesce(u.username, o.name || '（' || o.organisation || '）') as "borrower!",
+                  l.purpose, l.days, l.hours, l.physical, l.reading_room, l.copy_allowed, l.status,
+                  l.requested_at, l.decided_by, l.decided_at, l.due_on, l.due_at, l.returned_to,
+                  l.returned_at
+           from loans l join records r on r.id = l.record_id
+           left join users u on u.id = l.borrower_id
+           left join outside_borrowers o on o.id = l.outside_borrower_id
            where l.id = $1"#,
         id,
     )
@@ -96,9 +115,14 @@ pub async fn list(
     let rows = sqlx::query_as!(
         LoanRow,
         r#"select l.id, l.record_id, r.archival_code, r.title, l.borrower_id,
-                  u.username as borrower, l.purpose, l.days, l.physical, l.copy_allowed, l.status,
-                  l.requested_at, l.decided_by, l.decided_at, l.due_on, l.returned_to, l.returned_at
-           from loans l join records r on r.id = l.record_id join users u on u.id = l.borrower_id
+                  l.outside_borrower_id,
+                  coalesce(u.username, o.name || '（' || o.organisation || '）') as "borrower!",
+                  l.purpose, l.days, l.hours, l.physical, l.reading_room, l.copy_allowed, l.status,
+                  l.requested_at, l.decided_by, l.decided_at, l.due_on, l.due_at, l.returned_to,
+                  l.returned_at
+           from loans l join records r on r.id = l.record_id
+           left join users u on u.id = l.borrower_id
+           left join outside_borrowers o on o.id = l.outside_borrower_id
            where ($1::uuid is null or l.borrower_id = $1)
              and ($2::uuid is null or l.record_id = $2)
              and ($3::text is null or l.status = $3)
@@ -116,17 +140,21 @@ pub async fn list(
     Ok(rows)
 }
 
-/// Whether the borrower already has an open (requested or approved) loan of the record.
+/// Whether the borrower (a user or an outside borrower) already has an open (requested or
+/// approved) loan of the record.
 pub async fn has_open(
     conn: &mut PgConnection,
     record_id: Uuid,
-    borrower_id: Uuid,
+    borrower_id: Option<Uuid>,
+    outside_borrower_id: Option<Uuid>,
 ) -> Result<bool, DbError> {
     let open = sqlx::query_scalar!(
-        r#"select exists (select 1 from loans where record_id = $1 and borrower_id = $2
+        r#"select exists (select 1 from loans where record_id = $1
+                          and (borrower_id = $2 or outside_borrower_id = $3)
                           and status in ('requested', 'approved')) as "open!""#,
         record_id,
         borrower_id,
+        outside_borrower_id,
     )
     .fetch_one(conn)
     .await?;
@@ -140,17 +168,18 @@ pub async fn decide(
     id: Uuid,
     status: &str,
     decided_by: Uuid,
-    due_on: Option<NaiveDate>,
+    due: (Option<NaiveDate>, Option<DateTime<Utc>>),
     copy_allowed: bool,
 ) -> Result<(), DbError> {
     sqlx::query!(
         "update loans set status = $2, decided_by = $3, decided_at = now(), due_on = $4,
-                copy_allowed = $5
+                due_at = $5, copy_allowed = $6
          where id = $1",
         id,
         status,
         decided_by,
-        due_on,
+        due.0,
+        due.1,
         copy_allowed,
     )
     .execute(conn)
@@ -185,9 +214,10 @@ pub async fn active_for(
 ) -> Result<Option<ActiveLoan>, DbError> {
     Ok(sqlx::query_as!(
         ActiveLoan,
-        "select id, copy_allowed, physical from loans
+        "select id, copy_allowed, physical, reading_room from loans
          where borrower_id = $1 and record_id = $2 and status = 'approved' and due_on >= $3
-         order by physical, copy_allowed desc, due_on desc limit 1",
+           and (due_at is null or due_at > now())
+         order by physical, reading_room, copy_allowed desc, due_on desc limit 1",
         borrower_id,
         record_id,
         today,
@@ -202,6 +232,7 @@ pub struct ActiveLoan {
     pub id: Uuid,
     pub copy_allowed: bool,
     pub physical: bool,
+    pub reading_room: bool,
 }
 
 /// A record's status and whether it lies in a customer's folder (R11: the general manager
@@ -225,10 +256,15 @@ pub async fn overdue(conn: &mut PgConnection, today: NaiveDate) -> Result<Vec<Lo
     let rows = sqlx::query_as!(
         LoanRow,
         r#"select l.id, l.record_id, r.archival_code, r.title, l.borrower_id,
-                  u.username as borrower, l.purpose, l.days, l.physical, l.copy_allowed, l.status,
-                  l.requested_at, l.decided_by, l.decided_at, l.due_on, l.returned_to, l.returned_at
-           from loans l join records r on r.id = l.record_id join users u on u.id = l.borrower_id
-           where l.status = 'approved' and l.due_on < $1
+                  l.outside_borrower_id,
+                  coalesce(u.username, o.name || '（' || o.organisation || '）') as "borrower!",
+                  l.purpose, l.days, l.hours, l.physical, l.reading_room, l.copy_allowed, l.status,
+                  l.requested_at, l.decided_by, l.decided_at, l.due_on, l.due_at, l.returned_to,
+                  l.returned_at
+           from loans l join records r on r.id = l.record_id
+           left join users u on u.id = l.borrower_id
+           left join outside_borrowers o on o.id = l.outside_borrower_id
+           where l.status = 'approved' and (l.due_on < $1 or l.due_at < now())
            order by l.due_on, l.id"#,
         today,
     )
@@ -293,7 +329,9 @@ pub struct RegisterRow {
     pub title: String,
     pub purpose: String,
     pub physical: bool,
+    pub reading_room: bool,
     pub days: i32,
+    pub hours: Option<i32>,
     pub status: String,
     pub approver: Option<String>,
     pub due_on: Option<NaiveDate>,
@@ -310,17 +348,94 @@ pub async fn register(
 ) -> Result<Vec<RegisterRow>, DbError> {
     Ok(sqlx::query_as!(
         RegisterRow,
-        r#"select l.requested_at, u.username as borrower, r.archival_code, r.title, l.purpose,
-                  l.physical, l.days, l.status, d.username as "approver?", l.due_on, l.returned_at
+        r#"select l.requested_at,
+                  coalesce(u.username, o.name || '（' || o.organisation || '）') as "borrower!",
+                  r.archival_code, r.title, l.purpose, l.physical, l.reading_room, l.days, l.hours,
+                  l.status, d.username as "approver?", l.due_on, l.returned_at
            from loans l
            join records r on r.id = l.record_id
-           join users u on u.id = l.borrower_id
+           left join users u on u.id = l.borrower_id
+           left join outside_borrowers o on o.id = l.outside_borrower_id
            left join users d on d.id = l.decided_by
            where l.requested_at >= $1 and l.requested_at < $2 and record_visible(r, $3)
            order by l.requested_at, l.id"#,
         from,
         to,
         visibility_json(visibility)
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// An outside borrower as stored.
+#[derive(Debug, Clone)]
+pub struct OutsideBorrowerRow {
+    pub id: Uuid,
+    pub name: String,
+    pub organisation: String,
+    pub id_document: String,
+    pub letter: String,
+    pub letter_record_id: Option<Uuid>,
+    pub note: Option<String>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_outside(
+    conn: &mut PgConnection,
+    row: &OutsideBorrowerRow,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "insert into outside_borrowers
+             (id, name, organisation, id_document, letter, letter_record_id, note, created_by,
+              created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        row.id,
+        row.name,
+        row.organisation,
+        row.id_document,
+        row.letter,
+        row.letter_record_id,
+        row.note,
+        row.created_by,
+        row.created_at,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_outside(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<OutsideBorrowerRow>, DbError> {
+    Ok(sqlx::query_as!(
+        OutsideBorrowerRow,
+        "select id, name, organisation, id_document, letter, letter_record_id, note, created_by,
+                created_at
+         from outside_borrowers where id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Outside borrowers by organisation and name; those whose name or organisation contains
+/// `text` when given.
+pub async fn list_outside(
+    conn: &mut PgConnection,
+    text: Option<&str>,
+    limit: i64,
+) -> Result<Vec<OutsideBorrowerRow>, DbError> {
+    Ok(sqlx::query_as!(
+        OutsideBorrowerRow,
+        "select id, name, organisation, id_document, letter, letter_record_id, note, created_by,
+                created_at
+         from outside_borrowers
+         where $1::text is null or strpos(name, $1) > 0 or strpos(organisation, $1) > 0
+         order by organisation, name, id limit $2",
+        text,
+        limit
     )
     .fetch_all(conn)
     .await?)

@@ -41,8 +41,73 @@ pub fn keeps_loans(role: Role) -> bool {
     )
 }
 
-/// A loan request's purpose and length, checked.
-pub fn check_request(purpose: &str, days: i32) -> Result<String, ValidationError> {
+/// The longest loan in hours (taken out for a visit and back the same day).
+pub const MAX_HOURS: i32 = 12;
+
+/// How long a loan runs once approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Term {
+    /// Through the last of so many days.
+    Days(i32),
+    /// So many hours from the approval (a visit).
+    Hours(i32),
+    /// Read in the reading room: back the same day.
+    SameDay,
+}
+
+impl Term {
+    /// The term from a request's `days`, `hours` and `reading_room`: days, or hours, or a
+    /// reading-room loan that runs the day it is approved (optionally for some hours).
+    pub fn of(
+        days: Option<i32>,
+        hours: Option<i32>,
+        reading_room: bool,
+    ) -> Result<Term, ValidationError> {
+        match (days, hours) {
+            (Some(_), Some(_)) => Err(ValidationError::new(
+                "hours",
+                "a loan runs days or hours, not both",
+            )),
+            (Some(_), None) if reading_room => Err(ValidationError::new(
+                "days",
+                "a reading-room loan is returned the same day; leave days out (or give hours)",
+            )),
+            (Some(days), None) if (1..=MAX_DAYS).contains(&days) => Ok(Term::Days(days)),
+            (Some(_), None) => Err(ValidationError::new(
+                "days",
+                format!("between 1 and {MAX_DAYS}"),
+            )),
+            (None, Some(hours)) if (1..=MAX_HOURS).contains(&hours) => Ok(Term::Hours(hours)),
+            (None, Some(_)) => Err(ValidationError::new(
+                "hours",
+                format!("between 1 and {MAX_HOURS}: a longer loan runs days"),
+            )),
+            (None, None) if reading_room => Ok(Term::SameDay),
+            (None, None) => Err(ValidationError::new(
+                "days",
+                "say how long the loan runs: days, hours, or a reading-room loan",
+            )),
+        }
+    }
+
+    /// The days stored with the loan (0 for a loan of the same day).
+    pub fn days(self) -> i32 {
+        match self {
+            Term::Days(days) => days,
+            Term::Hours(_) | Term::SameDay => 0,
+        }
+    }
+
+    pub fn hours(self) -> Option<i32> {
+        match self {
+            Term::Hours(hours) => Some(hours),
+            _ => None,
+        }
+    }
+}
+
+/// A loan request's purpose, checked.
+pub fn check_purpose(purpose: &str) -> Result<String, ValidationError> {
     let purpose = purpose.trim();
     if purpose.is_empty() {
         return Err(ValidationError::new("purpose", "required"));
@@ -51,12 +116,6 @@ pub fn check_request(purpose: &str, days: i32) -> Result<String, ValidationError
         return Err(ValidationError::new(
             "purpose",
             "longer than 1000 characters",
-        ));
-    }
-    if !(1..=MAX_DAYS).contains(&days) {
-        return Err(ValidationError::new(
-            "days",
-            format!("between 1 and {MAX_DAYS}"),
         ));
     }
     Ok(purpose.to_owned())
@@ -98,18 +157,34 @@ mod tests {
 
     #[test]
     fn requests_need_a_purpose_and_a_length_within_a_year() {
-        assert_eq!(check_request("  審計 ", 7).ok().as_deref(), Some("審計"));
+        assert_eq!(check_purpose("  審計 ").ok().as_deref(), Some("審計"));
         assert_eq!(
-            check_request(" ", 7).err().map(|e| e.field),
+            check_purpose(" ").err().map(|e| e.field),
             Some("purpose".into())
         );
         for days in [0, -1, 366] {
             assert_eq!(
-                check_request("審計", days).err().map(|e| e.field),
+                Term::of(Some(days), None, false).err().map(|e| e.field),
                 Some("days".into())
             );
         }
-        assert!(check_request("審計", 365).is_ok());
+        assert_eq!(Term::of(Some(365), None, false), Ok(Term::Days(365)));
+    }
+
+    #[test]
+    fn a_loan_runs_days_or_hours_and_a_reading_room_loan_the_same_day() {
+        assert_eq!(Term::of(None, Some(3), false), Ok(Term::Hours(3)));
+        assert_eq!(Term::of(None, Some(3), true), Ok(Term::Hours(3)));
+        assert_eq!(Term::of(None, None, true), Ok(Term::SameDay));
+        assert_eq!(Term::SameDay.days(), 0);
+        let field = |term: Result<Term, ValidationError>| term.err().map(|e| e.field);
+        assert_eq!(
+            field(Term::of(Some(2), Some(3), false)),
+            Some("hours".into())
+        );
+        assert_eq!(field(Term::of(Some(2), None, true)), Some("days".into()));
+        assert_eq!(field(Term::of(None, Some(13), false)), Some("hours".into()));
+        assert_eq!(field(Term::of(None, None, false)), Some("days".into()));
     }
 
     #[test]

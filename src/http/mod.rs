@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod borrowers;
 mod catalogue;
 mod corrections;
 mod destruction;

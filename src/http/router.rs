@@ -17,8 +17,8 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::{
-    audit, auth, catalogue, corrections, destruction, disposition, export, integrity, loans, ops,
-    parties, records, releases, reminders, rooms, search, stats, stocktakes, users,
+    audit, auth, borrowers, catalogue, corrections, destruction, disposition, export, integrity,
+    loans, ops, parties, records, releases, reminders, rooms, search, stats, stocktakes, users,
 };
 use crate::app::App;
 use crate::domain::ErrorCode;
@@ -145,6 +145,11 @@ pub fn router(app: App) -> Router {
         .routes(routes!(stats::get_ledger))
         .routes(routes!(loans::request_loan, loans::list_loans))
         .routes(routes!(loans::get_loan))
+        .routes(routes!(
+            borrowers::register_borrower,
+            borrowers::list_borrowers
+        ))
+        .routes(routes!(borrowers::get_borrower))
         .routes(routes!(loans::loan_register))
         .routes(routes!(releases::propose_release, releases::list_releases))
         .routes(routes!(releases::list_review_due))

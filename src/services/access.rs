@@ -24,6 +24,8 @@ pub enum Access {
         id: Uuid,
         copy_allowed: bool,
         physical: bool,
+        /// Read in the reading room: no copy, no download.
+        reading_room: bool,
     },
 }
 
@@ -190,6 +192,7 @@ pub async fn record_access(
         id: loan.id,
         copy_allowed: loan.copy_allowed,
         physical: loan.physical,
+        reading_room: loan.reading_room,
     }))
 }
 

@@ -47,7 +47,11 @@ pub struct LoanForm {
     #[serde(default)]
     days: String,
     #[serde(default)]
+    hours: String,
+    #[serde(default)]
     physical: Option<String>,
+    #[serde(default)]
+    reading_room: Option<String>,
 }
 
 struct FormView {
@@ -55,7 +59,9 @@ struct FormView {
     borrower: String,
     purpose: String,
     days: String,
+    hours: String,
     physical: bool,
+    reading_room: bool,
 }
 
 #[derive(Template)]
@@ -101,7 +107,7 @@ async fn page(
     let lines = loans
         .into_iter()
         .map(|loan| {
-            let own = loan.borrower_id == user.actor.user_id;
+            let own = loan.borrower_id == Some(user.actor.user_id);
             LoanLine {
                 decidable: loan.status == LoanStatus::Requested && approver && !own,
                 returnable: loan.status == LoanStatus::Approved
@@ -144,7 +150,9 @@ pub async fn loans_page(
         borrower: String::new(),
         purpose: String::new(),
         days: "7".into(),
+        hours: String::new(),
         physical: false,
+        reading_room: false,
     };
     let notice = query
         .done
@@ -163,7 +171,9 @@ pub async fn register_loan(
         borrower: form.borrower.clone(),
         purpose: form.purpose.clone(),
         days: form.days.clone(),
+        hours: form.hours.clone(),
         physical: form.physical.is_some(),
+        reading_room: form.reading_room.is_some(),
     };
     let result = async {
         csrf(&user, Some(&form.csrf))?;
@@ -173,9 +183,23 @@ pub async fn register_loan(
                 form.record_id
             ))
         })?;
-        let days = form.days.trim().parse::<i32>().map_err(|_| {
-            ServiceError::Validation(format!("days: {:?} is not a number of days", form.days))
-        })?;
+        let number = |field: &str, value: &str| {
+            let value = value.trim();
+            (!value.is_empty())
+                .then(|| {
+                    value.parse::<i32>().map_err(|_| {
+                        ServiceError::Validation(format!("{field}: {value:?} is not a number"))
+                    })
+                })
+                .transpose()
+        };
+        let hours = number("hours", &form.hours)?;
+        // the form offers days by default: a loan of hours or of the reading room has none
+        let days = if hours.is_some() || form.reading_room.is_some() {
+            None
+        } else {
+            number("days", &form.days)?
+        };
         let borrower = Some(form.borrower.trim().to_owned()).filter(|name| !name.is_empty());
         app.loans
             .request(
@@ -184,9 +208,12 @@ pub async fn register_loan(
                     record_id,
                     purpose: form.purpose.clone(),
                     days,
+                    hours,
                     physical: form.physical.is_some(),
+                    reading_room: form.reading_room.is_some(),
                     copy_allowed: false,
                     borrower,
+                    outside_borrower: None,
                 },
             )
             .await
@@ -242,7 +269,9 @@ pub async fn act_on_loan(
                 borrower: String::new(),
                 purpose: String::new(),
                 days: "7".into(),
+                hours: String::new(),
                 physical: false,
+                reading_room: false,
             };
             page(&app, &user, form, Some(message), None, status).await
         }

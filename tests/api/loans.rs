@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use crate::helpers::{TestApp, TestFile, assert_problem, corpus};
 
 mod copies;
+mod outside;
 mod physical;
 mod requests;
 

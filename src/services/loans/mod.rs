@@ -13,14 +13,17 @@ use uuid::Uuid;
 use super::paging::{bad_cursor, next_cursor, page_size};
 use super::records::record_not_found;
 
+mod outside;
 mod parties;
 mod register;
 
 use super::{Actor, ServiceError, ServiceResult, access};
 use crate::db::{self, Pool};
-use crate::domain::loan::{self, LoanStatus, keeps_loans, may_borrow};
+use crate::domain::loan::{self, LoanStatus, Term, keeps_loans, may_borrow};
 use crate::domain::permissions::Approver;
 use crate::domain::reminder::Recipient;
+use crate::domain::user::Role;
+pub use outside::{NewOutsideBorrower, OutsideBorrowerFilter, OutsideBorrowerView};
 pub(crate) use parties::loan_reminder;
 use parties::{borrower_of, request_reminder};
 pub use register::RegisterPeriod;
@@ -32,11 +35,19 @@ pub struct NewLoanInput {
     pub record_id: Uuid,
     /// What the record is borrowed for (借閱目的).
     pub purpose: String,
-    /// How many days the loan runs once approved (1–365).
-    pub days: i32,
+    /// How many days the loan runs once approved (1–365); or give `hours`, or make it a
+    /// reading-room loan.
+    #[serde(default)]
+    pub days: Option<i32>,
+    /// A loan of a few hours (1–12) from its approval: taken out for a visit.
+    #[serde(default)]
+    pub hours: Option<i32>,
     /// The physical item leaves the store room (it can be out with one borrower at a time).
     #[serde(default)]
     pub physical: bool,
+    /// Read in the reading room only (閱覽室查閱): no copy, no download, back the same day.
+    #[serde(default)]
+    pub reading_room: bool,
     /// Refused when true: the approver decides whether copies are allowed.
     #[serde(default)]
     pub copy_allowed: bool,
@@ -44,6 +55,10 @@ pub struct NewLoanInput {
     /// the caller otherwise.
     #[serde(default)]
     pub borrower: Option<String>,
+    /// An outside borrower (`POST /api/v1/borrowers`) the records office registers the loan
+    /// for; such a loan is a reading-room or a physical one.
+    #[serde(default)]
+    pub outside_borrower: Option<Uuid>,
 }
 
 /// `POST /api/v1/loans/{id}/approve` (the body may be left out).
@@ -62,11 +77,18 @@ pub struct LoanView {
     pub record_id: Uuid,
     pub archival_code: Option<String>,
     pub title: String,
-    pub borrower_id: Uuid,
+    /// The user who borrows; null for an outside borrower.
+    pub borrower_id: Option<Uuid>,
+    /// The registered outside borrower, if the loan is theirs.
+    pub outside_borrower_id: Option<Uuid>,
+    /// The username, or the outside borrower's name and organisation.
     pub borrower: String,
     pub purpose: String,
+    /// Days the loan runs; 0 for a loan of hours or of the reading room.
     pub days: i32,
+    pub hours: Option<i32>,
     pub physical: bool,
+    pub reading_room: bool,
     pub copy_allowed: bool,
     /// `requested`, `approved`, `rejected` or `returned`.
     pub status: LoanStatus,
@@ -75,6 +97,8 @@ pub struct LoanView {
     pub decided_at: Option<DateTime<Utc>>,
     /// The last day of the loan, once approved.
     pub due_on: Option<NaiveDate>,
+    /// When a loan in hours is due back.
+    pub due_at: Option<DateTime<Utc>>,
     /// Approved and past its due date.
     pub overdue: bool,
     pub returned_to: Option<Uuid>,
@@ -128,7 +152,8 @@ impl LoanService {
                 "auditors read the audit trail, not the records; they do not borrow".into(),
             ));
         }
-        let purpose = loan::check_request(&input.purpose, input.days)?;
+        let purpose = loan::check_purpose(&input.purpose)?;
+        let term = Term::of(input.days, input.hours, input.reading_room)?;
         if input.copy_allowed {
             return Err(ServiceError::Validation(
                 "copy_allowed: the approver decides whether copies are allowed, when approving"
@@ -136,7 +161,7 @@ impl LoanService {
             ));
         }
         let mut tx = db::begin(&self.pool).await?;
-        let borrower = borrower_of(&mut tx, actor, input.borrower.as_deref()).await?;
+        let borrower = borrower_of(&mut tx, actor, &input).await?;
         access::require_record(&mut tx, actor, input.record_id, self.today()).await?;
         let (approver, facts) = access::loan_terms(&mut tx, input.record_id)
             .await?
@@ -153,7 +178,7 @@ impl LoanService {
                 input.record_id, facts.status
             )));
         }
-        if db::loans::has_open(&mut tx, input.record_id, borrower.id).await? {
+        if db::loans::has_open(&mut tx, input.record_id, borrower.id, borrower.outside).await? {
             return Err(ServiceError::Conflict(format!(
                 "there is already an open loan of record {} for this borrower",
                 input.record_id
@@ -166,9 +191,12 @@ impl LoanService {
                 id,
                 record_id: input.record_id,
                 borrower_id: borrower.id,
+                outside_borrower_id: borrower.outside,
                 purpose,
-                days: input.days,
+                days: term.days(),
+                hours: term.hours(),
                 physical: input.physical,
+                reading_room: input.reading_room,
                 copy_allowed: false,
             },
         )
@@ -221,15 +249,19 @@ impl LoanService {
                 row.record_id, facts.status
             )));
         }
-        let due_on =
-            (decision == LoanStatus::Approved).then(|| loan::due_on(self.today(), row.days));
-        let copy_allowed = copy_allowed && decision == LoanStatus::Approved && !row.physical;
+        let due = if decision == LoanStatus::Approved {
+            self.due(&row)
+        } else {
+            (None, None)
+        };
+        let copy_allowed =
+            copy_allowed && decision == LoanStatus::Approved && !row.physical && !row.reading_room;
         db::loans::decide(
             &mut tx,
             id,
             decision.as_str(),
             actor.user_id,
-            due_on,
+            due,
             copy_allowed,
         )
         .await
@@ -256,7 +288,9 @@ impl LoanService {
                     row.archival_code.as_deref().unwrap_or("-")
                 ),
                 due_on,
-                Recipient::User(row.borrower_id),
+                // an outside borrower has no login: the records office sees to the return
+                row.borrower_id
+                    .map_or(Recipient::Role(Role::Archivist), Recipient::User),
             );
             db::reminders::raise(&mut tx, &reminder).await?;
         }
@@ -278,12 +312,14 @@ impl LoanService {
             return Err(loan_not_found(id));
         }
         let row = find(&mut tx, id).await?;
-        let own = row.borrower_id == actor.user_id;
-        let may_return = keeps_loans(actor.role) || (own && !row.physical);
+        let own = row.borrower_id == Some(actor.user_id);
+        let may_return = keeps_loans(actor.role) || (own && !row.physical && !row.reading_room);
         if !may_return {
             return Err(if own {
                 ServiceError::Forbidden(
-                    "a physical item is returned at the records office, which registers it".into(),
+                    "a physical or reading-room loan is returned at the records office, which \
+                     registers it"
+                        .into(),
                 )
             } else {
                 loan_not_found(id)
@@ -312,7 +348,7 @@ impl LoanService {
         let mut conn = db::acquire(&self.pool).await?;
         let row = db::loans::find(&mut conn, id)
             .await?
-            .filter(|row| keeps_loans(actor.role) || row.borrower_id == actor.user_id)
+            .filter(|row| keeps_loans(actor.role) || row.borrower_id == Some(actor.user_id))
             .ok_or_else(|| loan_not_found(id))?;
         Ok(self.view(row))
     }
@@ -352,26 +388,45 @@ impl LoanService {
         })
     }
 
+    /// When an approved loan is due: the last day, and for a loan in hours the time.
+    fn due(&self, row: &db::loans::LoanRow) -> (Option<NaiveDate>, Option<DateTime<Utc>>) {
+        match row.hours {
+            Some(hours) => {
+                let at = Utc::now() + chrono::Duration::hours(i64::from(hours));
+                (
+                    Some(at.with_timezone(&self.timezone).date_naive()),
+                    Some(at),
+                )
+            }
+            None => (Some(loan::due_on(self.today(), row.days)), None),
+        }
+    }
+
     fn view(&self, row: db::loans::LoanRow) -> LoanView {
         let status = LoanStatus::parse(&row.status).unwrap_or(LoanStatus::Requested);
         let overdue = status == LoanStatus::Approved
-            && row.due_on.is_some_and(|due_on| due_on < self.today());
+            && (row.due_on.is_some_and(|due_on| due_on < self.today())
+                || row.due_at.is_some_and(|due_at| due_at < Utc::now()));
         LoanView {
             id: row.id,
             record_id: row.record_id,
             archival_code: row.archival_code,
             title: row.title,
             borrower_id: row.borrower_id,
+            outside_borrower_id: row.outside_borrower_id,
             borrower: row.borrower,
             purpose: row.purpose,
             days: row.days,
+            hours: row.hours,
             physical: row.physical,
+            reading_room: row.reading_room,
             copy_allowed: row.copy_allowed,
             status,
             requested_at: row.requested_at,
             decided_by: row.decided_by,
             decided_at: row.decided_at,
             due_on: row.due_on,
+            due_at: row.due_at,
             overdue,
             returned_to: row.returned_to,
             returned_at: row.returned_at,
@@ -391,7 +446,7 @@ fn check_decider(actor: &Actor, row: &db::loans::LoanRow, approver: Approver) ->
             }
         )));
     }
-    if row.borrower_id == actor.user_id {
+    if row.borrower_id == Some(actor.user_id) {
         return Err(ServiceError::Forbidden(
             "nobody decides their own loan".into(),
         ));

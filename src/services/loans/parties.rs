@@ -4,34 +4,38 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::NewLoanInput;
 use crate::db;
 use crate::domain::loan::keeps_loans;
 use crate::domain::reminder::{NewReminder, Recipient, ReminderKind};
 use crate::domain::user::Role;
 use crate::services::{Actor, ServiceError, ServiceResult};
 
-/// Who borrows.
+/// Who borrows: a user, or an outside borrower.
 pub(super) struct Borrower {
-    pub(super) id: Uuid,
+    pub(super) id: Option<Uuid>,
+    pub(super) outside: Option<Uuid>,
     pub(super) party_id: Option<Uuid>,
 }
 
 /// The borrower a request names: the caller, or (for the records office) another active
-/// user; an auditor never borrows.
+/// user or a registered outside borrower; an auditor never borrows.
 pub(super) async fn borrower_of(
     conn: &mut db::PgConnection,
     actor: &Actor,
-    named: Option<&str>,
+    input: &NewLoanInput,
 ) -> ServiceResult<Borrower> {
-    match named.map(str::trim) {
-        None => Ok(Borrower {
-            id: actor.user_id,
-            party_id: actor.party_id,
-        }),
-        Some(name) if name == actor.username => Ok(Borrower {
-            id: actor.user_id,
-            party_id: actor.party_id,
-        }),
+    if let Some(outside) = input.outside_borrower {
+        return outside_borrower(conn, actor, input, outside).await;
+    }
+    let me = Borrower {
+        id: Some(actor.user_id),
+        outside: None,
+        party_id: actor.party_id,
+    };
+    match input.borrower.as_deref().map(str::trim) {
+        None => Ok(me),
+        Some(name) if name == actor.username => Ok(me),
         Some(name) => {
             if !keeps_loans(actor.role) {
                 return Err(ServiceError::Forbidden(
@@ -48,11 +52,47 @@ pub(super) async fn borrower_of(
                 )));
             }
             Ok(Borrower {
-                id: user.id,
+                id: Some(user.id),
+                outside: None,
                 party_id: user.party_id,
             })
         }
     }
+}
+
+/// An outside borrower's loan: registered by the records office, for the reading room or
+/// the paper (they have no login to read an electronic copy).
+async fn outside_borrower(
+    conn: &mut db::PgConnection,
+    actor: &Actor,
+    input: &NewLoanInput,
+    id: Uuid,
+) -> ServiceResult<Borrower> {
+    if !keeps_loans(actor.role) {
+        return Err(ServiceError::Forbidden(
+            "only the records office registers loans for outside borrowers".into(),
+        ));
+    }
+    if input.borrower.is_some() {
+        return Err(ServiceError::Validation(
+            "borrower: name a user or an outside_borrower, not both".into(),
+        ));
+    }
+    if !input.reading_room && !input.physical {
+        return Err(ServiceError::Validation(
+            "outside_borrower: an outside borrower has no login; lend for the reading room \
+             (reading_room) or lend the paper (physical)"
+                .into(),
+        ));
+    }
+    db::loans::find_outside(conn, id)
+        .await?
+        .ok_or_else(|| ServiceError::Validation(format!("outside_borrower: no borrower {id}")))?;
+    Ok(Borrower {
+        id: None,
+        outside: Some(id),
+        party_id: None,
+    })
 }
 
 /// The reminder of a new request, to the role that approves it.
@@ -88,7 +128,7 @@ pub(crate) fn loan_reminder(
     reminder.record_id = Some(row.record_id);
     reminder.details = serde_json::json!({
         "loan_id": row.id, "borrower": row.borrower, "due_on": row.due_on,
-        "physical": row.physical,
+        "due_at": row.due_at, "physical": row.physical, "reading_room": row.reading_room,
     });
     reminder
 }

@@ -74,8 +74,17 @@ impl LoanService {
                     row.archival_code.unwrap_or_default(),
                     row.title,
                     row.purpose,
-                    if row.physical { "实体" } else { "电子" }.into(),
-                    format!("{}天", row.days),
+                    match (row.physical, row.reading_room) {
+                        (true, _) => "实体",
+                        (false, true) => "阅览室",
+                        (false, false) => "电子",
+                    }
+                    .into(),
+                    match (row.hours, row.days) {
+                        (Some(hours), _) => format!("{hours}小时"),
+                        (None, 0) => "当日".into(),
+                        (None, days) => format!("{days}天"),
+                    },
                     row.approver.unwrap_or_default(),
                     row.due_on.map(|due| due.to_string()).unwrap_or_default(),
                     match (row.returned_at, row.status.as_str()) {

@@ -56,6 +56,14 @@ impl RecordService {
                     .into(),
             ));
         }
+        if let Access::Loan {
+            reading_room: true, ..
+        } = access
+        {
+            return Err(ServiceError::Forbidden(
+                "a reading-room loan is read in the reading room: no copy, no download".into(),
+            ));
+        }
         let record = db::records::find(&mut conn, record_id)
             .await?
             .ok_or_else(|| record_not_found(record_id))?;
