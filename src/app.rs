@@ -31,6 +31,7 @@ use crate::services::parties::PartyService;
 use crate::services::records::RecordService;
 use crate::services::releases::ReleaseService;
 use crate::services::reminders::ReminderService;
+use crate::services::reports::ReportService;
 use crate::services::rooms::RoomService;
 use crate::services::search::SearchService;
 use crate::services::stats::StatsService;
@@ -67,6 +68,7 @@ pub struct App {
     pub export: ExportService,
     pub stats: StatsService,
     pub ledger: LedgerService,
+    pub reports: ReportService,
     pub limits: Limits,
     pub metrics: Arc<Metrics>,
     /// The zone of schedules, due dates and times typed into forms.
@@ -141,6 +143,7 @@ impl App {
             export: ExportService::new(pool.clone(), settings.time.timezone),
             stats: StatsService::new(pool.clone()),
             ledger: LedgerService::new(pool.clone(), settings.time.timezone),
+            reports: ReportService::new(pool.clone(), settings.time.timezone),
             audit: AuditService::new(pool.clone(), blobs.clone()),
             destruction: DestructionService::new(
                 pool.clone(),

@@ -24,6 +24,7 @@ pub mod readings;
 pub mod records;
 pub mod releases;
 pub mod reminders;
+pub mod reports;
 pub mod rooms;
 pub mod search;
 pub mod stats;

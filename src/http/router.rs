@@ -143,6 +143,7 @@ pub fn router(app: App) -> Router {
         .routes(routes!(export::export_catalogue))
         .routes(routes!(stats::get_stats))
         .routes(routes!(stats::get_ledger))
+        .routes(routes!(stats::get_report))
         .routes(routes!(loans::request_loan, loans::list_loans))
         .routes(routes!(loans::get_loan))
         .routes(routes!(

@@ -26,6 +26,7 @@ pub mod parties;
 pub mod records;
 pub mod releases;
 pub mod reminders;
+pub mod reports;
 pub mod rooms;
 pub mod search;
 pub mod stats;

@@ -30,6 +30,7 @@ mod parties;
 mod places;
 mod printing;
 mod reminders;
+mod reports;
 mod rooms;
 mod search;
 mod stats;
