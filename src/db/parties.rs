@@ -52,6 +52,8 @@ pub struct EventRow {
     pub r#type: String,
     pub date: NaiveDate,
     pub note: Option<String>,
+    pub outcome: Option<String>,
+    pub next_step: Option<String>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
@@ -177,14 +179,17 @@ pub async fn list(
 
 pub async fn insert_event(conn: &mut PgConnection, event: &EventRow) -> Result<(), DbError> {
     sqlx::query!(
-        "insert into events (id, party_id, record_id, type, date, note, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7)",
+        "insert into events (id, party_id, record_id, type, date, note, outcome, next_step,
+                             created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         event.id,
         event.party_id,
         event.record_id,
         event.r#type,
         event.date,
         event.note,
+        event.outcome,
+        event.next_step,
         event.created_by,
     )
     .execute(conn)
@@ -196,7 +201,8 @@ pub async fn insert_event(conn: &mut PgConnection, event: &EventRow) -> Result<(
 pub async fn events(conn: &mut PgConnection, party_id: Uuid) -> Result<Vec<EventRow>, DbError> {
     Ok(sqlx::query_as!(
         EventRow,
-        r#"select id, party_id, record_id, type as "type", date, note, created_by, created_at
+        r#"select id, party_id, record_id, type as "type", date, note, outcome, next_step,
+                  created_by, created_at
            from events where party_id = $1 order by date, created_at"#,
         party_id
     )
@@ -289,4 +295,48 @@ pub async fn folder_sheet(
     )
     .fetch_one(conn)
     .await?)
+}
+
+/// A folder's kind and sign-off.
+#[derive(Debug, Clone)]
+pub struct SignOffState {
+    pub kind: String,
+    pub signed_off_by: Option<Uuid>,
+    pub signed_off_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+pub async fn sign_off_state(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<SignOffState>, DbError> {
+    Ok(sqlx::query_as!(
+        SignOffState,
+        "select kind, signed_off_by, signed_off_at, sign_off_note as note from parties
+         where id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Signs the folder off; false when it already was.
+pub async fn sign_off(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: Uuid,
+    note: Option<&str>,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query!(
+        "update parties set signed_off_by = $2, signed_off_at = now(), sign_off_note = $3,
+                updated_at = now()
+         where id = $1 and signed_off_at is null",
+        id,
+        by,
+        note
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
 }

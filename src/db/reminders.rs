@@ -101,6 +101,50 @@ pub async fn close_keyed(
     Ok(closed.rows_affected())
 }
 
+/// A follow-up visit on `date` answers the party's open follow-up reminders due by then, or,
+/// when none is due yet, the next one.
+pub async fn close_follow_ups(
+    conn: &mut PgConnection,
+    party_id: Uuid,
+    date: NaiveDate,
+    by: Uuid,
+) -> Result<u64, DbError> {
+    let closed = sqlx::query!(
+        "update reminders set status = 'done', done_at = now(), done_by = $3
+         where id in (
+             select id from reminders
+             where party_id = $1 and kind = 'follow_up' and status <> 'done'
+               and (due_on <= $2 or id = (select id from reminders
+                                           where party_id = $1 and kind = 'follow_up'
+                                             and status <> 'done'
+                                           order by due_on, id limit 1)))",
+        party_id,
+        date,
+        by,
+    )
+    .execute(conn)
+    .await?;
+    Ok(closed.rows_affected())
+}
+
+/// The party's folder was signed off: the reminders of the rules that stop then close.
+pub async fn close_signed_off(
+    conn: &mut PgConnection,
+    party_id: Uuid,
+    by: Uuid,
+) -> Result<u64, DbError> {
+    let closed = sqlx::query!(
+        "update reminders set status = 'done', done_at = now(), done_by = $2
+         where party_id = $1 and status <> 'done'
+           and details->>'rule' in (select code from deadline_rules where stop_when = 'signed_off')",
+        party_id,
+        by,
+    )
+    .execute(conn)
+    .await?;
+    Ok(closed.rows_affected())
+}
+
 /// Filters of the reminder list; `None` means any.
 #[derive(Debug, Clone)]
 pub struct ReminderQuery<'a> {
@@ -330,8 +374,9 @@ pub struct DeadlineRow {
 
 /// The deadlines of the active rules falling on days `since..=until`: for a repeating rule
 /// its latest occurrence by `until`. A rule's trigger is the party's latest event of that
-/// type, or `folder_created` (the party's creation day in `zone`). Repeating rules apply to
-/// active parties only.
+/// type, `folder_created` (the party's creation day in `zone`) or `record_filed` (the day of
+/// the latest filing into the folder). Repeating rules apply to active parties only; a rule
+/// that stops at the sign-off raises nothing for a signed-off folder.
 pub async fn deadlines(
     conn: &mut PgConnection,
     since: NaiveDate,
@@ -346,11 +391,15 @@ pub async fn deadlines(
                       p.identifier as party_identifier, p.name as party_name,
                       case when r.trigger = 'folder_created'
                            then (p.created_at at time zone $3)::date
+                           when r.trigger = 'record_filed'
+                           then (select max((rec.created_at at time zone $3)::date)
+                                 from records rec where rec.party_id = p.id)
                            else (select max(e.date) from events e
                                  where e.party_id = p.id and e.type = r.trigger)
                       end as trigger_on
                from deadline_rules r join parties p on p.kind = r.party_kind
-               where r.active and (r.repeat_every is null or p.status = 'active'))
+               where r.active and (r.repeat_every is null or p.status = 'active')
+                 and not (r.stop_when = 'signed_off' and p.signed_off_at is not null))
            select t.rule as "rule!", t.kind as "kind!", t.subject as "subject!",
                   t.recipient_role as "recipient_role!", t.trigger as "trigger!",
                   t.party_id as "party_id!", t.party_identifier as "party_identifier!",
@@ -386,6 +435,8 @@ pub struct RuleRow {
     pub subject: String,
     pub recipient_role: String,
     pub active: bool,
+    /// `signed_off`: the rule stops once the party's folder is signed off.
+    pub stop_when: Option<String>,
 }
 
 /// The deadline rules, by code.
@@ -398,7 +449,7 @@ pub async fn rules(conn: &mut PgConnection) -> Result<Vec<RuleRow>, DbError> {
                   (extract(year from repeat_every) * 12 + extract(month from repeat_every))::int4
                       as repeat_months,
                   extract(day from repeat_every)::int4 as repeat_days,
-                  kind, subject, recipient_role, active
+                  kind, subject, recipient_role, active, stop_when
            from deadline_rules order by code"#
     )
     .fetch_all(conn)
@@ -409,16 +460,16 @@ pub async fn rules(conn: &mut PgConnection) -> Result<Vec<RuleRow>, DbError> {
 pub async fn upsert_rule(conn: &mut PgConnection, rule: &RuleRow) -> Result<(), DbError> {
     sqlx::query!(
         "insert into deadline_rules (code, party_kind, trigger, delay, repeat_every, kind, subject,
-                                     recipient_role, active)
+                                     recipient_role, active, stop_when)
          values ($1, $2, $3, make_interval(months => $4, days => $5),
                  case when $6::int4 is null then null
                       else make_interval(months => $6, days => coalesce($7, 0)) end,
-                 $8, $9, $10, $11)
+                 $8, $9, $10, $11, $12)
          on conflict (code) do update
          set party_kind = excluded.party_kind, trigger = excluded.trigger, delay = excluded.delay,
              repeat_every = excluded.repeat_every, kind = excluded.kind,
              subject = excluded.subject, recipient_role = excluded.recipient_role,
-             active = excluded.active",
+             active = excluded.active, stop_when = excluded.stop_when",
         rule.code,
         rule.party_kind,
         rule.trigger,
@@ -430,6 +481,7 @@ pub async fn upsert_rule(conn: &mut PgConnection, rule: &RuleRow) -> Result<(), 
         rule.subject,
         rule.recipient_role,
         rule.active,
+        rule.stop_when,
     )
     .execute(conn)
     .await?;

@@ -11,6 +11,9 @@ use super::record::ValidationError;
 pub const EMPLOYMENT_ENDED: &str = "employment_ended";
 /// The event of a departed employee being hired again.
 pub const REHIRED: &str = "rehired";
+/// A follow-up visit (回訪) to a customer, with its outcome and next step: it answers the
+/// follow-up reminders due by its date.
+pub const FOLLOW_UP: &str = "follow_up";
 
 /// What kind of party a folder belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -117,6 +120,12 @@ pub struct EventInput {
     pub date: NaiveDate,
     #[serde(default)]
     pub note: Option<String>,
+    /// What came of it (a follow-up visit: 客戶滿意，擬續約).
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// What comes next (下次回訪帶新報價).
+    #[serde(default)]
+    pub next_step: Option<String>,
 }
 
 impl EventInput {
@@ -134,13 +143,17 @@ impl EventInput {
                 format!("{kind:?} is not an event type like \"employment_ended\""),
             ));
         }
+        let text = |value: Option<String>| {
+            value
+                .map(|text| text.trim().to_owned())
+                .filter(|text| !text.is_empty())
+        };
         Ok(Self {
             r#type: kind.to_owned(),
             date: self.date,
-            note: self
-                .note
-                .map(|note| note.trim().to_owned())
-                .filter(|note| !note.is_empty()),
+            note: text(self.note),
+            outcome: text(self.outcome),
+            next_step: text(self.next_step),
         })
     }
 
@@ -174,6 +187,8 @@ mod tests {
             r#type: kind.into(),
             date: NaiveDate::MIN,
             note: None,
+            outcome: None,
+            next_step: None,
         };
         assert_eq!(
             event(EMPLOYMENT_ENDED).status_after(PartyKind::Employee),

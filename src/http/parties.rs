@@ -5,11 +5,11 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use super::error::{ApiError, Problem};
-use super::extract::{CurrentUser, Json, Path, Query};
+use super::extract::{CurrentUser, Json, OptionalJson, Path, Query};
 use crate::app::App;
 use crate::services::parties::{
     EventInput, EventView, HandoverInput, HandoverView, NewParty, PartyFilter, PartyFolder,
-    PartyPage, PartyPatch, PartyView,
+    PartyPage, PartyPatch, PartyView, SignOffInput, SignOffView,
 };
 
 /// Creates an employee or customer, with its (empty) folder.
@@ -109,4 +109,25 @@ pub async fn hand_over_records(
     Json(input): Json<HandoverInput>,
 ) -> Result<axum::Json<HandoverView>, ApiError> {
     Ok(axum::Json(app.parties.hand_over(&actor, id, input).await?))
+}
+
+/// Signs off a new folder (R5): the role its category's access rule names as `sign_off`
+/// (the general manager for customer folders); once.
+#[utoipa::path(post, path = "/api/v1/parties/{id}/sign-off", tag = "parties", params(("id" = Uuid, Path)),
+    request_body(content = Option<SignOffInput>),
+    responses((status = 200, body = SignOffView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, description = "already signed off, or the folder needs none", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn sign_off_folder(
+    State(app): State<App>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+    OptionalJson(input): OptionalJson<SignOffInput>,
+) -> Result<axum::Json<SignOffView>, ApiError> {
+    Ok(axum::Json(
+        app.parties
+            .sign_off(&actor, id, input.unwrap_or_default())
+            .await?,
+    ))
 }

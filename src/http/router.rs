@@ -134,6 +134,7 @@ pub fn router(app: App) -> Router {
         .routes(routes!(parties::add_party_event))
         .routes(routes!(parties::folder_cover))
         .routes(routes!(parties::hand_over_records))
+        .routes(routes!(parties::sign_off_folder))
         .routes(routes!(records::get_record_file))
         .routes(routes!(records::get_stamped_file))
         .routes(routes!(search::search))

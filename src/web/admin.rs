@@ -35,6 +35,8 @@ struct CategoryLine {
     own: bool,
     grants: Vec<(&'static str, bool)>,
     approver: &'static str,
+    /// Who signs off new folders: `""` for nobody.
+    sign_off: &'static str,
     retention: String,
     fields: String,
     checklist: String,
@@ -89,6 +91,7 @@ pub async fn admin_page(
                 .map(|grant| (grant.as_str(), category.access.see.contains(grant)))
                 .collect(),
             approver: category.access.loan_approver.as_str(),
+            sign_off: category.access.sign_off.map_or("", Approver::as_str),
             own: category.access_own,
             retention: category.retention.unwrap_or_default(),
             fields: super::setup::fields_text(&category.fields),
@@ -209,8 +212,18 @@ pub async fn set_access(
         let loan_approver = Approver::parse(fields.get("loan_approver")).ok_or_else(|| {
             ServiceError::Validation("loan_approver: director or general_manager".into())
         })?;
+        let sign_off = match fields.get("sign_off") {
+            "" => None,
+            value => Some(Approver::parse(value).ok_or_else(|| {
+                ServiceError::Validation("sign_off: nobody, director or general_manager".into())
+            })?),
+        };
         let patch = CategoryPatch {
-            access: Patch::Set(AccessRule { see, loan_approver }),
+            access: Patch::Set(AccessRule {
+                see,
+                loan_approver,
+                sign_off,
+            }),
             ..CategoryPatch::default()
         };
         app.catalogue

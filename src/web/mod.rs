@@ -67,6 +67,10 @@ pub fn routes(app: &App) -> Router<App> {
         .route("/records/{id}/text/{file_id}", get(records::text_page))
         .route("/records/{id}/thumbnail/{file_id}", get(records::thumbnail))
         .route("/folders/{party_id}", get(folders::folder_page))
+        .route(
+            "/folders/{party_id}/sign-off",
+            axum::routing::post(folders::sign_off),
+        )
         .route("/loans", get(loans::loans_page).post(loans::register_loan))
         .route(
             "/loans/{id}/{action}",

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use crate::helpers::{TestApp, assert_problem};
 
+mod customers;
 mod delivery;
 
 async fn reminders_for(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
@@ -60,7 +61,14 @@ async fn deadlines_of_the_regulations_follow_party_events(pool: PgPool) {
     let report = app.app.reminders.sweep(today).await.expect("sweep");
     let token = app.token.clone();
     let deadlines = reminders_for(&app, &token, "kind=deadline").await;
-    assert_eq!(deadlines.len(), 1, "{deadlines:?}");
+    // the personnel file due in, and the new customer folder's sign-off due in a week
+    assert_eq!(deadlines.len(), 2, "{deadlines:?}");
+    assert_eq!(deadlines[1]["party_id"], customer.as_str());
+    assert_eq!(deadlines[1]["details"]["rule"], "customer_sign_off");
+    assert_eq!(
+        deadlines[1]["due_on"],
+        (today + Duration::days(7)).to_string()
+    );
     assert_eq!(deadlines[0]["party_id"], employee.as_str());
     assert_eq!(
         deadlines[0]["due_on"],
@@ -79,7 +87,7 @@ async fn deadlines_of_the_regulations_follow_party_events(pool: PgPool) {
         follow_ups[0]["due_on"],
         (today + Duration::days(3)).to_string()
     );
-    assert_eq!(report.deadlines, 2);
+    assert_eq!(report.deadlines, 3);
 
     // A month on, the 30-day follow-up and nothing twice.
     let later = app

@@ -60,6 +60,10 @@ pub struct AccessRule {
     pub see: Vec<Grant>,
     /// Who approves loans of them (a confidential record's always need the general manager).
     pub loan_approver: Approver,
+    /// Who reviews and signs off a new folder of the category (R5: "reviewed by their
+    /// supervisor"); none: folders need no sign-off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_off: Option<Approver>,
 }
 
 impl AccessRule {
@@ -75,6 +79,7 @@ impl AccessRule {
                 Grant::DepartmentManager,
             ],
             loan_approver: Approver::Director,
+            sign_off: None,
         }
     }
 
@@ -89,6 +94,7 @@ impl AccessRule {
                 Grant::DepartmentManager,
             ],
             loan_approver: Approver::Director,
+            sign_off: None,
         }
     }
 
@@ -98,6 +104,7 @@ impl AccessRule {
         Self {
             see: vec![Grant::Admin, Grant::Archivist, Grant::GeneralManager],
             loan_approver: Approver::GeneralManager,
+            sign_off: Some(Approver::GeneralManager),
         }
     }
 

@@ -135,7 +135,11 @@ fn any_rule() -> impl Strategy<Value = AccessRule> {
         proptest::sample::subsequence(Grant::ALL.to_vec(), 0..=Grant::ALL.len()),
         proptest::sample::select(Approver::ALL.to_vec()),
     )
-        .prop_map(|(see, loan_approver)| AccessRule { see, loan_approver })
+        .prop_map(|(see, loan_approver)| AccessRule {
+            see,
+            loan_approver,
+            sign_off: None,
+        })
 }
 
 proptest! {

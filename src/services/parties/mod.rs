@@ -11,17 +11,19 @@ use super::access::{self, require_folder};
 use super::{Actor, ServiceError, ServiceResult, filing};
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::catalogue::{ChecklistItem, missing_items};
-use crate::domain::party::{PartyIdentifier, PartyKind, PartyStatus};
+use crate::domain::party::{FOLLOW_UP, PartyIdentifier, PartyKind, PartyStatus};
 use crate::domain::permissions::Capability;
 use crate::domain::record::{Patch, ValidationError};
 use crate::services::paging::{bad_cursor, next_cursor, page_size};
 
 pub use crate::domain::party::EventInput;
 pub use handover::{HandoverInput, HandoverView};
+pub use sign_off::{SignOffInput, SignOffView};
 pub use types::*;
 
 mod cover;
 mod handover;
+mod sign_off;
 mod types;
 
 /// Parties, their folders and events.
@@ -206,8 +208,10 @@ impl PartyService {
                 .map(summary)
                 .collect()
         };
+        let sign_off = sign_off::sign_off_of(&mut conn, id).await?;
         let folder = PartyFolder {
             party,
+            sign_off,
             folder_category: folder_category.map(|category| category.code),
             records: shown(in_folder),
             missing,
@@ -313,10 +317,15 @@ impl PartyService {
             r#type: event.r#type.clone(),
             date: event.date,
             note: event.note.clone(),
+            outcome: event.outcome.clone(),
+            next_step: event.next_step.clone(),
             created_by: Some(actor.user_id),
             created_at: Utc::now(),
         };
         db::parties::insert_event(&mut tx, &row).await?;
+        if row.r#type == FOLLOW_UP {
+            db::reminders::close_follow_ups(&mut tx, id, row.date, actor.user_id).await?;
+        }
         if let Some(status) = event.status_after(party.kind) {
             db::parties::set_status(&mut tx, id, status.as_str()).await?;
         }
@@ -328,6 +337,7 @@ impl PartyService {
             None,
             &serde_json::json!({
                 "party_id": id, "type": row.r#type, "date": row.date, "note": row.note,
+                "outcome": row.outcome, "next_step": row.next_step,
                 "records_recomputed": recomputed,
             }),
         )

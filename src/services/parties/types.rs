@@ -118,6 +118,8 @@ pub struct PartyFolder {
     pub party: PartyView,
     /// The category whose records make up this kind of folder (e.g. `RS`).
     pub folder_category: Option<String>,
+    /// Who signs the folder off, and whether they did (R5).
+    pub sign_off: super::SignOffView,
     /// The folder's records in order of document date.
     pub records: Vec<RecordSummary>,
     /// Checklist items no record of the folder fulfils yet.
@@ -135,6 +137,10 @@ pub struct EventView {
     pub r#type: String,
     pub date: NaiveDate,
     pub note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<String>,
     pub party_id: Option<Uuid>,
     pub record_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -147,6 +153,8 @@ impl From<db::parties::EventRow> for EventView {
             r#type: row.r#type,
             date: row.date,
             note: row.note,
+            outcome: row.outcome,
+            next_step: row.next_step,
             party_id: row.party_id,
             record_id: row.record_id,
             created_at: row.created_at,

@@ -246,6 +246,8 @@ impl RecordService {
             r#type: event.r#type.clone(),
             date: event.date,
             note: event.note.clone(),
+            outcome: event.outcome.clone(),
+            next_step: event.next_step.clone(),
             created_by: Some(actor.user_id),
             created_at: Utc::now(),
         };

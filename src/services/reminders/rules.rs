@@ -16,8 +16,9 @@ use crate::services::{Actor, ServiceError, ServiceResult};
 pub struct RuleInput {
     /// `employee` or `customer`.
     pub party_kind: String,
-    /// An event type of the party (`regularised`, `employment_ended`, …) or
-    /// `folder_created` (the day the party's folder was made).
+    /// An event type of the party (`regularised`, `employment_ended`, `purchase`, `visit`, …),
+    /// `folder_created` (the day the party's folder was made) or `record_filed` (the day of
+    /// the latest filing into the folder).
     pub trigger: String,
     /// How long after the trigger the deadline falls: `30 days`, `3 months`, `15天`.
     pub delay: String,
@@ -34,6 +35,10 @@ pub struct RuleInput {
     /// Default true; an inactive rule raises nothing.
     #[serde(default)]
     pub active: Option<bool>,
+    /// The rule stops once the party's folder is signed off (`POST
+    /// /api/v1/parties/{id}/sign-off`); default false.
+    #[serde(default)]
+    pub until_signed_off: Option<bool>,
 }
 
 /// A rule as clients see it.
@@ -48,6 +53,7 @@ pub struct RuleView {
     pub subject: String,
     pub recipient_role: String,
     pub active: bool,
+    pub until_signed_off: bool,
 }
 
 /// The deadline rules.
@@ -157,6 +163,10 @@ fn checked_rule(code: &str, input: RuleInput) -> Result<db::reminders::RuleRow, 
             .as_str()
             .to_owned(),
         active: input.active.unwrap_or(true),
+        stop_when: input
+            .until_signed_off
+            .unwrap_or(false)
+            .then(|| "signed_off".to_owned()),
     })
 }
 
@@ -177,5 +187,6 @@ fn rule_view(row: db::reminders::RuleRow) -> RuleView {
         subject: row.subject,
         recipient_role: row.recipient_role,
         active: row.active,
+        until_signed_off: row.stop_when.as_deref() == Some("signed_off"),
     }
 }

@@ -12,6 +12,7 @@ use crate::search::settle;
 
 mod admin;
 mod corrections;
+mod customers;
 mod forms;
 mod paper;
 mod reviews;

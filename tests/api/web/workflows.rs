@@ -150,6 +150,8 @@ async fn an_appraisal_a_batch_and_two_approvals_lead_to_the_destruction_list(poo
         .await;
         page_is_healthy(&browser).await;
         for _ in 0..2 {
+            // from an address without `done=`, so that waiting for it waits for this form
+            browser.goto("/disposition?as_of=2026-12-31").await;
             browser
                 .type_into(
                     "tr:not(.appraised) form.appraise input[name=reason]",
