@@ -21,6 +21,8 @@ pub struct DepartmentRow {
     pub id: Uuid,
     pub code: String,
     pub name: String,
+    /// A branch reports its catalogue to the parent company (R22).
+    pub branch: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -176,12 +178,15 @@ pub async fn insert_department(
     conn: &mut PgConnection,
     code: &str,
     name: &str,
+    branch: bool,
 ) -> Result<bool, DbError> {
     let inserted = sqlx::query!(
-        "insert into departments (id, code, name) values ($1, $2, $3) on conflict (code) do nothing",
+        "insert into departments (id, code, name, branch) values ($1, $2, $3, $4)
+         on conflict (code) do nothing",
         Uuid::now_v7(),
         code,
-        name
+        name,
+        branch
     )
     .execute(conn)
     .await?
@@ -192,7 +197,7 @@ pub async fn insert_department(
 pub async fn list_departments(conn: &mut PgConnection) -> Result<Vec<DepartmentRow>, DbError> {
     Ok(sqlx::query_as!(
         DepartmentRow,
-        "select id, code, name, created_at from departments order by code"
+        "select id, code, name, branch, created_at from departments order by code"
     )
     .fetch_all(conn)
     .await?)
@@ -204,7 +209,7 @@ pub async fn find_department(
 ) -> Result<Option<DepartmentRow>, DbError> {
     Ok(sqlx::query_as!(
         DepartmentRow,
-        "select id, code, name, created_at from departments where code = $1",
+        "select id, code, name, branch, created_at from departments where code = $1",
         code
     )
     .fetch_optional(conn)
@@ -436,4 +441,16 @@ pub async fn is_empty(conn: &mut PgConnection) -> Result<bool, DbError> {
     )
     .fetch_one(conn)
     .await?)
+}
+
+/// Flags the department a branch or not.
+pub async fn set_branch(conn: &mut PgConnection, code: &str, branch: bool) -> Result<(), DbError> {
+    sqlx::query!(
+        "update departments set branch = $2, updated_at = now() where code = $1",
+        code,
+        branch
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -46,6 +46,8 @@ pub fn items<'a>(
              and ($8::text is null or r.location->>'room' = $8)
              and ($9::text is null
                   or exists (select 1 from in_place i where r.location->>i.kind = i.code))
+             and ($10::timestamptz is null or r.created_at >= $10)
+             and ($11::timestamptz is null or r.created_at < $11)
            order by r.archival_code collate "C" nulls last, r.created_at, r.id"#,
         filter.category.as_deref(),
         filter.year,
@@ -56,6 +58,8 @@ pub fn items<'a>(
         visibility_json(visibility),
         filter.room.as_deref(),
         filter.place.as_deref(),
+        filter.filed_since,
+        filter.filed_before,
     )
     .fetch(conn)
     .map_err(DbError::from)

@@ -487,3 +487,38 @@ pub async fn upsert_rule(conn: &mut PgConnection, rule: &RuleRow) -> Result<(), 
     .await?;
     Ok(())
 }
+
+/// What a branch filed in one month: the first filing day and how many records.
+#[derive(Debug, Clone)]
+pub struct BranchMonth {
+    pub code: String,
+    pub name: String,
+    pub month: NaiveDate,
+    pub first_filed: NaiveDate,
+    pub records: i64,
+}
+
+/// The months since `since` (a day in `zone`) in which each branch department filed active
+/// records.
+pub async fn branch_months(
+    conn: &mut PgConnection,
+    since: NaiveDate,
+    zone: &str,
+) -> Result<Vec<BranchMonth>, DbError> {
+    Ok(sqlx::query_as!(
+        BranchMonth,
+        r#"select d.code, d.name,
+                  date_trunc('month', r.created_at at time zone $2)::date as "month!",
+                  min((r.created_at at time zone $2)::date) as "first_filed!",
+                  count(*) as "records!"
+           from records r join departments d on d.id = r.department_id
+           where d.branch and r.status = 'active'
+             and r.created_at >= ($1::date::timestamp at time zone $2)
+           group by d.code, d.name, 3
+           order by d.code, 3"#,
+        since,
+        zone
+    )
+    .fetch_all(conn)
+    .await?)
+}

@@ -165,6 +165,10 @@ pub struct CatalogueFilter {
     pub room: Option<String>,
     /// A place of `room`: its records and those of the places inside it.
     pub place: Option<String>,
+    /// Records filed at or after this instant (items only).
+    pub filed_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Records filed before this instant (items only).
+    pub filed_before: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl CatalogueFilter {

@@ -125,6 +125,7 @@ pub async fn create_department(State(app): State<App>, user: WebUser, body: Byte
         let input = NewDepartment {
             code: fields.get("code").trim().to_owned(),
             name: fields.get("name").trim().to_owned(),
+            branch: !fields.get("branch").is_empty(),
         };
         app.catalogue
             .create_department(&user.actor, input)

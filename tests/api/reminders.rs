@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use crate::helpers::{TestApp, assert_problem};
 
+mod branches;
 mod customers;
 mod delivery;
 

@@ -63,6 +63,9 @@ pub struct FondsView {
 pub struct NewDepartment {
     pub code: String,
     pub name: String,
+    /// A branch (分支機構) reports its catalogue to the parent within a month of filing (R22).
+    #[serde(default)]
+    pub branch: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -70,6 +73,8 @@ pub struct NewDepartment {
 pub struct DepartmentPatch {
     #[serde(default)]
     pub name: Option<String>,
+    #[serde(default)]
+    pub branch: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -77,6 +82,7 @@ pub struct DepartmentView {
     pub id: Uuid,
     pub code: String,
     pub name: String,
+    pub branch: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -295,6 +301,7 @@ fn department_view(row: db::catalogue::DepartmentRow) -> DepartmentView {
         id: row.id,
         code: row.code,
         name: row.name,
+        branch: row.branch,
     }
 }
 

@@ -70,7 +70,13 @@ impl CatalogueService {
             }
         }
         for department in &preset.departments {
-            if db::catalogue::insert_department(&mut tx, &department.code, &department.name).await?
+            if db::catalogue::insert_department(
+                &mut tx,
+                &department.code,
+                &department.name,
+                department.branch,
+            )
+            .await?
             {
                 summary.departments += 1;
             }

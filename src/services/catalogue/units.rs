@@ -92,7 +92,7 @@ impl CatalogueService {
         check_code("code", &input.code)?;
         let name = required("name", &input.name)?;
         let mut tx = db::begin(&self.pool).await?;
-        if !db::catalogue::insert_department(&mut tx, &input.code, &name).await? {
+        if !db::catalogue::insert_department(&mut tx, &input.code, &name, input.branch).await? {
             return Err(ServiceError::Conflict(format!(
                 "a department with code {:?} exists",
                 input.code
@@ -102,7 +102,7 @@ impl CatalogueService {
             &mut tx,
             actor,
             "department.created",
-            serde_json::json!({ "code": input.code, "name": name }),
+            serde_json::json!({ "code": input.code, "name": name, "branch": input.branch }),
         )
         .await?;
         let view = department(&mut tx, &input.code).await?;
@@ -135,6 +135,9 @@ impl CatalogueService {
         let before = department(&mut tx, code).await?;
         if let Some(name) = &patch.name {
             db::catalogue::rename_department(&mut tx, code, &required("name", name)?).await?;
+        }
+        if let Some(branch) = patch.branch {
+            db::catalogue::set_branch(&mut tx, code, branch).await?;
         }
         let after = department(&mut tx, code).await?;
         audit(

@@ -62,6 +62,10 @@ pub struct ExportQuery {
     /// A place of `room` (cabinet, shelf or box code): the records kept in it and in the
     /// places inside it.
     pub place: Option<String>,
+    /// Records filed on or after this day (`YYYY-MM-DD`, in `DANGAN_TIMEZONE`; items only).
+    pub filed_from: Option<String>,
+    /// Records filed on or before this day (items only).
+    pub filed_to: Option<String>,
 }
 
 /// What the caller asked for, parsed.
@@ -73,7 +77,24 @@ struct ExportRequest {
 }
 
 impl ExportRequest {
-    fn parse(query: ExportQuery) -> ServiceResult<Self> {
+    fn parse(query: ExportQuery, timezone: chrono_tz::Tz) -> ServiceResult<Self> {
+        let day_start = |field: &str, text: Option<&str>, days: u64| -> ServiceResult<_> {
+            let Some(text) = text.map(str::trim).filter(|text| !text.is_empty()) else {
+                return Ok(None);
+            };
+            let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|day| day.checked_add_days(chrono::Days::new(days)))
+                .ok_or_else(|| {
+                    ServiceError::Validation(format!("{field}: {text:?} is not a YYYY-MM-DD day"))
+                })?;
+            Ok(day
+                .and_hms_opt(0, 0, 0)
+                .and_then(|start| start.and_local_timezone(timezone).earliest())
+                .map(|start| start.to_utc()))
+        };
+        let filed_since = day_start("filed_from", query.filed_from.as_deref(), 0)?;
+        let filed_before = day_start("filed_to", query.filed_to.as_deref(), 1)?;
         let code = |value: Option<String>| {
             value
                 .map(|text| text.trim().to_owned())
@@ -92,6 +113,8 @@ impl ExportRequest {
                 retention: code(query.retention),
                 room: code(query.room),
                 place: code(query.place),
+                filed_since,
+                filed_before,
             },
         })
     }
@@ -144,7 +167,16 @@ impl ExportService {
         require_exporter(actor)?;
         let asked = serde_json::to_value(&query)
             .map_err(|error| ServiceError::Internal(format!("export query as JSON: {error}")))?;
-        let request = ExportRequest::parse(query)?;
+        let request = ExportRequest::parse(query, self.timezone)?;
+        if request.kind != CatalogueKind::Items
+            && (request.filter.filed_since.is_some() || request.filter.filed_before.is_some())
+        {
+            return Err(ServiceError::Validation(
+                "filed_from, filed_to: select records by filing date in the item catalogue \
+                 (kind=items)"
+                    .into(),
+            ));
+        }
         let visibility = {
             let mut conn = self.pool.acquire().await.map_err(DbError::from)?;
             check_codes(&mut conn, &request.filter).await?;

@@ -3,7 +3,7 @@
 //! the regulations from party events (R22). Each cause has a key, so sweeping again raises
 //! nothing twice.
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::Serialize;
 
 use super::ReminderService;
@@ -24,6 +24,7 @@ pub struct SweepReport {
     pub retention: usize,
     pub deadlines: usize,
     pub overdue_loans: usize,
+    pub branch_catalogues: usize,
     pub delivered: usize,
 }
 
@@ -37,6 +38,7 @@ impl ReminderService {
         report.retention = self.retention(&mut tx, today).await?;
         report.deadlines = self.deadlines(&mut tx, today).await?;
         report.overdue_loans = self.overdue_loans(&mut tx, today).await?;
+        report.branch_catalogues = self.branch_catalogues(&mut tx, today).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         report.delivered = self.deliver(today).await?;
         tracing::info!(?report, "reminder sweep done");
@@ -132,6 +134,57 @@ impl ReminderService {
                 due_on.succ_opt().unwrap_or(due_on),
                 Recipient::Role(Role::Archivist),
             );
+            raised += usize::from(db::reminders::raise(conn, &reminder).await?.is_some());
+        }
+        Ok(raised)
+    }
+
+    /// One reminder per branch and month in which it filed (R22): its catalogue goes to the
+    /// parent company within a month of filing; the reminder links the export of what it
+    /// filed that month, and is done once the records office reports it.
+    async fn branch_catalogues(
+        &self,
+        conn: &mut db::PgConnection,
+        today: NaiveDate,
+    ) -> ServiceResult<usize> {
+        let Some(since) = today
+            .checked_sub_days(Days::new(DEADLINE_LOOKBACK_DAYS))
+            .and_then(|day| day.with_day(1))
+        else {
+            return Ok(0);
+        };
+        let mut raised = 0;
+        for branch in db::reminders::branch_months(conn, since, self.timezone.name()).await? {
+            let month = branch.month.format("%Y-%m");
+            let last = branch
+                .month
+                .checked_add_months(Months::new(1))
+                .and_then(|next| next.pred_opt())
+                .unwrap_or(branch.month);
+            let due_on = branch
+                .first_filed
+                .checked_add_months(Months::new(1))
+                .unwrap_or(branch.first_filed);
+            let link = format!(
+                "/api/v1/catalogue/export?kind=items&format=xlsx&department={}&filed_from={}&filed_to={last}",
+                branch.code, branch.month
+            );
+            let mut reminder = NewReminder::new(
+                ReminderKind::Deadline,
+                format!("branch_catalogue:{}:{month}", branch.code),
+                format!(
+                    "分支機構目錄報送總公司 report the catalogue of branch {} {} filed in {month} \
+                     to the parent company",
+                    branch.code, branch.name
+                ),
+                due_on,
+                Recipient::Role(Role::Archivist),
+            );
+            reminder.details = serde_json::json!({
+                "department": branch.code, "month": month.to_string(),
+                "first_filed": branch.first_filed, "records": branch.records,
+                "export": link,
+            });
             raised += usize::from(db::reminders::raise(conn, &reminder).await?.is_some());
         }
         Ok(raised)

@@ -18,10 +18,13 @@ async fn the_admin_sets_up_a_department_a_retention_and_a_category_with_fields(p
         browser
             .type_into("#department-form input[name=name]", "法务部")
             .await;
+        browser.click("#department-form input[name=branch]").await;
         browser.click("#department-form button").await;
         browser.wait_for_url_with("done=1").await;
         assert!(browser.text("ul.departments").await.contains("法务部"));
 
+        // each form from an address without `done=`, so that waiting for it waits for it
+        browser.goto("/admin").await;
         browser
             .type_into("#retention-form input[name=code]", "D15")
             .await;
@@ -34,6 +37,7 @@ async fn the_admin_sets_up_a_department_a_retention_and_a_category_with_fields(p
         browser.click("#retention-form button").await;
         browser.wait_for_url_with("done=1").await;
 
+        browser.goto("/admin").await;
         browser.type_into("#category-code", "HT2").await;
         browser.type_into("#category-name", "采购合同").await;
         browser
@@ -71,5 +75,11 @@ async fn the_admin_sets_up_a_department_a_retention_and_a_category_with_fields(p
     assert_eq!(category["fields"][1]["type"], "number");
     assert_eq!(category["checklist"].as_array().map(Vec::len), Some(1));
     let departments = app.get_json("/api/v1/departments").await;
-    assert!(departments.to_string().contains("法务部"));
+    let branch = departments
+        .as_array()
+        .expect("departments")
+        .iter()
+        .find(|department| department["name"] == "法务部")
+        .expect("法务部");
+    assert_eq!(branch["branch"], true, "the box ticked makes it a branch");
 }
