@@ -30,6 +30,8 @@ struct CataloguePage {
     years: Vec<(String, i64)>,
     lang: &'static str,
     message: Option<String>,
+    /// This year and the last, for their reports.
+    report_years: [i32; 2],
 }
 
 pub async fn catalogue_page(State(app): State<App>, user: WebUser) -> Response {
@@ -73,6 +75,11 @@ pub async fn catalogue_page(State(app): State<App>, user: WebUser) -> Response {
             crate::domain::catalogue::Language::En => "en",
         },
         message,
+        report_years: {
+            use chrono::Datelike;
+            let year = chrono::Utc::now().with_timezone(&app.timezone).year();
+            [year, year - 1]
+        },
     })
 }
 

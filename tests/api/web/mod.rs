@@ -218,6 +218,15 @@ async fn every_page_renders_without_server_or_console_errors(pool: PgPool) {
             if page.starts_with("/audit") {
                 assert!(browser.text("#verdict").await.contains("审计链完整"));
             }
+            if page == "/catalogue" {
+                let pdf = browser.attribute("ul.reports a.report-pdf", "href").await;
+                assert!(
+                    pdf.as_deref()
+                        .is_some_and(|href| href.contains("/api/v1/reports?year=")
+                            && href.ends_with("format=pdf")),
+                    "{pdf:?}"
+                );
+            }
         }
         // the API's own documentation, Swagger UI built into the binary
         browser.goto("/api/docs/").await;
