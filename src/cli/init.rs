@@ -13,8 +13,13 @@ pub async fn run(settings: Settings, preset: &str) -> anyhow::Result<()> {
         .await;
     let summary = result?;
     println!(
-        "preset {preset}: added {} fonds, {} departments, {} retention policies, {} categories",
-        summary.fonds, summary.departments, summary.retention_policies, summary.categories
+        "preset {preset}: added {} fonds, {} departments, {} retention policies, {} categories, \
+         {} deadline rules",
+        summary.fonds,
+        summary.departments,
+        summary.retention_policies,
+        summary.categories,
+        summary.deadline_rules
     );
     Ok(())
 }

@@ -118,7 +118,8 @@ async fn loading_the_preset_again_adds_nothing_and_keeps_edits(pool: PgPool) {
         .expect("json");
     assert_eq!(
         summary,
-        json!({ "fonds": 0, "departments": 0, "retention_policies": 0, "categories": 0 })
+        json!({ "fonds": 0, "departments": 0, "retention_policies": 0, "categories": 0,
+                "deadline_rules": 0 })
     );
     assert_eq!(
         app.get_json("/api/v1/categories/WS").await["name"],

@@ -198,6 +198,7 @@ pub struct PresetSummary {
     pub departments: usize,
     pub retention_policies: usize,
     pub categories: usize,
+    pub deadline_rules: usize,
 }
 
 /// The catalogue's set-up data.

@@ -17,6 +17,27 @@ struct Preset {
     retention: Vec<NewRetentionPolicy>,
     #[serde(default)]
     categories: Vec<PresetCategory>,
+    /// Deadline rules of the plans (R22): follow-ups, sign-offs, reviews.
+    #[serde(default)]
+    deadline_rules: Vec<PresetRule>,
+}
+
+/// A deadline rule of a preset, as `PUT /api/v1/reminder-rules/{code}` takes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresetRule {
+    code: String,
+    party_kind: String,
+    trigger: String,
+    delay: String,
+    #[serde(default)]
+    repeat_every: Option<String>,
+    kind: String,
+    subject: String,
+    #[serde(default)]
+    recipient_role: Option<crate::domain::user::Role>,
+    #[serde(default)]
+    until_signed_off: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,6 +129,27 @@ impl CatalogueService {
             let prepared = prepare_category(&mut tx, None, values).await?;
             if db::catalogue::insert_category(&mut tx, &category.code, &prepared.values()).await? {
                 summary.categories += 1;
+            }
+        }
+        for rule in preset.deadline_rules {
+            let input = crate::services::reminders::RuleInput {
+                party_kind: rule.party_kind,
+                trigger: rule.trigger,
+                delay: rule.delay,
+                repeat_every: rule.repeat_every,
+                kind: rule.kind,
+                subject: rule.subject,
+                recipient_role: rule.recipient_role,
+                active: None,
+                until_signed_off: rule.until_signed_off,
+            };
+            let row = crate::services::reminders::rules::checked_rule(&rule.code, input).map_err(
+                |reason| {
+                    ServiceError::Internal(format!("preset {name}: rule {}: {reason}", rule.code))
+                },
+            )?;
+            if db::reminders::insert_rule_if_missing(&mut tx, &row).await? {
+                summary.deadline_rules += 1;
             }
         }
         db::audit::append(

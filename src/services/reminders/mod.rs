@@ -5,7 +5,7 @@
 
 pub(crate) mod decisions;
 mod delivery;
-mod rules;
+pub(crate) mod rules;
 mod sweep;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -103,7 +103,8 @@ impl ReminderService {
     }
 }
 
-fn checked_rule(code: &str, input: RuleInput) -> Result<db::reminders::RuleRow, String> {
+/// The rule `code` as stored, or why it cannot be.
+pub(crate) fn checked_rule(code: &str, input: RuleInput) -> Result<db::reminders::RuleRow, String> {
     let is_word = |text: &str| {
         !text.is_empty()
             && text.len() <= 64
