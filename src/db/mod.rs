@@ -8,6 +8,7 @@ pub mod backup;
 pub mod blobs;
 pub mod catalogue;
 pub mod corrections;
+pub mod deadlines;
 pub mod destroy;
 pub mod destruction;
 pub mod disposition;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::error::{ApiError, Problem};
 use super::extract::{CurrentUser, Json, OptionalJson, Path, Query};
-use super::records::{content_length, field_stream, multipart_error, read_json_part};
+use super::records::{content_length, read_parts};
 use crate::app::App;
 use crate::domain::ErrorCode;
 use crate::domain::correction::{FileAdditionInput, NewWithdrawal, WithdrawalDecision};
@@ -69,34 +69,13 @@ pub async fn add_record_files(
     })?;
     let mut upload = app.ingest.begin(actor);
     let mut input: Option<FileAdditionInput> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|error| multipart_error(error, limit))?
-    {
-        match field.name() {
-            Some("metadata") if input.is_none() => {
-                input = Some(read_json_part(field, limit).await?)
-            }
-            Some("metadata") => {
-                return Err(ApiError::validation("metadata: sent more than once"));
-            }
-            Some("file") => {
-                let filename = field.file_name().map(str::to_owned);
-                let declared = field.content_type().map(str::to_owned);
-                let body = field_stream(field, limit);
-                upload
-                    .add_file(filename.as_deref(), declared.as_deref(), body)
-                    .await?;
-            }
-            other => {
-                return Err(ApiError::validation(format!(
-                    "unexpected part {:?}: send an optional `metadata` part and `file` parts",
-                    other.unwrap_or("")
-                )));
-            }
+    read_parts(&mut multipart, &mut upload, limit, |_, metadata| {
+        if input.replace(metadata).is_some() {
+            return Err(ApiError::validation("metadata: sent more than once"));
         }
-    }
+        Ok(())
+    })
+    .await?;
     let record = app
         .corrections
         .add_files(upload, id, input.unwrap_or_default())

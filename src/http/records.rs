@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::domain::ErrorCode;
 use crate::domain::record::{RecordMetadataInput, RecordPatch};
 use crate::services::ServiceError;
+use crate::services::ingest::Upload;
 use crate::services::parties::{EventInput, EventView};
 use crate::services::records::{BorrowedCopy, FileView, RecordView};
 
@@ -79,13 +80,35 @@ pub async fn create_record(
         )
     })?;
     let mut upload = app.ingest.begin(actor);
+    read_parts(&mut multipart, &mut upload, limit, |upload, metadata| {
+        Ok(upload.set_metadata(metadata)?)
+    })
+    .await?;
+    let record = upload.commit().await?;
+    let location = format!("/api/v1/records/{}", record.id);
+    let mut response = (StatusCode::CREATED, axum::Json(record)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Streams the `file` parts of an upload into `upload` as they arrive, handing the JSON
+/// `metadata` part to `metadata` when it comes (so that bad metadata is refused before the
+/// files after it stream in); any other part is refused.
+pub(crate) async fn read_parts<M: serde::de::DeserializeOwned>(
+    multipart: &mut Multipart,
+    upload: &mut Upload,
+    limit: u64,
+    mut metadata: impl FnMut(&mut Upload, M) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
     while let Some(field) = multipart
         .next_field()
         .await
         .map_err(|error| multipart_error(error, limit))?
     {
         match field.name() {
-            Some("metadata") => upload.set_metadata(read_json_part(field, limit).await?)?,
+            Some("metadata") => metadata(upload, read_json_part(field, limit).await?)?,
             Some("file") => {
                 let filename = field.file_name().map(str::to_owned);
                 let declared = field.content_type().map(str::to_owned);
@@ -102,13 +125,7 @@ pub async fn create_record(
             }
         }
     }
-    let record = upload.commit().await?;
-    let location = format!("/api/v1/records/{}", record.id);
-    let mut response = (StatusCode::CREATED, axum::Json(record)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(())
 }
 
 pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {

@@ -1,5 +1,5 @@
-//! Corrections from the record page: a file added or replaced, a withdrawal (作廢)
-//! proposed; and the decision on a withdrawal from the 工作台. The same services as
+//! Corrections from the record page: a file added or replaced, a withdrawal proposed; and
+//! the decision on a withdrawal from the dashboard (`/`). The same services as
 //! `POST /api/v1/records/{id}/files`, `/withdrawals` and `/withdrawals/{id}/approve`.
 
 use axum::extract::{Multipart, Path, State};
@@ -112,7 +112,7 @@ pub async fn propose_withdrawal(
     }
 }
 
-/// Approves or rejects a withdrawal; the 工作台 again.
+/// Approves or rejects a withdrawal; the dashboard again.
 pub async fn decide_withdrawal(
     State(app): State<App>,
     user: WebUser,

@@ -47,7 +47,7 @@ struct Dashboard {
     batches: Vec<(String, &'static str)>,
     /// Release reviews awaiting a decision: reason, number of records.
     releases: Vec<(String, usize)>,
-    /// Withdrawals (作廢) awaiting the caller's decision.
+    /// Withdrawals awaiting the caller's decision.
     withdrawals: Vec<WithdrawalView>,
     counts: Option<Counts>,
 }

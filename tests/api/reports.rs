@@ -332,3 +332,22 @@ async fn the_report_counts_what_was_filed_removed_and_lent_in_its_period(pool: P
     );
     assert!(pdf.bytes().await.expect("pdf").starts_with(b"%PDF"));
 }
+
+/// A department manager's report counts only what they may see: their department's records.
+#[sqlx::test]
+async fn the_report_counts_only_what_the_reader_may_see(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    for (title, department) in [("辦公室 通知", "BGS"), ("財務部 報告", "CWB")] {
+        app.file_record(
+            &json!({"title": title, "category": "WS", "department": department}),
+            vec![],
+        )
+        .await;
+    }
+    let manager = app.user_token("head", "dept_manager", Some("BGS")).await;
+    let theirs = ok(get_as(&app, &manager, "/api/v1/reports").await, 200).await;
+    let all = ok(get_as(&app, &app.token, "/api/v1/reports").await, 200).await;
+    assert_eq!(all["additions"]["records"], 2);
+    assert_eq!(theirs["additions"]["records"], 1, "{theirs}");
+    assert_eq!(theirs["holdings"]["records"], 1);
+}

@@ -66,7 +66,7 @@ impl ReminderService {
     /// The deadline rules, by code.
     pub async fn rules(&self) -> ServiceResult<RuleList> {
         let mut conn = db::acquire(&self.pool).await?;
-        let rows = db::reminders::rules(&mut conn).await?;
+        let rows = db::deadlines::rules(&mut conn).await?;
         Ok(RuleList {
             items: rows.into_iter().map(rule_view).collect(),
         })
@@ -86,7 +86,7 @@ impl ReminderService {
         }
         let row = checked_rule(code, input).map_err(ServiceError::Validation)?;
         let mut tx = db::begin(&self.pool).await?;
-        db::reminders::upsert_rule(&mut tx, &row).await?;
+        db::deadlines::upsert_rule(&mut tx, &row).await?;
         let view = rule_view(row);
         let details = serde_json::to_value(&view)
             .map_err(|error| ServiceError::Internal(error.to_string()))?;
@@ -104,7 +104,7 @@ impl ReminderService {
 }
 
 /// The rule `code` as stored, or why it cannot be.
-pub(crate) fn checked_rule(code: &str, input: RuleInput) -> Result<db::reminders::RuleRow, String> {
+pub(crate) fn checked_rule(code: &str, input: RuleInput) -> Result<db::deadlines::RuleRow, String> {
     let is_word = |text: &str| {
         !text.is_empty()
             && text.len() <= 64
@@ -148,7 +148,7 @@ pub(crate) fn checked_rule(code: &str, input: RuleInput) -> Result<db::reminders
         .transpose()
         .map_err(|reason| format!("repeat_every: {reason}"))?
         .map(Period::months_and_days);
-    Ok(db::reminders::RuleRow {
+    Ok(db::deadlines::RuleRow {
         code: code.to_owned(),
         party_kind: input.party_kind,
         trigger: trigger.to_owned(),
@@ -171,7 +171,7 @@ pub(crate) fn checked_rule(code: &str, input: RuleInput) -> Result<db::reminders
     })
 }
 
-fn rule_view(row: db::reminders::RuleRow) -> RuleView {
+fn rule_view(row: db::deadlines::RuleRow) -> RuleView {
     let period = |months: i32, days: i32| {
         Period::from_months_and_days(months, days)
             .map_or_else(|| "0 days".to_owned(), |p| p.to_string())

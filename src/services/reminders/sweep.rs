@@ -92,7 +92,7 @@ impl ReminderService {
             .checked_add_days(Days::new(u64::from(self.settings.retention_lead_days)))
             .unwrap_or(today);
         let mut raised = 0;
-        for group in db::reminders::retention_due_dates(conn, until).await? {
+        for group in db::deadlines::retention_due_dates(conn, until).await? {
             let mut reminder = NewReminder::new(
                 ReminderKind::Retention,
                 format!("retention:{}", group.due_on),
@@ -154,7 +154,7 @@ impl ReminderService {
             return Ok(0);
         };
         let mut raised = 0;
-        for branch in db::reminders::branch_months(conn, since, self.timezone.name()).await? {
+        for branch in db::deadlines::branch_months(conn, since, self.timezone.name()).await? {
             let month = branch.month.format("%Y-%m");
             let last = branch
                 .month
@@ -204,7 +204,7 @@ impl ReminderService {
             .checked_sub_days(Days::new(DEADLINE_LOOKBACK_DAYS))
             .unwrap_or(today);
         let mut raised = 0;
-        for deadline in db::reminders::deadlines(conn, since, until, self.timezone.name()).await? {
+        for deadline in db::deadlines::deadlines(conn, since, until, self.timezone.name()).await? {
             let Some(kind) = ReminderKind::parse(&deadline.kind) else {
                 continue;
             };

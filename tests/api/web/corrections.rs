@@ -5,6 +5,7 @@
 use serde_json::json;
 use sqlx::PgPool;
 
+use super::forms::signed_in_as;
 use super::workflows::{PASSWORD, switch_user};
 use super::{log_in, page_is_healthy};
 use crate::helpers::browser::with_browser;
@@ -93,4 +94,113 @@ async fn a_scan_is_replaced_and_a_record_withdrawn_from_the_pages(pool: PgPool) 
         assert_eq!(browser.count("#correct-form").await, 0);
     })
     .await;
+}
+
+/// The pages' correction, withdrawal and sign-off forms answer a record or folder the user
+/// may not see exactly as a missing one, and change nothing.
+#[sqlx::test]
+async fn the_correction_forms_answer_a_hidden_record_as_a_missing_one(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let secret = app
+        .file_record(
+            &json!({"title": "機密合同", "category": "WS", "security_level": "secret"}),
+            vec![TestFile::new("a.txt", b"secret".to_vec())],
+        )
+        .await;
+    let customer: serde_json::Value = app
+        .post("/api/v1/parties")
+        .json(&json!({"kind": "customer", "identifier": "C-9001", "name": "某客戶", "department": "BGS"}))
+        .send()
+        .await
+        .expect("party")
+        .json()
+        .await
+        .expect("json");
+    let archivist = app.user_token("keeper", "archivist", None).await;
+    let withdrawal: serde_json::Value = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/records/{}/withdrawals",
+            secret["id"].as_str().expect("id")
+        )))
+        .bearer_auth(&archivist)
+        .json(&json!({"reason": "誤歸檔"}))
+        .send()
+        .await
+        .expect("propose")
+        .json()
+        .await
+        .expect("json");
+    app.user_token("clerk", "staff", Some("BGS")).await;
+    let (client, csrf) = signed_in_as(&app, "clerk", PASSWORD, "zh-CN").await;
+    let missing = uuid::Uuid::now_v7().to_string();
+    let post_form = |path: String, fields: Vec<(&'static str, String)>| {
+        let mut fields = fields;
+        fields.push(("csrf", csrf.clone()));
+        client.post(app.url(&path)).form(&fields).send()
+    };
+    let file_form = |id: &str| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"),
+            );
+        client
+            .post(app.url(&format!("/records/{id}/files")))
+            .multipart(form)
+            .send()
+    };
+    let secret_id = secret["id"].as_str().expect("id");
+    let pairs = [
+        (file_form(secret_id).await, file_form(&missing).await),
+        (
+            post_form(
+                format!("/records/{secret_id}/withdrawal"),
+                vec![("reason", "x".into())],
+            )
+            .await,
+            post_form(
+                format!("/records/{missing}/withdrawal"),
+                vec![("reason", "x".into())],
+            )
+            .await,
+        ),
+        (
+            post_form(
+                format!(
+                    "/withdrawals/{}/approve",
+                    withdrawal["id"].as_str().expect("id")
+                ),
+                vec![],
+            )
+            .await,
+            post_form(format!("/withdrawals/{missing}/approve"), vec![]).await,
+        ),
+        (
+            post_form(
+                format!("/folders/{}/sign-off", customer["id"].as_str().expect("id")),
+                vec![],
+            )
+            .await,
+            post_form(format!("/folders/{missing}/sign-off"), vec![]).await,
+        ),
+    ];
+    for (hidden, missing) in pairs {
+        let (hidden, missing) = (hidden.expect("hidden"), missing.expect("missing"));
+        let (hidden_status, missing_status) = (hidden.status(), missing.status());
+        assert_eq!(
+            hidden_status,
+            404,
+            "{}",
+            hidden.text().await.unwrap_or_default()
+        );
+        assert_eq!(missing_status, 404);
+    }
+    assert_eq!(app.count("record_files").await, 1, "nothing was added");
+    let state: String = sqlx::query_scalar("select status from withdrawals")
+        .fetch_one(&app.pool)
+        .await
+        .expect("withdrawal");
+    assert_eq!(state, "proposed");
 }

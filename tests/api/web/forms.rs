@@ -8,6 +8,16 @@ use crate::helpers::{ADMIN_PASSWORD, TestApp, TestFile, corpus};
 
 /// A client that keeps cookies, logged in through the form; and its CSRF token.
 async fn signed_in(app: &TestApp, lang: &str) -> (reqwest::Client, String) {
+    signed_in_as(app, "admin", ADMIN_PASSWORD, lang).await
+}
+
+/// [`signed_in`] as `username`.
+pub(super) async fn signed_in_as(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    lang: &str,
+) -> (reqwest::Client, String) {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -21,8 +31,8 @@ async fn signed_in(app: &TestApp, lang: &str) -> (reqwest::Client, String) {
     let response = client
         .post(app.url("/login"))
         .form(&[
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
+            ("username", username),
+            ("password", password),
             ("next", "/upload"),
         ])
         .send()
