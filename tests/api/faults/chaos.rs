@@ -407,14 +407,20 @@ async fn random_kills_of_server_and_worker_lose_nothing_and_do_every_job_once(po
         "select count(*) from records where title like '故障演练%' and status = 'active'",
     )
     .await;
+    // the restarted debug-build server first catches its index up on what the others
+    // committed (jieba and tantivy start cold): on a loaded CI machine that took over 10 s
     let started = Instant::now();
     loop {
         let found = (api.total("故障演练").await, api.total("期满销毁").await);
         if found == (uploaded, UNAPPROVED as i64) {
+            eprintln!(
+                "seed {seed}: the index caught up in {:?}",
+                started.elapsed()
+            );
             break;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(10),
+            started.elapsed() < Duration::from_secs(30),
             "seed {seed}: the index finds {found:?}, the database holds {:?}",
             (uploaded, UNAPPROVED)
         );
