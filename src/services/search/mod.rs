@@ -293,25 +293,40 @@ impl SearchService {
                 ));
             }
         }
+        let reader = index.clone();
+        let mut position = blocking(move || reader.position())
+            .await?
+            .unwrap_or_default();
+        // Reading goes on past entries of transactions that were running when read (the
+        // position may not pass them yet: they are applied now and again later), so that a
+        // long transaction anywhere on the server (a backup's dump, a slow export) cannot
+        // hold the index behind a full batch of such entries.
+        let mut cursor = (i64::try_from(position.tx).unwrap_or(i64::MAX), position.seq);
+        let mut settled_so_far = true;
         let mut applied = 0;
         loop {
-            let reader = index.clone();
-            let position = blocking(move || reader.position())
-                .await?
-                .unwrap_or_default();
-            let tx = i64::try_from(position.tx).unwrap_or(i64::MAX);
             let mut conn = db::acquire(&self.pool).await?;
+            let tx = i64::try_from(position.tx).unwrap_or(i64::MAX);
             db::search::register_reader(&mut conn, index.reader_id(), tx, position.seq).await?;
             let changes =
-                db::search::changes_after(&mut conn, tx, position.seq, CHANGE_BATCH).await?;
-            if changes.is_empty() {
+                db::search::changes_after(&mut conn, cursor.0, cursor.1, CHANGE_BATCH).await?;
+            let Some(last) = changes.last() else {
                 return Ok(applied);
+            };
+            cursor = (last.tx, last.seq);
+            if settled_so_far {
+                for change in &changes {
+                    if !change.settled {
+                        settled_so_far = false;
+                        break;
+                    }
+                    position = Position {
+                        tx: u64::try_from(change.tx).unwrap_or_default(),
+                        seq: change.seq,
+                    };
+                }
             }
-            let settled = changes.iter().take_while(|change| change.settled).last();
-            let next = settled.map_or(position, |last| Position {
-                tx: u64::try_from(last.tx).unwrap_or_default(),
-                seq: last.seq,
-            });
+            let next = position;
             let mut ids: Vec<Uuid> = changes.iter().map(|change| change.record_id).collect();
             ids.sort_unstable();
             ids.dedup();
@@ -335,8 +350,7 @@ impl SearchService {
             let tx = i64::try_from(next.tx).unwrap_or(i64::MAX);
             db::search::register_reader(&mut conn, index.reader_id(), tx, next.seq).await?;
             drop(conn);
-            let unsettled = changes.len() > changes.iter().filter(|change| change.settled).count();
-            if unsettled || changes.len() < CHANGE_BATCH as usize {
+            if changes.len() < CHANGE_BATCH as usize {
                 return Ok(applied);
             }
         }

@@ -4,6 +4,7 @@
 mod documents;
 mod pruning;
 mod recall;
+mod stalled;
 mod tiers;
 
 use serde_json::{Value, json};
