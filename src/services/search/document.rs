@@ -1,8 +1,12 @@
 //! The index document of a record: what the indexer gathers from PostgreSQL, as the
 //! index takes it.
 
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
 use crate::db::search::SourceRow;
-use crate::index::RecordDocument;
+use crate::index::{Change, RecordDocument};
 
 /// The index document of a record row.
 pub(super) fn document(row: SourceRow) -> RecordDocument {
@@ -44,4 +48,21 @@ fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
         serde_json::Value::Object(map) => map.values().for_each(|item| collect_strings(item, out)),
         _ => {}
     }
+}
+
+/// What the index does for the records `ids` of the change log: each active one (`sources`)
+/// is written again, every other one removed.
+pub(super) fn changes(ids: &[Uuid], sources: Vec<SourceRow>) -> Vec<Change> {
+    let active: HashSet<Uuid> = sources.iter().map(|row| row.id).collect();
+    let mut found: Vec<Change> = ids
+        .iter()
+        .filter(|id| !active.contains(id))
+        .map(|id| Change::Delete(*id))
+        .collect();
+    found.extend(
+        sources
+            .into_iter()
+            .map(|row| Change::Upsert(Box::new(document(row)))),
+    );
+    found
 }

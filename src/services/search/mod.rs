@@ -24,8 +24,7 @@ use crate::db::{self, Pool};
 use crate::domain::catalogue::SecurityLevel;
 use crate::domain::search_query::{SearchQuery, Tier};
 use crate::index::{
-    Change, Facet, Filters, IndexError, Position, Rebuild, RecordDocument, SearchIndex,
-    SearchRequest,
+    Facet, Filters, IndexError, Position, Rebuild, RecordDocument, SearchIndex, SearchRequest,
 };
 
 /// Query parameters of `GET /api/v1/search`.
@@ -332,17 +331,7 @@ impl SearchService {
             ids.dedup();
             let sources = db::search::sources(&mut conn, &ids).await?;
             drop(conn);
-            let active: HashSet<Uuid> = sources.iter().map(|row| row.id).collect();
-            let mut found: Vec<Change> = ids
-                .iter()
-                .filter(|id| !active.contains(id))
-                .map(|id| Change::Delete(*id))
-                .collect();
-            found.extend(
-                sources
-                    .into_iter()
-                    .map(|row| Change::Upsert(Box::new(document(row)))),
-            );
+            let found = document::changes(&ids, sources);
             applied += changes.len();
             let writer = index.clone();
             blocking(move || writer.apply(found, next)).await?;
