@@ -129,41 +129,14 @@ pub async fn rules(conn: &mut PgConnection) -> Result<Vec<RuleRow>, DbError> {
     .await?)
 }
 
-/// Creates the rule unless one with its code exists; returns whether it did.
-pub async fn insert_rule_if_missing(
+/// Creates the rule with `rule.code`, or with `replace` replaces the one that exists;
+/// returns whether it was written.
+pub async fn write_rule(
     conn: &mut PgConnection,
     rule: &RuleRow,
+    replace: bool,
 ) -> Result<bool, DbError> {
     Ok(sqlx::query!(
-        "insert into deadline_rules (code, party_kind, trigger, delay, repeat_every, kind, subject,
-                                     recipient_role, active, stop_when)
-         values ($1, $2, $3, make_interval(months => $4, days => $5),
-                 case when $6::int4 is null then null
-                      else make_interval(months => $6, days => coalesce($7, 0)) end,
-                 $8, $9, $10, $11, $12)
-         on conflict (code) do nothing",
-        rule.code,
-        rule.party_kind,
-        rule.trigger,
-        rule.delay_months,
-        rule.delay_days,
-        rule.repeat_months,
-        rule.repeat_days,
-        rule.kind,
-        rule.subject,
-        rule.recipient_role,
-        rule.active,
-        rule.stop_when,
-    )
-    .execute(conn)
-    .await?
-    .rows_affected()
-        == 1)
-}
-
-/// Creates or replaces the rule with `rule.code`.
-pub async fn upsert_rule(conn: &mut PgConnection, rule: &RuleRow) -> Result<(), DbError> {
-    sqlx::query!(
         "insert into deadline_rules (code, party_kind, trigger, delay, repeat_every, kind, subject,
                                      recipient_role, active, stop_when)
          values ($1, $2, $3, make_interval(months => $4, days => $5),
@@ -174,7 +147,8 @@ pub async fn upsert_rule(conn: &mut PgConnection, rule: &RuleRow) -> Result<(), 
          set party_kind = excluded.party_kind, trigger = excluded.trigger, delay = excluded.delay,
              repeat_every = excluded.repeat_every, kind = excluded.kind,
              subject = excluded.subject, recipient_role = excluded.recipient_role,
-             active = excluded.active, stop_when = excluded.stop_when",
+             active = excluded.active, stop_when = excluded.stop_when
+         where $13",
         rule.code,
         rule.party_kind,
         rule.trigger,
@@ -187,10 +161,12 @@ pub async fn upsert_rule(conn: &mut PgConnection, rule: &RuleRow) -> Result<(), 
         rule.recipient_role,
         rule.active,
         rule.stop_when,
+        replace,
     )
     .execute(conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// What a branch filed in one month: the first filing day and how many records.

@@ -148,7 +148,7 @@ impl CatalogueService {
                     ServiceError::Internal(format!("preset {name}: rule {}: {reason}", rule.code))
                 },
             )?;
-            if db::deadlines::insert_rule_if_missing(&mut tx, &row).await? {
+            if db::deadlines::write_rule(&mut tx, &row, false).await? {
                 summary.deadline_rules += 1;
             }
         }

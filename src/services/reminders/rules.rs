@@ -86,7 +86,7 @@ impl ReminderService {
         }
         let row = checked_rule(code, input).map_err(ServiceError::Validation)?;
         let mut tx = db::begin(&self.pool).await?;
-        db::deadlines::upsert_rule(&mut tx, &row).await?;
+        db::deadlines::write_rule(&mut tx, &row, true).await?;
         let view = rule_view(row);
         let details = serde_json::to_value(&view)
             .map_err(|error| ServiceError::Internal(error.to_string()))?;
