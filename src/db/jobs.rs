@@ -367,4 +367,9 @@ impl Listener {
     pub async fn recv(&mut self) -> Result<String, DbError> {
         Ok(self.0.recv().await?.payload().to_owned())
     }
+
+    /// Drops the notifications already received; how many there were.
+    pub fn drain(&mut self) -> usize {
+        std::iter::from_fn(|| self.0.next_buffered()).count()
+    }
 }
