@@ -4,19 +4,23 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::schema::Value;
 use tantivy::{DocAddress, TantivyDocument};
 use uuid::Uuid;
 
 use super::analysis::{self, fold, fold_script};
-use super::facets::{FacetCounts, Facets};
+use super::facets::{self, FacetCounts};
 use super::query::{Filters, QueryBuilder, cjk_runs};
 use super::snippet::Highlighter;
 use super::variants::Variants;
 use super::{IndexError, SearchIndex};
 use crate::domain::permissions::Visibility;
 use crate::domain::search_query::{Atom, SearchQuery, Tier};
+
+/// Hits counted (and faceted) at the most; a search with more says its total is a lower
+/// bound. As deep as a cursor may page.
+pub const COUNT_CAP: usize = 10_000;
 
 /// A search to run.
 #[derive(Debug, Clone)]
@@ -51,7 +55,11 @@ pub struct Facet {
 /// Hits of one page, the total, and facets over all hits.
 #[derive(Debug, Clone)]
 pub struct SearchResults {
+    /// Hits counted, at most [`COUNT_CAP`].
     pub total: usize,
+    /// Whether `total` is every hit; else there are more, and the facets are of the first
+    /// `total` of them.
+    pub total_exact: bool,
     pub hits: Vec<Hit>,
     pub categories: Vec<Facet>,
     pub years: Vec<Facet>,
@@ -69,6 +77,7 @@ impl SearchIndex {
         let tiers = builder.tiers(&request.query, &request.variants, request.exact);
         let page_end = request.offset + request.limit.max(1);
         let mut total = 0;
+        let mut total_exact = true;
         let mut facets = FacetCounts::default();
         // every hit up to the page's end, best tier first, each tier by score
         let mut ranked: Vec<(Tier, f32, DocAddress)> = Vec::new();
@@ -82,14 +91,18 @@ impl SearchIndex {
             // a tier's query holds the tiers above it: its count and facets are of them all,
             // and its new hits are those not ranked yet
             let query = builder.restrict(text, &request.filters, &request.visibility);
-            let top = TopDocs::with_limit(page_end).order_by_score();
-            let (top, count, counts) = searcher.search(&query, &(top, Count, Facets))?;
+            // ranked alone, tantivy may skip blocks that cannot reach the page (block-max
+            // WAND); then counted and faceted up to COUNT_CAP hits, so that neither grows
+            // without bound with the hits of a common word in a million records
+            let top = searcher.search(&query, &TopDocs::with_limit(page_end).order_by_score())?;
+            let (count, capped, counts) = facets::count(&searcher, &query, COUNT_CAP)?;
             for (score, address) in top {
                 if known.insert(address) {
                     ranked.push((tier, score, address));
                 }
             }
             total = count;
+            total_exact = !capped;
             facets = counts;
         }
         let found: Vec<(Tier, f32, DocAddress)> = ranked
@@ -127,6 +140,7 @@ impl SearchIndex {
         }
         Ok(SearchResults {
             total,
+            total_exact,
             hits,
             categories: facets.categories,
             years: facets.years,

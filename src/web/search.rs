@@ -122,7 +122,12 @@ pub async fn search_page(
     };
     match app.search.search(&user.actor, params).await {
         Ok(results) => {
-            page.total = texts.fill("search.results", &[("total", &results.total.to_string())]);
+            let key = if results.total_exact {
+                "search.results"
+            } else {
+                "search.results_more"
+            };
+            page.total = texts.fill(key, &[("total", &results.total.to_string())]);
             page.hits = results
                 .hits
                 .into_iter()

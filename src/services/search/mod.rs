@@ -95,7 +95,12 @@ pub struct SearchFacets {
 /// Response of `GET /api/v1/search`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchResponse {
+    /// Hits the caller may see; counted up to 10 000, past which it says 10 000 and
+    /// `total_exact` is false.
     pub total: usize,
+    /// Whether `total` counts every hit; when false there are more, and the facets count the
+    /// first `total` of them.
+    pub total_exact: bool,
     pub hits: Vec<SearchHit>,
     pub facets: SearchFacets,
     /// Pass as `cursor` for the next page; absent on the last page.
@@ -251,6 +256,7 @@ impl SearchService {
         let next = offset + limit;
         Ok(SearchResponse {
             total: results.total,
+            total_exact: results.total_exact,
             hits,
             facets: SearchFacets {
                 category: facet_counts(results.categories),

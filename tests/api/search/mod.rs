@@ -98,6 +98,10 @@ async fn a_simplified_query_finds_traditional_records_and_the_reverse(pool: PgPo
     assert_eq!(traditional, vec!["劳动合同 张伟"]);
     let both = search(&app, "檔案管理").await;
     assert_eq!(both["total"], 2, "{both}");
+    assert_eq!(
+        both["total_exact"], true,
+        "a count below the cap is every hit"
+    );
 }
 
 #[sqlx::test]
