@@ -42,7 +42,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let workers = tokio::spawn(jobs::runner::run_workers(
         app.clone(),
         jobs::runner::WorkerOptions {
-            concurrency: 1,
+            concurrency: settings.worker.concurrency.max(1),
             poll_interval: settings.worker.poll_interval,
         },
         stop.clone(),
