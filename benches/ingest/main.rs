@@ -2,7 +2,7 @@
 //! in one run against one running `dangan serve`.
 //!
 //! - **Ingest.** INGEST_FILES (default 10 000) small real PDFs: the pages of the corpus PDFs
-//!   (`pdfseparate`), each file a page with a trailer comment of its own so that every upload
+//!   (each re-written alone by `pdftocairo`), each file a page with a trailer comment of its own so that every upload
 //!   is new content. The floor is a bare `pdftotext` loop over the same files, one loop per core
 //!   (and one loop alone, for reference). dangan's time runs from the first upload until the
 //!   last file's text is found by search: upload, store, catalogue, extraction job, index.
@@ -13,7 +13,7 @@
 //!   text records are filed one at a time: their latency against the same uploads on the idle
 //!   server shows whether OCR blocks uploads.
 //!
-//! Environment (set by the script): INGEST_BASE, INGEST_TOKEN, INGEST_WORK (a scratch
+//! Environment (set by the script): INGEST_BASE, INGEST_TOKEN, INGEST_PID (the server), INGEST_WORK (a scratch
 //! directory), INGEST_CORPUS (the corpus directory), INGEST_LANGUAGES (dangan's OCR languages),
 //! INGEST_CORES (loops of the floor; default the machine's cores).
 
@@ -42,6 +42,55 @@ struct Settings {
     files: usize,
     scans: usize,
     cores: usize,
+    /// The server's process, for its CPU time.
+    pid: u32,
+}
+
+/// CPU seconds of the server, of its children that ended, and of PostgreSQL's processes.
+#[derive(Default)]
+struct Cpu {
+    own: f64,
+    children: f64,
+    postgres: f64,
+}
+
+impl Cpu {
+    fn read(pid: u32) -> Self {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let postgres = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+            .filter(|stat| stat.contains("(postgres)"))
+            .map(|stat| ticks(&stat, 14..16))
+            .sum();
+        Cpu {
+            own: ticks(&stat, 14..16),
+            children: ticks(&stat, 16..18),
+            postgres,
+        }
+    }
+
+    fn since(&self, before: &Cpu) -> Cpu {
+        Cpu {
+            own: self.own - before.own,
+            children: self.children - before.children,
+            postgres: self.postgres - before.postgres,
+        }
+    }
+}
+
+/// Seconds in the given fields of a `/proc/PID/stat` line (utime, stime, cutime, cstime are
+/// fields 14 to 17, in clock ticks of 1/100 s).
+fn ticks(stat: &str, fields: std::ops::Range<usize>) -> f64 {
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let values: Vec<f64> = after_name
+        .split_whitespace()
+        .map(|value| value.parse().unwrap_or(0.0))
+        .collect();
+    // after the name comes field 3 (the state)
+    fields.filter_map(|n| values.get(n - 3)).sum::<f64>() / 100.0
 }
 
 fn main() -> ExitCode {
@@ -78,6 +127,7 @@ fn settings() -> anyhow::Result<Settings> {
         files: number("INGEST_FILES", 10_000)?,
         scans: number("INGEST_SCANS", 50)?,
         cores: number("INGEST_CORES", cores)?,
+        pid: var("INGEST_PID")?.parse().context("INGEST_PID")?,
     })
 }
 
@@ -107,7 +157,9 @@ async fn run() -> anyhow::Result<bool> {
 
     eprintln!("dangan: uploading the {} files", files.len());
     let marker = prepare::marker_word(files.last().context("no files")?)?;
+    let cpu_before = Cpu::read(settings.pid);
     let ingest = ingest(&client, &settings, &files, &marker).await?;
+    let cpu = Cpu::read(settings.pid).since(&cpu_before);
 
     eprintln!("rendering {} scanned pages", settings.scans);
     let scans = prepare::render_scans(&pages, &settings.work.join("scans"), settings.scans)?;
@@ -156,6 +208,15 @@ async fn run() -> anyhow::Result<bool> {
         ingest.upload_ms.percentile(0.5),
         ingest.upload_ms.percentile(0.99),
         ingest.index_lag
+    );
+    let per_file = |seconds: f64| 1000.0 * seconds / files.len() as f64;
+    println!(
+        "  CPU per file: dangan {:.1} ms, its children (sandbox, pdftotext) {:.1} ms, \
+         PostgreSQL {:.1} ms; pdftotext alone {:.1} ms",
+        per_file(cpu.own),
+        per_file(cpu.children),
+        per_file(cpu.postgres),
+        per_file(floor_one)
     );
     println!(
         "  ratio floor/dangan {ingest_ratio:.2} (target ≥ 0.5); failed extractions {}",

@@ -8,8 +8,10 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-/// Splits every PDF under `dir` into one file per page in `out` (`pdfseparate`); the pages
-/// that have a text layer, in a stable order.
+/// Every page of every PDF under `dir` as a PDF of its own in `out`, re-written by
+/// `pdftocairo` so that it carries only its own glyphs (a page cut out with `pdfseparate`
+/// keeps the whole document's fonts, some 700 KB); the pages that have a text layer, in a
+/// stable order.
 pub fn split_pages(dir: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out)?;
     let mut pdfs: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -19,36 +21,49 @@ pub fn split_pages(dir: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .filter(|path| path.extension().is_some_and(|ext| ext == "pdf"))
         .collect();
     pdfs.sort();
+    let mut pages = Vec::new();
     for pdf in &pdfs {
         let stem = pdf
             .file_stem()
             .context("a PDF without a name")?
             .to_string_lossy();
-        let pattern = out.join(format!("{stem}-%d.pdf"));
-        let status = Command::new("pdfseparate")
-            .arg(pdf)
-            .arg(&pattern)
-            .stderr(Stdio::null())
-            .status()
-            .context("pdfseparate (poppler-utils) did not start")?;
-        if !status.success() {
-            bail!("pdfseparate {} failed: {status}", pdf.display());
+        for page in 1..=page_count(pdf)? {
+            let path = out.join(format!("{stem}-{page:03}.pdf"));
+            let number = page.to_string();
+            let status = Command::new("pdftocairo")
+                .args(["-pdf", "-f", &number, "-l", &number])
+                .arg(pdf)
+                .arg(&path)
+                .stderr(Stdio::null())
+                .status()
+                .context("pdftocairo (poppler-utils) did not start")?;
+            if status.success() && text_of(&path).is_ok_and(|text| text.trim().chars().count() > 20)
+            {
+                pages.push(path);
+            }
         }
     }
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(out)?
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|page| text_of(page).is_ok_and(|text| text.trim().chars().count() > 20))
-        .collect();
-    pages.sort();
     if pages.is_empty() {
         bail!("no page with text under {}", dir.display());
     }
     Ok(pages)
 }
 
+/// The pages of a PDF, as `pdfinfo` counts them.
+fn page_count(pdf: &Path) -> anyhow::Result<u32> {
+    let output = Command::new("pdfinfo")
+        .arg(pdf)
+        .stderr(Stdio::null())
+        .output()
+        .context("pdfinfo (poppler-utils) did not start")?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("Pages:")?.trim().parse().ok())
+        .with_context(|| format!("pdfinfo gave no page count for {}", pdf.display()))
+}
+
 /// The text layer of a PDF, as `pdftotext` reads it.
-fn text_of(pdf: &Path) -> anyhow::Result<String> {
+pub fn text_of(pdf: &Path) -> anyhow::Result<String> {
     let output = command("pdftotext", &["-enc", "UTF-8"], pdf, &["-"]).output()?;
     if !output.status.success() {
         bail!("pdftotext {} failed", pdf.display());
