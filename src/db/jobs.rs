@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 use sqlx::postgres::PgListener;
+use uuid::Uuid;
 
 use super::{DbError, Pool};
 
@@ -95,6 +96,28 @@ async fn insert(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<Option<i64>
             .await?;
     }
     Ok(inserted)
+}
+
+/// Makes the waiting filing checks of `record_id` due now, once none of its files awaits
+/// text extraction; how many were woken.
+pub async fn wake_filing_checks(conn: &mut PgConnection, record_id: Uuid) -> Result<u64, DbError> {
+    let woken = sqlx::query!(
+        "update jobs set run_at = now()
+         where kind = 'four_properties' and status = 'queued'
+           and payload ->> 'record_id' = $1::uuid::text and run_at > now()
+           and not exists (select 1 from file_texts t
+                           where t.record_id = $1 and t.status = 'pending')",
+        record_id
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if woken > 0 {
+        sqlx::query!("select pg_notify($1, 'four_properties')", CHANNEL)
+            .execute(conn)
+            .await?;
+    }
+    Ok(woken)
 }
 
 /// Enqueues the job of schedule `name` for its `slot` unless some process already did;

@@ -133,7 +133,13 @@ pub(crate) struct Limits {
     /// CPU seconds of the child itself (RLIMIT_CPU): SIGXCPU at the limit, SIGKILL shortly
     /// after.
     pub cpu: Duration,
+    /// Niceness of the child, when above 0: background work (extracting, inspecting) yields
+    /// the cores to requests waiting on them. The tools a child starts inherit it.
+    pub nice: i32,
 }
+
+/// The niceness of background parsing: searches and uploads go first on a busy machine.
+pub(crate) const BACKGROUND_NICE: i32 = 10;
 
 impl Limits {
     /// The limits of an external tool run: its timeout bounds its CPU time as well.
@@ -143,6 +149,7 @@ impl Limits {
             stdout_limit,
             memory_bytes: TOOL_MEMORY_BYTES,
             cpu: timeout,
+            nice: 0,
         }
     }
 }
@@ -152,7 +159,8 @@ const CPU_GRACE_SECS: u64 = 5;
 
 #[expect(
     unsafe_code,
-    reason = "pre_exec is unsafe; the closure only calls setrlimit, which is async-signal-safe"
+    reason = "pre_exec is unsafe; the closure only calls setrlimit, setpriority and prctl, \
+              which are async-signal-safe"
 )]
 fn apply_limits(command: &mut Command, limits: &Limits) {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
@@ -168,6 +176,7 @@ fn apply_limits(command: &mut Command, limits: &Limits) {
         limits.memory_bytes,
         limits.memory_bytes,
     );
+    let nice = limits.nice;
     let cpu_secs = limits.cpu.as_secs().max(1);
     let cpu = clamp(
         Resource::RLIMIT_CPU,
@@ -181,6 +190,10 @@ fn apply_limits(command: &mut Command, limits: &Limits) {
             setrlimit(Resource::RLIMIT_AS, memory.0, memory.1).map_err(std::io::Error::from)?;
             setrlimit(Resource::RLIMIT_CPU, cpu.0, cpu.1).map_err(std::io::Error::from)?;
             setrlimit(Resource::RLIMIT_CORE, 0, 0).map_err(std::io::Error::from)?;
+            if nice > 0 {
+                // best effort: a child at the parent's priority still works
+                libc::setpriority(libc::PRIO_PROCESS, 0, nice);
+            }
             // a worker killed mid-job takes its parsers and their tools with it
             nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
                 .map_err(std::io::Error::from)

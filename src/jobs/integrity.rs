@@ -11,11 +11,15 @@ use uuid::Uuid;
 
 use super::JobError;
 use crate::app::App;
+use crate::services::integrity::FILING_CHECK_FALLBACK;
 
 #[derive(Deserialize)]
 struct Payload {
     #[serde(default)]
     check_id: Option<Uuid>,
+    /// The record of a filing check.
+    #[serde(default)]
+    record_id: Option<Uuid>,
 }
 
 fn payload(value: &Value) -> Result<Payload, JobError> {
@@ -52,13 +56,16 @@ pub async fn give_up(app: &App, value: &Value, reason: &str) -> anyhow::Result<(
     Ok(())
 }
 
-/// How long a filing check waits before it looks again at a text still being extracted.
+/// How long a check asked for later waits before it looks again at a text still being
+/// extracted. A filing check (its payload names the record) waits FILING_CHECK_FALLBACK:
+/// the extraction that finishes its record wakes it before.
 const EXTRACTION_WAIT: Duration = Duration::from_secs(15);
 
 /// Runs a four-properties check once the record's texts are extracted; until then the job
 /// waits (extraction always ends, in a text or in a recorded failure).
 pub async fn four_properties(app: &App, value: &Value) -> Result<(), JobError> {
-    let Some(id) = payload(value)?.check_id else {
+    let payload = payload(value)?;
+    let Some(id) = payload.check_id else {
         return Err(JobError::Permanent(anyhow!(
             "four_properties needs a check_id"
         )));
@@ -69,8 +76,13 @@ pub async fn four_properties(app: &App, value: &Value) -> Result<(), JobError> {
         .await
         .map_err(|error| JobError::Retry(anyhow!(error)))?;
     if waiting {
+        let wait = if payload.record_id.is_some() {
+            FILING_CHECK_FALLBACK
+        } else {
+            EXTRACTION_WAIT
+        };
         return Err(JobError::NotYet(
-            EXTRACTION_WAIT,
+            wait,
             "the record's text is still being extracted",
         ));
     }

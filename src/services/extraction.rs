@@ -104,6 +104,9 @@ impl ExtractionService {
             db::texts::save(&mut conn, file_id, file.record_id, &outcome)
                 .await
                 .map_err(ServiceError::from)?;
+            db::jobs::wake_filing_checks(&mut conn, file.record_id)
+                .await
+                .map_err(ServiceError::from)?;
             return Ok(());
         }
         drop(conn);
@@ -136,6 +139,10 @@ impl ExtractionService {
         db::texts::save(&mut conn, file_id, file.record_id, &stored.outcome())
             .await
             .map_err(ServiceError::from)?;
+        // the record's filing check waits for this
+        db::jobs::wake_filing_checks(&mut conn, file.record_id)
+            .await
+            .map_err(ServiceError::from)?;
         tracing::info!(
             status = stored.status,
             method = stored.method,
@@ -152,6 +159,7 @@ impl ExtractionService {
         };
         let stored = Stored::without_text("failed", why.to_owned());
         db::texts::save(&mut conn, file_id, file.record_id, &stored.outcome()).await?;
+        db::jobs::wake_filing_checks(&mut conn, file.record_id).await?;
         Ok(())
     }
 

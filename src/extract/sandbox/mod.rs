@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{Failure, Limits, Tool, path_arg, run_limited};
+use super::command::{BACKGROUND_NICE, Failure, Limits, Tool, path_arg, run_limited};
 use super::error::Resource;
 use super::{
     ContentReport, ExtractError, ExtractOptions, Extracted, Kind, Overlay, parse_media_type,
@@ -143,13 +143,15 @@ impl Sandbox {
             Kind::Image => 3,
             _ => 1,
         };
-        let limits = self.limits(
+        let mut limits = self.limits(
             options.timeout.saturating_mul(tool_runs),
             options
                 .max_text_bytes
                 .saturating_mul(6)
                 .saturating_add(1 << 20),
         );
+        // a background job's: requests go first (OCR and pdftotext inherit it)
+        limits.nice = BACKGROUND_NICE;
         let task = Task::Extract {
             path: absolute(path),
             media_type: media_type.to_owned(),
@@ -167,7 +169,9 @@ impl Sandbox {
             path: absolute(path),
             media_type: media_type.to_owned(),
         };
-        match self.run(&task, &self.limits(self.cpu, 1 << 20))? {
+        let mut limits = self.limits(self.cpu, 1 << 20);
+        limits.nice = BACKGROUND_NICE;
+        match self.run(&task, &limits)? {
             Answer::Inspected { report } => Ok(report),
             other => Err(unexpected(other)),
         }
@@ -227,6 +231,7 @@ impl Sandbox {
             stdout_limit,
             memory_bytes: self.memory_bytes,
             cpu: self.cpu,
+            nice: 0,
         }
     }
 

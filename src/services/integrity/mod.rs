@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 pub use export::CheckFormat;
 pub use fixity::SweepTick;
+pub use four::FILING_CHECK_FALLBACK;
 pub(crate) use four::queue_filing_check;
 
 use super::jobs::new_job;

@@ -26,7 +26,12 @@ use crate::extract::ContentReport;
 use crate::services::jobs::new_job;
 use crate::services::{ServiceError, ServiceResult};
 
-/// Queues the filing (GD) check of a new record inside its filing transaction.
+/// When a filing check looks again at texts still being extracted, if no extraction woke it
+/// first (the extraction that leaves the record without pending text does).
+pub const FILING_CHECK_FALLBACK: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Queues the filing (GD) check of a new record inside its filing transaction, after its
+/// files' extractions: it waits for them (they wake it), or runs at once if none is pending.
 pub(crate) async fn queue_filing_check(
     conn: &mut PgConnection,
     record_id: Uuid,
@@ -41,7 +46,15 @@ pub(crate) async fn queue_filing_check(
         None,
     )
     .await?;
-    enqueue_four_check(conn, id).await
+    let mut job = new_job(
+        JobKind::FourProperties,
+        json!({ "check_id": id, "record_id": record_id }),
+        Some(id.to_string()),
+    );
+    job.run_at = Some(chrono::Utc::now() + FILING_CHECK_FALLBACK);
+    db::jobs::enqueue(conn, &job).await?;
+    db::jobs::wake_filing_checks(conn, record_id).await?;
+    Ok(())
 }
 
 /// Queues the job that runs check `id` once its records' texts are extracted.
