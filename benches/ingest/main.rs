@@ -161,6 +161,9 @@ async fn run() -> anyhow::Result<bool> {
     let ingest = ingest(&client, &settings, &files, &marker).await?;
     let cpu = Cpu::read(settings.pid).since(&cpu_before);
 
+    // the filing checks of the import run after it: the OCR floor must have the cores
+    eprintln!("waiting for the import's filing checks");
+    wait_for_jobs(&client, &settings, "four_properties").await?;
     eprintln!("rendering {} scanned pages", settings.scans);
     let scans = prepare::render_scans(&pages, &settings.work.join("scans"), settings.scans)?;
     eprintln!("floor: tesseract -l {} over the scans", settings.languages);
@@ -307,17 +310,18 @@ async fn get(client: &reqwest::Client, settings: &Settings, path: &str) -> anyho
     Ok(response.json().await?)
 }
 
-/// Extraction jobs queued or running, and failed ones.
-async fn extraction_left(
+/// Jobs of `kind` queued or running, and failed extraction jobs.
+async fn jobs_left(
     client: &reqwest::Client,
     settings: &Settings,
+    kind: &str,
 ) -> anyhow::Result<(bool, usize)> {
     let mut busy = false;
     for status in ["queued", "running"] {
         let page = get(
             client,
             settings,
-            &format!("/api/v1/jobs?kind=extract_text&status={status}&limit=1"),
+            &format!("/api/v1/jobs?kind={kind}&status={status}&limit=1"),
         )
         .await?;
         busy |= page["items"]
@@ -338,14 +342,23 @@ async fn wait_for_extraction(
     client: &reqwest::Client,
     settings: &Settings,
 ) -> anyhow::Result<usize> {
+    wait_for_jobs(client, settings, "extract_text").await
+}
+
+/// Waits until no job of `kind` is queued or running; the failed extractions.
+async fn wait_for_jobs(
+    client: &reqwest::Client,
+    settings: &Settings,
+    kind: &str,
+) -> anyhow::Result<usize> {
     let deadline = Instant::now() + Duration::from_secs(6 * 3600);
     loop {
-        let (busy, failed) = extraction_left(client, settings).await?;
+        let (busy, failed) = jobs_left(client, settings, kind).await?;
         if !busy {
             return Ok(failed);
         }
         if Instant::now() > deadline {
-            bail!("extraction did not finish in six hours");
+            bail!("the {kind} jobs did not finish in six hours");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
