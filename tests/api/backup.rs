@@ -137,20 +137,23 @@ async fn file_records(server: &Dangan, client: &reqwest::Client) -> Vec<String> 
         let record: Value = response.json().await.expect("json");
         ids.push(record["id"].as_str().expect("id").to_owned());
     }
-    for _ in 0..600 {
-        let found: Value = client
-            .get(format!("{}/api/v1/search?q=备份恢复", server.address))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("search")
-            .json()
-            .await
-            .expect("json");
-        if found["total"] == 1 {
-            break;
+    // both texts, each found by its own query (two workers extract them in either order)
+    for query in ["备份恢复", "常见问题"] {
+        for _ in 0..600 {
+            let found: Value = client
+                .get(format!("{}/api/v1/search?q={query}", server.address))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("search")
+                .json()
+                .await
+                .expect("json");
+            if found["total"] == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     ids
 }
