@@ -95,11 +95,9 @@ pub struct SearchFacets {
 /// Response of `GET /api/v1/search`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchResponse {
-    /// Hits the caller may see; counted up to 10 000, past which it says 10 000 and
-    /// `total_exact` is false.
+    /// Hits the caller may see, counted up to 10 000.
     pub total: usize,
-    /// Whether `total` counts every hit; when false there are more, and the facets count the
-    /// first `total` of them.
+    /// False past 10 000 hits: there are more, and the facets count the first 10 000.
     pub total_exact: bool,
     pub hits: Vec<SearchHit>,
     pub facets: SearchFacets,
