@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 pub use query::Filters;
 pub use schema::{Fields, RecordDocument};
-pub use search::{Facet, Hit, SearchRequest, SearchResults};
+pub use search::{COUNT_CAP, Facet, Hit, SearchRequest, SearchResults};
 
 use crate::domain::ErrorCode;
 

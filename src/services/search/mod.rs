@@ -105,10 +105,9 @@ pub struct SearchResponse {
     pub next_cursor: Option<String>,
 }
 
-/// Deepest result a cursor may reach.
-const MAX_OFFSET: usize = 10_000;
-/// Change-log entries applied per index commit.
-const CHANGE_BATCH: i64 = 2_000;
+/// Deepest result a cursor may reach: as far as search counts.
+const MAX_OFFSET: usize = crate::index::COUNT_CAP;
+const CHANGE_BATCH: i64 = 2_000; // change-log entries applied per index commit
 /// Readers of the change log not seen for this long are forgotten: the log is pruned past
 /// them, and they rebuild when they come back.
 const READER_STALE_DAYS: i32 = 7;
