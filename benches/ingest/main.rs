@@ -225,48 +225,11 @@ async fn ingest(
     marker: &str,
 ) -> anyhow::Result<Ingest> {
     let (before, last) = files.split_at(files.len() - 1);
-    let files = Arc::new(before.to_vec());
-    let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..UPLOADERS {
-        let (client, settings, files, next) = (
-            client.clone(),
-            settings.clone(),
-            files.clone(),
-            next.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut millis = Vec::new();
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = files.get(n) else { break };
-                let metadata = json!({ "title": format!("入库测试 第{n}件"), "category": "WS" });
-                millis.push(
-                    file(
-                        &client,
-                        &settings,
-                        metadata,
-                        format!("p-{n}.pdf"),
-                        std::fs::read(path)?,
-                    )
-                    .await?,
-                );
-                if n % 1000 == 999 {
-                    eprintln!(
-                        "  {} filed after {:.0} s",
-                        n + 1,
-                        started.elapsed().as_secs_f64()
-                    );
-                }
-            }
-            anyhow::Ok(millis)
-        }));
-    }
-    let mut upload_ms = Millis::default();
-    for task in tasks {
-        upload_ms.0.extend(task.await??);
-    }
+    let mut upload_ms = file_all(client, settings, before, UPLOADERS, |n| {
+        (format!("入库测试 第{n}件"), format!("p-{n}.pdf"))
+    })
+    .await?;
     let metadata =
         json!({ "title": "入库测试 最后一件", "category": "WS", "doc_date": "1999-06-01" });
     upload_ms.0.push(
@@ -332,6 +295,50 @@ async fn probes(
     Ok(millis)
 }
 
+/// Files each of `files` as a record of its own, `at_once` at a time, titled and named by
+/// `name(n)`; the upload latencies. Says how far it got every 1000 files.
+async fn file_all(
+    client: &reqwest::Client,
+    settings: &Arc<Settings>,
+    files: &[PathBuf],
+    at_once: usize,
+    name: fn(usize) -> (String, String),
+) -> anyhow::Result<Millis> {
+    let files = Arc::new(files.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..at_once {
+        let (client, settings, files, next) = (
+            client.clone(),
+            settings.clone(),
+            files.clone(),
+            next.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut millis = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(n) else { break };
+                let (title, filename) = name(n);
+                let metadata = json!({ "title": title, "category": "WS" });
+                let content = std::fs::read(path)?;
+                millis.push(file(&client, &settings, metadata, filename, content).await?);
+                if n % 1000 == 999 {
+                    let seconds = started.elapsed().as_secs_f64();
+                    eprintln!("  {} filed after {seconds:.0} s", n + 1);
+                }
+            }
+            anyhow::Ok(millis)
+        }));
+    }
+    let mut millis = Millis::default();
+    for task in tasks {
+        millis.0.extend(task.await??);
+    }
+    Ok(millis)
+}
+
 struct Ocr {
     seconds: f64,
     probes: Millis,
@@ -345,36 +352,10 @@ async fn ocr(
     scans: &[PathBuf],
 ) -> anyhow::Result<Ocr> {
     let started = Instant::now();
-    let scans = Arc::new(scans.to_vec());
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..2 {
-        let (client, settings, scans, next) = (
-            client.clone(),
-            settings.clone(),
-            scans.clone(),
-            next.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = scans.get(n) else { break };
-                let metadata = json!({ "title": format!("扫描件 第{n}页"), "category": "WS" });
-                file(
-                    &client,
-                    &settings,
-                    metadata,
-                    format!("scan-{n}.jpg"),
-                    std::fs::read(path)?,
-                )
-                .await?;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
+    file_all(client, settings, scans, 2, |n| {
+        (format!("扫描件 第{n}页"), format!("scan-{n}.jpg"))
+    })
+    .await?;
     let probes = probes(client, settings, "ocr").await?;
     let failed = wait_for_extraction(client, settings).await?;
     Ok(Ocr {
