@@ -4,11 +4,19 @@
 //! indexed through the library's rebuild path (throughput in MB of text per second), then a
 //! fixed query mix runs against both, and p50/p99 latencies and hits are reported.
 //!
-//! Environment: BENCH_DOCS, DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+//! With BENCH_DANGAN (a release `dangan` binary, as `scripts/bench search` sets it), the same
+//! documents are also filed in a scratch dangan installation, indexed by `dangan reindex`'s
+//! rebuild from PostgreSQL, and searched over HTTP through a running `dangan serve`
+//! (issue 18, item 2), end to end with the audit write of each search.
+//!
+//! Environment: BENCH_DOCS, BENCH_DANGAN, DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 //! BENCH_CORPUS (default ../shared/corpus), BENCH_WORK (where the index goes; default the
 //! temporary directory), BENCH_JSON (a file for the JSON figures; default stdout).
 
 mod corpus;
+mod http;
+mod install;
+mod report;
 mod trgm;
 
 use std::path::{Path, PathBuf};
@@ -20,22 +28,23 @@ use dangan::domain::permissions::{Viewer, Visibility};
 use dangan::domain::search_query::SearchQuery;
 use dangan::domain::user::Role;
 use dangan::index::{Filters, Position, Rebuild, RecordDocument, SearchIndex, SearchRequest};
-use serde_json::json;
 
 use corpus::{Corpus, Lcg};
+use install::Installation;
+use report::{Http, report};
 use trgm::Baseline;
 
 const SEED: u64 = 20_240_404;
 /// Measured rounds of the query mix, after one warm-up round each.
-const DANGAN_ROUNDS: usize = 20;
-const PG_ROUNDS: usize = 5;
-const LIMIT: usize = 20;
+pub const DANGAN_ROUNDS: usize = 20;
+pub const PG_ROUNDS: usize = 5;
+pub const LIMIT: usize = 20;
 const BATCH: usize = 1000;
 const WRITER_MEMORY: usize = 256 << 20;
 
 /// The query mix: search-box text and its class. Two-character words in both scripts are
 /// the crux (pg_trgm cannot use its index below three characters).
-const QUERIES: &[(&str, &str)] = &[
+pub const QUERIES: &[(&str, &str)] = &[
     ("档案", "2 zh-Hans"),
     ("合同", "2 zh-Hans"),
     ("销毁", "2 zh-Hans"),
@@ -82,6 +91,8 @@ struct Settings {
     corpus: PathBuf,
     work: PathBuf,
     json: Option<PathBuf>,
+    /// The release binary to serve the HTTP half with.
+    dangan: Option<PathBuf>,
 }
 
 impl Settings {
@@ -104,25 +115,26 @@ impl Settings {
             ),
             work: var("BENCH_WORK").map_or_else(std::env::temp_dir, PathBuf::from),
             json: var("BENCH_JSON").map(PathBuf::from),
+            dangan: var("BENCH_DANGAN").map(PathBuf::from),
         })
     }
 }
 
 /// Latencies and hits of one query on one engine.
 #[derive(Default)]
-struct Measured {
+pub struct Measured {
     /// dangan: total hits; pg_trgm: rows matching (an untimed count(*)).
-    matches: u64,
+    pub matches: u64,
     /// Rows the timed search returned (at most [`LIMIT`]).
-    rows: usize,
-    millis: Vec<f64>,
+    pub rows: usize,
+    pub millis: Vec<f64>,
 }
 
-struct Indexing {
-    documents: usize,
-    text_bytes: usize,
-    seconds: f64,
-    disk_bytes: u64,
+pub struct Indexing {
+    pub documents: usize,
+    pub text_bytes: usize,
+    pub seconds: f64,
+    pub disk_bytes: u64,
 }
 
 fn main() -> ExitCode {
@@ -146,13 +158,14 @@ fn run() -> anyhow::Result<()> {
     let outcome = measure(&settings, &runtime, &mut baseline);
     progress("dropping the scratch database");
     let dropped = runtime.block_on(baseline.drop_database());
-    let (indexing, dangan, pg, pg_build) = outcome?;
+    let (indexing, dangan, pg, pg_build, http) = outcome?;
     dropped?;
     let report = report(
         &indexing,
         &dangan,
         &pg,
         pg_build,
+        http.as_ref(),
         [load_before, load_average()],
     );
     let json = serde_json::to_string_pretty(&report)?;
@@ -164,7 +177,13 @@ fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-type Outcome = (Indexing, Vec<Measured>, Vec<Measured>, (f64, f64));
+type Outcome = (
+    Indexing,
+    Vec<Measured>,
+    Vec<Measured>,
+    (f64, f64),
+    Option<Http>,
+);
 
 fn measure(
     settings: &Settings,
@@ -195,12 +214,41 @@ fn measure(
     let index = SearchIndex::open(work.path(), 64 << 20)?;
     let dangan = search_dangan(&index)?;
     drop(index);
+    let http = match &settings.dangan {
+        Some(binary) => {
+            Some(runtime.block_on(serve_and_search(settings, binary, work.path(), &documents))?)
+        }
+        None => None,
+    };
 
     progress("pg_trgm: COPY, GIN trigram index, analyze");
     let pg_build = runtime.block_on(baseline.load(documents.iter().map(pg_body)))?;
     drop(documents);
     let pg = runtime.block_on(search_pg(baseline))?;
-    Ok((indexing, dangan, pg, pg_build))
+    Ok((indexing, dangan, pg, pg_build, http))
+}
+
+/// The HTTP half: a scratch installation holding `documents`, served by `binary`.
+async fn serve_and_search(
+    settings: &Settings,
+    binary: &Path,
+    work: &Path,
+    documents: &[RecordDocument],
+) -> anyhow::Result<Http> {
+    progress(&format!(
+        "dangan: filing {} records in a scratch installation",
+        documents.len()
+    ));
+    let (installation, built) = Installation::create(&settings.database_url, work, documents)
+        .await
+        .context("filling the scratch installation")?;
+    let measured = http::search(binary, &installation, work).await;
+    progress("dropping the scratch installation");
+    installation.drop_all().await?;
+    Ok(Http {
+        built,
+        measured: measured?,
+    })
 }
 
 fn text_bytes(document: &RecordDocument) -> usize {
@@ -317,7 +365,7 @@ async fn search_pg(baseline: &mut Baseline) -> anyhow::Result<Vec<Measured>> {
     Ok(measured)
 }
 
-fn rounds(engine: &str, round: usize, of: usize) -> String {
+pub fn rounds(engine: &str, round: usize, of: usize) -> String {
     if round == 0 {
         format!("{engine}: warm-up round of {} queries", QUERIES.len())
     } else {
@@ -325,124 +373,7 @@ fn rounds(engine: &str, round: usize, of: usize) -> String {
     }
 }
 
-/// Nearest-rank percentile of `samples` (milliseconds).
-fn percentile(samples: &[f64], p: f64) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn all_samples(measured: &[Measured]) -> Vec<f64> {
-    measured
-        .iter()
-        .flat_map(|m| m.millis.iter().copied())
-        .collect()
-}
-
-fn report(
-    indexing: &Indexing,
-    dangan: &[Measured],
-    pg: &[Measured],
-    (pg_load, pg_index): (f64, f64),
-    load: [String; 2],
-) -> serde_json::Value {
-    let (dangan_all, pg_all) = (all_samples(dangan), all_samples(pg));
-    let dangan_p50 = percentile(&dangan_all, 0.5);
-    let dangan_p99 = percentile(&dangan_all, 0.99);
-    let pg_p50 = percentile(&pg_all, 0.5);
-    let pg_p99 = percentile(&pg_all, 0.99);
-    let ratio = pg_p99 / dangan_p99;
-    let text_mb = indexing.text_bytes as f64 / 1e6;
-    let mb_per_s = text_mb / indexing.seconds;
-
-    eprintln!(
-        "\n{}  {:>11} {:>7} {:>8}  {:>8} {:>8} {:>9}",
-        pad("query", 16),
-        "dangan hits",
-        "rows",
-        "p50 ms",
-        "pg count",
-        "pg rows",
-        "pg p50 ms"
-    );
-    let mut queries = Vec::new();
-    for (((text, class), d), p) in QUERIES.iter().zip(dangan).zip(pg) {
-        let (d50, p50) = (percentile(&d.millis, 0.5), percentile(&p.millis, 0.5));
-        eprintln!(
-            "{}  {:>11} {:>7} {:>8.2}  {:>8} {:>8} {:>9.1}   {class}",
-            pad(text, 16),
-            d.matches,
-            d.rows,
-            d50,
-            p.matches,
-            p.rows,
-            p50
-        );
-        queries.push(json!({
-            "query": text, "class": class,
-            "dangan": { "hits": d.matches, "rows": d.rows, "p50_ms": d50,
-                        "p99_ms": percentile(&d.millis, 0.99) },
-            "pg_trgm": { "matches": p.matches, "rows": p.rows, "p50_ms": p50,
-                         "p99_ms": percentile(&p.millis, 0.99) },
-        }));
-    }
-    let verdict = |met: bool| if met { "met" } else { "NOT met" };
-    eprintln!(
-        "\nsearch benchmark: {} documents, {text_mb:.1} MB of text (title + description + texts)",
-        indexing.documents
-    );
-    eprintln!(
-        "  indexing          {:>8.1} s   {mb_per_s:.2} MB/s   (index on disk {:.0} MB)",
-        indexing.seconds,
-        indexing.disk_bytes as f64 / 1e6
-    );
-    eprintln!(
-        "  dangan      p50 {dangan_p50:>8.2} ms   p99 {dangan_p99:>8.2} ms   ({} searches, {} queries x {DANGAN_ROUNDS} rounds, limit {LIMIT})",
-        dangan_all.len(),
-        QUERIES.len()
-    );
-    eprintln!(
-        "  pg_trgm     p50 {pg_p50:>8.2} ms   p99 {pg_p99:>8.2} ms   ({} searches, {} queries x {PG_ROUNDS} rounds; COPY {pg_load:.1} s, GIN index {pg_index:.1} s)",
-        pg_all.len(),
-        QUERIES.len()
-    );
-    eprintln!(
-        "  p99 ratio pg_trgm/dangan {ratio:>7.1}x   (target >= 20x: {})",
-        verdict(ratio >= 20.0)
-    );
-    eprintln!("  dangan p99 <= 20 ms: {}", verdict(dangan_p99 <= 20.0));
-    eprintln!("  load average before: {}; after: {}", load[0], load[1]);
-
-    json!({
-        "documents": indexing.documents,
-        "text_mb": text_mb,
-        "indexing": { "seconds": indexing.seconds, "mb_per_s": mb_per_s,
-                      "disk_mb": indexing.disk_bytes as f64 / 1e6 },
-        "dangan": { "p50_ms": dangan_p50, "p99_ms": dangan_p99, "samples": dangan_all.len(),
-                    "rounds": DANGAN_ROUNDS },
-        "pg_trgm": { "p50_ms": pg_p50, "p99_ms": pg_p99, "samples": pg_all.len(),
-                     "rounds": PG_ROUNDS, "copy_seconds": pg_load, "gin_index_seconds": pg_index },
-        "ratio_p99": ratio,
-        "targets": { "ratio_p99_at_least_20": ratio >= 20.0, "dangan_p99_at_most_20ms": dangan_p99 <= 20.0 },
-        "load_average": { "before": load[0], "after": load[1] },
-        "queries": queries,
-    })
-}
-
-/// `text` padded to `width` terminal columns (CJK characters take two).
-fn pad(text: &str, width: usize) -> String {
-    let columns: usize = text
-        .chars()
-        .map(|c| if c as u32 >= 0x1100 { 2 } else { 1 })
-        .sum();
-    format!("{text}{}", " ".repeat(width.saturating_sub(columns)))
-}
-
-fn disk_usage(dir: &Path) -> u64 {
+pub fn disk_usage(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -467,6 +398,6 @@ fn load_average() -> String {
         .unwrap_or_default()
 }
 
-fn progress(message: &str) {
+pub fn progress(message: &str) {
     eprintln!("  {message}");
 }
