@@ -76,8 +76,8 @@ enum Command {
     /// Parse one uploaded file for the server, within the limits it set (internal).
     #[command(hide = true)]
     Sandbox {
-        /// The task, as JSON.
-        task: String,
+        /// The task, as JSON; read from standard input when absent.
+        task: Option<String>,
     },
 }
 
@@ -86,7 +86,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Sandbox { task } = &cli.command {
         // no settings, no runtime, no log: the child parses one file and answers
-        return crate::extract::sandbox_main(task);
+        return crate::extract::sandbox_main(task.as_deref());
     }
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,

@@ -1,7 +1,8 @@
-//! Running the external tools (poppler, Tesseract) with a timeout, bounded output and no stdin.
+//! Running the external tools (poppler, Tesseract) with a timeout, bounded output and no stdin,
+//! and dangan's own parsing child, which is fed its task on standard input.
 
 use std::ffi::OsString;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -157,43 +158,84 @@ impl Limits {
 /// Seconds of CPU past the soft limit (SIGXCPU) before the kernel sends SIGKILL.
 const CPU_GRACE_SECS: u64 = 5;
 
+/// [`Limits`] as resource limits, soft and hard, each clamped to this process's hard limit:
+/// limits are inherited, and a tool started inside the sandbox may not raise a hard limit
+/// above the sandbox's own.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    memory: (u64, u64),
+    cpu: (u64, u64),
+    nice: i32,
+}
+
+impl Bounds {
+    fn of(limits: &Limits) -> Self {
+        use nix::sys::resource::{Resource, getrlimit};
+        let clamp = |resource, soft: u64, hard: u64| {
+            let ceiling = getrlimit(resource).map_or(u64::MAX, |(_, hard)| hard);
+            let hard = hard.min(ceiling);
+            (soft.min(hard), hard)
+        };
+        let cpu_secs = limits.cpu.as_secs().max(1);
+        Self {
+            memory: clamp(
+                Resource::RLIMIT_AS,
+                limits.memory_bytes,
+                limits.memory_bytes,
+            ),
+            cpu: clamp(
+                Resource::RLIMIT_CPU,
+                cpu_secs,
+                cpu_secs.saturating_add(CPU_GRACE_SECS),
+            ),
+            nice: limits.nice,
+        }
+    }
+
+    /// The limits and priority of process `pid`, 0 for this one: address space, CPU time, no
+    /// core file.
+    #[expect(
+        unsafe_code,
+        reason = "prlimit and setpriority have no safe binding for another process; the \
+                  calls pass plain values and are async-signal-safe (also used before exec)"
+    )]
+    fn apply(&self, pid: libc::pid_t) -> std::io::Result<()> {
+        let limits = [
+            (libc::RLIMIT_AS, self.memory),
+            (libc::RLIMIT_CPU, self.cpu),
+            (libc::RLIMIT_CORE, (0, 0)),
+        ];
+        for (resource, (soft, hard)) in limits {
+            let limit = libc::rlimit {
+                rlim_cur: soft,
+                rlim_max: hard,
+            };
+            // SAFETY: `limit` outlives the call; no old value is asked for.
+            if unsafe { libc::prlimit(pid, resource, &limit, std::ptr::null_mut()) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        if self.nice > 0 {
+            // best effort: a child at the parent's priority still works
+            // SAFETY: plain values.
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, pid as libc::id_t, self.nice) };
+        }
+        Ok(())
+    }
+}
+
 #[expect(
     unsafe_code,
-    reason = "pre_exec is unsafe; the closure only calls setrlimit, setpriority and prctl, \
+    reason = "pre_exec is unsafe; the closure only calls prlimit, setpriority and prctl, \
               which are async-signal-safe"
 )]
 fn apply_limits(command: &mut Command, limits: &Limits) {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    // Limits are inherited: a tool started inside the sandbox may not raise a hard limit
-    // above the sandbox's own, so each is clamped to what this process has.
-    let clamp = |resource, soft: u64, hard: u64| {
-        let ceiling = getrlimit(resource).map_or(u64::MAX, |(_, hard)| hard);
-        let hard = hard.min(ceiling);
-        (soft.min(hard), hard)
-    };
-    let memory = clamp(
-        Resource::RLIMIT_AS,
-        limits.memory_bytes,
-        limits.memory_bytes,
-    );
-    let nice = limits.nice;
-    let cpu_secs = limits.cpu.as_secs().max(1);
-    let cpu = clamp(
-        Resource::RLIMIT_CPU,
-        cpu_secs,
-        cpu_secs.saturating_add(CPU_GRACE_SECS),
-    );
+    let bounds = Bounds::of(limits);
     // SAFETY: runs in the forked child before exec and only makes async-signal-safe
     // system calls.
     unsafe {
         command.pre_exec(move || {
-            setrlimit(Resource::RLIMIT_AS, memory.0, memory.1).map_err(std::io::Error::from)?;
-            setrlimit(Resource::RLIMIT_CPU, cpu.0, cpu.1).map_err(std::io::Error::from)?;
-            setrlimit(Resource::RLIMIT_CORE, 0, 0).map_err(std::io::Error::from)?;
-            if nice > 0 {
-                // best effort: a child at the parent's priority still works
-                libc::setpriority(libc::PRIO_PROCESS, 0, nice);
-            }
+            bounds.apply(0)?;
             // a worker killed mid-job takes its parsers and their tools with it
             nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
                 .map_err(std::io::Error::from)
@@ -214,26 +256,86 @@ pub(crate) fn run_checked(
 /// Runs `command` within `limits`; a non-zero exit or a death by signal is handed back.
 pub(crate) fn run_limited(
     tool: Tool,
-    mut command: Command,
+    command: Command,
     limits: &Limits,
 ) -> Result<Result<CommandOutput, Failure>, ExtractError> {
+    run_bounded(tool, command, limits, None)
+}
+
+/// Like [`run_limited`] for a program that reads `input` on standard input before it does
+/// anything else (`dangan sandbox`). It is started without a fork of this process (by
+/// posix_spawn: a fork of the server would copy its page tables and make each of its later
+/// writes fault), its limits are set from here before the input is written, and it sets its
+/// own death signal ([`die_with_parent`]).
+pub(crate) fn run_fed(
+    tool: Tool,
+    command: Command,
+    limits: &Limits,
+    input: Vec<u8>,
+) -> Result<Result<CommandOutput, Failure>, ExtractError> {
+    run_bounded(tool, command, limits, Some(input))
+}
+
+/// Environment variable telling a fed child its parent's process id.
+pub(crate) const PARENT_VAR: &str = "DANGAN_SANDBOX_PARENT";
+
+/// In a child started by [`run_fed`]: dies with the thread that started it, or exits at once
+/// when that has ended already.
+pub(crate) fn die_with_parent() {
+    let parent = std::env::var(PARENT_VAR)
+        .ok()
+        .and_then(|pid| pid.parse::<u32>().ok());
+    if nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).is_err()
+        || parent.is_some_and(|parent| parent != std::os::unix::process::parent_id())
+    {
+        std::process::exit(3);
+    }
+}
+
+fn run_bounded(
+    tool: Tool,
+    mut command: Command,
+    limits: &Limits,
+    input: Option<Vec<u8>>,
+) -> Result<Result<CommandOutput, Failure>, ExtractError> {
     command
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // its own process group, so that a kill on timeout reaches anything it started too
         .process_group(0);
-    apply_limits(&mut command, limits);
+    if input.is_some() {
+        command.env(PARENT_VAR, std::process::id().to_string());
+    } else {
+        apply_limits(&mut command, limits);
+    }
     let mut child = command.spawn().map_err(|error| match error.kind() {
         std::io::ErrorKind::NotFound => ExtractError::ToolMissing { tool },
         _ => ExtractError::io(format!("start {tool}"), error),
     })?;
+    if input.is_some()
+        && let Err(error) = libc::pid_t::try_from(child.id())
+            .map_err(std::io::Error::other)
+            .and_then(|pid| Bounds::of(limits).apply(pid))
+    {
+        kill(&mut child);
+        return Err(ExtractError::io(format!("limit {tool}"), error));
+    }
+    let stdin = child.stdin.take();
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let stdout_limit = limits.stdout_limit;
     // Both pipes are drained on their own threads so that a chatty child never blocks on a
     // full pipe while we wait for it.
     let (status, (stdout, stdout_truncated), (stderr, _)) = std::thread::scope(|scope| {
+        if let (Some(mut stdin), Some(input)) = (stdin, input) {
+            // a child that ends without reading it has said what it had to on its way out
+            scope.spawn(move || stdin.write_all(&input));
+        }
         let out = scope.spawn(move || read_capped(stdout, stdout_limit));
         let err = scope.spawn(move || read_capped(stderr, STDERR_LIMIT));
         let status = wait_or_kill(&mut child, tool, limits.timeout);
@@ -340,67 +442,5 @@ pub(crate) fn path_arg(path: &Path) -> OsString {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn shell(script: &str) -> Command {
-        let mut command = Command::new("sh");
-        command.arg("-c").arg(script);
-        command
-    }
-
-    #[test]
-    fn output_beyond_the_limit_is_dropped_but_drained() {
-        let script = "head -c 1000000 /dev/zero";
-        let output =
-            run(Tool::Pdftotext, shell(script), Duration::from_secs(10), 100).expect("runs");
-        assert_eq!(output.stdout.len(), 100);
-        assert!(output.stdout_truncated);
-    }
-
-    #[test]
-    fn a_child_past_its_timeout_is_killed_and_the_error_is_transient() {
-        let started = std::time::Instant::now();
-        let error = run(
-            Tool::Tesseract,
-            shell("sleep 5"),
-            Duration::from_millis(50),
-            10,
-        )
-        .err()
-        .expect("times out");
-        assert!(matches!(error, ExtractError::Timeout { .. }), "{error}");
-        assert!(!error.is_permanent());
-        assert!(started.elapsed() < Duration::from_secs(4));
-    }
-
-    #[test]
-    fn a_missing_program_is_a_transient_tool_missing_error() {
-        let command = Command::new("dangan-no-such-tool-xyz");
-        let error = run(Tool::Pdftoppm, command, Duration::from_secs(1), 10)
-            .err()
-            .expect("fails");
-        assert!(matches!(error, ExtractError::ToolMissing { .. }), "{error}");
-        assert!(!error.is_permanent());
-    }
-
-    #[test]
-    fn a_failing_program_reports_the_end_of_its_stderr() {
-        let script = "echo one >&2; echo two >&2; echo three >&2; echo four >&2; exit 3";
-        let failure = run_checked(Tool::Pdftotext, shell(script), Duration::from_secs(5), 10)
-            .expect("ran")
-            .err()
-            .expect("non-zero exit");
-        assert_eq!(failure.status.code(), Some(3));
-        assert_eq!(failure.stderr, "two / three / four");
-    }
-
-    #[test]
-    fn relative_paths_cannot_look_like_options() {
-        assert_eq!(path_arg(Path::new("-x.pdf")), OsString::from("./-x.pdf"));
-        assert_eq!(
-            path_arg(Path::new("/tmp/a.pdf")),
-            OsString::from("/tmp/a.pdf")
-        );
-    }
-}
+#[path = "command_tests.rs"]
+mod tests;

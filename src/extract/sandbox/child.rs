@@ -1,4 +1,5 @@
-//! The child side of the sandbox: `dangan sandbox TASK` runs one task and prints its answer.
+//! The child side of the sandbox: `dangan sandbox` runs the one task it reads on standard
+//! input (or `dangan sandbox TASK`, by hand) and prints its answer.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -7,10 +8,23 @@ use std::process::ExitCode;
 
 use super::{ANSWER_PREFIX, Answer, Task};
 use crate::extract::ExtractError;
+use crate::extract::command::die_with_parent;
 
-/// The child: runs the task given as JSON and prints the answer. What `dangan sandbox`
-/// runs; never called in the server process.
-pub fn child_main(task_json: &str) -> ExitCode {
+/// The child: runs the task given as JSON (the argument, else standard input) and prints the
+/// answer. What `dangan sandbox` runs; never called in the server process.
+pub fn child_main(task_json: Option<&str>) -> ExitCode {
+    die_with_parent();
+    let mut read = String::new();
+    let task_json = match task_json {
+        Some(json) => json,
+        None => match std::io::stdin().read_to_string(&mut read) {
+            Ok(_) => read.as_str(),
+            Err(error) => {
+                eprintln!("dangan sandbox: cannot read the task: {error}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     let task: Task = match serde_json::from_str(task_json) {
         Ok(task) => task,
         Err(error) => {

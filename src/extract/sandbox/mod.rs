@@ -1,4 +1,4 @@
-//! Every parser of uploaded content runs in a child process: `dangan sandbox TASK`, the same
+//! Every parser of uploaded content runs in a child process: `dangan sandbox`, the same
 //! binary, started with an address-space limit, a CPU-time limit, a wall clock and no core
 //! file, in a process group of its own that is killed when the clock runs out.
 //!
@@ -11,9 +11,10 @@
 //! parse the file with lopdf. The cost is one process start per file (a few milliseconds),
 //! small beside the parsing itself.
 //!
-//! The task goes to the child as one JSON argument; the answer comes back as one line of
-//! JSON behind [`ANSWER_PREFIX`] on standard output, so a program that is not dangan's
-//! sandbox is recognised instead of misread.
+//! The child is started without forking the server (posix_spawn), its limits are set from
+//! the server, and only then is the task written to its standard input as one line of JSON;
+//! the answer comes back as one line of JSON behind [`ANSWER_PREFIX`] on standard output, so
+//! a program that is not dangan's sandbox is recognised instead of misread.
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{BACKGROUND_NICE, Failure, Limits, Tool, path_arg, run_limited};
+use super::command::{BACKGROUND_NICE, Failure, Limits, Tool, path_arg, run_fed, run_limited};
 use super::error::Resource;
 use super::{
     ContentReport, ExtractError, ExtractOptions, Extracted, Kind, Overlay, parse_media_type,
@@ -40,7 +41,7 @@ const MARKED_TYPES: [&str; 2] = ["application/pdf", "text/plain; charset=utf-8"]
 /// Where and with which limits uploaded files are parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sandbox {
-    /// The dangan binary to run as `PROGRAM sandbox TASK`.
+    /// The dangan binary to run as `PROGRAM sandbox`.
     program: PathBuf,
     /// Address space of the child.
     memory_bytes: u64,
@@ -245,10 +246,9 @@ impl Sandbox {
         // a panic's or an allocation failure's message, not a backtrace, is what is read back
         command
             .arg("sandbox")
-            .arg(task_json)
             .env("RUST_BACKTRACE", "0")
             .env_remove("RUST_LIB_BACKTRACE");
-        let output = match run_limited(Tool::Sandbox, command, limits) {
+        let output = match run_fed(Tool::Sandbox, command, limits, task_json.into_bytes()) {
             Ok(Ok(output)) => output,
             Ok(Err(failure)) => return Err(self.classify(failure)),
             Err(ExtractError::Timeout { after, .. }) => {
