@@ -74,9 +74,7 @@ impl QueryBuilder {
     ) -> Box<dyn Query> {
         let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
         parts.extend(self.filters(filters).into_iter().map(|q| (Occur::Must, q)));
-        if let Some(visible) = self.visibility(visibility) {
-            parts.push((Occur::Must, visible));
-        }
+        parts.extend(self.visibility(visibility));
         Box::new(BooleanQuery::new(parts))
     }
 
@@ -331,13 +329,22 @@ impl QueryBuilder {
         out
     }
 
-    /// The permission filter, inside the query so counts and facets see only what the
-    /// caller may see: `Visibility::allows` as index terms.
-    fn visibility(&self, visibility: &Visibility) -> Option<Box<dyn Query>> {
+    /// The permission filter as clauses, inside the query so counts and facets see only
+    /// what the caller may see: `Visibility::allows` as index terms.
+    fn visibility(&self, visibility: &Visibility) -> Vec<(Occur, Box<dyn Query>)> {
         if visibility.nothing {
-            return Some(Box::new(EmptyQuery));
+            return vec![(Occur::Must, Box::new(EmptyQuery))];
         }
         let fields = &self.fields;
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = visibility
+            .own_party
+            .map(|own| (Occur::MustNot, term(fields.party, &own.to_string())))
+            .into_iter()
+            .collect();
+        if visibility.every_category {
+            // a disjunction of every category would match all and cost a seek per hit
+            return parts;
+        }
         let loaned: Vec<String> = visibility.loaned.iter().map(Uuid::to_string).collect();
         let mut admitted: Vec<(Occur, Box<dyn Query>)> = vec![
             (
@@ -364,12 +371,8 @@ impl QueryBuilder {
                 ])),
             ));
         }
-        let mut parts: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(admitted)))];
-        if let Some(own) = visibility.own_party {
-            parts.push((Occur::MustNot, term(fields.party, &own.to_string())));
-        }
-        Some(Box::new(BooleanQuery::new(parts)))
+        parts.push((Occur::Must, Box::new(BooleanQuery::new(admitted))));
+        parts
     }
 }
 

@@ -230,6 +230,9 @@ pub struct Visibility {
     pub loaned: Vec<Uuid>,
     /// Categories whose every record the viewer sees by role.
     pub categories: Vec<String>,
+    /// `categories` holds every category and the unclassified: the viewer sees every record
+    /// but their own folder, and filters need not list the categories.
+    pub every_category: bool,
     /// What the viewer sees as a department manager, if they are one.
     pub managed: Option<Managed>,
 }
@@ -255,6 +258,7 @@ impl Visibility {
         let nothing = viewer.role == Role::Auditor;
         let mut categories = Vec::new();
         let mut managed = Vec::new();
+        let mut every_category = !nothing;
         let standard = AccessRule::standard();
         let mut rules: Vec<(Option<Uuid>, &AccessRule)> = rules.into_iter().collect();
         if !rules.iter().any(|(category, _)| category.is_none()) {
@@ -266,6 +270,7 @@ impl Visibility {
                 grant != Grant::DepartmentManager
                     && admits(grant, viewer, None, SecurityLevel::Public)
             });
+            every_category &= by_role;
             if by_role {
                 categories.push(key);
             } else if rule.see.contains(&Grant::DepartmentManager) {
@@ -285,6 +290,7 @@ impl Visibility {
             own_party: viewer.party_id,
             loaned,
             categories,
+            every_category,
             managed,
         }
     }

@@ -175,5 +175,29 @@ proptest! {
             loaned,
         );
         prop_assert_eq!(visibility.allows(&record), may_see(&viewer, &record));
+        // the shortcut of the index filter: every record but the viewer's own folder
+        if visibility.every_category && !own_folder {
+            prop_assert!(may_see(&viewer, &record));
+        }
     }
+}
+
+#[test]
+fn who_sees_every_category_by_role_under_the_seed_rules() {
+    let personnel = AccessRule::personnel();
+    let customers = AccessRule::customers();
+    let rules = [
+        (Some(Uuid::from_u128(40)), &personnel),
+        (Some(Uuid::from_u128(41)), &customers),
+    ];
+    let every = |role| Visibility::of(&viewer(role), rules, Vec::new()).every_category;
+    assert!(every(Role::Admin));
+    assert!(every(Role::Archivist));
+    assert!(!every(Role::Staff));
+    assert!(!every(Role::DeptManager));
+    assert!(
+        !every(Role::Director),
+        "the customer files are not the director's"
+    );
+    assert!(!every(Role::Auditor));
 }
