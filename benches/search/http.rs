@@ -86,6 +86,41 @@ impl Server {
     }
 }
 
+/// Waits (up to five minutes) until the machine is idle, 90 % over two seconds: what the
+/// server and PostgreSQL do after a start (vacuums, scheduled jobs) is not the searches'.
+async fn wait_for_quiet() {
+    let busy_and_total = || -> Option<(u64, u64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let values: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|value| value.parse().ok())
+            .collect();
+        let total: u64 = values.iter().sum();
+        // idle and iowait
+        let idle = values.get(3)? + values.get(4).copied().unwrap_or(0);
+        Some((total - idle, total))
+    };
+    let started = Instant::now();
+    let mut quiet = 0;
+    while quiet < 2 && started.elapsed() < Duration::from_secs(300) {
+        let before = busy_and_total();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = busy_and_total();
+        let busy = match (before, after) {
+            (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => (b1 - b0) as f64 / (t1 - t0) as f64,
+            _ => 0.0,
+        };
+        quiet = if busy <= 0.1 { quiet + 1 } else { 0 };
+    }
+    progress(&format!(
+        "machine quiet after {:.0} s",
+        started.elapsed().as_secs_f64()
+    ));
+}
+
 /// Runs the query mix against a server on `installation`; latencies per query.
 pub async fn search(
     binary: &Path,
@@ -97,6 +132,7 @@ pub async fn search(
     let client = reqwest::Client::new();
     server.ready(&client, &log).await?;
     let token = server.login(&client).await?;
+    wait_for_quiet().await;
     let url = format!("{}/api/v1/search", server.base);
     let limit = LIMIT.to_string();
     let mut measured: Vec<Measured> = QUERIES.iter().map(|_| Measured::default()).collect();

@@ -92,7 +92,6 @@ impl Installation {
                 ));
             }
         }
-        sqlx::query("analyze").execute(&pool).await?;
         super::progress(&format!(
             "dangan: {} records filed in {:.0} s; rebuilding the index from PostgreSQL (dangan reindex)",
             documents.len(),
@@ -108,6 +107,10 @@ impl Installation {
             })
             .await?;
         let seconds = started.elapsed().as_secs_f64();
+        // what housekeeping and autovacuum do after an import, done before the clock runs
+        super::progress("dangan: pruning the change log and vacuuming, as after an import");
+        while app.search.prune_change_log().await? > 0 {}
+        sqlx::query("vacuum (analyze)").execute(&pool).await?;
         stores
             .database
             .close(std::time::Duration::from_secs(10))
