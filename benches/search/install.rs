@@ -92,6 +92,8 @@ impl Installation {
                 ));
             }
         }
+        // without statistics the rebuild's per-record subqueries plan as scans (hours at 1M)
+        sqlx::query("analyze").execute(&pool).await?;
         super::progress(&format!(
             "dangan: {} records filed in {:.0} s; rebuilding the index from PostgreSQL (dangan reindex)",
             documents.len(),
