@@ -92,8 +92,8 @@ impl Installation {
                 ));
             }
         }
-        // without statistics the rebuild's per-record subqueries plan as scans (hours at 1M)
-        sqlx::query("analyze").execute(&pool).await?;
+        // no analyze here: the rebuild refreshes the statistics it needs itself, as it must
+        // for `dangan reindex` right after an import
         super::progress(&format!(
             "dangan: {} records filed in {:.0} s; rebuilding the index from PostgreSQL (dangan reindex)",
             documents.len(),

@@ -186,6 +186,20 @@ pub async fn hits(
     .await?)
 }
 
+/// Refreshes the planner's statistics of the tables a rebuild reads. Right after a large
+/// import, before autovacuum has come by, the planner takes the tables for nearly empty and
+/// reads every batch's texts and places by scans: at a million records that ran for hours.
+/// Without the right to analyze a table, PostgreSQL warns and goes on.
+pub async fn refresh_statistics(conn: &mut PgConnection) -> Result<(), DbError> {
+    sqlx::query(
+        "analyze records, record_files, file_texts, parties, room_locations, rooms, categories,
+                 fonds, departments, retention_policies",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Makes the transaction read one consistent snapshot (a rebuild's view of the archive).
 pub async fn begin_snapshot(conn: &mut PgConnection) -> Result<(), DbError> {
     sqlx::query!("set transaction isolation level repeatable read, read only")

@@ -397,6 +397,7 @@ impl SearchService {
         let root = self.root.clone();
         let writer_memory = self.writer_memory;
         let mut rebuild = blocking(move || Rebuild::start(&root, writer_memory)).await?;
+        db::search::refresh_statistics(&mut *db::acquire(&self.pool).await?).await?;
         // the snapshot's horizon is where the new generation will follow the log from: it
         // is registered first, so pruning cannot pass it; a prune that got there first
         // means a later snapshot

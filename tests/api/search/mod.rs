@@ -366,6 +366,16 @@ async fn the_index_follows_changes_and_a_rebuild_gives_the_same_results(pool: Pg
     }
     let indexed = app.app.search.rebuild(|_, _| {}).await.expect("rebuild");
     assert_eq!(indexed, 6);
+    // the rebuild refreshed the planner's statistics itself (after a large import, without
+    // them, its reads planned as scans ran for hours)
+    let analyzed: Vec<String> = sqlx::query_scalar(
+        "select relname::text from pg_stat_user_tables
+         where relname in ('records', 'file_texts') and last_analyze is not null order by 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("statistics");
+    assert_eq!(analyzed, ["file_texts", "records"]);
     settle(&app).await;
     for (q, expected) in queries.iter().zip(before) {
         assert_eq!(titles(&search(&app, q).await), expected, "{q}");
