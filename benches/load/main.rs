@@ -137,6 +137,29 @@ fn rss_kb(pid: u32, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds the whole machine (server, PostgreSQL, this client) has spent so far, from
+/// `/proc/stat` (ticks of 1/100 s).
+fn machine_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|value| value.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal: all but idle and iowait are work
+    let busy: f64 = ticks
+        .iter()
+        .take(8)
+        .enumerate()
+        .filter(|(at, _)| *at != 3 && *at != 4)
+        .map(|(_, ticks)| ticks)
+        .sum();
+    busy / 100.0
+}
+
 /// Latencies in milliseconds and the number of failed requests.
 #[derive(Default)]
 struct Tally {
@@ -230,9 +253,12 @@ async fn run() -> anyhow::Result<bool> {
     }
     tokio::time::sleep(Duration::from_secs(3)).await; // the indexer catches up
     let idle = Mutex::new(Tally::default());
+    let cpu_before = machine_cpu_seconds();
     for n in 0..500 {
         timed(search(&client, &settings, n), &idle).await;
     }
+    // what one search costs the machine, all processes together
+    let cpu_per_search = (machine_cpu_seconds() - cpu_before) / 500.0;
     let idle = idle.into_inner();
     let rss_before = rss_kb(settings.pid, "VmRSS:");
 
@@ -327,6 +353,23 @@ async fn run() -> anyhow::Result<bool> {
     println!(
         "  search p99 under load / idle p99: {ratio:.1} (target ≤ {})",
         settings.target
+    );
+    // Little's law: N searchers that always have a search outstanding, answered at X per
+    // second, wait N / X each on average; X is at most cores / (CPU per search), so no server
+    // could answer them faster on average than N × (CPU per search) / cores, even with no
+    // uploads at all
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+    let floor = settings.searchers as f64 * cpu_per_search * 1000.0 / cores;
+    println!(
+        "  one search costs the machine {:.2} ms of CPU (idle, all processes); {} searchers on \
+         {cores} cores wait at least {floor:.1} ms on average (Little's law), {:.1}× idle p99",
+        cpu_per_search * 1000.0,
+        settings.searchers,
+        floor / idle.percentile(0.99)
+    );
+    println!(
+        "  searches under load: mean {:.1} ms (= searchers / throughput)",
+        searches.millis.iter().sum::<f64>() / searches.millis.len().max(1) as f64
     );
     println!(
         "  server RSS {:.0} MB before, {:.0} MB after (+{:.0} MB), peak {:.0} MB",

@@ -142,7 +142,24 @@ impl SearchIndex {
     }
 
     /// Applies changes and remembers `position`, in one commit; searches see them after.
+    /// The work runs behind searches: on a thread of lower priority, from which the writer's
+    /// own threads (indexing, merging) are started and inherit it, so that a bulk import's
+    /// indexing does not slow the searches made meanwhile.
     pub fn apply(&self, changes: Vec<Change>, position: Position) -> Result<(), IndexError> {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("index-apply".into())
+                .spawn_scoped(scope, || {
+                    behind_searches();
+                    self.apply_here(changes, position)
+                })
+                .map_err(|error| IndexError::io(&self.root, error))?
+                .join()
+                .unwrap_or_else(|_| Err(IndexError::Corrupt("the index writer panicked".into())))
+        })
+    }
+
+    fn apply_here(&self, changes: Vec<Change>, position: Position) -> Result<(), IndexError> {
         let generation = self.generation();
         let mut guard = generation
             .writer
@@ -291,6 +308,20 @@ fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
     })
 }
 
+/// Niceness of the indexer's threads: searches and uploads go first on a busy machine.
+const INDEXER_NICE: libc::c_int = 10;
+
+/// Lowers the calling thread's priority (on Linux, niceness belongs to the thread, and the
+/// threads it starts inherit it). Best effort: an indexer at normal priority still works.
+#[expect(
+    unsafe_code,
+    reason = "setpriority has no safe binding; the call passes plain values"
+)]
+fn behind_searches() {
+    // SAFETY: plain values; `who` 0 is the calling thread on Linux.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, INDEXER_NICE) };
+}
+
 fn apply_changes(
     writer: &mut IndexWriter,
     fields: &Fields,
@@ -380,5 +411,63 @@ mod tests {
         assert_eq!(index.position().expect("position"), None, "starts over");
         let current = std::fs::read_to_string(root.path().join(CURRENT)).expect("current");
         assert_eq!(current, "gen-2");
+    }
+
+    /// The niceness of each thread of this process whose name starts with `prefix`.
+    fn niceness_of_threads(prefixes: &[&str]) -> Vec<(String, i64)> {
+        let mut found = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task")
+            .expect("tasks")
+            .flatten()
+        {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            let name = comm.trim().to_owned();
+            if !prefixes.iter().any(|prefix| name.starts_with(prefix)) {
+                continue;
+            }
+            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+            // after the name in parentheses: state is field 3, nice field 19
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map(|(_, rest)| rest.split_whitespace().collect())
+                .unwrap_or_default();
+            if let Some(nice) = fields.get(16).and_then(|nice| nice.parse().ok()) {
+                found.push((name, nice));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_indexer_writes_behind_searches_at_a_lower_priority() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let index = SearchIndex::open(root.path(), 20_000_000).expect("opens");
+        // thread names as the kernel keeps them: 15 bytes at most
+        let tantivy = ["thrd-tantivy-in", "segment_updater", "merge_thread_"];
+        assert!(niceness_of_threads(&tantivy).is_empty(), "no writer yet");
+        let position = Position { tx: 7, seq: 1 };
+        index
+            .apply(vec![Change::Delete(Uuid::nil())], position)
+            .expect("applies");
+        assert_eq!(index.position().expect("position"), Some(position));
+
+        let threads = niceness_of_threads(&tantivy);
+        for prefix in tantivy {
+            assert!(
+                threads.iter().any(|(name, _)| name.starts_with(prefix)),
+                "{prefix}: {threads:?}"
+            );
+        }
+        let own = niceness_of_threads(&[""])
+            .into_iter()
+            .map(|(_, nice)| nice)
+            .min()
+            .expect("this thread");
+        assert!(
+            threads
+                .iter()
+                .all(|(_, nice)| *nice == (own + i64::from(INDEXER_NICE)).min(19)),
+            "{threads:?}, this process at {own}"
+        );
     }
 }
