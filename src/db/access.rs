@@ -59,21 +59,44 @@ pub async fn record_facts(
     .await?)
 }
 
-/// Records `user_id` holds on an approved loan that runs through `today`.
-pub async fn loaned_records(
+/// Every category with its own rule (as [`category_rules`]) and the records on loan to
+/// `user_id` on `today`, in one round trip: each search and list asks both, and on a busy
+/// server every round trip waits its turn.
+pub async fn rules_and_loans(
     conn: &mut PgConnection,
     user_id: Uuid,
     today: NaiveDate,
-) -> Result<Vec<Uuid>, DbError> {
-    Ok(sqlx::query_scalar!(
-        "select distinct record_id from loans
-         where borrower_id = $1 and status = 'approved' and due_on >= $2
-           and (due_at is null or due_at > now())",
+) -> Result<(Vec<CategoryAccessRow>, Vec<Uuid>), DbError> {
+    let rows = sqlx::query!(
+        r#"select c.id as "id?", c.code as "code?", c.parent_id, c.access, c.folder_kind,
+                  l.loaned as "loaned!"
+           from (select array(select distinct record_id from loans
+                              where borrower_id = $1 and status = 'approved' and due_on >= $2
+                                and (due_at is null or due_at > now())) as loaned) l
+           left join categories c on true
+           order by c.code"#,
         user_id,
         today
     )
     .fetch_all(conn)
-    .await?)
+    .await?;
+    let loaned = rows
+        .first()
+        .map(|row| row.loaned.clone())
+        .unwrap_or_default();
+    let categories = rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(CategoryAccessRow {
+                id: row.id?,
+                code: row.code?,
+                parent_id: row.parent_id,
+                access: row.access,
+                folder_kind: row.folder_kind,
+            })
+        })
+        .collect();
+    Ok((categories, loaned))
 }
 
 /// The visibility as the SQL functions read it.

@@ -64,7 +64,10 @@ pub struct Rules {
 impl Rules {
     /// Reads every category's own rule.
     pub async fn load(conn: &mut PgConnection) -> ServiceResult<Self> {
-        let rows = db::access::category_rules(conn).await?;
+        Self::from_rows(db::access::category_rules(conn).await?)
+    }
+
+    fn from_rows(rows: Vec<db::access::CategoryAccessRow>) -> ServiceResult<Self> {
         let mut rules = Rules::default();
         for row in rows {
             let own = match row.access {
@@ -136,9 +139,8 @@ pub async fn visibility(
     actor: &Actor,
     today: NaiveDate,
 ) -> ServiceResult<Visibility> {
-    let rules = Rules::load(conn).await?;
-    let loaned = db::access::loaned_records(conn, actor.user_id, today).await?;
-    Ok(rules.visibility(actor, loaned))
+    let (rows, loaned) = db::access::rules_and_loans(conn, actor.user_id, today).await?;
+    Ok(Rules::from_rows(rows)?.visibility(actor, loaned))
 }
 
 /// What `actor` sees by the rules alone, without their loans: for the catalogue, its

@@ -179,6 +179,38 @@ async fn seeing_a_record_its_files_a_search_or_the_catalogue_is_traced_to_the_pe
         .await;
     assert_eq!(chain["ok"], true, "{chain}");
     assert!(chain["events"].as_u64() >= Some(3), "{chain}");
+
+    // A search names the records its page showed, in their order.
+    app.file_record(
+        &json!({"title": "勞動合同 附件"}),
+        vec![TestFile::new("b.txt", "勞動合同附件".as_bytes().to_vec())],
+    )
+    .await;
+    crate::search::settle(&app).await;
+    let page = app
+        .get_json("/api/v1/search?q=%E5%8B%9E%E5%8B%95%E5%90%88%E5%90%8C")
+        .await;
+    let ranked: Vec<&Value> = page["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|hit| &hit["record_id"])
+        .collect();
+    assert_eq!(ranked.len(), 2, "{page}");
+    let newest = app
+        .get_json("/api/v1/audit?actor=admin&action=search")
+        .await;
+    let details = &newest["items"][0]["details"];
+    assert_eq!(
+        details["shown"]
+            .as_array()
+            .expect("shown")
+            .iter()
+            .collect::<Vec<_>>(),
+        ranked
+    );
+    assert_eq!(details["total"], 2);
+    assert_eq!(details["params"]["q"], "勞動合同");
 }
 
 #[sqlx::test]

@@ -217,13 +217,17 @@ impl SearchService {
         let index = self.index().await?;
         let results = blocking(move || index.search(&request)).await?;
         let ids: Vec<Uuid> = results.hits.iter().map(|hit| hit.record_id).collect();
+        // the rows shown, and the search with them in the audit trail (R13: snippets show
+        // content), in one statement
+        let details = serde_json::json!({ "params": asked, "total": results.total });
         let mut conn = db::acquire(&self.pool).await?;
         let mut rows: HashMap<Uuid, db::search::HitRow> =
-            db::search::hits(&mut conn, &ids, &visibility)
+            db::search::hits_audited(&mut conn, &ids, &visibility, actor.user_id, &details)
                 .await?
                 .into_iter()
                 .map(|row| (row.id, row))
                 .collect();
+        drop(conn);
         let hits = results
             .hits
             .into_iter()
@@ -241,15 +245,6 @@ impl SearchService {
                 })
             })
             .collect::<Vec<SearchHit>>();
-        let shown: Vec<Uuid> = hits.iter().map(|hit| hit.record_id).collect();
-        db::audit::append(
-            &mut conn,
-            Some(actor.user_id),
-            "search",
-            None,
-            &serde_json::json!({ "params": asked, "total": results.total, "shown": shown }),
-        )
-        .await?;
         let next = offset + limit;
         Ok(SearchResponse {
             total: results.total,
