@@ -1,7 +1,7 @@
 //! Storage rooms (R19, R20): targets, readings and their alerts, missed readings, the
 //! inspection plan and inspections.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -44,11 +44,23 @@ fn today(app: &TestApp) -> NaiveDate {
     app.app.reminders.today()
 }
 
+/// Yesterday at 09:00 in the archive's time zone: readings an hour or two apart from it
+/// fall on one local day whatever the time the test runs at.
+fn yesterday_morning(app: &TestApp) -> DateTime<Utc> {
+    let nine = (today(app) - Duration::days(1))
+        .and_hms_opt(9, 0, 0)
+        .expect("09:00 exists");
+    nine.and_local_timezone(app.settings.time.timezone)
+        .single()
+        .expect("09:00 is unambiguous")
+        .with_timezone(&Utc)
+}
+
 #[sqlx::test]
 async fn a_reading_of_28_degrees_raises_an_alert(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let room = create_room(&app, "A01").await;
-    let now = Utc::now();
+    let now = yesterday_morning(&app) + Duration::hours(3);
 
     let fine = post_readings(
         &app,
@@ -115,7 +127,7 @@ async fn a_reading_of_28_degrees_raises_an_alert(pool: PgPool) {
 async fn a_day_swinging_more_than_the_limit_raises_a_swing_alert(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let room = create_room(&app, "A02").await;
-    let day = Utc::now() - Duration::days(1);
+    let day = yesterday_morning(&app);
     let response = post_readings(
         &app,
         &room,
