@@ -394,8 +394,26 @@ where
         .await;
     if let Err(panic) = outcome {
         let dir = browser.save_evidence(name).await;
+        // What a CI log needs when the evidence folder is on another machine: why, where,
+        // and what the page said.
+        let why = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("(no message)");
+        let url = browser.url().await;
+        let said = browser
+            .script("return document.body ? document.body.innerText : ''")
+            .await;
+        let said: String = said
+            .as_str()
+            .unwrap_or_default()
+            .chars()
+            .take(1500)
+            .collect();
         eprintln!(
-            "browser test {name} failed: screenshot and page source in {}",
+            "browser test {name} failed: {why}\n  at {url}\n  the page said: {said}\n  \
+             screenshot and page source in {}",
             dir.display()
         );
         browser.quit().await;
