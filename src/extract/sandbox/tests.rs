@@ -10,9 +10,33 @@ use super::*;
 /// of a child's death are tested on their own.
 fn scripted(dir: &Path, script: &str, cpu: Duration) -> Sandbox {
     let program = dir.join("fake-dangan");
-    std::fs::write(&program, format!("#!/bin/sh\n{script}\n")).expect("script");
+    std::fs::write(
+        &program,
+        format!("#!/bin/sh\n[ \"$1\" = ready ] && exit 0\n{script}\n"),
+    )
+    .expect("script");
     std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    wait_until_executable(&program);
     Sandbox::new(program, 256 << 20, cpu, dir.join("scratch"))
+}
+
+/// Waits until the script just written can be run. A child another test thread started
+/// while the script was open for writing holds that descriptor until its own exec, and
+/// meanwhile running the script fails with ETXTBSY ("Text file busy").
+fn wait_until_executable(program: &Path) {
+    for _ in 0..200 {
+        match std::process::Command::new(program).arg("ready").status() {
+            Err(error) if error.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            outcome => {
+                let status = outcome.expect("the script runs");
+                assert!(status.success(), "the script answers ready: {status}");
+                return;
+            }
+        }
+    }
+    panic!("{} stayed busy for 2 s", program.display());
 }
 
 fn extract_with(sandbox: &Sandbox, timeout: Duration) -> ExtractError {
