@@ -39,6 +39,10 @@ pub enum IndexError {
     },
     #[error("search index: {0}")]
     Corrupt(String),
+    /// Another process on this data directory (`dangan serve` beside `dangan worker`)
+    /// holds the index's writer: that process applies the change log to it.
+    #[error("search index: its writer is held by another process on this data directory")]
+    HeldElsewhere,
 }
 
 impl IndexError {
@@ -170,7 +174,14 @@ impl SearchIndex {
             *guard = Some(
                 generation
                     .index
-                    .writer_with_num_threads(1, self.writer_memory)?,
+                    .writer_with_num_threads(1, self.writer_memory)
+                    .map_err(|error| match error {
+                        tantivy::TantivyError::LockFailure(
+                            tantivy::directory::error::LockError::LockBusy,
+                            _,
+                        ) => IndexError::HeldElsewhere,
+                        other => other.into(),
+                    })?,
             );
         }
         let Some(writer) = guard.as_mut() else {
@@ -180,6 +191,38 @@ impl SearchIndex {
         commit(writer, position)?;
         generation.reader.reload()?;
         Ok(())
+    }
+
+    /// Lets go of the writer (and of the directory's lock), for a process that wrote to the
+    /// index once but is not the node's indexer.
+    pub fn release_writer(&self) {
+        let generation = self.generation();
+        let mut guard = match generation.writer.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *guard = None;
+    }
+
+    /// Waits up to `timeout` for the process holding the writer to commit `position` or
+    /// later, then shows its commits to this process's searches; returns whether it did.
+    pub fn wait_for(
+        &self,
+        position: Position,
+        timeout: std::time::Duration,
+    ) -> Result<bool, IndexError> {
+        let generation = self.generation();
+        let started = std::time::Instant::now();
+        loop {
+            if read_position(&generation.index)? >= Some(position) {
+                generation.reader.reload()?;
+                return Ok(true);
+            }
+            if started.elapsed() >= timeout {
+                return Ok(false);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     /// Switches to the generation `CURRENT` names, if a rebuild moved it; returns whether it
@@ -394,80 +437,4 @@ fn write_current(root: &Path, name: &str) -> Result<(), IndexError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_index_written_with_another_schema_is_replaced_by_an_empty_generation() {
-        let root = tempfile::tempdir().expect("temp dir");
-        let old = root.path().join("gen-1");
-        std::fs::create_dir_all(&old).expect("dir");
-        let mut builder = tantivy::schema::Schema::builder();
-        builder.add_text_field("something_else", tantivy::schema::STRING);
-        Index::create_in_dir(&old, builder.build()).expect("old index");
-        write_current(root.path(), "gen-1").expect("current");
-
-        let index = SearchIndex::open(root.path(), 20_000_000).expect("opens");
-        assert_eq!(index.position().expect("position"), None, "starts over");
-        let current = std::fs::read_to_string(root.path().join(CURRENT)).expect("current");
-        assert_eq!(current, "gen-2");
-    }
-
-    /// The niceness of each thread of this process whose name starts with `prefix`.
-    fn niceness_of_threads(prefixes: &[&str]) -> Vec<(String, i64)> {
-        let mut found = Vec::new();
-        for task in std::fs::read_dir("/proc/self/task")
-            .expect("tasks")
-            .flatten()
-        {
-            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-            let name = comm.trim().to_owned();
-            if !prefixes.iter().any(|prefix| name.starts_with(prefix)) {
-                continue;
-            }
-            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-            // after the name in parentheses: state is field 3, nice field 19
-            let fields: Vec<&str> = stat
-                .rsplit_once(')')
-                .map(|(_, rest)| rest.split_whitespace().collect())
-                .unwrap_or_default();
-            if let Some(nice) = fields.get(16).and_then(|nice| nice.parse().ok()) {
-                found.push((name, nice));
-            }
-        }
-        found
-    }
-
-    #[test]
-    fn the_indexer_writes_behind_searches_at_a_lower_priority() {
-        let root = tempfile::tempdir().expect("temp dir");
-        let index = SearchIndex::open(root.path(), 20_000_000).expect("opens");
-        // thread names as the kernel keeps them: 15 bytes at most
-        let tantivy = ["thrd-tantivy-in", "segment_updater", "merge_thread_"];
-        assert!(niceness_of_threads(&tantivy).is_empty(), "no writer yet");
-        let position = Position { tx: 7, seq: 1 };
-        index
-            .apply(vec![Change::Delete(Uuid::nil())], position)
-            .expect("applies");
-        assert_eq!(index.position().expect("position"), Some(position));
-
-        let threads = niceness_of_threads(&tantivy);
-        for prefix in tantivy {
-            assert!(
-                threads.iter().any(|(name, _)| name.starts_with(prefix)),
-                "{prefix}: {threads:?}"
-            );
-        }
-        let own = niceness_of_threads(&[""])
-            .into_iter()
-            .map(|(_, nice)| nice)
-            .min()
-            .expect("this thread");
-        assert!(
-            threads
-                .iter()
-                .all(|(_, nice)| *nice == (own + i64::from(INDEXER_NICE)).min(19)),
-            "{threads:?}, this process at {own}"
-        );
-    }
-}
+mod tests;

@@ -4,8 +4,9 @@
 //! The index is caught up here, in whatever process runs the job, so that no destroyed
 //! record can still be found once the batch reports done. A process whose index directory
 //! is held by another process's writer (a `dangan worker` beside `dangan serve` on one
-//! data dir) fails that step; the job is retried with backoff and the batch stays `running`
-//! until some attempt catches up. Item destruction itself is never repeated.
+//! data dir) waits for that process to apply the same changes, and a process that is not
+//! the indexer lets go of the writer afterwards. If that wait runs out, the job is retried
+//! with backoff and the batch stays `running`. Item destruction itself is never repeated.
 
 use anyhow::anyhow;
 use serde::Deserialize;
@@ -32,7 +33,7 @@ pub async fn run(app: &App, payload: &Value) -> Result<(), JobError> {
         Progress::Done => return Ok(()),
         Progress::Settled => {}
     }
-    app.search.catch_up().await.map_err(job_error)?;
+    app.search.catch_up_once().await.map_err(job_error)?;
     app.destruction.finish(id).await.map_err(job_error)
 }
 

@@ -108,6 +108,9 @@ pub struct SearchResponse {
 /// Deepest result a cursor may reach: as far as search counts.
 const MAX_OFFSET: usize = crate::index::COUNT_CAP;
 const CHANGE_BATCH: i64 = 2_000; // change-log entries applied per index commit
+/// How long a process waits for another process holding the index's writer (on the same
+/// data directory) to commit what this one was about to apply.
+const WRITER_ELSEWHERE: std::time::Duration = std::time::Duration::from_secs(30);
 /// Readers of the change log not seen for this long are forgotten: the log is pruned past
 /// them, and they rebuild when they come back.
 const READER_STALE_DAYS: i32 = 7;
@@ -332,7 +335,14 @@ impl SearchService {
             let found = document::changes(&ids, sources);
             applied += changes.len();
             let writer = index.clone();
-            blocking(move || writer.apply(found, next)).await?;
+            blocking(move || match writer.apply(found, next) {
+                // the other process applies the same log: its commit past `next` will do
+                Err(IndexError::HeldElsewhere) if writer.wait_for(next, WRITER_ELSEWHERE)? => {
+                    Ok(())
+                }
+                other => other,
+            })
+            .await?;
             let mut conn = db::acquire(&self.pool).await?;
             let tx = i64::try_from(next.tx).unwrap_or(i64::MAX);
             db::search::register_reader(&mut conn, index.reader_id(), tx, next.seq).await?;
@@ -341,6 +351,21 @@ impl SearchService {
                 return Ok(applied);
             }
         }
+    }
+
+    /// Catches up as [`Self::catch_up`] does, then lets go of the index's writer: for a
+    /// job that must see its changes searchable (a destruction run) in a process that is
+    /// not the node's indexer, so that `dangan worker` never keeps the writer from the
+    /// `dangan serve` beside it.
+    pub async fn catch_up_once(&self) -> ServiceResult<usize> {
+        let applied = self.catch_up().await;
+        let index = self.index().await?;
+        blocking(move || {
+            index.release_writer();
+            Ok(())
+        })
+        .await?;
+        applied
     }
 
     /// Registers the current generation as a reader of the change log at its position,
