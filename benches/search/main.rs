@@ -212,6 +212,7 @@ fn measure(
         .with_context(|| format!("a work directory in {}", settings.work.display()))?;
     let indexing = build_index(&documents, work.path())?;
     let index = SearchIndex::open(work.path(), 64 << 20)?;
+    report_space(&index, indexing.text_bytes)?;
     let dangan = search_dangan(&index)?;
     drop(index);
     let http = match &settings.dangan {
@@ -294,6 +295,25 @@ fn build_index(documents: &[RecordDocument], dir: &Path) -> anyhow::Result<Index
         seconds,
         disk_bytes: disk_usage(dir),
     })
+}
+
+/// Where the index's bytes go, each part as a share of the text indexed.
+fn report_space(index: &SearchIndex, text_bytes: usize) -> anyhow::Result<()> {
+    let parts = index.space_usage()?;
+    let total: u64 = parts.iter().map(|(_, bytes)| bytes).sum();
+    progress(&format!(
+        "  index {:.0} MB = {:.2}x the text; its parts:",
+        total as f64 / 1e6,
+        total as f64 / text_bytes as f64
+    ));
+    for (part, bytes) in parts.iter().take(12) {
+        progress(&format!(
+            "    {part:<28} {:>8.1} MB  {:.2}x",
+            *bytes as f64 / 1e6,
+            *bytes as f64 / text_bytes as f64
+        ));
+    }
+    Ok(())
 }
 
 fn search_dangan(index: &SearchIndex) -> anyhow::Result<Vec<Measured>> {

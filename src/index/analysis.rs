@@ -13,8 +13,8 @@ use tantivy_jieba::JiebaTokenizer;
 /// The version suffix changes when the words' positions change, so an index written with
 /// the old ones is rebuilt (its schema names another analyzer).
 pub const WORDS: &str = "dangan_words_2";
-pub const BIGRAMS: &str = "dangan_bigrams";
-pub const UNIGRAMS: &str = "dangan_unigrams_2";
+pub const BIGRAMS: &str = "dangan_bigrams_2";
+pub const UNIGRAMS: &str = "dangan_unigrams_3";
 pub const CODES: &str = "dangan_codes";
 
 /// Registers the analyzers on an index.
@@ -234,10 +234,16 @@ impl Tokenizer for CjkGrams {
     }
 }
 
-/// The n-gram tokens of `text` (folded first: single characters by script only). Bigrams
-/// leave a gap between runs, so a phrase of them is an exact substring; single characters
-/// leave one only where a word (letters, digits) stands between runs, so a phrase of them
-/// runs on across punctuation and line breaks (the words tier of a search).
+/// What separates the two characters of a [bridge](cjk_grams): no bigram holds it.
+pub const BRIDGE: char = ' ';
+
+/// The n-gram tokens of `text`. Single characters (folded by script only) are for
+/// one-character queries and carry no meaning in their positions. Bigrams (fully folded)
+/// leave one position between runs, so that a phrase of them is an exact substring; where
+/// only punctuation and line breaks stand between two runs, that position holds a
+/// *bridge*, the last character of one run and the first of the next with [`BRIDGE`]
+/// between (`证 复` in 身份證\n（複印件）). A phrase that takes each pair of characters as
+/// either a bigram or a bridge runs on across punctuation: the words tier of a search.
 pub fn cjk_grams(text: &str, width: usize) -> Vec<Token> {
     let folded = if width == 1 {
         fold_script(text)
@@ -249,44 +255,54 @@ pub fn cjk_grams(text: &str, width: usize) -> Vec<Token> {
     let mut position = 0;
     let mut start = 0;
     let mut word_between = false;
+    // the previous run's last character, for a bridge
+    let mut last: Option<(usize, char)> = None;
+    let mut push = |from: usize, to: usize, text: String, position: &mut usize| {
+        tokens.push(Token {
+            offset_from: from,
+            offset_to: to,
+            position: *position,
+            text,
+            position_length: 1,
+        });
+        *position += 1;
+    };
     while start < chars.len() {
         if !is_cjk(chars[start].1) {
             word_between |= chars[start].1.is_alphanumeric();
             start += 1;
             continue;
         }
-        if width == 1 && word_between && position > 0 {
-            position += 1;
-        }
-        word_between = false;
         let mut end = start;
         while end < chars.len() && is_cjk(chars[end].1) {
             end += 1;
         }
         let run = &chars[start..end];
+        if width > 1
+            && let Some((from, c)) = last
+        {
+            let (to, next) = run[0];
+            if word_between {
+                position += 1;
+            } else {
+                let bridge = format!("{c}{BRIDGE}{next}");
+                push(from, to + next.len_utf8(), bridge, &mut position);
+            }
+        }
+        word_between = false;
         let grams = if run.len() < width {
             1
         } else {
             run.len() + 1 - width
         };
         for offset in 0..grams {
-            let last = (offset + width).min(run.len());
-            let text: String = run[offset..last].iter().map(|&(_, c)| c).collect();
+            let end_of = (offset + width).min(run.len());
+            let text: String = run[offset..end_of].iter().map(|&(_, c)| c).collect();
             let from = run[offset].0;
-            let to = run[last - 1].0 + run[last - 1].1.len_utf8();
-            tokens.push(Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text,
-                position_length: 1,
-            });
-            position += 1;
+            let to = run[end_of - 1].0 + run[end_of - 1].1.len_utf8();
+            push(from, to, text, &mut position);
         }
-        // a gap in numbering keeps phrases of bigrams from matching across runs
-        if width > 1 {
-            position += 1;
-        }
+        last = run.last().copied();
         start = end;
     }
     tokens
@@ -381,18 +397,19 @@ mod tests {
         );
         let unigrams: Vec<String> = cjk_grams("档案", 1).into_iter().map(|t| t.text).collect();
         assert_eq!(unigrams, vec!["档", "案"]);
-        // single characters run on across punctuation and line breaks, not across words
-        let across: Vec<(String, usize)> = cjk_grams("身份證\n（複印件）第2页", 1)
+        // between runs, a bridge where only punctuation and line breaks stand; none across
+        // a word
+        let across: Vec<(String, usize)> = cjk_grams("身份證\n（複印件）第2页", 2)
             .into_iter()
             .map(|t| (t.text, t.position))
             .collect();
         let expected: Vec<(String, usize)> = [
-            ("身", 0),
-            ("份", 1),
-            ("证", 2),
-            ("复", 3),
-            ("印", 4),
-            ("件", 5),
+            ("身份", 0),
+            ("份证", 1),
+            ("证 复", 2),
+            ("复印", 3),
+            ("印件", 4),
+            ("件 第", 5),
             ("第", 6),
             ("页", 8),
         ]

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+use tantivy::store::{Compressor, ZstdCompressor};
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Term};
 use uuid::Uuid;
 
 pub use query::Filters;
@@ -260,6 +261,38 @@ impl SearchIndex {
     pub fn fields(&self) -> Fields {
         self.fields
     }
+
+    /// Bytes of each part of the searchable index (`positions unigrams`, `store`, …),
+    /// largest first: where its size goes.
+    pub fn space_usage(&self) -> Result<Vec<(String, u64)>, IndexError> {
+        let usage = self
+            .generation()
+            .reader
+            .searcher()
+            .space_usage()
+            .map_err(|error| IndexError::Corrupt(format!("space usage: {error}")))?;
+        let mut parts: std::collections::BTreeMap<String, u64> = Default::default();
+        for segment in usage.segments() {
+            for (component, per_field) in [
+                ("terms", segment.termdict()),
+                ("postings", segment.postings()),
+                ("positions", segment.positions()),
+                ("fast", segment.fast_fields()),
+                ("norms", segment.fieldnorms()),
+            ] {
+                for field in per_field.fields() {
+                    *parts
+                        .entry(format!("{component} {}", field.field_name()))
+                        .or_default() += field.total().get_bytes();
+                }
+            }
+            *parts.entry("store".into()).or_default() += segment.store().total().get_bytes();
+            *parts.entry("deletes".into()).or_default() += segment.deletes().get_bytes();
+        }
+        let mut parts: Vec<(String, u64)> = parts.into_iter().filter(|(_, n)| *n > 0).collect();
+        parts.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
+        Ok(parts)
+    }
 }
 
 /// A new generation being built by `dangan reindex`, invisible until [`Rebuild::finish`].
@@ -336,7 +369,16 @@ fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
     let (schema, _) = schema::build();
     let directory = tantivy::directory::MmapDirectory::open(&dir)
         .map_err(|error| IndexError::Corrupt(error.to_string()))?;
-    let index = Index::open_or_create(directory, schema)?;
+    // the stored texts in zstd: about a fifth smaller than lz4 on Chinese text, and a
+    // page of hits decompresses in well under a millisecond
+    let settings = IndexSettings {
+        docstore_compression: Compressor::Zstd(ZstdCompressor::default()),
+        ..IndexSettings::default()
+    };
+    let index = Index::builder()
+        .schema(schema)
+        .settings(settings)
+        .open_or_create(directory)?;
     analysis::register(&index);
     let reader = index
         .reader_builder()

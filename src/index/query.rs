@@ -6,13 +6,13 @@
 use tantivy::Term;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    RegexPhraseQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use uuid::Uuid;
 
-use super::analysis::{self, fold, fold_code, is_cjk};
+use super::analysis::{self, BRIDGE, fold, fold_code, is_cjk};
 use super::schema::{Fields, date_value};
 use crate::domain::catalogue::OpenStatus;
 use crate::domain::permissions::Visibility;
@@ -176,18 +176,53 @@ impl QueryBuilder {
     }
 
     /// The characters of `text`'s CJK runs in order, across the punctuation and line breaks
-    /// between them; `None` for fewer than two characters.
+    /// between them: each pair of neighbouring characters as a bigram or as a bridge (see
+    /// [`analysis::cjk_grams`]), in the title (boosted) or the body. `None` for fewer than
+    /// two characters.
     pub(super) fn run_on(&self, text: &str) -> Option<Box<dyn Query>> {
-        let terms: Vec<(usize, Term)> = analysis::cjk_grams(text, 1)
+        let pairs: Vec<(usize, String)> = analysis::cjk_grams(text, 2)
             .into_iter()
-            .map(|token| {
-                (
-                    token.position,
-                    Term::from_field_text(self.fields.unigrams, &token.text),
-                )
-            })
+            .map(|token| (token.position, token.text.replace(BRIDGE, "")))
             .collect();
-        (terms.len() > 1).then(|| Box::new(PhraseQuery::new_with_offset(terms)) as Box<dyn Query>)
+        let in_field = |field: Field| -> Option<Box<dyn Query>> {
+            let either = |pair: &str| {
+                let mut chars = pair.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(first), Some(second)) => format!("{first}{BRIDGE}?{second}"),
+                    _ => pair.to_owned(),
+                }
+            };
+            match &pairs[..] {
+                [] => None,
+                [(_, pair)] if pair.chars().count() < 2 => None,
+                [(_, pair)] => {
+                    let mut chars = pair.chars();
+                    let (first, second) = (chars.next()?, chars.next()?);
+                    let forms = [pair.clone(), format!("{first}{BRIDGE}{second}")]
+                        .into_iter()
+                        .map(|form| {
+                            let term = Term::from_field_text(field, &form);
+                            let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                            (Occur::Should, Box::new(query) as Box<dyn Query>)
+                        })
+                        .collect();
+                    Some(Box::new(BooleanQuery::new(forms)))
+                }
+                _ => {
+                    let patterns = pairs
+                        .iter()
+                        .map(|(position, pair)| (*position, either(pair)))
+                        .collect();
+                    Some(Box::new(RegexPhraseQuery::new_with_offset(field, patterns)))
+                }
+            }
+        };
+        let title = in_field(self.fields.title_grams)?;
+        let body = in_field(self.fields.body_grams)?;
+        Some(Box::new(BooleanQuery::new(vec![
+            (Occur::Should, Box::new(BoostQuery::new(title, TITLE_BOOST))),
+            (Occur::Should, body),
+        ])))
     }
 
     /// A CJK run as an exact substring of the title (boosted) or the body.
@@ -196,8 +231,10 @@ impl QueryBuilder {
             Grams::Bigrams => (self.fields.title_grams, self.fields.body_grams, 2),
             Grams::Unigrams => (self.fields.unigrams, self.fields.unigrams, 1),
         };
+        // bridges left out, their positions kept: punctuation or none may stand there
         let tokens: Vec<(usize, String)> = analysis::cjk_grams(text, width)
             .into_iter()
+            .filter(|token| !token.text.contains(BRIDGE))
             .map(|token| (token.position, token.text))
             .collect();
         let sequence = |field: Field| -> Box<dyn Query> {

@@ -44,29 +44,25 @@ pub struct Fields {
 /// Builds the schema and its field handles.
 pub fn build() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    let analysed = |name: &str| {
+    let indexed = |name: &str, option| {
         TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(name)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                .set_index_option(option),
         )
     };
+    let analysed = |name: &str| indexed(name, IndexRecordOption::WithFreqsAndPositions);
     let keyword = STRING | FAST;
     let fields = Fields {
         id: builder.add_text_field("id", STRING | STORED),
-        codes: builder.add_text_field(
-            "codes",
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(CODES)
-                    .set_index_option(IndexRecordOption::WithFreqs),
-            ),
-        ),
+        codes: builder.add_text_field("codes", indexed(CODES, IndexRecordOption::WithFreqs)),
         title: builder.add_text_field("title", analysed(WORDS)),
         title_grams: builder.add_text_field("title_grams", analysed(BIGRAMS)),
         body: builder.add_text_field("body", analysed(WORDS)),
         body_grams: builder.add_text_field("body_grams", analysed(BIGRAMS)),
-        unigrams: builder.add_text_field("unigrams", analysed(UNIGRAMS)),
+        // single-character queries only: no phrase runs over them
+        unigrams: builder
+            .add_text_field("unigrams", indexed(UNIGRAMS, IndexRecordOption::WithFreqs)),
         text: builder.add_text_field("text", STORED),
         category: builder.add_text_field("category", keyword.clone()),
         fonds: builder.add_text_field("fonds", keyword.clone()),

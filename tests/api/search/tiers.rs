@@ -95,6 +95,29 @@ async fn a_phrase_typed_without_punctuation_finds_its_words_across_it_below_exac
 }
 
 #[sqlx::test]
+async fn a_word_a_line_break_splits_is_found_below_exact_hits_but_not_across_a_word(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    text_record(&app, "盖章规定", "各部门的印\n章由办公室统一保管。").await;
+    text_record(&app, "用印登记", "印章使用须登记。").await;
+    text_record(&app, "无关的表格", "印A章不是一个词。").await;
+    settle(&app).await;
+
+    let results = search_as(&app, &app.token, &[("q", "印章")]).await;
+    assert_eq!(
+        ranked(&results),
+        [
+            ("用印登记".to_owned(), "exact".to_owned()),
+            ("盖章规定".to_owned(), "words".to_owned())
+        ]
+    );
+    let exact = search_as(&app, &app.token, &[("q", "印章"), ("exact", "true")]).await;
+    assert_eq!(
+        ranked(&exact),
+        [("用印登记".to_owned(), "exact".to_owned())]
+    );
+}
+
+#[sqlx::test]
 async fn relaxed_hits_fill_the_page_below_exact_ones_and_respect_visibility(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     text_record(
