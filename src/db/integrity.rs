@@ -287,19 +287,55 @@ pub async fn code_count(conn: &mut PgConnection, code: &str) -> Result<i64, DbEr
     .await?)
 }
 
+/// The codes starting with `prefix` are those from `prefix` up to (not including) the
+/// prefix with its last character's successor, in byte order.
+fn prefix_range(prefix: &str) -> (String, String) {
+    let mut end: Vec<char> = prefix.chars().collect();
+    if let Some(last) = end.pop() {
+        end.push(char::from_u32(last as u32 + 1).unwrap_or(char::MAX));
+    }
+    (prefix.to_owned(), end.into_iter().collect())
+}
+
 /// The archival codes of a class: those starting with `class_prefix` (the code without its
 /// item number).
 pub async fn codes_in_class(
     conn: &mut PgConnection,
     class_prefix: &str,
 ) -> Result<Vec<String>, DbError> {
+    let (from, to) = prefix_range(class_prefix);
     Ok(sqlx::query_scalar!(
         r#"select archival_code as "code!" from records
-           where archival_code like $1 || '%' and archival_code is not null"#,
-        class_prefix.replace('%', "\\%").replace('_', "\\_"),
+           where archival_code collate "C" >= $1 and archival_code collate "C" < $2"#,
+        from,
+        to,
     )
     .fetch_all(conn)
     .await?)
+}
+
+/// How many distinct item numbers (≥ 1) the codes of a class carry, and the highest: when
+/// they are equal, the class has no gaps, without reading its codes.
+pub async fn class_items(
+    conn: &mut PgConnection,
+    class_prefix: &str,
+) -> Result<(i64, i64), DbError> {
+    let (from, to) = prefix_range(class_prefix);
+    let item_from = i32::try_from(class_prefix.chars().count() + 1).unwrap_or(i32::MAX);
+    let row = sqlx::query!(
+        r#"select count(distinct item) as "items!", coalesce(max(item), 0) as "highest!"
+           from (select case when substr(archival_code, $3) ~ '^[0-9]{1,10}$'
+                             then substr(archival_code, $3)::bigint end as item
+                 from records
+                 where archival_code collate "C" >= $1 and archival_code collate "C" < $2) c
+           where item > 0"#,
+        from,
+        to,
+        item_from,
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.items, row.highest))
 }
 
 /// The extraction status of each file of a record: `(file_id, status)`; none for a destroyed

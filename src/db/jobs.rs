@@ -75,49 +75,50 @@ pub async fn enqueue(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<bool, 
 
 /// [`enqueue`], returning the new job's id.
 async fn insert(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<Option<i64>, DbError> {
+    // one round trip: the wake-up goes with the insert, and only for a job due now (the
+    // workers' polling finds a later one)
     let inserted = sqlx::query_scalar!(
-        r#"insert into jobs (kind, payload, dedupe_key, max_attempts, run_at)
-           values ($1, $2, $3, $4, coalesce($5, now()))
-           on conflict (kind, dedupe_key)
-               where dedupe_key is not null and status in ('queued', 'running')
-           do nothing
-           returning id"#,
+        r#"with inserted as (
+               insert into jobs (kind, payload, dedupe_key, max_attempts, run_at)
+               values ($1, $2, $3, $4, coalesce($5, now()))
+               on conflict (kind, dedupe_key)
+                   where dedupe_key is not null and status in ('queued', 'running')
+               do nothing
+               returning id, run_at),
+           woken as (select pg_notify($6, $1) from inserted where run_at <= now())
+           select id as "id!" from inserted where (select count(*) from woken) >= 0"#,
         job.kind,
         job.payload,
         job.dedupe_key,
         job.max_attempts,
         job.run_at,
+        CHANNEL,
     )
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?;
-    if inserted.is_some() {
-        sqlx::query!("select pg_notify($1, $2)", CHANNEL, job.kind)
-            .execute(conn)
-            .await?;
-    }
     Ok(inserted)
 }
 
 /// Makes the waiting filing checks of `record_id` due now, once none of its files awaits
 /// text extraction; how many were woken.
 pub async fn wake_filing_checks(conn: &mut PgConnection, record_id: Uuid) -> Result<u64, DbError> {
-    let woken = sqlx::query!(
-        "update jobs set run_at = now()
-         where kind = 'four_properties' and status = 'queued'
-           and payload ->> 'record_id' = $1::uuid::text and run_at > now()
-           and not exists (select 1 from file_texts t
-                           where t.record_id = $1 and t.status = 'pending')",
-        record_id
+    let woken = sqlx::query_scalar!(
+        r#"with woken as (
+               update jobs set run_at = now()
+               where kind = 'four_properties' and status = 'queued'
+                 and payload ->> 'record_id' = $1::uuid::text and run_at > now()
+                 and not exists (select 1 from file_texts t
+                                 where t.record_id = $1 and t.status = 'pending')
+               returning id),
+           told as (select pg_notify($2, 'four_properties')
+                    where exists (select 1 from woken))
+           select count(*) as "woken!" from woken where (select count(*) from told) >= 0"#,
+        record_id,
+        CHANNEL,
     )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if woken > 0 {
-        sqlx::query!("select pg_notify($1, 'four_properties')", CHANNEL)
-            .execute(conn)
-            .await?;
-    }
-    Ok(woken)
+    .fetch_one(conn)
+    .await?;
+    Ok(u64::try_from(woken).unwrap_or_default())
 }
 
 /// Enqueues the job of schedule `name` for its `slot` unless some process already did;
@@ -164,16 +165,19 @@ pub async fn register_worker(conn: &mut PgConnection) -> Result<i32, DbError> {
     Ok(id)
 }
 
-/// Claims the next job that is due; `None` when there is none. Jobs whose worker died are
-/// first settled as failed attempts: queued again after the retry delay, or at once to be
-/// given up when they are out of attempts or crashes. A job claimed with `exhausted` set is
-/// not to be run, only to have its failure recorded.
+/// Claims the next job that is due; `None` when there is none. With `sweep`, jobs whose
+/// worker died are first settled as failed attempts: queued again after the retry delay,
+/// or at once to be given up when they are out of attempts or crashes. A job claimed with
+/// `exhausted` set is not to be run, only to have its failure recorded.
 pub async fn claim(
     conn: &mut PgConnection,
     worker: i32,
     policy: &CrashPolicy,
+    sweep: bool,
 ) -> Result<Option<ClaimedJob>, DbError> {
-    requeue_orphans(&mut *conn, policy).await?;
+    if sweep {
+        requeue_orphans(&mut *conn, policy).await?;
+    }
     let row = sqlx::query!(
         r#"with candidate as (
                select id, (attempts >= max_attempts or crashes >= $2) as exhausted

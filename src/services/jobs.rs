@@ -82,7 +82,13 @@ pub struct WorkerSlot {
     conn: db::PgConnection,
     id: i32,
     retry: RetryPolicy,
+    /// When this worker last settled the jobs of dead workers.
+    swept_at: Option<std::time::Instant>,
 }
+
+/// How often a busy worker settles the jobs of dead workers before claiming: each sweep
+/// scans the running jobs and the lock table.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl JobService {
     pub fn new(pool: Pool, retry: RetryPolicy) -> Self {
@@ -97,6 +103,7 @@ impl JobService {
             conn,
             id,
             retry: self.retry,
+            swept_at: None,
         })
     }
 
@@ -220,11 +227,16 @@ impl WorkerSlot {
         self.id
     }
 
-    /// The next due job, if any; jobs of dead workers are settled first. A job claimed
-    /// with `exhausted` set is not to be run: give it up ([`WorkerSlot::give_up`]).
+    /// The next due job, if any; jobs of dead workers are settled first (at most every
+    /// [`SWEEP_EVERY`], so an idle worker's every poll sweeps). A job claimed with
+    /// `exhausted` set is not to be run: give it up ([`WorkerSlot::give_up`]).
     pub async fn claim(&mut self) -> ServiceResult<Option<ClaimedJob>> {
         let policy = self.retry.crash_policy();
-        Ok(db::jobs::claim(&mut self.conn, self.id, &policy).await?)
+        let sweep = self.swept_at.is_none_or(|at| at.elapsed() >= SWEEP_EVERY);
+        if sweep {
+            self.swept_at = Some(std::time::Instant::now());
+        }
+        Ok(db::jobs::claim(&mut self.conn, self.id, &policy, sweep).await?)
     }
 
     /// Why an exhausted job is given up, for its `last_error` and whatever it leaves behind

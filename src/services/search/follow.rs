@@ -2,6 +2,7 @@
 //! as a reader of the log, its pruning, and the rebuild of a generation from the tables.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
@@ -13,10 +14,12 @@ use crate::services::{ServiceError, ServiceResult};
 const CHANGE_BATCH: i64 = 2_000; // change-log entries applied per index commit
 /// How long a process waits for another process holding the index's writer (on the same
 /// data directory) to commit what this one was about to apply.
-const WRITER_ELSEWHERE: std::time::Duration = std::time::Duration::from_secs(30);
+const WRITER_ELSEWHERE: Duration = Duration::from_secs(30);
 /// Readers of the change log not seen for this long are forgotten: the log is pruned past
 /// them, and they rebuild when they come back.
 const READER_STALE_DAYS: i32 = 7;
+/// How often a reader with nothing new to apply says it is still alive.
+const SEEN_EVERY: Duration = Duration::from_secs(60);
 /// Change-log entries deleted per housekeeping round at the most.
 const PRUNE_BATCH: i64 = 100_000;
 
@@ -31,7 +34,7 @@ impl SearchService {
     /// (anything later may still be joined by entries committed out of order), so entries
     /// beyond it are applied now and again later: applying is idempotent.
     pub async fn catch_up(&self) -> ServiceResult<usize> {
-        let _one_at_a_time = self.catching_up.lock().await;
+        let mut last_registered = self.catching_up.lock().await;
         let index = self.index().await?;
         let current = index.clone();
         blocking(move || current.follow_current()).await?;
@@ -59,8 +62,13 @@ impl SearchService {
         let mut applied = 0;
         loop {
             let mut conn = db::acquire(&self.pool).await?;
-            let tx = i64::try_from(position.tx).unwrap_or(i64::MAX);
-            db::search::register_reader(&mut conn, index.reader_id(), tx, position.seq).await?;
+            // the position was registered when it was reached; only say now and then that
+            // this reader is alive, so that an idle index writes nothing
+            if last_registered.is_none_or(|at| at.elapsed() >= SEEN_EVERY) {
+                let tx = i64::try_from(position.tx).unwrap_or(i64::MAX);
+                db::search::register_reader(&mut conn, index.reader_id(), tx, position.seq).await?;
+                *last_registered = Some(Instant::now());
+            }
             let changes =
                 db::search::changes_after(&mut conn, cursor.0, cursor.1, CHANGE_BATCH).await?;
             let Some(last) = changes.last() else {
@@ -99,6 +107,7 @@ impl SearchService {
             let mut conn = db::acquire(&self.pool).await?;
             let tx = i64::try_from(next.tx).unwrap_or(i64::MAX);
             db::search::register_reader(&mut conn, index.reader_id(), tx, next.seq).await?;
+            *last_registered = Some(Instant::now());
             drop(conn);
             if changes.len() < CHANGE_BATCH as usize {
                 return Ok(applied);

@@ -115,8 +115,9 @@ pub struct SearchService {
     writer_memory: usize,
     /// Opened on first use, so commands that never search do not touch it.
     index: Arc<OnceCell<Arc<SearchIndex>>>,
-    /// One catch-up at a time in this process (it may rebuild).
-    catching_up: Arc<tokio::sync::Mutex<()>>,
+    /// One catch-up at a time in this process (it may rebuild); when it last registered
+    /// this reader's position.
+    catching_up: Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
     /// Generations this process has registered as readers of the change log.
     registered: Arc<std::sync::Mutex<HashSet<Uuid>>>,
     /// Where loans' due dates fall.
