@@ -67,7 +67,17 @@ fn the_indexer_writes_behind_searches_at_a_lower_priority() {
         .expect("applies");
     assert_eq!(index.position().expect("position"), Some(position));
 
-    let threads = niceness_of_threads(&tantivy);
+    // the commit starts new indexing threads, which name themselves once they run
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut threads = niceness_of_threads(&tantivy);
+    while std::time::Instant::now() < deadline
+        && !tantivy
+            .iter()
+            .all(|prefix| threads.iter().any(|(name, _)| name.starts_with(prefix)))
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        threads = niceness_of_threads(&tantivy);
+    }
     for prefix in tantivy {
         assert!(
             threads.iter().any(|(name, _)| name.starts_with(prefix)),
