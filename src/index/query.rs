@@ -180,56 +180,55 @@ impl QueryBuilder {
     /// [`analysis::cjk_grams`]), in the title (boosted) or the body. `None` for fewer than
     /// two characters.
     pub(super) fn run_on(&self, text: &str) -> Option<Box<dyn Query>> {
-        let pairs: Vec<(usize, String)> = analysis::cjk_grams(text, 2)
+        // a pair `ab` (or a bridge `a b`) is matched in either form: the pattern `a ?b`
+        let tokens: Vec<(usize, Vec<char>)> = analysis::cjk_grams(text, 2)
             .into_iter()
-            .map(|token| (token.position, token.text.replace(BRIDGE, "")))
+            .map(|token| {
+                (
+                    token.position,
+                    token.text.replace(BRIDGE, "").chars().collect(),
+                )
+            })
             .collect();
-        let in_field = |field: Field| -> Option<Box<dyn Query>> {
-            let either = |pair: &str| {
-                let mut chars = pair.chars();
-                match (chars.next(), chars.next()) {
-                    (Some(first), Some(second)) => format!("{first}{BRIDGE}?{second}"),
-                    _ => pair.to_owned(),
-                }
-            };
-            match &pairs[..] {
-                [] => None,
-                [(_, pair)] if pair.chars().count() < 2 => None,
-                [(_, pair)] => {
-                    let mut chars = pair.chars();
-                    let (first, second) = (chars.next()?, chars.next()?);
-                    let forms = [pair.clone(), format!("{first}{BRIDGE}{second}")]
-                        .into_iter()
-                        .map(|form| {
-                            let term = Term::from_field_text(field, &form);
-                            let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                            (Occur::Should, Box::new(query) as Box<dyn Query>)
-                        })
-                        .collect();
-                    Some(Box::new(BooleanQuery::new(forms)))
-                }
-                _ => {
-                    let patterns = pairs
-                        .iter()
-                        .map(|(position, pair)| (*position, either(pair)))
-                        .collect();
-                    Some(Box::new(RegexPhraseQuery::new_with_offset(field, patterns)))
-                }
+        let in_field = |field: Field| -> Box<dyn Query> {
+            if let [(_, pair)] = &tokens[..]
+                && let [first, second] = pair[..]
+            {
+                // one pair: its two forms as terms (a phrase needs two)
+                let forms = [
+                    format!("{first}{second}"),
+                    format!("{first}{BRIDGE}{second}"),
+                ]
+                .into_iter()
+                .map(|form| {
+                    let term = Term::from_field_text(field, &form);
+                    let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                    (Occur::Should, Box::new(query) as Box<dyn Query>)
+                })
+                .collect();
+                return Box::new(BooleanQuery::new(forms));
             }
+            let patterns = tokens
+                .iter()
+                .map(|(position, chars)| match chars[..] {
+                    [first, second] => (*position, format!("{first}{BRIDGE}?{second}")),
+                    _ => (*position, chars.iter().collect()),
+                })
+                .collect();
+            Box::new(RegexPhraseQuery::new_with_offset(field, patterns))
         };
-        let title = in_field(self.fields.title_grams)?;
-        let body = in_field(self.fields.body_grams)?;
-        Some(Box::new(BooleanQuery::new(vec![
-            (Occur::Should, Box::new(BoostQuery::new(title, TITLE_BOOST))),
-            (Occur::Should, body),
-        ])))
+        match &tokens[..] {
+            [] => None,
+            [(_, chars)] if chars.len() < 2 => None,
+            _ => Some(self.title_or_body(false, in_field)),
+        }
     }
 
     /// A CJK run as an exact substring of the title (boosted) or the body.
     fn in_title_or_body(&self, text: &str, grams: Grams) -> Box<dyn Query> {
-        let (title_field, body_field, width) = match grams {
-            Grams::Bigrams => (self.fields.title_grams, self.fields.body_grams, 2),
-            Grams::Unigrams => (self.fields.unigrams, self.fields.unigrams, 1),
+        let width = match grams {
+            Grams::Bigrams => 2,
+            Grams::Unigrams => 1,
         };
         // bridges left out, their positions kept: punctuation or none may stand there
         let tokens: Vec<(usize, String)> = analysis::cjk_grams(text, width)
@@ -251,15 +250,30 @@ impl QueryBuilder {
         if tokens.is_empty() {
             return Box::new(EmptyQuery);
         }
-        if title_field == body_field {
-            return sequence(body_field);
+        match grams {
+            Grams::Bigrams => self.title_or_body(false, sequence),
+            Grams::Unigrams => sequence(self.fields.unigrams),
         }
+    }
+
+    /// `build`'s query on the title's field (boosted) or on the body's: the shape of every
+    /// text match. `words` picks the jieba word fields, else the bigram fields.
+    fn title_or_body(
+        &self,
+        words: bool,
+        build: impl Fn(Field) -> Box<dyn Query>,
+    ) -> Box<dyn Query> {
+        let (title, body) = if words {
+            (self.fields.title, self.fields.body)
+        } else {
+            (self.fields.title_grams, self.fields.body_grams)
+        };
         Box::new(BooleanQuery::new(vec![
             (
                 Occur::Should,
-                Box::new(BoostQuery::new(sequence(title_field), TITLE_BOOST)),
+                Box::new(BoostQuery::new(build(title), TITLE_BOOST)),
             ),
-            (Occur::Should, sequence(body_field)),
+            (Occur::Should, build(body)),
         ]))
     }
 
@@ -281,19 +295,13 @@ impl QueryBuilder {
     }
 
     pub(super) fn word_in_title_or_body(&self, word: &str) -> Box<dyn Query> {
-        let term = |field| {
+        let term = |field| -> Box<dyn Query> {
             Box::new(TermQuery::new(
                 Term::from_field_text(field, word),
                 IndexRecordOption::WithFreqs,
             ))
         };
-        Box::new(BooleanQuery::new(vec![
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(term(self.fields.title), TITLE_BOOST)),
-            ),
-            (Occur::Should, term(self.fields.body)),
-        ]))
+        self.title_or_body(true, term)
     }
 
     pub(super) fn word_phrase(&self, words: &[(usize, String)]) -> Box<dyn Query> {
@@ -305,13 +313,7 @@ impl QueryBuilder {
                     .collect(),
             ))
         };
-        Box::new(BooleanQuery::new(vec![
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(phrase(self.fields.title), TITLE_BOOST)),
-            ),
-            (Occur::Should, phrase(self.fields.body)),
-        ]))
+        self.title_or_body(true, phrase)
     }
 
     fn filters(&self, filters: &Filters) -> Vec<Box<dyn Query>> {

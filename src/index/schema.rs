@@ -60,9 +60,9 @@ pub fn build() -> (Schema, Fields) {
         title_grams: builder.add_text_field("title_grams", analysed(BIGRAMS)),
         body: builder.add_text_field("body", analysed(WORDS)),
         body_grams: builder.add_text_field("body_grams", analysed(BIGRAMS)),
-        // single-character queries only: no phrase runs over them
-        unigrams: builder
-            .add_text_field("unigrams", indexed(UNIGRAMS, IndexRecordOption::WithFreqs)),
+        // single-character queries only: no phrase runs over them, and no frequencies (a
+        // character's count says little; its hits rank by the length of the text)
+        unigrams: builder.add_text_field("unigrams", indexed(UNIGRAMS, IndexRecordOption::Basic)),
         text: builder.add_text_field("text", STORED),
         category: builder.add_text_field("category", keyword.clone()),
         fonds: builder.add_text_field("fonds", keyword.clone()),
