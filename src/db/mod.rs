@@ -221,11 +221,7 @@ pub async fn connect(target: &Target, settings: PoolSettings) -> Result<Pool, Db
     let options = target.options()?;
     let started = Instant::now();
     loop {
-        let attempt = PgPoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
-            .connect_with(options.clone())
-            .await;
+        let attempt = pool_options(settings).connect_with(options.clone()).await;
         match attempt.map_err(DbError::from) {
             Ok(pool) => return Ok(pool),
             Err(DbError::Unavailable(error)) if started.elapsed() < settings.connect_timeout => {
@@ -239,10 +235,29 @@ pub async fn connect(target: &Target, settings: PoolSettings) -> Result<Pool, Db
 
 /// A pool that connects on first use; requests fail with 503 while the server is away.
 pub fn connect_lazy(target: &Target, settings: PoolSettings) -> Result<Pool, DbError> {
-    Ok(PgPoolOptions::new()
+    Ok(pool_options(settings).connect_lazy_with(target.options()?))
+}
+
+/// A connection idle for longer than this is pinged before it is handed out.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// The pool's options. sqlx pings a connection before every hand-out by default, one round
+/// trip in each of the dozen a filing takes; here only a connection that sat idle is pinged
+/// (the server may have restarted meanwhile). One that is handed straight on was pinged when
+/// it came back (sqlx tests every returned connection), and a failure on it closes it.
+fn pool_options(settings: PoolSettings) -> PgPoolOptions {
+    PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
-        .connect_lazy_with(target.options()?))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// An open database: the pool, and the embedded cluster when dangan runs its own.

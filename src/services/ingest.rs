@@ -362,7 +362,7 @@ impl IngestService {
                 "filename": file.filename,
             }));
         }
-        super::integrity::queue_filing_check(tx, record_id).await?;
+        super::integrity::queue_filing_check(tx, record_id, !files.is_empty()).await?;
         // the item number last: its sequence row stays locked until the commit, and every
         // filing of the same class waits for it
         let archival_code = filing::assign_archival_code(tx, record_id, &classified).await?;

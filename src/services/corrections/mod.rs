@@ -199,7 +199,7 @@ impl CorrectionService {
             position += 1;
         }
         db::corrections::touch(tx, id).await?;
-        super::integrity::queue_filing_check(tx, id).await?;
+        super::integrity::queue_filing_check(tx, id, first_new.is_some()).await?;
         let (action, details) = match (&replaced, &addition.replaces) {
             (Some(old), Some((_, reason))) => (
                 "record.file_replaced",

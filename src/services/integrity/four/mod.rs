@@ -32,9 +32,12 @@ pub const FILING_CHECK_FALLBACK: std::time::Duration = std::time::Duration::from
 
 /// Queues the filing (GD) check of a new record inside its filing transaction, after its
 /// files' extractions: it waits for them (they wake it), or runs at once if none is pending.
+/// `extracting`: this transaction queued extractions of the record's files, so one is
+/// pending and no look is needed.
 pub(crate) async fn queue_filing_check(
     conn: &mut PgConnection,
     record_id: Uuid,
+    extracting: bool,
 ) -> ServiceResult<()> {
     let id = Uuid::now_v7();
     db::integrity::insert_check(
@@ -53,7 +56,9 @@ pub(crate) async fn queue_filing_check(
     );
     job.run_at = Some(chrono::Utc::now() + FILING_CHECK_FALLBACK);
     db::jobs::enqueue(conn, &job).await?;
-    db::jobs::wake_filing_checks(conn, record_id).await?;
+    if !extracting {
+        db::jobs::wake_filing_checks(conn, record_id).await?;
+    }
     Ok(())
 }
 
