@@ -255,23 +255,29 @@ pub fn extract_file(
     })?;
     let started = Instant::now();
     let (raw, method) = run_extractor(kind, path, charset, opts)?;
-    let join_wrapped_lines = matches!(method, Method::PdfText | Method::PdfOcr | Method::ImageOcr);
-    let text = normalize::normalize(&raw.text, join_wrapped_lines);
-    let (text, cut) = normalize::cap(text, opts.max_text_bytes);
+    let extracted = finish(raw, method, opts);
     tracing::debug!(
         method = method.as_str(),
-        pages = raw.pages,
-        bytes = text.len(),
+        pages = extracted.pages,
+        bytes = extracted.text.len(),
         elapsed_ms = started.elapsed().as_millis(),
         "text extracted"
     );
-    Ok(Extracted {
+    Ok(extracted)
+}
+
+/// An extractor's raw text, normalised and cut to the limit.
+fn finish(raw: Raw, method: Method, opts: &ExtractOptions) -> Extracted {
+    let join_wrapped_lines = matches!(method, Method::PdfText | Method::PdfOcr | Method::ImageOcr);
+    let text = normalize::normalize(&raw.text, join_wrapped_lines);
+    let (text, cut) = normalize::cap(text, opts.max_text_bytes);
+    Extracted {
         text,
         method,
         pages: raw.pages,
         truncated: raw.truncated || cut,
         warnings: raw.warnings,
-    })
+    }
 }
 
 /// Runs the extractor for `kind`; the raw text and the method that produced it.

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use lopdf::{Document, Object, ObjectId};
 
-use super::command::{Tool, path_arg, run_checked};
+use super::command::{CommandOutput, Limits, Tool, path_arg, run_checked, run_fed};
 use super::ocr::ocr_pdf_pages;
 use super::{ExtractError, ExtractOptions, Raw};
 
@@ -51,17 +51,56 @@ pub(crate) fn extract_pdf(path: &Path, opts: &ExtractOptions) -> Result<Raw, Ext
     Ok(raw)
 }
 
+/// PDFs up to this size may have their text layer read without the sandbox
+/// ([`text_layer_alone`]): their bytes are held in memory to be fed to pdftotext.
+pub(super) const TEXT_LAYER_ALONE_BYTES: u64 = 16 << 20;
+
+/// The text of a PDF whose text layer is the whole of it, read by pdftotext alone. No parser
+/// of dangan's touches the bytes, so no sandbox child is needed (one adds half again to
+/// pdftotext's time for a page); pdftotext is given `bytes` on standard input only once
+/// its limits are set ([`run_fed`]). `Ok(None)` when the full extraction must run in the
+/// sandbox: pdftotext failed (a damaged or encrypted file, told apart there), its output was
+/// cut, or a page is near-empty (a scan, for OCR). A timeout is not tried again there.
+pub(super) fn text_layer_alone(
+    bytes: Vec<u8>,
+    limits: &Limits,
+) -> Result<Option<Raw>, ExtractError> {
+    if !has_header(&bytes) {
+        return Ok(None);
+    }
+    let mut command = Tool::Pdftotext.command();
+    command.args(["-enc", "UTF-8", "-", "-"]);
+    let output = match run_fed(Tool::Pdftotext, command, limits, bytes) {
+        Ok(Ok(output)) => output,
+        Err(error @ ExtractError::Timeout { .. }) => return Err(error),
+        Ok(Err(_)) | Err(_) => return Ok(None),
+    };
+    let layer = pages_of(&output);
+    if layer.truncated || layer.pages.iter().any(|page| near_empty(page)) {
+        return Ok(None);
+    }
+    let mut raw = Raw::text(layer.pages.join("\u{000C}"));
+    raw.pages = u32::try_from(layer.pages.len()).ok();
+    Ok(Some(raw))
+}
+
 /// A PDF starts with `%PDF-` within its first 1024 bytes.
 fn check_header(path: &Path) -> Result<(), ExtractError> {
     let mut head = Vec::with_capacity(1024);
     File::open(path)
         .and_then(|file| file.take(1024).read_to_end(&mut head))
         .map_err(|error| ExtractError::io(format!("read {}", path.display()), error))?;
-    if head.windows(5).any(|window| window == b"%PDF-") {
+    if has_header(&head) {
         Ok(())
     } else {
         Err(ExtractError::corrupt("pdf", "no %PDF- header"))
     }
+}
+
+fn has_header(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(1024)]
+        .windows(5)
+        .any(|window| window == b"%PDF-")
 }
 
 /// Runs `pdftotext` in its default reading-order mode (not `-layout`, which interleaves
@@ -94,16 +133,26 @@ fn text_layer(
             failure.into_error(Tool::Pdftotext)
         }
     })?;
+    Ok(pages_of(&output))
+}
+
+/// pdftotext's output page by page.
+fn pages_of(output: &CommandOutput) -> TextLayer {
     let text = String::from_utf8_lossy(&output.stdout);
     let mut pages: Vec<String> = text.split('\u{000C}').map(str::to_owned).collect();
     // every page ends with a form feed, so the piece after the last one is not a page
     if !output.stdout_truncated && pages.last().is_some_and(|last| last.trim().is_empty()) {
         pages.pop();
     }
-    Ok(TextLayer {
+    TextLayer {
         pages,
         truncated: output.stdout_truncated,
-    })
+    }
+}
+
+/// A page with too little text for a text layer: a scan, perhaps with a stamped page number.
+fn near_empty(page: &str) -> bool {
+    page.chars().filter(|c| !c.is_whitespace()).count() < NEAR_EMPTY_PAGE_CHARS
 }
 
 /// Replaces the text of near-empty pages that carry images with their OCR, up to
@@ -116,9 +165,7 @@ fn ocr_empty_pages(
 ) -> Result<(), ExtractError> {
     let empty: Vec<u32> = (1..)
         .zip(pages.iter())
-        .filter(|(_, text)| {
-            text.chars().filter(|c| !c.is_whitespace()).count() < NEAR_EMPTY_PAGE_CHARS
-        })
+        .filter(|(_, text)| near_empty(text))
         .map(|(number, _)| number)
         .collect();
     if empty.is_empty() {

@@ -251,3 +251,46 @@ fn inline_images_are_recognised_in_content_streams() {
     ));
     assert!(!has_inline_image(b"BT (BIG) Tj ET"));
 }
+
+#[test]
+fn a_text_layer_is_read_without_a_sandbox_child_and_scans_and_blank_pages_still_go_to_one() {
+    let Some(dir) = corpus() else { return };
+    let temp = tempfile::tempdir().expect("temp dir");
+    // a sandbox whose program cannot start: only what needs no child of dangan's succeeds
+    let sandbox = crate::extract::Sandbox::new(
+        temp.path().join("no-dangan-here"),
+        1 << 30,
+        std::time::Duration::from_secs(60),
+        temp.path().join("scratch"),
+    );
+    let opts = ExtractOptions::default();
+    for name in ["maint-guide.zh-cn.pdf", "ctex-faq.pdf"] {
+        let path = dir.join("pdf").join(name);
+        let alone = sandbox
+            .extract(&path, "application/pdf", &opts)
+            .unwrap_or_else(|error| panic!("{name} is read by pdftotext alone: {error}"));
+        let full = extract_file(&path, "application/pdf", &opts).expect("extracts");
+        assert_eq!(
+            alone, full,
+            "{name}: the same text, method and pages either way"
+        );
+    }
+    // a scan needs OCR, and a page with (nearly) no text may be one: the child decides
+    let scan = temp.path().join("scan.pdf");
+    image_only_pdf(&dir.join("scans/scan_sc.jpg"), &scan);
+    let blank_pages = dir.join("pdf/latex-notes-zh-cn.pdf");
+    let damaged = temp.path().join("damaged.pdf");
+    std::fs::write(&damaged, b"%PDF-1.4\n1 0 obj << /Type /Catalog").expect("write");
+    for path in [&scan, &blank_pages, &damaged] {
+        let error = sandbox
+            .extract(path, "application/pdf", &opts)
+            .expect_err("only the child can");
+        assert!(
+            error
+                .to_string()
+                .contains("cannot start the sandbox program"),
+            "{}: {error}",
+            path.display()
+        );
+    }
+}
