@@ -236,9 +236,13 @@ pub struct ResultRow {
     pub reason: String,
 }
 
-pub async fn insert_results(
+/// Stores the results of a four-properties check and marks it done with its figures, in
+/// one statement: results and figures appear together.
+pub async fn finish_four_check(
     conn: &mut PgConnection,
     check_id: Uuid,
+    checked: i64,
+    ok: i64,
     results: &[ResultRow],
 ) -> Result<(), DbError> {
     let records: Vec<Uuid> = results.iter().map(|row| row.record_id).collect();
@@ -247,16 +251,23 @@ pub async fn insert_results(
     let passed: Vec<bool> = results.iter().map(|row| row.passed).collect();
     let reasons: Vec<&str> = results.iter().map(|row| row.reason.as_str()).collect();
     sqlx::query!(
-        "insert into integrity_results (check_id, record_id, property, test, passed, reason)
-         select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::bool[], $6::text[])
-         on conflict (check_id, record_id, test) do update
-         set passed = excluded.passed, reason = excluded.reason",
+        "with stored as (
+             insert into integrity_results (check_id, record_id, property, test, passed, reason)
+             select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::bool[], $6::text[])
+             on conflict (check_id, record_id, test) do update
+             set passed = excluded.passed, reason = excluded.reason)
+         update integrity_checks
+         set checked = $7, ok = $8, status = 'done', finished_at = now(),
+             started_at = coalesce(started_at, now())
+         where id = $1",
         check_id,
         &records,
         &properties as &[&str],
         &tests as &[&str],
         &passed,
         &reasons as &[&str],
+        checked,
+        ok,
     )
     .execute(conn)
     .await?;
@@ -338,24 +349,30 @@ pub async fn class_items(
     Ok((row.items, row.highest))
 }
 
-/// The extraction status of each file of a record: `(file_id, status)`; none for a destroyed
+/// The extraction status of one file (`pending` until it has a text row).
+#[derive(Debug, Clone)]
+pub struct TextStatus {
+    pub record_id: Uuid,
+    pub status: String,
+}
+
+/// The extraction status of each file of the records, in file order; none for a destroyed
 /// record, whose texts went with it.
 pub async fn text_statuses(
     conn: &mut PgConnection,
-    record_id: Uuid,
-) -> Result<Vec<(Uuid, String)>, DbError> {
-    Ok(sqlx::query!(
-        "select f.id, coalesce(t.status, 'pending') as status from record_files f
-         join records r on r.id = f.record_id
-         left join file_texts t on t.file_id = f.id
-         where f.record_id = $1 and r.status <> 'destroyed' order by f.position",
-        record_id
+    record_ids: &[Uuid],
+) -> Result<Vec<TextStatus>, DbError> {
+    Ok(sqlx::query_as!(
+        TextStatus,
+        r#"select f.record_id, coalesce(t.status, 'pending') as "status!" from record_files f
+           join records r on r.id = f.record_id
+           left join file_texts t on t.file_id = f.id
+           where f.record_id = any($1) and r.status <> 'destroyed'
+           order by f.record_id, f.position"#,
+        record_ids
     )
     .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|row| (row.id, row.status.unwrap_or_default()))
-    .collect())
+    .await?)
 }
 
 /// The last verification of each checked file of a record: `(file_id, outcome, at)`.

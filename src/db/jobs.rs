@@ -168,18 +168,25 @@ pub async fn register_worker(conn: &mut PgConnection) -> Result<i32, DbError> {
 /// Claims the next job that is due; `None` when there is none. With `sweep`, jobs whose
 /// worker died are first settled as failed attempts: queued again after the retry delay,
 /// or at once to be given up when they are out of attempts or crashes. A job claimed with
-/// `exhausted` set is not to be run, only to have its failure recorded.
+/// `exhausted` set is not to be run, only to have its failure recorded. `finished`: a job
+/// of this worker's that is done, marked so in the same statement (one round trip and one
+/// commit less per job).
 pub async fn claim(
     conn: &mut PgConnection,
     worker: i32,
     policy: &CrashPolicy,
     sweep: bool,
+    finished: Option<i64>,
 ) -> Result<Option<ClaimedJob>, DbError> {
     if sweep {
         requeue_orphans(&mut *conn, policy).await?;
     }
     let row = sqlx::query!(
-        r#"with candidate as (
+        r#"with finished as (
+               update jobs set status = 'done', locked_by = null, finished_at = now(),
+                      updated_at = now()
+               where id = $3),
+           candidate as (
                select id, (attempts >= max_attempts or crashes >= $2) as exhausted
                from jobs
                where status = 'queued' and run_at <= now()
@@ -194,6 +201,7 @@ pub async fn claim(
                      j.last_error, c.exhausted as "exhausted!""#,
         worker,
         policy.max_crashes,
+        finished,
     )
     .fetch_optional(conn)
     .await?;

@@ -13,6 +13,8 @@ pub struct FileToExtract {
     pub sha256: Vec<u8>,
     pub media_type: String,
     pub record_active: bool,
+    /// The text already extracted from the same content for another file, if any.
+    pub known: Option<KnownText>,
 }
 
 /// The outcome of one extraction.
@@ -50,37 +52,38 @@ pub async fn insert_pending(
     Ok(())
 }
 
-/// The file and whether its record is still active.
+/// The file, whether its record is still active, and a finished extraction of the same
+/// content for another file, if there is one.
 pub async fn file_to_extract(
     conn: &mut PgConnection,
     file_id: Uuid,
 ) -> Result<Option<FileToExtract>, DbError> {
-    Ok(sqlx::query_as!(
-        FileToExtract,
-        r#"select f.record_id, f.sha256, f.media_type, (r.status = 'active') as "record_active!"
+    let row = sqlx::query!(
+        r#"select f.record_id, f.sha256, f.media_type, (r.status = 'active') as "record_active!",
+                  k.method as "known_method?", k.text as "known_text?",
+                  k.pages as "known_pages?", (k.file_id is not null) as "known!"
            from record_files f join records r on r.id = f.record_id
+           left join lateral (
+               select t.file_id, t.method, t.text, t.pages
+               from record_files o join file_texts t on t.file_id = o.id
+               where o.sha256 = f.sha256 and t.status = 'done'
+               limit 1) k on true
            where f.id = $1"#,
         file_id
     )
     .fetch_optional(conn)
-    .await?)
-}
-
-/// A finished extraction of the same content, if any.
-pub async fn known_text(
-    conn: &mut PgConnection,
-    sha256: &[u8],
-) -> Result<Option<KnownText>, DbError> {
-    Ok(sqlx::query_as!(
-        KnownText,
-        "select t.method, t.text, t.pages
-         from file_texts t join record_files f on f.id = t.file_id
-         where f.sha256 = $1 and t.status = 'done'
-         limit 1",
-        sha256
-    )
-    .fetch_optional(conn)
-    .await?)
+    .await?;
+    Ok(row.map(|row| FileToExtract {
+        record_id: row.record_id,
+        sha256: row.sha256,
+        media_type: row.media_type,
+        record_active: row.record_active,
+        known: row.known.then_some(KnownText {
+            method: row.known_method,
+            text: row.known_text,
+            pages: row.known_pages,
+        }),
+    }))
 }
 
 /// Stores the outcome of an extraction.

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::JobError;
 use crate::app::App;
-use crate::services::integrity::FILING_CHECK_FALLBACK;
+use crate::services::integrity::{FILING_CHECK_FALLBACK, FourCheckRun};
 
 #[derive(Deserialize)]
 struct Payload {
@@ -70,12 +70,12 @@ pub async fn four_properties(app: &App, value: &Value) -> Result<(), JobError> {
             "four_properties needs a check_id"
         )));
     };
-    let waiting = app
+    let run = app
         .integrity
-        .awaits_extraction(id)
+        .run_four_check(id, true)
         .await
         .map_err(|error| JobError::Retry(anyhow!(error)))?;
-    if waiting {
+    if run == FourCheckRun::AwaitsExtraction {
         let wait = if payload.record_id.is_some() {
             FILING_CHECK_FALLBACK
         } else {
@@ -86,8 +86,5 @@ pub async fn four_properties(app: &App, value: &Value) -> Result<(), JobError> {
             "the record's text is still being extracted",
         ));
     }
-    app.integrity
-        .run_four_check(id)
-        .await
-        .map_err(|error| JobError::Retry(anyhow!(error)))
+    Ok(())
 }

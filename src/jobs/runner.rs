@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use super::{JobError, execute, give_up};
 use crate::app::App;
-use crate::services::jobs::WorkerSlot;
+use crate::services::jobs::{ClaimedJob, WorkerSlot};
 
 /// How a process runs its workers.
 #[derive(Debug, Clone, Copy)]
@@ -44,10 +44,12 @@ pub async fn run_workers(app: App, options: WorkerOptions, stop: CancellationTok
 pub async fn run_until_idle(app: &App) -> anyhow::Result<usize> {
     let mut slot = app.jobs.register_worker().await?;
     let mut ran = 0;
-    while run_one(app, &mut slot).await? {
-        ran += 1;
+    loop {
+        match run_due(app, &mut slot, &CancellationToken::new()).await? {
+            0 => return Ok(ran),
+            count => ran += count,
+        }
     }
-    Ok(ran)
 }
 
 async fn listen(app: App, wake: Arc<Notify>, stop: CancellationToken) {
@@ -94,9 +96,9 @@ async fn worker(app: App, wake: Arc<Notify>, poll: Duration, stop: CancellationT
             if stop.is_cancelled() {
                 return;
             }
-            match run_one(&app, &mut slot).await {
-                Ok(true) => continue,
-                Ok(false) => {}
+            match run_due(&app, &mut slot, &stop).await {
+                Ok(0) => {}
+                Ok(_) => continue,
                 Err(error) => {
                     tracing::warn!(%error, "worker lost the queue; registering again");
                     break;
@@ -111,11 +113,29 @@ async fn worker(app: App, wake: Arc<Notify>, poll: Duration, stop: CancellationT
     }
 }
 
-/// Claims and runs one job; `false` when none was due.
-async fn run_one(app: &App, slot: &mut WorkerSlot) -> anyhow::Result<bool> {
-    let Some(job) = slot.claim().await? else {
-        return Ok(false);
-    };
+/// Claims and runs jobs while they are due and `stop` is not cancelled; how many ran. The
+/// job that finishes claims the next in the same round trip.
+async fn run_due(
+    app: &App,
+    slot: &mut WorkerSlot,
+    stop: &CancellationToken,
+) -> anyhow::Result<usize> {
+    let mut next = slot.claim().await?;
+    let mut ran = 0;
+    while let Some(job) = next {
+        ran += 1;
+        next = run_claimed(app, slot, job, !stop.is_cancelled()).await?;
+    }
+    Ok(ran)
+}
+
+/// Runs one claimed job and settles it; with `more`, a job that finished claims the next.
+async fn run_claimed(
+    app: &App,
+    slot: &mut WorkerSlot,
+    job: ClaimedJob,
+    more: bool,
+) -> anyhow::Result<Option<ClaimedJob>> {
     let span = tracing::info_span!("job", job.id = job.id, job.kind = %job.kind, job.attempt = job.attempts);
     async {
         if job.exhausted.is_some() {
@@ -126,19 +146,24 @@ async fn run_one(app: &App, slot: &mut WorkerSlot) -> anyhow::Result<bool> {
             }
             slot.fail(&job, &reason, true).await?;
             tracing::error!(error = %reason, "job given up");
-            return Ok(true);
+            return Ok(None);
         }
         let started = std::time::Instant::now();
         let (message, permanent) = match execute(app, &job).await {
             Ok(()) => {
-                slot.finish(&job).await?;
+                let next = if more {
+                    slot.finish_and_claim(&job).await?
+                } else {
+                    slot.finish(&job).await?;
+                    None
+                };
                 tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "job done");
-                return Ok(true);
+                return Ok(next);
             }
             Err(JobError::NotYet(delay, reason)) => {
                 slot.postpone(&job, delay).await?;
                 tracing::debug!(reason, retry_in_s = delay.as_secs(), "job waits");
-                return Ok(true);
+                return Ok(None);
             }
             Err(JobError::Retry(error)) => (format!("{error:#}"), false),
             Err(JobError::Permanent(error)) => (format!("{error:#}"), true),
@@ -149,7 +174,7 @@ async fn run_one(app: &App, slot: &mut WorkerSlot) -> anyhow::Result<bool> {
             }
             None => tracing::error!(error = %message, "job failed for good"),
         }
-        Ok(true)
+        Ok(None)
     }
     .instrument(span)
     .await

@@ -89,10 +89,7 @@ impl ExtractionService {
         if !file.record_active {
             return Ok(());
         }
-        if let Some(known) = db::texts::known_text(&mut conn, &file.sha256)
-            .await
-            .map_err(ServiceError::from)?
-        {
+        if let Some(known) = &file.known {
             let outcome = TextOutcome {
                 status: "done",
                 method: known.method.as_deref(),

@@ -231,12 +231,24 @@ impl WorkerSlot {
     /// [`SWEEP_EVERY`], so an idle worker's every poll sweeps). A job claimed with
     /// `exhausted` set is not to be run: give it up ([`WorkerSlot::give_up`]).
     pub async fn claim(&mut self) -> ServiceResult<Option<ClaimedJob>> {
+        self.claim_after(None).await
+    }
+
+    /// Marks `job` done and claims the next due job in the same round trip.
+    pub async fn finish_and_claim(
+        &mut self,
+        job: &ClaimedJob,
+    ) -> ServiceResult<Option<ClaimedJob>> {
+        self.claim_after(Some(job.id)).await
+    }
+
+    async fn claim_after(&mut self, finished: Option<i64>) -> ServiceResult<Option<ClaimedJob>> {
         let policy = self.retry.crash_policy();
         let sweep = self.swept_at.is_none_or(|at| at.elapsed() >= SWEEP_EVERY);
         if sweep {
             self.swept_at = Some(std::time::Instant::now());
         }
-        Ok(db::jobs::claim(&mut self.conn, self.id, &policy, sweep).await?)
+        Ok(db::jobs::claim(&mut self.conn, self.id, &policy, sweep, finished).await?)
     }
 
     /// Why an exhausted job is given up, for its `last_error` and whatever it leaves behind

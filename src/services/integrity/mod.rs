@@ -17,6 +17,7 @@ use uuid::Uuid;
 pub use export::CheckFormat;
 pub use fixity::SweepTick;
 pub use four::FILING_CHECK_FALLBACK;
+pub use four::FourCheckRun;
 pub(crate) use four::queue_filing_check;
 
 use super::jobs::new_job;
@@ -163,7 +164,7 @@ impl IntegrityService {
                     .new_four_check(&ids, stage, Some(actor.user_id), queued)
                     .await?;
                 if !queued {
-                    self.run_four_check(id).await?;
+                    self.run_four_check(id, false).await?;
                 }
                 self.get(actor, id).await
             }

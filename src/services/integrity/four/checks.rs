@@ -157,28 +157,21 @@ pub(super) fn opens(report: &Option<ContentReport>) -> Result<String, String> {
     }
 }
 
-pub(super) async fn text_available(
-    conn: &mut PgConnection,
-    record_id: Uuid,
-) -> ServiceResult<Result<String, String>> {
-    let statuses = db::integrity::text_statuses(conn, record_id).await?;
-    if statuses.is_empty() {
-        return Ok(Ok("no electronic files".into()));
+/// `texts`: the extraction status of each of the record's files.
+pub(super) fn text_available(texts: &[&str]) -> Result<String, String> {
+    if texts.is_empty() {
+        return Ok("no electronic files".into());
     }
-    let failed: Vec<&str> = statuses
-        .iter()
-        .filter(|(_, s)| s == "failed")
-        .map(|(_, s)| s.as_str())
-        .collect();
-    let pending = statuses.iter().filter(|(_, s)| s == "pending").count();
-    Ok(match (failed.len(), pending) {
+    let failed = texts.iter().filter(|status| **status == "failed").count();
+    let pending = texts.iter().filter(|status| **status == "pending").count();
+    match (failed, pending) {
         (0, 0) => Ok(format!(
             "{} files extracted or not text-bearing",
-            statuses.len()
+            texts.len()
         )),
         (0, pending) => Err(format!("{pending} files not extracted yet")),
         (failed, _) => Err(format!("text extraction failed for {failed} files")),
-    })
+    }
 }
 
 pub(super) fn media_type(file: &FileRow, report: &Option<ContentReport>) -> Result<String, String> {

@@ -73,6 +73,15 @@ async fn enqueue_four_check(conn: &mut PgConnection, id: Uuid) -> ServiceResult<
     Ok(())
 }
 
+/// What a run of a four-properties check came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FourCheckRun {
+    /// Its results are stored and it is done.
+    Done,
+    /// Texts of its records are still being extracted; nothing was written.
+    AwaitsExtraction,
+}
+
 /// The results of one record's checks as they are gathered.
 struct Results {
     record_id: Uuid,
@@ -129,30 +138,30 @@ impl IntegrityService {
         Ok(id)
     }
 
-    /// Whether the texts of a filing check's records are still being extracted.
-    pub async fn awaits_extraction(&self, id: Uuid) -> ServiceResult<bool> {
-        let mut conn = db::acquire(&self.pool).await?;
-        let Some(check) = db::integrity::find_check(&mut conn, id).await? else {
-            return Ok(false);
-        };
-        for record_id in check.record_ids.unwrap_or_default() {
-            let statuses = db::integrity::text_statuses(&mut conn, record_id).await?;
-            if statuses.iter().any(|(_, status)| status == "pending") {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
-    /// Runs a four-properties check and keeps its results.
+    /// Runs a four-properties check and keeps its results. With `wait_for_texts`, a check
+    /// whose records still have texts being extracted does not run yet (their usability
+    /// cannot be judged): it says so and writes nothing.
     #[tracing::instrument(skip_all, fields(check.id = %id))]
-    pub async fn run_four_check(&self, id: Uuid) -> ServiceResult<()> {
-        let check = {
+    pub async fn run_four_check(
+        &self,
+        id: Uuid,
+        wait_for_texts: bool,
+    ) -> ServiceResult<FourCheckRun> {
+        let (check, statuses) = {
             let mut conn = db::acquire(&self.pool).await?;
-            db::integrity::start_check(&mut conn, id).await?;
-            db::integrity::find_check(&mut conn, id)
+            let check = db::integrity::find_check(&mut conn, id)
                 .await?
-                .ok_or_else(|| ServiceError::NotFound(format!("no integrity check {id}")))?
+                .ok_or_else(|| ServiceError::NotFound(format!("no integrity check {id}")))?;
+            let record_ids = check.record_ids.clone().unwrap_or_default();
+            let statuses = db::integrity::text_statuses(&mut conn, &record_ids).await?;
+            if wait_for_texts && statuses.iter().any(|text| text.status == "pending") {
+                return Ok(FourCheckRun::AwaitsExtraction);
+            }
+            if record_ids.len() > 1 {
+                // a check of one record is over in moments; a longer one shows it runs
+                db::integrity::start_check(&mut conn, id).await?;
+            }
+            (check, statuses)
         };
         let stage = check
             .stage
@@ -160,34 +169,31 @@ impl IntegrityService {
             .and_then(Stage::parse)
             .unwrap_or(Stage::Cq);
         let (mut checked, mut ok) = (0i64, 0i64);
+        let mut results = Vec::new();
         for record_id in check.record_ids.unwrap_or_default() {
+            let texts: Vec<&str> = statuses
+                .iter()
+                .filter(|text| text.record_id == record_id)
+                .map(|text| text.status.as_str())
+                .collect();
             // a record destroyed since the check was asked for has nothing left to check
-            let Some(rows) = self.check_record(record_id, stage).await? else {
+            let Some(rows) = self.check_record(record_id, stage, &texts).await? else {
                 continue;
             };
             checked += 1;
             ok += i64::from(rows.iter().all(|row| row.passed));
-            let mut conn = db::acquire(&self.pool).await?;
-            db::integrity::insert_results(&mut conn, id, &rows).await?;
+            results.extend(rows);
         }
-        let empty = json!([]);
         let mut conn = db::acquire(&self.pool).await?;
-        let figures = db::integrity::CheckFigures {
-            checked,
-            ok,
-            bytes: 0,
-            mismatched: &empty,
-            missing: &empty,
-            unreferenced: &empty,
-        };
-        db::integrity::update_check(&mut conn, id, &figures, true).await?;
-        Ok(())
+        db::integrity::finish_four_check(&mut conn, id, checked, ok, &results).await?;
+        Ok(FourCheckRun::Done)
     }
 
     async fn check_record(
         &self,
         record_id: Uuid,
         stage: Stage,
+        texts: &[&str],
     ) -> ServiceResult<Option<Vec<ResultRow>>> {
         let mut conn = db::acquire(&self.pool).await?;
         let record = db::records::find(&mut conn, record_id)
@@ -246,11 +252,7 @@ impl IntegrityService {
         );
         let opens: Vec<Result<String, String>> = reports.iter().map(opens).collect();
         results.add(Property::Usability, "content_opens", all_ok(&files, &opens));
-        results.add(
-            Property::Usability,
-            "text_available",
-            text_available(&mut conn, record_id).await?,
-        );
+        results.add(Property::Usability, "text_available", text_available(texts));
         let types: Vec<Result<String, String>> = files
             .iter()
             .zip(&reports)
