@@ -76,15 +76,31 @@ pub async fn chain_page(
     limit: i64,
 ) -> Result<Vec<ChainedEvent>, DbError> {
     let (after_record, after_id) = after.unzip();
+    // two statements, not one with optional parameters: a prepared statement's generic plan
+    // cannot use the (record_id, id) index for "$1 is null or record_id = $1"
+    if let Some(record_id) = record_id {
+        return Ok(sqlx::query_as!(
+            ChainedEvent,
+            r#"select id, action, record_id as "record_id!", actor_id, details::text as "details!", hash
+               from audit_events
+               where record_id = $1 and id > coalesce($2::bigint, 0)
+               order by id
+               limit $3"#,
+            record_id,
+            after_id,
+            limit
+        )
+        .fetch_all(conn)
+        .await?);
+    }
     Ok(sqlx::query_as!(
         ChainedEvent,
         r#"select id, action, record_id as "record_id!", actor_id, details::text as "details!", hash
            from audit_events
-           where record_id is not null and ($1::uuid is null or record_id = $1)
-             and ($2::uuid is null or (record_id, id) > ($2, $3::bigint))
+           where record_id is not null
+             and ($1::uuid is null or (record_id, id) > ($1, $2::bigint))
            order by record_id, id
-           limit $4"#,
-        record_id,
+           limit $3"#,
         after_record,
         after_id,
         limit

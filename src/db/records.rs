@@ -335,14 +335,26 @@ pub struct RetentionFacts {
     pub reason: Option<String>,
 }
 
-/// Retention facts of the active records selected by record, party or policy (any that is
-/// given must match).
+/// Which active records a retention recomputation covers.
+#[derive(Debug, Clone, Copy)]
+pub enum RetentionScope {
+    Record(Uuid),
+    /// Every record of a party (its events move their clocks).
+    Party(Uuid),
+    /// Every record under a retention policy (its terms changed).
+    Policy(Uuid),
+}
+
+/// Retention facts of the active records in `scope`.
 pub async fn retention_facts(
     conn: &mut PgConnection,
-    record_id: Option<Uuid>,
-    party_id: Option<Uuid>,
-    policy_id: Option<Uuid>,
+    scope: RetentionScope,
 ) -> Result<Vec<RetentionFacts>, DbError> {
+    let (record_id, party_id, policy_id) = match scope {
+        RetentionScope::Record(id) => (Some(id), None, None),
+        RetentionScope::Party(id) => (None, Some(id), None),
+        RetentionScope::Policy(id) => (None, None, Some(id)),
+    };
     Ok(sqlx::query_as!(
         RetentionFacts,
         r#"select r.id, r.doc_date, r.retention_min_due_on as min_due_on,
@@ -354,9 +366,14 @@ pub async fn retention_facts(
            from records r
            left join retention_policies p on p.id = r.retention_policy_id
            where r.status = 'active'
-             and ($1::uuid is null or r.id = $1)
-             and ($2::uuid is null or r.party_id = $2)
-             and ($3::uuid is null or r.retention_policy_id = $3)
+             -- one branch per scope, each skipped by a one-time filter when its parameter is
+             -- null: a generic plan still finds one record by its key, not by a scan
+             and r.id in (select id from records where $1::uuid is not null and id = $1
+                          union all
+                          select id from records where $2::uuid is not null and party_id = $2
+                          union all
+                          select id from records
+                          where $3::uuid is not null and retention_policy_id = $3)
            order by r.id"#,
         record_id,
         party_id,

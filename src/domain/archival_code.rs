@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::record::{ValidationError, check_code};
+use super::validation::{ValidationError, check_code};
 
 /// The separator between the category and the year (U+00B7 MIDDLE DOT).
 pub const YEAR_SEPARATOR: char = '·';

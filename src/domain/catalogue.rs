@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::record::ValidationError;
+use super::validation::ValidationError;
 
 pub use super::location::Location;
 

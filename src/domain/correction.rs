@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::file_origin::FileOriginInput;
-use super::record::{ValidationError, short_text};
+use super::validation::{ValidationError, short_text};
 
 /// The `metadata` part of `POST /api/v1/records/{id}/files`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]

@@ -5,30 +5,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::record::ValidationError;
 use super::retention::add_years;
-use super::user::Role;
+use super::validation::ValidationError;
 
 text_enum!(
     /// An appraiser's decision on a due record.
     Decision { Destroy => "destroy", Extend => "extend", Permanent => "permanent" }
 );
-
-/// Whether `role` sees the due list, appraises records and places or releases holds.
-pub fn may_dispose(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Admin | Role::Archivist | Role::Director | Role::GeneralManager
-    )
-}
-
-/// Whether `role` may approve a destruction batch (the batch's creator never may).
-pub fn may_approve_destruction(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Admin | Role::Archivist | Role::Director | Role::GeneralManager
-    )
-}
 
 /// Distinct approvals a destruction batch needs before it runs.
 pub const APPROVALS_NEEDED: usize = 2;
@@ -74,6 +57,7 @@ pub fn is_due(due_on: Option<NaiveDate>, today: NaiveDate) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::user::Role;
 
     fn date(text: &str) -> NaiveDate {
         text.parse().expect("valid date")
@@ -132,7 +116,7 @@ mod tests {
     fn the_disposing_roles_are_the_four_senior_ones() {
         let allowed: Vec<Role> = Role::ALL
             .into_iter()
-            .filter(|role| may_dispose(*role))
+            .filter(|role| role.may(crate::domain::permissions::Capability::Dispose))
             .collect();
         assert_eq!(
             allowed,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 pub use lines::{Cell, FolderEntry, FolderItemEntry, ItemEntry, date_text, guard_formula};
 
 use super::catalogue::Language;
-use super::record::ValidationError;
+use super::validation::ValidationError;
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

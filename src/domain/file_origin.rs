@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::record::{ValidationError, short_text};
+use super::validation::{ValidationError, short_text};
 
 /// Whether a file sent with an upload is the original (原件) or a copy (複印件): a copy is
 /// filed only with the reason why (「歸檔的文件材料應為原件…複印件須註明原因」).

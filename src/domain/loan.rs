@@ -6,8 +6,8 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::record::ValidationError;
 use super::user::Role;
+use super::validation::ValidationError;
 
 text_enum!(
     /// Where a loan is: asked for, then approved or rejected; an approved loan is returned.

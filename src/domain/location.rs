@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::record::ValidationError;
+use super::validation::ValidationError;
 
 /// Where a physical record is kept: storage room (庫房), row, cabinet, shelf, box codes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

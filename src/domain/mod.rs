@@ -49,6 +49,7 @@ pub mod search_query;
 pub mod stocktake;
 pub mod storage_care;
 pub mod user;
+pub mod validation;
 
 pub use digest::Sha256Digest;
 pub use error::ErrorCode;

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::record::ValidationError;
+use super::validation::ValidationError;
 
 /// The event that ends employment: the folder leaves the active set and LZ2 starts counting.
 pub const EMPLOYMENT_ENDED: &str = "employment_ended";

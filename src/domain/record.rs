@@ -8,26 +8,10 @@ use uuid::Uuid;
 
 use super::catalogue::{Carrier, Location, OpenStatus, SecurityLevel};
 pub use super::patch::Patch;
-
-/// A value that breaks a rule; `field` names the offending field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct ValidationError {
-    pub field: String,
-    pub reason: String,
-}
-
-impl ValidationError {
-    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            reason: reason.into(),
-        }
-    }
-}
+use super::validation::{ValidationError, check_code, optional_text, short_text};
 
 /// The longest title accepted, in characters.
-pub const MAX_TITLE_CHARS: usize = 1000;
+pub const MAX_TITLE_CHARS: usize = super::validation::MAX_SHORT_TEXT_CHARS;
 /// The longest description accepted, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
 /// The longest stored filename, in characters.
@@ -302,23 +286,6 @@ fn check_year(year: i32) -> Result<(), ValidationError> {
     Ok(())
 }
 
-pub(crate) fn short_text(
-    field: &str,
-    value: Option<String>,
-) -> Result<Option<String>, ValidationError> {
-    let value = optional_text(value);
-    if value
-        .as_ref()
-        .is_some_and(|text| text.chars().count() > MAX_TITLE_CHARS)
-    {
-        return Err(ValidationError::new(
-            field,
-            format!("is longer than {MAX_TITLE_CHARS} characters"),
-        ));
-    }
-    Ok(value)
-}
-
 fn long_text(field: &str, value: Option<String>) -> Result<Option<String>, ValidationError> {
     let value = optional_text(value);
     if value
@@ -331,25 +298,6 @@ fn long_text(field: &str, value: Option<String>) -> Result<Option<String>, Valid
         ));
     }
     Ok(value)
-}
-
-/// A code of the classification (category, fonds, department…): 1–16 letters, digits or
-/// CJK characters, as DA/T 22 codes are written.
-pub fn check_code(field: &str, code: &str) -> Result<(), ValidationError> {
-    let count = code.chars().count();
-    if count == 0 || count > 16 || !code.chars().all(char::is_alphanumeric) {
-        return Err(ValidationError::new(
-            field,
-            format!("{code:?} is not a code (1 to 16 letters, digits or Chinese characters)"),
-        ));
-    }
-    Ok(())
-}
-
-fn optional_text(value: Option<String>) -> Option<String> {
-    value
-        .map(|text| text.trim().to_owned())
-        .filter(|text| !text.is_empty())
 }
 
 /// The filename to keep for an uploaded file: the last path component, without control

@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::record::ValidationError;
+use super::validation::ValidationError;
 
 /// The trigger value of policies that count from the formation year.
 pub const FORMATION_YEAR: &str = "formation_year";

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::record::ValidationError;
+use super::validation::ValidationError;
 
 /// What a user is in the archive; the permission rules per role arrive with access control.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

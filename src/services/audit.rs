@@ -13,7 +13,7 @@ use super::{Actor, ServiceError, ServiceResult};
 use crate::blobs::BlobStore;
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::audit::{ChainedEvent, check_chain};
-use crate::domain::user::Role;
+use crate::domain::permissions::Capability;
 
 /// Events read per round trip when the chain is checked.
 const CHAIN_PAGE: i64 = 5000;
@@ -159,13 +159,7 @@ impl AuditService {
 }
 
 fn require_auditor(actor: &Actor) -> ServiceResult<()> {
-    if matches!(actor.role, Role::Admin | Role::Archivist | Role::Auditor) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "only administrators, archivists and auditors read the audit trail".into(),
-        ))
-    }
+    super::require(actor, Capability::ReadAudit)
 }
 
 /// Checks the chains of `record_id`'s trail, or of every record's, reading the trail in

@@ -198,12 +198,12 @@ impl DispositionService {
         }
         super::access::require_record(&mut tx, actor, id, self.today()).await?;
         let before = retention_of(&mut tx, id).await?;
-        filing::recompute_retention(&mut tx, Some(id), None, None).await?;
+        filing::recompute_retention(&mut tx, filing::RetentionScope::Record(id)).await?;
         let computed = retention_of(&mut tx, id).await?;
         let years = self
             .apply_decision(&mut tx, id, &input, (before.0, computed.0))
             .await?;
-        filing::recompute_retention(&mut tx, Some(id), None, None).await?;
+        filing::recompute_retention(&mut tx, filing::RetentionScope::Record(id)).await?;
         let after = retention_of(&mut tx, id).await?;
         let row = AppraisalRow {
             id: Uuid::now_v7(),

@@ -6,6 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Actor, ServiceError, ServiceResult, holds};
+pub use crate::db::records::RetentionScope;
 use crate::db::records::{ArchivalClass, RecordValues};
 use crate::db::{self, PgConnection};
 use crate::domain::archival_code::ArchivalCode;
@@ -248,11 +249,9 @@ pub async fn assign_archival_code(
 /// transaction must then roll back).
 pub async fn recompute_retention(
     conn: &mut PgConnection,
-    record_id: Option<Uuid>,
-    party_id: Option<Uuid>,
-    policy_id: Option<Uuid>,
+    scope: RetentionScope,
 ) -> ServiceResult<usize> {
-    let facts = db::records::retention_facts(conn, record_id, party_id, policy_id).await?;
+    let facts = db::records::retention_facts(conn, scope).await?;
     let mut changed = 0;
     let mut earlier = Vec::new();
     for record in facts {

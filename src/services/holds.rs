@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, PgConnection, Pool};
-use crate::domain::disposition::may_dispose;
+use crate::domain::permissions::Capability;
 
 /// A hold to place: `POST /api/v1/holds`, with either `record_ids` or `party_id`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -260,14 +260,7 @@ pub async fn ensure_not_held(
 
 /// Who may see the due list, appraise records and place or release holds.
 pub(super) fn require_disposer(actor: &Actor) -> ServiceResult<()> {
-    if may_dispose(actor.role) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "only admins, archivists, directors and general managers handle disposition and holds"
-                .into(),
-        ))
-    }
+    super::require(actor, Capability::Dispose)
 }
 
 /// The listed ids, deduplicated, after checking that each is an active record.

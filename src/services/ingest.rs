@@ -334,7 +334,7 @@ impl IngestService {
         let record_id = Uuid::now_v7();
         let classified = filing::classify(tx, metadata.clone(), actor, !files.is_empty()).await?;
         db::records::insert(tx, record_id, &classified.values()?, actor.user_id).await?;
-        filing::recompute_retention(tx, Some(record_id), None, None).await?;
+        filing::recompute_retention(tx, filing::RetentionScope::Record(record_id)).await?;
         let now = Utc::now();
         let mut audit_files = Vec::with_capacity(files.len());
         for (position, file) in files.iter().enumerate() {

@@ -12,7 +12,7 @@ use super::paging::{id_cursor, next_cursor, page_size};
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, Pool};
 use crate::domain::job::{JobKind, JobStatus, retry_delay};
-use crate::domain::user::Role;
+use crate::domain::permissions::Capability;
 
 pub use crate::db::jobs::ClaimedJob;
 
@@ -180,12 +180,7 @@ impl JobService {
 }
 
 fn require_queue_keeper(actor: &Actor) -> ServiceResult<()> {
-    if matches!(actor.role, Role::Admin | Role::Archivist) {
-        return Ok(());
-    }
-    Err(ServiceError::Forbidden(
-        "only administrators and archivists see the job queue".into(),
-    ))
+    super::require(actor, Capability::KeepQueue)
 }
 
 impl From<db::jobs::JobRow> for JobView {

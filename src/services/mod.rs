@@ -38,8 +38,8 @@ use crate::blobs::BlobError;
 use crate::db::DbError;
 use crate::domain::ErrorCode;
 use crate::domain::permissions::Capability;
-use crate::domain::record::ValidationError;
 use crate::domain::user::Role;
+use crate::domain::validation::ValidationError;
 
 /// The signed-in user a request acts for.
 #[derive(Debug, Clone)]
@@ -130,12 +130,7 @@ impl From<ValidationError> for ServiceError {
 
 /// Auditors read the trail; everyone else may file and describe records.
 pub(crate) fn require_filer(actor: &Actor) -> ServiceResult<()> {
-    if actor.role == Role::Auditor {
-        return Err(ServiceError::Forbidden(
-            "auditors cannot file or change records".into(),
-        ));
-    }
-    Ok(())
+    require(actor, Capability::FileRecords)
 }
 
 /// `Forbidden` unless the actor's role holds `capability` (the table is `Role::may`).

@@ -10,7 +10,8 @@ use super::headings::{Column, Field};
 use super::values;
 use crate::domain::catalogue::Location;
 use crate::domain::party::{PartyIdentifier, PartyKind};
-use crate::domain::record::{RecordMetadataInput, ValidationError};
+use crate::domain::record::RecordMetadataInput;
+use crate::domain::validation::ValidationError;
 
 /// A file's path relative to the import directory: `/`-separated, without `.`, `..` or a
 /// root. Backslashes (Windows) count as separators.

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::domain::catalogue::{
     Carrier, FieldDefinition, FieldType, Language, OpenStatus, SecurityLevel,
 };
-use crate::domain::record::ValidationError;
+use crate::domain::validation::ValidationError;
 
 /// A date as `2024-05-01`, `2024/5/1`, `2024.05.01`, `20240501` (DA/T 22) or `2024年5月1日`.
 pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, ValidationError> {

@@ -20,6 +20,8 @@ pub enum Capability {
     Dispose,
     /// Approve a destruction batch (never one's own).
     ApproveDestruction,
+    /// See destruction batches and their certificates: the disposing roles and auditors.
+    SeeDestruction,
     /// Register loans for others, take back physical items, see every loan.
     KeepLoans,
     /// Keep storage rooms: readings, inspections, plans.
@@ -58,6 +60,7 @@ impl Capability {
             Capability::KeepFolders => "create or change folders",
             Capability::Dispose => "appraise records or manage holds and destruction",
             Capability::ApproveDestruction => "approve destruction",
+            Capability::SeeDestruction => "see destruction batches",
             Capability::KeepLoans => "register loans for others or see every loan",
             Capability::KeepRooms => "keep storage rooms",
             Capability::CheckIntegrity => "run or read integrity checks",
@@ -95,6 +98,7 @@ impl Role {
             | CurateSearch | CorrectRecords => &[Admin, Archivist],
             KeepFolders => &[Admin, Archivist, Director],
             Dispose | ApproveDestruction => &[Admin, Archivist, Director, GeneralManager],
+            SeeDestruction => &[Admin, Archivist, Director, GeneralManager, Auditor],
             CheckIntegrity | ReadAudit => &[Admin, Archivist, Auditor],
             ExportCatalogue => &[Admin, Archivist, Director, GeneralManager, DeptManager],
             Administer => &[Admin],

@@ -22,9 +22,10 @@ use crate::domain::catalogue::{
 };
 use crate::domain::party::PartyKind;
 use crate::domain::permissions::AccessRule;
-use crate::domain::record::{Patch, ValidationError, check_code};
+use crate::domain::permissions::Capability;
+use crate::domain::record::Patch;
 use crate::domain::retention::Trigger;
-use crate::domain::user::Role;
+use crate::domain::validation::{ValidationError, check_code};
 use crate::services::access::Rules;
 
 /// The enterprise preset, as data.
@@ -214,13 +215,7 @@ impl CatalogueService {
 }
 
 fn require_admin(actor: &Actor) -> ServiceResult<()> {
-    if actor.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "only an admin may change the catalogue's set-up data".into(),
-        ))
-    }
+    super::require(actor, Capability::Administer)
 }
 
 fn required(field: &str, value: &str) -> Result<String, ValidationError> {

@@ -69,7 +69,8 @@ impl CatalogueService {
             .unwrap_or_else(|| before.trigger.clone());
         let (years, trigger) = policy_terms(years, Some(&trigger))?;
         db::catalogue::update_retention(&mut tx, code, &name, years, trigger.as_str()).await?;
-        let recomputed = filing::recompute_retention(&mut tx, None, None, Some(before.id)).await?;
+        let recomputed =
+            filing::recompute_retention(&mut tx, filing::RetentionScope::Policy(before.id)).await?;
         let after = retention(&mut tx, code).await?;
         audit(
             &mut tx,

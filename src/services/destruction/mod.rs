@@ -20,10 +20,9 @@ use super::{Actor, ServiceError, ServiceResult};
 use crate::blobs::BlobStore;
 use crate::db::destruction::{BatchRow, ItemRow};
 use crate::db::{self, DbError, PgConnection, Pool};
-use crate::domain::disposition::{
-    APPROVALS_NEEDED, Decision, may_approve_destruction, may_dispose,
-};
+use crate::domain::disposition::{APPROVALS_NEEDED, Decision};
 use crate::domain::job::JobKind;
+use crate::domain::permissions::Capability;
 use crate::domain::reminder::{Recipient, ReminderKind};
 
 pub use execute::Progress;
@@ -135,11 +134,7 @@ impl DestructionService {
     /// held, appraised "destroy" last, and in no other open batch; otherwise 409 naming it.
     #[tracing::instrument(skip_all)]
     pub async fn create(&self, actor: &Actor, input: NewBatch) -> ServiceResult<BatchView> {
-        if !may_dispose(actor.role) {
-            return Err(ServiceError::Forbidden(
-                "only admins, archivists, directors and general managers create destruction batches".into(),
-            ));
-        }
+        super::require(actor, Capability::Dispose)?;
         let supervisors: Vec<String> = input
             .supervisors
             .iter()
@@ -218,12 +213,7 @@ impl DestructionService {
     /// transaction.
     #[tracing::instrument(skip_all, fields(batch.id = %id))]
     pub async fn approve(&self, actor: &Actor, id: Uuid) -> ServiceResult<BatchView> {
-        if !may_approve_destruction(actor.role) {
-            return Err(ServiceError::Forbidden(
-                "only directors, general managers, archivists and admins approve destruction"
-                    .into(),
-            ));
-        }
+        super::require(actor, Capability::ApproveDestruction)?;
         let mut tx = db::begin(&self.pool).await?;
         let mut batch = db::destruction::lock_batch(&mut tx, id)
             .await?
@@ -439,13 +429,7 @@ fn item_view(row: ItemRow) -> ItemView {
 }
 
 fn require_viewer(actor: &Actor) -> ServiceResult<()> {
-    if may_dispose(actor.role) || matches!(actor.role, crate::domain::user::Role::Auditor) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "only disposition roles and auditors see destruction batches".into(),
-        ))
-    }
+    super::require(actor, Capability::SeeDestruction)
 }
 
 fn batch_not_found(id: Uuid) -> ServiceError {

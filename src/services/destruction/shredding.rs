@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{BatchView, DestructionService, batch_not_found, batch_view, shredding_key};
 use crate::db::{self, DbError};
-use crate::domain::disposition::may_dispose;
+use crate::domain::permissions::Capability;
 use crate::services::reminders::decisions::decided;
 use crate::services::{Actor, ServiceError, ServiceResult};
 
@@ -45,7 +45,8 @@ impl DestructionService {
             .ok_or_else(|| batch_not_found(id))?;
         let supervisor = match input.supervisor.as_deref().map(str::trim) {
             Some(name)
-                if batch.supervisors.iter().any(|s| s == name) && may_dispose(actor.role) =>
+                if batch.supervisors.iter().any(|s| s == name)
+                    && actor.role.may(Capability::Dispose) =>
             {
                 name.to_owned()
             }

@@ -26,7 +26,7 @@ use crate::blobs::BlobStore;
 use crate::db::{self, Pool};
 use crate::domain::integrity::{CheckKind, Stage};
 use crate::domain::job::JobKind;
-use crate::domain::user::Role;
+use crate::domain::permissions::Capability;
 use crate::extract::Sandbox;
 
 /// The most records a four-properties check runs inside its request; larger checks run as a
@@ -255,12 +255,7 @@ impl IntegrityService {
 
 /// Admins, archivists and auditors run and read integrity checks.
 fn require_checker(actor: &Actor) -> ServiceResult<()> {
-    if matches!(actor.role, Role::Admin | Role::Archivist | Role::Auditor) {
-        return Ok(());
-    }
-    Err(ServiceError::Forbidden(
-        "only archivists, auditors and admins run integrity checks".into(),
-    ))
+    super::require(actor, Capability::CheckIntegrity)
 }
 
 fn check_view(row: db::integrity::CheckRow, results: Vec<ResultView>) -> CheckView {

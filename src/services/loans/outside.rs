@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::LoanService;
 use crate::db;
 use crate::domain::permissions::Capability;
-use crate::domain::record::{ValidationError, short_text};
+use crate::domain::validation::{ValidationError, short_text};
 use crate::services::paging::page_size;
 use crate::services::{Actor, ServiceError, ServiceResult, access, require};
 

@@ -13,7 +13,8 @@ use crate::db::{self, PgConnection, Pool};
 use crate::domain::catalogue::{ChecklistItem, missing_items};
 use crate::domain::party::{FOLLOW_UP, PartyIdentifier, PartyKind, PartyStatus};
 use crate::domain::permissions::Capability;
-use crate::domain::record::{Patch, ValidationError};
+use crate::domain::record::Patch;
+use crate::domain::validation::ValidationError;
 use crate::services::paging::{bad_cursor, next_cursor, page_size};
 
 pub use crate::domain::party::EventInput;
@@ -329,7 +330,8 @@ impl PartyService {
         if let Some(status) = event.status_after(party.kind) {
             db::parties::set_status(&mut tx, id, status.as_str()).await?;
         }
-        let recomputed = filing::recompute_retention(&mut tx, None, Some(id), None).await?;
+        let recomputed =
+            filing::recompute_retention(&mut tx, filing::RetentionScope::Party(id)).await?;
         db::audit::append(
             &mut tx,
             Some(actor.user_id),

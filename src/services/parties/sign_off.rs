@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::PartyService;
 use crate::db::{self, PgConnection};
-use crate::domain::record::short_text;
+use crate::domain::validation::short_text;
 use crate::services::access::{Rules, require_folder};
 use crate::services::{Actor, ServiceError, ServiceResult};
 

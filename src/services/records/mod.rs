@@ -208,7 +208,7 @@ impl RecordService {
             Some(_) => None,
             None => filing::assign_archival_code(&mut tx, id, &classified).await?,
         };
-        filing::recompute_retention(&mut tx, Some(id), None, None).await?;
+        filing::recompute_retention(&mut tx, filing::RetentionScope::Record(id)).await?;
         ensure_not_shortened_while_held(&mut tx, id, before.retention_due_on).await?;
         let changes = changed_fields(&current, after)?;
         if !changes.is_empty() || assigned.is_some() {
@@ -252,7 +252,7 @@ impl RecordService {
             created_at: Utc::now(),
         };
         db::parties::insert_event(&mut tx, &row).await?;
-        filing::recompute_retention(&mut tx, Some(id), None, None).await?;
+        filing::recompute_retention(&mut tx, filing::RetentionScope::Record(id)).await?;
         db::audit::append(
             &mut tx,
             Some(actor.user_id),

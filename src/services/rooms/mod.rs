@@ -20,6 +20,7 @@ pub use types::*;
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::catalogue::Carrier;
+use crate::domain::permissions::Capability;
 use crate::domain::reminder::{NewReminder, Recipient, ReminderKind};
 use crate::domain::storage_care::{self, ClimateTarget};
 use crate::domain::user::Role;
@@ -311,12 +312,7 @@ impl RoomService {
 
 /// Admins and archivists look after the storage rooms.
 pub(crate) fn require_keeper(actor: &Actor) -> ServiceResult<()> {
-    if matches!(actor.role, Role::Admin | Role::Archivist) {
-        return Ok(());
-    }
-    Err(ServiceError::Forbidden(
-        "only archivists and admins look after storage rooms".into(),
-    ))
+    super::require(actor, Capability::KeepRooms)
 }
 
 pub(crate) async fn find_room(
