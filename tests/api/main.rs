@@ -28,6 +28,7 @@ mod nodes;
 mod ops;
 mod parties;
 mod places;
+mod plans;
 mod printing;
 mod reminders;
 mod reports;
