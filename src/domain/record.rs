@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::catalogue::{Carrier, Location, OpenStatus, SecurityLevel};
 pub use super::patch::Patch;
-use super::validation::{ValidationError, check_code, optional_text, short_text};
+use super::validation::{ValidationError, bounded_text, check_code, optional_text, short_text};
 
 /// The longest title accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = super::validation::MAX_SHORT_TEXT_CHARS;
@@ -287,17 +287,7 @@ fn check_year(year: i32) -> Result<(), ValidationError> {
 }
 
 fn long_text(field: &str, value: Option<String>) -> Result<Option<String>, ValidationError> {
-    let value = optional_text(value);
-    if value
-        .as_ref()
-        .is_some_and(|text| text.chars().count() > MAX_DESCRIPTION_CHARS)
-    {
-        return Err(ValidationError::new(
-            field,
-            format!("is longer than {MAX_DESCRIPTION_CHARS} characters"),
-        ));
-    }
-    Ok(value)
+    bounded_text(field, value, MAX_DESCRIPTION_CHARS)
 }
 
 /// The filename to keep for an uploaded file: the last path component, without control

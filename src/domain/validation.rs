@@ -26,14 +26,23 @@ pub(crate) fn short_text(
     field: &str,
     value: Option<String>,
 ) -> Result<Option<String>, ValidationError> {
+    bounded_text(field, value, MAX_SHORT_TEXT_CHARS)
+}
+
+/// A trimmed text, `None` when empty, at most `max` characters.
+pub(crate) fn bounded_text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ValidationError> {
     let value = optional_text(value);
     if value
         .as_ref()
-        .is_some_and(|text| text.chars().count() > MAX_SHORT_TEXT_CHARS)
+        .is_some_and(|text| text.chars().count() > max)
     {
         return Err(ValidationError::new(
             field,
-            format!("is longer than {MAX_SHORT_TEXT_CHARS} characters"),
+            format!("is longer than {max} characters"),
         ));
     }
     Ok(value)
