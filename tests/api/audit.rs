@@ -278,6 +278,25 @@ async fn an_event_changed_in_the_middle_of_the_trail_breaks_the_whole_chain_ther
     .fetch_one(&app.pool)
     .await
     .expect("event");
+    // the whole trail's chain covers an event once the sealer has taken it in, which other
+    // tests' open transactions can hold back for a moment (a loaded machine: longer)
+    let started = std::time::Instant::now();
+    loop {
+        let sealed: bool =
+            sqlx::query_scalar("select seal_seq is not null from audit_events where id = $1")
+                .bind(middle)
+                .fetch_one(&app.pool)
+                .await
+                .expect("seal");
+        if sealed {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "event {middle} was never sealed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     sqlx::query("update audit_events set details = '{\"username\": \"mallory\"}' where id = $1")
         .bind(middle)
         .execute(&app.pool)
