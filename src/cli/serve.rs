@@ -5,6 +5,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, Stores};
 use crate::config::Settings;
+use crate::domain::job::Job;
 use crate::{http, jobs};
 
 /// Opens the stores, creates the first admin if needed, and serves until SIGTERM or Ctrl-C.
@@ -118,7 +119,7 @@ fn spawn_scheduler(
         app.clone(),
         settings.schedules(),
         settings.time.timezone,
-        move |_| serde_json::json!({ "staging_max_age_secs": staging_max_age }),
+        move |schedule| Job::scheduled(schedule.kind, staging_max_age),
         stop.clone(),
     ))
 }

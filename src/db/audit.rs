@@ -6,20 +6,20 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
-use crate::domain::audit::{ChainedEvent, SealedEvent};
+use crate::domain::audit::{AuditAction, ChainedEvent, SealedEvent};
 
 /// Appends one event to the trail.
 pub async fn append(
     conn: &mut PgConnection,
     actor_id: Option<Uuid>,
-    action: &str,
+    action: AuditAction,
     record_id: Option<Uuid>,
     details: &Value,
 ) -> Result<(), DbError> {
     sqlx::query!(
         "insert into audit_events (actor_id, action, record_id, details) values ($1, $2, $3, $4)",
         actor_id,
-        action,
+        action.as_str(),
         record_id,
         details
     )
@@ -137,18 +137,21 @@ pub async fn to_seal(conn: &mut PgConnection, limit: i64) -> Result<Vec<SealedEv
     .await?)
 }
 
-/// Stores the seal of one event.
+/// Stores the seals of events: `ids[n]` gets `seal_seqs[n]` and `chain_hashes[n]`, all in
+/// one statement.
 pub async fn seal(
     conn: &mut PgConnection,
-    id: i64,
-    seal_seq: i64,
-    chain_hash: &[u8],
+    ids: &[i64],
+    seal_seqs: &[i64],
+    chain_hashes: &[Vec<u8>],
 ) -> Result<(), DbError> {
     sqlx::query!(
-        "update audit_events set seal_seq = $2, chain_hash = $3 where id = $1",
-        id,
-        seal_seq,
-        chain_hash
+        "update audit_events e set seal_seq = t.seal_seq, chain_hash = t.chain_hash
+         from unnest($1::int8[], $2::int8[], $3::bytea[]) as t (id, seal_seq, chain_hash)
+         where e.id = t.id",
+        ids,
+        seal_seqs,
+        chain_hashes
     )
     .execute(conn)
     .await?;

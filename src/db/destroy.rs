@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::DbError;
 use super::records::{FileRow, RecordRow};
+use crate::domain::audit::AuditAction;
 
 /// Up to `limit` pending items of a batch in order, locked: `(position, record_id)`.
 pub async fn pending_chunk(
@@ -130,7 +131,7 @@ pub async fn release_references(
 /// One audit event per record, all by the system (no actor).
 pub async fn audit(
     conn: &mut PgConnection,
-    action: &str,
+    action: AuditAction,
     record_ids: &[Uuid],
     details: &[Value],
 ) -> Result<(), DbError> {
@@ -139,7 +140,7 @@ pub async fn audit(
          select null, $1, record_id, details
          from unnest($2::uuid[], $3::jsonb[]) with ordinality as t (record_id, details, n)
          order by n",
-        action,
+        action.as_str(),
         record_ids,
         details
     )

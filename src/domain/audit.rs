@@ -6,6 +6,106 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+/// Declares the audit actions with the name the trail stores for each.
+macro_rules! audit_actions {
+    ($($(#[$meta:meta])* $variant:ident => $name:literal,)+) => {
+        /// What an audit event says was done: the trail's `action`, `subject.verb`. Every
+        /// event written names one of these; listings filter by the name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum AuditAction { $($(#[$meta])* $variant,)+ }
+
+        impl AuditAction {
+            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant,)+];
+
+            /// The name stored in the trail (and covered by its hash chain).
+            pub const fn as_str(self) -> &'static str {
+                match self { $(AuditAction::$variant => $name,)+ }
+            }
+        }
+    };
+}
+
+audit_actions! {
+    /// Filed, with its files and metadata.
+    RecordCreated => "record.created",
+    RecordUpdated => "record.updated",
+    /// Its metadata read (the record page or `GET /records/{id}`).
+    RecordViewed => "record.viewed",
+    /// An event of its life noted by hand (a transfer, a repair).
+    RecordEvent => "record.event",
+    RecordFilesAdded => "record.files_added",
+    RecordFileReplaced => "record.file_replaced",
+    RecordMoved => "record.moved",
+    RecordHandedOver => "record.handed_over",
+    RecordAppraised => "record.appraised",
+    RecordReleased => "record.released",
+    RecordWithdrawalProposed => "record.withdrawal_proposed",
+    RecordWithdrawn => "record.withdrawn",
+    RecordWithdrawalRejected => "record.withdrawal_rejected",
+    RecordDestroyed => "record.destroyed",
+    /// Its paper original shredded after its digital copy was destroyed.
+    RecordShredded => "record.shredded",
+    /// A file's content read: download, preview, print, marked copy.
+    FileRead => "file.read",
+    FileStamped => "file.stamped",
+    PartyCreated => "party.created",
+    PartyUpdated => "party.updated",
+    PartyViewed => "party.viewed",
+    PartyEvent => "party.event",
+    PartyHandover => "party.handover",
+    PartySignedOff => "party.signed_off",
+    /// A search, with the records its page showed (R13).
+    Search => "search",
+    SearchVariants => "search.variants",
+    LoanRequested => "loan.requested",
+    LoanApproved => "loan.approved",
+    LoanRejected => "loan.rejected",
+    LoanReturned => "loan.returned",
+    BorrowerRegistered => "borrower.registered",
+    HoldCreated => "hold.created",
+    HoldReleased => "hold.released",
+    ReleaseProposed => "release.proposed",
+    ReleaseApproved => "release.approved",
+    ReleaseRejected => "release.rejected",
+    DispositionDueListed => "disposition.due_listed",
+    DestructionListDownloaded => "destruction.list_downloaded",
+    BatchCreated => "batch.created",
+    BatchApproved => "batch.approved",
+    BatchAwaitingShredding => "batch.awaiting_shredding",
+    BatchDone => "batch.done",
+    FondsCreated => "fonds.created",
+    FondsUpdated => "fonds.updated",
+    DepartmentCreated => "department.created",
+    DepartmentUpdated => "department.updated",
+    CategoryCreated => "category.created",
+    CategoryUpdated => "category.updated",
+    RetentionPolicyCreated => "retention_policy.created",
+    RetentionPolicyUpdated => "retention_policy.updated",
+    CatalogueDeleted => "catalogue.deleted",
+    CataloguePresetApplied => "catalogue.preset_applied",
+    CatalogueExported => "catalogue.exported",
+    RoomCreated => "room.created",
+    RoomUpdated => "room.updated",
+    RoomPlanChanged => "room.plan_changed",
+    RoomInspected => "room.inspected",
+    StocktakeStarted => "stocktake.started",
+    StocktakeFinished => "stocktake.finished",
+    ReminderStatus => "reminder.status",
+    ReminderRuleSaved => "reminder_rule.saved",
+    IntegrityReportDownloaded => "integrity.report_downloaded",
+    UserCreated => "user.created",
+    UserUpdated => "user.updated",
+    UserPasswordReset => "user.password_reset",
+    UserPasswordChanged => "user.password_changed",
+    LoginFailed => "auth.login_failed",
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One audit event of a record, as the chain covers it; `details` is the JSON text as
 /// PostgreSQL prints the stored `jsonb`.
 #[derive(Debug, Clone)]
@@ -107,6 +207,22 @@ pub struct Anchor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_action_has_its_own_lower_case_name() {
+        let mut names = std::collections::HashSet::new();
+        for action in AuditAction::ALL {
+            let name = action.as_str();
+            assert!(names.insert(name), "{name} named twice");
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'),
+                "{name}"
+            );
+            assert!(name.split('.').count() <= 2, "{name}");
+        }
+        assert_eq!(AuditAction::RecordDestroyed.to_string(), "record.destroyed");
+    }
 
     fn trail(record_id: Uuid) -> Vec<ChainedEvent> {
         let mut previous: Option<Vec<u8>> = None;

@@ -9,8 +9,6 @@
 //! with backoff and the batch stays `running`. Item destruction itself is never repeated.
 
 use anyhow::anyhow;
-use serde::Deserialize;
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::JobError;
@@ -19,16 +17,8 @@ use crate::domain::ErrorCode;
 use crate::services::ServiceError;
 use crate::services::destruction::Progress;
 
-#[derive(Deserialize)]
-struct Payload {
-    batch_id: Uuid,
-}
-
-/// Runs (or resumes) the batch.
-pub async fn run(app: &App, payload: &Value) -> Result<(), JobError> {
-    let payload = Payload::deserialize(payload)
-        .map_err(|error| JobError::Permanent(anyhow!("payload is not {{batch_id}}: {error}")))?;
-    let id = payload.batch_id;
+/// Runs (or resumes) batch `id`.
+pub async fn run(app: &App, id: Uuid) -> Result<(), JobError> {
     match app.destruction.execute(id).await.map_err(job_error)? {
         Progress::Done => return Ok(()),
         Progress::Settled => {}

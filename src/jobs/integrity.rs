@@ -5,31 +5,15 @@
 use std::time::Duration;
 
 use anyhow::anyhow;
-use serde::Deserialize;
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::JobError;
 use crate::app::App;
 use crate::services::integrity::{FILING_CHECK_FALLBACK, FourCheckRun};
 
-#[derive(Deserialize)]
-struct Payload {
-    #[serde(default)]
-    check_id: Option<Uuid>,
-    /// The record of a filing check.
-    #[serde(default)]
-    record_id: Option<Uuid>,
-}
-
-fn payload(value: &Value) -> Result<Payload, JobError> {
-    Payload::deserialize(value)
-        .map_err(|error| JobError::Permanent(anyhow!("payload is not {{check_id}}: {error}")))
-}
-
 /// Runs (or resumes) a sweep; on the last failed attempt the check is marked failed.
-pub async fn sweep(app: &App, value: &Value, last_attempt: bool) -> Result<(), JobError> {
-    let id = match payload(value)?.check_id {
+pub async fn sweep(app: &App, check_id: Option<Uuid>, last_attempt: bool) -> Result<(), JobError> {
+    let id = match check_id {
         Some(id) => id,
         None => app
             .integrity
@@ -49,34 +33,26 @@ pub async fn sweep(app: &App, value: &Value, last_attempt: bool) -> Result<(), J
 }
 
 /// Marks the check of a given-up job failed with the reason.
-pub async fn give_up(app: &App, value: &Value, reason: &str) -> anyhow::Result<()> {
-    if let Some(id) = payload(value).map_err(|error| anyhow!("{error}"))?.check_id {
-        app.integrity.fail(id, reason).await?;
-    }
+pub async fn give_up(app: &App, check_id: Uuid, reason: &str) -> anyhow::Result<()> {
+    app.integrity.fail(check_id, reason).await?;
     Ok(())
 }
 
 /// How long a check asked for later waits before it looks again at a text still being
-/// extracted. A filing check (its payload names the record) waits FILING_CHECK_FALLBACK:
+/// extracted. A filing check (`at_filing`: its job names the record) waits FILING_CHECK_FALLBACK:
 /// the extraction that finishes its record wakes it before.
 const EXTRACTION_WAIT: Duration = Duration::from_secs(15);
 
 /// Runs a four-properties check once the record's texts are extracted; until then the job
 /// waits (extraction always ends, in a text or in a recorded failure).
-pub async fn four_properties(app: &App, value: &Value) -> Result<(), JobError> {
-    let payload = payload(value)?;
-    let Some(id) = payload.check_id else {
-        return Err(JobError::Permanent(anyhow!(
-            "four_properties needs a check_id"
-        )));
-    };
+pub async fn four_properties(app: &App, id: Uuid, at_filing: bool) -> Result<(), JobError> {
     let run = app
         .integrity
         .run_four_check(id, true)
         .await
         .map_err(|error| JobError::Retry(anyhow!(error)))?;
     if run == FourCheckRun::AwaitsExtraction {
-        let wait = if payload.record_id.is_some() {
+        let wait = if at_filing {
             FILING_CHECK_FALLBACK
         } else {
             EXTRACTION_WAIT

@@ -12,7 +12,7 @@ pub mod scheduler;
 use std::time::Duration;
 
 use crate::app::App;
-use crate::domain::job::JobKind;
+use crate::domain::job::Job;
 use crate::services::jobs::ClaimedJob;
 
 /// Why a job run failed.
@@ -31,17 +31,21 @@ pub enum JobError {
 }
 
 /// Runs one claimed job by its kind.
-pub async fn execute(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
-    let last_attempt = job.attempts >= job.max_attempts;
-    match JobKind::parse(&job.kind) {
-        Some(JobKind::ExtractText) => extract_text::run(app, &job.payload, last_attempt).await,
-        Some(JobKind::DestroyBatch) => destroy_batch::run(app, &job.payload).await,
-        Some(JobKind::Housekeeping) => {
-            let seconds = job.payload["staging_max_age_secs"].as_u64().unwrap_or(3600);
+pub async fn execute(app: &App, claimed: &ClaimedJob) -> Result<(), JobError> {
+    let last_attempt = claimed.attempts >= claimed.max_attempts;
+    let job = Job::from_stored(&claimed.kind, &claimed.payload)
+        .map_err(|error| JobError::Permanent(error.into()))?;
+    match job {
+        Job::ExtractText { file_id } => extract_text::run(app, file_id, last_attempt).await,
+        Job::DestroyBatch { batch_id } => destroy_batch::run(app, batch_id).await,
+        Job::Housekeeping {
+            staging_max_age_secs,
+        } => {
+            let seconds = staging_max_age_secs.unwrap_or(3600);
             housekeeping(app, Duration::from_secs(seconds)).await;
             Ok(())
         }
-        Some(JobKind::Reminders) => {
+        Job::Reminders => {
             let today = app.reminders.today();
             app.reminders
                 .sweep(today)
@@ -49,35 +53,41 @@ pub async fn execute(app: &App, job: &ClaimedJob) -> Result<(), JobError> {
                 .map(drop)
                 .map_err(|error| JobError::Retry(error.into()))
         }
-        Some(JobKind::FixitySweep) => integrity::sweep(app, &job.payload, last_attempt).await,
-        Some(JobKind::FourProperties) => integrity::four_properties(app, &job.payload).await,
-        Some(JobKind::AuditSeal) => app
+        Job::FixitySweep { check_id } => integrity::sweep(app, check_id, last_attempt).await,
+        Job::FourProperties {
+            check_id,
+            record_id,
+        } => integrity::four_properties(app, check_id, record_id.is_some()).await,
+        Job::AuditSeal => app
             .audit
             .seal()
             .await
             .map(drop)
             .map_err(|error| JobError::Retry(error.into())),
-        None => Err(JobError::Permanent(anyhow::anyhow!(
-            "unknown job kind {:?}; a newer dangan may have queued it",
-            job.kind
-        ))),
     }
 }
 
 /// Records the failure of a job that is given up without running (out of attempts, or its
 /// worker died too often under it) where users see it: a file's text, a check.
-pub async fn give_up(app: &App, job: &ClaimedJob, reason: &str) -> anyhow::Result<()> {
-    match JobKind::parse(&job.kind) {
-        Some(JobKind::ExtractText) => extract_text::give_up(app, &job.payload, reason).await,
-        Some(JobKind::FixitySweep | JobKind::FourProperties) => {
-            integrity::give_up(app, &job.payload, reason).await
-        }
+pub async fn give_up(app: &App, claimed: &ClaimedJob, reason: &str) -> anyhow::Result<()> {
+    match Job::from_stored(&claimed.kind, &claimed.payload) {
+        Ok(Job::ExtractText { file_id }) => extract_text::give_up(app, file_id, reason).await,
+        Ok(
+            Job::FixitySweep {
+                check_id: Some(check_id),
+            }
+            | Job::FourProperties { check_id, .. },
+        ) => integrity::give_up(app, check_id, reason).await,
         // A destruction batch stays `running`, each item destroyed at most once; the failed
         // job is queued again with POST /api/v1/jobs/{id}/retry and resumes it.
-        Some(
-            JobKind::DestroyBatch | JobKind::Housekeeping | JobKind::Reminders | JobKind::AuditSeal,
+        Ok(
+            Job::DestroyBatch { .. }
+            | Job::Housekeeping { .. }
+            | Job::Reminders
+            | Job::FixitySweep { check_id: None }
+            | Job::AuditSeal,
         )
-        | None => Ok(()),
+        | Err(_) => Ok(()),
     }
 }
 

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
+use crate::domain::job::Job;
 use crate::domain::schedule::Schedule;
 
 /// Enqueues each schedule's job at its slots until `stop` is cancelled. Slots missed while
@@ -17,7 +17,7 @@ pub async fn run_scheduler(
     app: App,
     schedules: Vec<Schedule>,
     zone: Tz,
-    payload: impl Fn(&Schedule) -> Value,
+    job: impl Fn(&Schedule) -> Option<Job>,
     stop: CancellationToken,
 ) {
     if schedules.is_empty() {
@@ -34,11 +34,8 @@ pub async fn run_scheduler(
             () = tokio::time::sleep(wait) => {}
         }
         for schedule in due {
-            match app
-                .jobs
-                .enqueue_scheduled(schedule.kind, slot, payload(schedule))
-                .await
-            {
+            let Some(job) = job(schedule) else { continue };
+            match app.jobs.enqueue_scheduled(slot, &job).await {
                 Ok(true) => {
                     tracing::info!(kind = schedule.kind.as_str(), %slot, "scheduled job enqueued")
                 }

@@ -63,14 +63,18 @@ impl AuditService {
                 tx.commit().await.map_err(db::DbError::from)?;
                 break;
             }
-            let (mut seq, mut previous) =
-                head.map_or((0, Vec::new()), |(seq, _, hash)| (seq, hash));
-            for event in &batch {
-                seq += 1;
-                let hash = event.expected_hash(Some(&previous)).to_vec();
-                db::audit::seal(&mut tx, event.id, seq, &hash).await?;
-                previous = hash;
-            }
+            let (first, mut previous) =
+                head.map_or((1, Vec::new()), |(seq, _, hash)| (seq + 1, hash));
+            let ids: Vec<i64> = batch.iter().map(|event| event.id).collect();
+            let seqs: Vec<i64> = (first..).take(batch.len()).collect();
+            let hashes: Vec<Vec<u8>> = batch
+                .iter()
+                .map(|event| {
+                    previous = event.expected_hash(Some(&previous)).to_vec();
+                    previous.clone()
+                })
+                .collect();
+            db::audit::seal(&mut tx, &ids, &seqs, &hashes).await?;
             tx.commit().await.map_err(db::DbError::from)?;
             sealed += batch.len() as u64;
         }

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, Pool};
+use crate::domain::audit::AuditAction;
 use crate::domain::user::{
     FREE_FAILURES_PER_ADDRESS, FREE_FAILURES_PER_USER, Role, Username, check_new_password,
     login_delay,
@@ -110,7 +111,7 @@ impl AuthService {
                 db::audit::append(
                     &mut conn,
                     None,
-                    "auth.login_failed",
+                    AuditAction::LoginFailed,
                     None,
                     &serde_json::json!({ "username": username, "address": address }),
                 )
@@ -248,7 +249,7 @@ impl AuthService {
         db::audit::append(
             &mut tx,
             actor.map(|actor| actor.user_id),
-            "user.created",
+            AuditAction::UserCreated,
             None,
             &serde_json::json!({ "user_id": id, "username": username.as_str(), "role": input.role }),
         )

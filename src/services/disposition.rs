@@ -16,6 +16,7 @@ use super::records::record_not_found;
 use super::{Actor, ServiceError, ServiceResult, filing};
 use crate::db::disposition::{AppraisalRow, DueKey, DueQuery, DueRow};
 use crate::db::{self, PgConnection, Pool};
+use crate::domain::audit::AuditAction;
 use crate::domain::disposition::{Decision, extended_due, is_due};
 
 /// Filters of `GET /api/v1/disposition/due`.
@@ -161,7 +162,7 @@ impl DispositionService {
         db::audit::append(
             &mut conn,
             Some(actor.user_id),
-            "disposition.due_listed",
+            AuditAction::DispositionDueListed,
             None,
             &json!({ "as_of": as_of, "shown": shown }),
         )
@@ -223,7 +224,7 @@ impl DispositionService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "record.appraised",
+            AuditAction::RecordAppraised,
             Some(id),
             &details,
         )

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
 use uuid::Uuid;
 
 use super::{ServiceError, ServiceResult};
@@ -12,7 +11,7 @@ use crate::blobs::BlobStore;
 use crate::db::texts::TextOutcome;
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::Sha256Digest;
-use crate::domain::job::JobKind;
+use crate::domain::job::Job;
 use crate::extract::{self, ExtractError, ExtractOptions, Method, Sandbox};
 
 /// Why an extraction did not finish.
@@ -46,11 +45,7 @@ pub(crate) async fn queue_extraction(
     record_id: Uuid,
 ) -> ServiceResult<()> {
     db::texts::insert_pending(&mut *conn, file_id, record_id).await?;
-    let job = super::jobs::new_job(
-        JobKind::ExtractText,
-        json!({ "file_id": file_id }),
-        Some(file_id.to_string()),
-    );
+    let job = super::jobs::new_job(&Job::ExtractText { file_id }, Some(file_id.to_string()));
     db::jobs::enqueue(conn, &job).await?;
     Ok(())
 }

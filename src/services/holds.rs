@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, PgConnection, Pool};
+use crate::domain::audit::AuditAction;
 use crate::domain::permissions::Capability;
 
 /// A hold to place: `POST /api/v1/holds`, with either `record_ids` or `party_id`.
@@ -115,14 +116,20 @@ impl HoldService {
             Some(ids) => {
                 db::holds::add_records(&mut tx, hold.id, ids).await?;
                 for id in ids {
-                    let action = "hold.created";
+                    let action = AuditAction::HoldCreated;
                     db::audit::append(&mut tx, Some(actor.user_id), action, Some(*id), &details)
                         .await?;
                 }
             }
             None => {
-                db::audit::append(&mut tx, Some(actor.user_id), "hold.created", None, &details)
-                    .await?;
+                db::audit::append(
+                    &mut tx,
+                    Some(actor.user_id),
+                    AuditAction::HoldCreated,
+                    None,
+                    &details,
+                )
+                .await?;
             }
         }
         tx.commit().await.map_err(db::DbError::from)?;
@@ -150,7 +157,7 @@ impl HoldService {
             db::audit::append(
                 &mut tx,
                 Some(actor.user_id),
-                "hold.released",
+                AuditAction::HoldReleased,
                 None,
                 &details,
             )
@@ -161,7 +168,7 @@ impl HoldService {
             db::audit::append(
                 &mut tx,
                 Some(actor.user_id),
-                "hold.released",
+                AuditAction::HoldReleased,
                 record_id,
                 &details,
             )

@@ -14,6 +14,7 @@ use super::{Actor, ServiceError, ServiceResult, filing};
 use crate::blobs::{BlobStore, Promotion, StageError, StagedBlob};
 use crate::db::{self, Pool, Tx};
 use crate::domain::Sha256Digest;
+use crate::domain::audit::AuditAction;
 use crate::domain::media::media_type;
 use crate::domain::record::{RecordMetadata, RecordMetadataInput, clean_filename};
 use crate::metrics::Metrics;
@@ -369,7 +370,7 @@ impl IngestService {
         db::audit::append(
             tx,
             Some(actor.user_id),
-            "record.created",
+            AuditAction::RecordCreated,
             Some(record_id),
             &serde_json::json!({
                 "metadata": classified.metadata,

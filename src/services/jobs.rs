@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::paging::{id_cursor, next_cursor, page_size};
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, Pool};
-use crate::domain::job::{JobKind, JobStatus, retry_delay};
+use crate::domain::job::{Job, JobKind, JobStatus, retry_delay};
 use crate::domain::permissions::Capability;
 
 pub use crate::db::jobs::ClaimedJob;
@@ -113,26 +113,17 @@ impl JobService {
     }
 
     /// Adds a job outside any other transaction.
-    pub async fn enqueue(
-        &self,
-        kind: JobKind,
-        payload: Value,
-        dedupe_key: Option<String>,
-    ) -> ServiceResult<bool> {
+    pub async fn enqueue(&self, job: &Job, dedupe_key: Option<String>) -> ServiceResult<bool> {
         let mut conn = db::acquire(&self.pool).await?;
-        Ok(db::jobs::enqueue(&mut conn, &new_job(kind, payload, dedupe_key)).await?)
+        Ok(db::jobs::enqueue(&mut conn, &new_job(job, dedupe_key)).await?)
     }
 
     /// Enqueues a recurring job for its slot, once across all processes.
-    pub async fn enqueue_scheduled(
-        &self,
-        kind: JobKind,
-        slot: DateTime<Utc>,
-        payload: Value,
-    ) -> ServiceResult<bool> {
+    pub async fn enqueue_scheduled(&self, slot: DateTime<Utc>, job: &Job) -> ServiceResult<bool> {
+        let kind = job.kind().as_str();
         let mut tx = db::begin(&self.pool).await?;
-        let job = new_job(kind, payload, Some(kind.as_str().to_owned()));
-        let enqueued = db::jobs::enqueue_scheduled(&mut tx, kind.as_str(), slot, &job).await?;
+        let row = new_job(job, Some(kind.to_owned()));
+        let enqueued = db::jobs::enqueue_scheduled(&mut tx, kind, slot, &row).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(enqueued)
     }
@@ -202,14 +193,10 @@ impl From<db::jobs::JobRow> for JobView {
 }
 
 /// A job row to insert: five attempts unless the kind says otherwise.
-pub(crate) fn new_job(
-    kind: JobKind,
-    payload: Value,
-    dedupe_key: Option<String>,
-) -> db::jobs::NewJob<'static> {
+pub(crate) fn new_job(job: &Job, dedupe_key: Option<String>) -> db::jobs::NewJob<'static> {
     db::jobs::NewJob {
-        kind: kind.as_str(),
-        payload,
+        kind: job.kind().as_str(),
+        payload: job.payload(),
         dedupe_key,
         max_attempts: 5,
         run_at: None,

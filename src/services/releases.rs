@@ -14,6 +14,7 @@ use super::paging::page_size;
 use super::reminders::decisions::{DECIDERS, Waiting, decided};
 use super::{Actor, ServiceError, ServiceResult, access, require};
 use crate::db::{self, Pool};
+use crate::domain::audit::AuditAction;
 use crate::domain::catalogue::{OpenStatus, SecurityLevel};
 use crate::domain::permissions::Capability;
 use crate::domain::reminder::ReminderKind;
@@ -203,7 +204,7 @@ impl ReleaseService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "release.proposed",
+            AuditAction::ReleaseProposed,
             None,
             &serde_json::json!({ "release_id": id, "records": ids, "reason": reason,
                                  "open_status": open, "security_level": input.security_level }),
@@ -261,7 +262,7 @@ impl ReleaseService {
                 db::audit::append(
                     &mut tx,
                     Some(actor.user_id),
-                    "record.released",
+                    AuditAction::RecordReleased,
                     Some(item.record_id),
                     &serde_json::json!({
                         "release_id": id, "reason": release.reason,
@@ -279,7 +280,11 @@ impl ReleaseService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            &format!("release.{status}"),
+            if approve {
+                AuditAction::ReleaseApproved
+            } else {
+                AuditAction::ReleaseRejected
+            },
             None,
             &serde_json::json!({ "release_id": id }),
         )

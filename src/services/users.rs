@@ -13,6 +13,7 @@ use super::auth::{
 };
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, PgConnection};
+use crate::domain::audit::AuditAction;
 use crate::domain::patch::Patch;
 use crate::domain::permissions::Capability;
 use crate::domain::user::{Role, check_new_password};
@@ -143,7 +144,7 @@ impl AuthService {
         db::audit::append(
             &mut tx,
             actor.map(|actor| actor.user_id),
-            "user.updated",
+            AuditAction::UserUpdated,
             None,
             &serde_json::json!({
                 "user_id": id, "before": before_view, "after": after_view,
@@ -174,7 +175,7 @@ impl AuthService {
         db::audit::append(
             &mut tx,
             actor.map(|actor| actor.user_id),
-            "user.password_reset",
+            AuditAction::UserPasswordReset,
             None,
             &serde_json::json!({ "user_id": id, "sessions_ended": ended }),
         )
@@ -210,7 +211,7 @@ impl AuthService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "user.password_changed",
+            AuditAction::UserPasswordChanged,
             None,
             &serde_json::json!({ "user_id": actor.user_id, "other_sessions_ended": ended }),
         )

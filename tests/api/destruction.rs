@@ -430,8 +430,9 @@ async fn a_run_resumed_after_a_crash_before_object_deletion_deletes_the_orphan(p
     app.app
         .jobs
         .enqueue(
-            dangan::domain::job::JobKind::DestroyBatch,
-            json!({ "batch_id": id }),
+            &dangan::domain::job::Job::DestroyBatch {
+                batch_id: id.parse().expect("batch id"),
+            },
             Some(id.to_owned()),
         )
         .await

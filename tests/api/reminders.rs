@@ -336,11 +336,7 @@ async fn the_scheduled_reminders_job_runs_the_sweep(pool: PgPool) {
     let queued = app
         .app
         .jobs
-        .enqueue_scheduled(
-            dangan::domain::job::JobKind::Reminders,
-            chrono::Utc::now(),
-            json!({}),
-        )
+        .enqueue_scheduled(chrono::Utc::now(), &dangan::domain::job::Job::Reminders)
         .await
         .expect("enqueue");
     assert!(queued);

@@ -2,6 +2,7 @@
 //! custom field definitions and the folder checklist.
 
 use super::*;
+use crate::domain::audit::AuditAction;
 
 impl CatalogueService {
     pub async fn create_category(
@@ -35,7 +36,7 @@ impl CatalogueService {
         audit(
             &mut tx,
             actor,
-            "category.created",
+            AuditAction::CategoryCreated,
             serde_json::json!({ "category": view }),
         )
         .await?;
@@ -89,7 +90,7 @@ impl CatalogueService {
         audit(
             &mut tx,
             actor,
-            "category.updated",
+            AuditAction::CategoryUpdated,
             serde_json::json!({ "before": before, "after": after }),
         )
         .await?;
@@ -138,7 +139,7 @@ impl CatalogueService {
         audit(
             &mut tx,
             actor,
-            "catalogue.deleted",
+            AuditAction::CatalogueDeleted,
             serde_json::json!({ "what": what, "code": code }),
         )
         .await?;

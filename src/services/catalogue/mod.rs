@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::{Actor, ServiceError, ServiceResult, filing};
 use crate::db::catalogue::{CategoryRow, CategoryValues};
 use crate::db::{self, DbError, PgConnection, Pool};
+use crate::domain::audit::AuditAction;
 use crate::domain::catalogue::{
     ChecklistItem, FieldDefinition, NameInput, Names, check_checklist, check_definitions,
 };
@@ -247,7 +248,7 @@ fn folder_kind_taken(error: DbError) -> ServiceError {
 async fn audit(
     conn: &mut PgConnection,
     actor: &Actor,
-    action: &str,
+    action: AuditAction,
     details: Value,
 ) -> ServiceResult<()> {
     db::audit::append(conn, Some(actor.user_id), action, None, &details).await?;

@@ -4,6 +4,7 @@
 use super::categories::{CategoryInput, prepare_category};
 use super::retention::policy_terms;
 use super::*;
+use crate::domain::audit::AuditAction;
 
 /// A preset file (config/presets/*.toml).
 #[derive(Debug, Deserialize)]
@@ -155,7 +156,7 @@ impl CatalogueService {
         db::audit::append(
             &mut tx,
             actor.map(|actor| actor.user_id),
-            "catalogue.preset_applied",
+            AuditAction::CataloguePresetApplied,
             None,
             &serde_json::json!({ "preset": name, "added": summary }),
         )

@@ -2,6 +2,7 @@
 //! year or from an event.
 
 use super::*;
+use crate::domain::audit::AuditAction;
 
 impl CatalogueService {
     pub async fn create_retention(
@@ -25,7 +26,7 @@ impl CatalogueService {
         audit(
             &mut tx,
             actor,
-            "retention_policy.created",
+            AuditAction::RetentionPolicyCreated,
             serde_json::json!({ "code": input.code, "name": name, "years": years, "trigger": trigger.as_str() }),
         )
         .await?;
@@ -75,7 +76,7 @@ impl CatalogueService {
         audit(
             &mut tx,
             actor,
-            "retention_policy.updated",
+            AuditAction::RetentionPolicyUpdated,
             serde_json::json!({ "before": before, "after": after, "records_recomputed": recomputed }),
         )
         .await?;

@@ -1,6 +1,7 @@
 //! Fonds (全宗) and departments: the units records are filed under.
 
 use super::*;
+use crate::domain::audit::AuditAction;
 
 impl CatalogueService {
     pub async fn create_fonds(&self, actor: &Actor, input: NewFonds) -> ServiceResult<FondsView> {
@@ -17,7 +18,7 @@ impl CatalogueService {
         audit(
             &mut tx,
             actor,
-            "fonds.created",
+            AuditAction::FondsCreated,
             serde_json::json!({ "code": input.code, "name": name }),
         )
         .await?;
@@ -65,7 +66,7 @@ impl CatalogueService {
         audit(
             &mut tx,
             actor,
-            "fonds.updated",
+            AuditAction::FondsUpdated,
             serde_json::json!({ "before": before, "after": after }),
         )
         .await?;
@@ -101,7 +102,7 @@ impl CatalogueService {
         audit(
             &mut tx,
             actor,
-            "department.created",
+            AuditAction::DepartmentCreated,
             serde_json::json!({ "code": input.code, "name": name, "branch": input.branch }),
         )
         .await?;
@@ -143,7 +144,7 @@ impl CatalogueService {
         audit(
             &mut tx,
             actor,
-            "department.updated",
+            AuditAction::DepartmentUpdated,
             serde_json::json!({ "before": before, "after": after }),
         )
         .await?;

@@ -16,6 +16,7 @@ use super::records::{RecordService, RecordView, record_not_found};
 use super::{Actor, ServiceError, ServiceResult, holds, require};
 use crate::db::{self, Pool, Tx};
 use crate::domain::Sha256Digest;
+use crate::domain::audit::AuditAction;
 use crate::domain::correction::{FileAddition, FileAdditionInput};
 use crate::domain::permissions::Capability;
 
@@ -202,7 +203,7 @@ impl CorrectionService {
         super::integrity::queue_filing_check(tx, id, first_new.is_some()).await?;
         let (action, details) = match (&replaced, &addition.replaces) {
             (Some(old), Some((_, reason))) => (
-                "record.file_replaced",
+                AuditAction::RecordFileReplaced,
                 serde_json::json!({
                     "replaced": {
                         "file_id": old.id,
@@ -215,7 +216,7 @@ impl CorrectionService {
                 }),
             ),
             _ => (
-                "record.files_added",
+                AuditAction::RecordFilesAdded,
                 serde_json::json!({ "files": new_files, "reason": addition.reason }),
             ),
         };

@@ -17,6 +17,7 @@ use super::super::reminders::decisions::{DECIDERS, Waiting, decided};
 use super::super::{Actor, ServiceError, ServiceResult, require};
 use super::CorrectionService;
 use crate::db::{self, PgConnection};
+use crate::domain::audit::AuditAction;
 use crate::domain::correction::{NewWithdrawal, WithdrawalDecision};
 use crate::domain::permissions::Capability;
 use crate::domain::reminder::ReminderKind;
@@ -133,7 +134,7 @@ impl CorrectionService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "record.withdrawal_proposed",
+            AuditAction::RecordWithdrawalProposed,
             Some(id),
             &serde_json::json!({ "withdrawal_id": withdrawal, "reason": reason }),
         )
@@ -243,9 +244,9 @@ impl CorrectionService {
             &mut tx,
             Some(actor.user_id),
             if approve {
-                "record.withdrawn"
+                AuditAction::RecordWithdrawn
             } else {
-                "record.withdrawal_rejected"
+                AuditAction::RecordWithdrawalRejected
             },
             Some(row.record_id),
             &serde_json::json!({

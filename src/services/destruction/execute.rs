@@ -22,6 +22,7 @@ use crate::db::destruction::{ApprovalRow, BatchRow};
 use crate::db::records::{FileRow, RecordRow};
 use crate::db::{self, DbError, PgConnection};
 use crate::domain::Sha256Digest;
+use crate::domain::audit::AuditAction;
 use crate::domain::reminder::ReminderKind;
 use crate::services::holds::holds_covering;
 use crate::services::reminders::decisions::{Waiting, supervisors};
@@ -84,12 +85,18 @@ impl DestructionService {
             if to_shred.is_empty() {
                 db::destruction::set_status(&mut tx, id, "done").await?;
                 let details = json!({ "batch_id": id });
-                db::audit::append(&mut tx, None, "batch.done", None, &details).await?;
+                db::audit::append(&mut tx, None, AuditAction::BatchDone, None, &details).await?;
             } else {
                 db::destruction::set_status(&mut tx, id, "awaiting_shredding").await?;
                 let details = json!({ "batch_id": id, "to_shred": to_shred.len() });
-                db::audit::append(&mut tx, None, "batch.awaiting_shredding", None, &details)
-                    .await?;
+                db::audit::append(
+                    &mut tx,
+                    None,
+                    AuditAction::BatchAwaitingShredding,
+                    None,
+                    &details,
+                )
+                .await?;
                 let recipients = supervisors(&mut tx, &batch.supervisors).await?;
                 Waiting {
                     kind: ReminderKind::Shredding,
@@ -290,7 +297,7 @@ async fn destroy_records(
                 unreferenced.push(digest);
             }
         }
-        db::destroy::audit(tx, "record.destroyed", &destroyed, &tombstones).await?;
+        db::destroy::audit(tx, AuditAction::RecordDestroyed, &destroyed, &tombstones).await?;
     }
     Ok(ChunkOutcome {
         items,

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{BatchView, DestructionService, ItemView};
+use crate::domain::audit::AuditAction;
 use crate::domain::export::Cell;
 use crate::print;
 use crate::services::export::{Download, table_download};
@@ -61,7 +62,7 @@ impl DestructionService {
         crate::db::audit::append(
             &mut conn,
             Some(actor.user_id),
-            "destruction.list_downloaded",
+            AuditAction::DestructionListDownloaded,
             None,
             &serde_json::json!({ "batch_id": id, "records_listed": listed }),
         )

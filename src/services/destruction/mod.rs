@@ -20,8 +20,9 @@ use super::{Actor, ServiceError, ServiceResult};
 use crate::blobs::BlobStore;
 use crate::db::destruction::{BatchRow, ItemRow};
 use crate::db::{self, DbError, PgConnection, Pool};
+use crate::domain::audit::AuditAction;
 use crate::domain::disposition::{APPROVALS_NEEDED, Decision};
-use crate::domain::job::JobKind;
+use crate::domain::job::Job;
 use crate::domain::permissions::Capability;
 use crate::domain::reminder::{Recipient, ReminderKind};
 
@@ -183,7 +184,7 @@ impl DestructionService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "batch.created",
+            AuditAction::BatchCreated,
             None,
             &details,
         )
@@ -239,11 +240,7 @@ impl DestructionService {
         let approvals = db::destruction::approvals(&mut tx, id).await?;
         if approvals.len() >= APPROVALS_NEEDED {
             db::destruction::set_status(&mut tx, id, "approved").await?;
-            let mut job = new_job(
-                JobKind::DestroyBatch,
-                json!({ "batch_id": id }),
-                Some(id.to_string()),
-            );
+            let mut job = new_job(&Job::DestroyBatch { batch_id: id }, Some(id.to_string()));
             job.run_at = batch.run_at;
             db::jobs::enqueue(&mut tx, &job).await?;
             batch.status = "approved".into();
@@ -258,7 +255,7 @@ impl DestructionService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "batch.approved",
+            AuditAction::BatchApproved,
             None,
             &details,
         )

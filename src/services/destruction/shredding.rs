@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{BatchView, DestructionService, batch_not_found, batch_view, shredding_key};
 use crate::db::{self, DbError};
+use crate::domain::audit::AuditAction;
 use crate::domain::permissions::Capability;
 use crate::services::reminders::decisions::decided;
 use crate::services::{Actor, ServiceError, ServiceResult};
@@ -102,7 +103,7 @@ impl DestructionService {
             db::audit::append(
                 &mut tx,
                 Some(actor.user_id),
-                "record.shredded",
+                AuditAction::RecordShredded,
                 Some(*record_id),
                 &details,
             )
@@ -118,7 +119,7 @@ impl DestructionService {
             db::audit::append(
                 &mut tx,
                 Some(actor.user_id),
-                "batch.done",
+                AuditAction::BatchDone,
                 None,
                 &json!({ "batch_id": id }),
             )

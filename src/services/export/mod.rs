@@ -19,6 +19,7 @@ pub(crate) use table::table_download;
 
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, DbError, PgConnection, Pool};
+use crate::domain::audit::AuditAction;
 use crate::domain::catalogue::Language;
 use crate::domain::export::{self, CatalogueFilter, CatalogueKind, Cell, ExportFormat};
 use crate::domain::permissions::{Capability, Visibility};
@@ -184,7 +185,7 @@ impl ExportService {
             db::audit::append(
                 &mut conn,
                 Some(actor.user_id),
-                "catalogue.exported",
+                AuditAction::CatalogueExported,
                 None,
                 &serde_json::json!({ "query": asked }),
             )

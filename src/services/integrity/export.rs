@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{CheckView, IntegrityService};
+use crate::domain::audit::AuditAction;
 use crate::domain::export::Cell;
 use crate::services::export::{Download, table_download};
 use crate::services::{Actor, ServiceResult};
@@ -37,7 +38,7 @@ impl IntegrityService {
         crate::db::audit::append(
             &mut conn,
             Some(actor.user_id),
-            "integrity.report_downloaded",
+            AuditAction::IntegrityReportDownloaded,
             None,
             &serde_json::json!({ "check_id": id, "records_listed": listed }),
         )

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -25,7 +25,7 @@ use super::{Actor, ServiceError, ServiceResult};
 use crate::blobs::BlobStore;
 use crate::db::{self, Pool};
 use crate::domain::integrity::{CheckKind, Stage};
-use crate::domain::job::JobKind;
+use crate::domain::job::Job;
 use crate::domain::permissions::Capability;
 use crate::extract::Sandbox;
 
@@ -192,8 +192,7 @@ impl IntegrityService {
         )
         .await?;
         let job = new_job(
-            JobKind::FixitySweep,
-            json!({ "check_id": id }),
+            &Job::FixitySweep { check_id: Some(id) },
             Some(id.to_string()),
         );
         db::jobs::enqueue(&mut tx, &job).await?;

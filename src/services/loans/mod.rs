@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::paging::{bad_cursor, next_cursor, page_size};
 use super::records::record_not_found;
+use crate::domain::audit::AuditAction;
 
 mod outside;
 mod parties;
@@ -204,7 +205,7 @@ impl LoanService {
         let row = find(&mut tx, id).await?;
         let reminder = request_reminder(&row, approver.role(), self.today());
         db::reminders::raise(&mut tx, &reminder).await?;
-        audit(&mut tx, actor, "loan.requested", &row).await?;
+        audit(&mut tx, actor, AuditAction::LoanRequested, &row).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(self.view(row))
     }
@@ -295,8 +296,8 @@ impl LoanService {
             db::reminders::raise(&mut tx, &reminder).await?;
         }
         let action = match decision {
-            LoanStatus::Approved => "loan.approved",
-            _ => "loan.rejected",
+            LoanStatus::Approved => AuditAction::LoanApproved,
+            _ => AuditAction::LoanRejected,
         };
         audit(&mut tx, actor, action, &row).await?;
         tx.commit().await.map_err(db::DbError::from)?;
@@ -338,7 +339,7 @@ impl LoanService {
             let reason = format!("归还 returned by {} (loan {id})", row.borrower);
             db::places::bring_back(&mut tx, row.record_id, actor.user_id, id, &reason).await?;
         }
-        audit(&mut tx, actor, "loan.returned", &row).await?;
+        audit(&mut tx, actor, AuditAction::LoanReturned, &row).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(self.view(row))
     }
@@ -469,7 +470,7 @@ async fn find(conn: &mut db::PgConnection, id: Uuid) -> ServiceResult<db::loans:
 async fn audit(
     conn: &mut db::PgConnection,
     actor: &Actor,
-    action: &str,
+    action: AuditAction,
     row: &db::loans::LoanRow,
 ) -> ServiceResult<()> {
     let details = serde_json::json!({

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::LoanService;
 use crate::db;
+use crate::domain::audit::AuditAction;
 use crate::domain::permissions::Capability;
 use crate::domain::validation::{ValidationError, short_text};
 use crate::services::paging::page_size;
@@ -114,7 +115,7 @@ impl LoanService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "borrower.registered",
+            AuditAction::BorrowerRegistered,
             row.letter_record_id,
             &serde_json::json!({
                 "borrower_id": row.id, "name": row.name, "organisation": row.organisation,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::{PartyService, require_writer};
 use crate::db;
+use crate::domain::audit::AuditAction;
 use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// `POST /api/v1/parties/{id}/handover`.
@@ -72,7 +73,7 @@ impl PartyService {
             db::audit::append(
                 &mut tx,
                 Some(actor.user_id),
-                "record.handed_over",
+                AuditAction::RecordHandedOver,
                 Some(*record_id),
                 &details,
             )
@@ -84,7 +85,7 @@ impl PartyService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "party.handover",
+            AuditAction::PartyHandover,
             None,
             &summary,
         )

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::access::{self, require_folder};
 use super::{Actor, ServiceError, ServiceResult, filing};
 use crate::db::{self, PgConnection, Pool};
+use crate::domain::audit::AuditAction;
 use crate::domain::catalogue::{ChecklistItem, missing_items};
 use crate::domain::party::{FOLLOW_UP, PartyIdentifier, PartyKind, PartyStatus};
 use crate::domain::permissions::Capability;
@@ -85,7 +86,7 @@ impl PartyService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "party.created",
+            AuditAction::PartyCreated,
             None,
             &serde_json::json!({ "party_id": id, "kind": input.kind, "identifier": identifier.as_str(), "name": name }),
         )
@@ -151,7 +152,7 @@ impl PartyService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "party.updated",
+            AuditAction::PartyUpdated,
             None,
             &serde_json::json!({ "party_id": id, "before": before, "after": after }),
         )
@@ -228,7 +229,7 @@ impl PartyService {
         db::audit::append(
             &mut conn,
             Some(actor.user_id),
-            "party.viewed",
+            AuditAction::PartyViewed,
             None,
             &serde_json::json!({ "party_id": id, "records_shown": listed }),
         )
@@ -335,7 +336,7 @@ impl PartyService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "party.event",
+            AuditAction::PartyEvent,
             None,
             &serde_json::json!({
                 "party_id": id, "type": row.r#type, "date": row.date, "note": row.note,

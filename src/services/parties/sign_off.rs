@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::PartyService;
 use crate::db::{self, PgConnection};
+use crate::domain::audit::AuditAction;
 use crate::domain::validation::short_text;
 use crate::services::access::{Rules, require_folder};
 use crate::services::{Actor, ServiceError, ServiceResult};
@@ -68,7 +69,7 @@ impl PartyService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "party.signed_off",
+            AuditAction::PartySignedOff,
             None,
             &serde_json::json!({ "party_id": id, "note": note }),
         )

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{FileView, RecordService, RecordView, file_view, record_not_found};
 use crate::db;
+use crate::domain::audit::AuditAction;
 use crate::domain::loan::watermark_line;
 use crate::extract::{self, ExtractError, Marked, Overlay};
 use crate::services::access::require_record;
@@ -36,7 +37,7 @@ impl RecordService {
     /// The record as [`RecordService::get`] gives it, with the view recorded in its trail.
     pub async fn view(&self, actor: &Actor, id: Uuid) -> ServiceResult<RecordView> {
         let view = self.get(actor, id).await?;
-        self.audit(actor, "record.viewed", id, &serde_json::json!({}))
+        self.audit(actor, AuditAction::RecordViewed, id, &serde_json::json!({}))
             .await?;
         Ok(view)
     }
@@ -104,7 +105,8 @@ impl RecordService {
         let details = serde_json::json!({
             "file_id": file_id, "text": true, "loan_id": access.marked_loan(),
         });
-        self.audit(actor, "file.read", record_id, &details).await?;
+        self.audit(actor, AuditAction::FileRead, record_id, &details)
+            .await?;
         Ok(Some(text))
     }
 
@@ -141,7 +143,8 @@ impl RecordService {
         let details = serde_json::json!({
             "file_id": file_id, "thumbnail": true, "loan_id": access.marked_loan(),
         });
-        self.audit(actor, "file.read", record_id, &details).await?;
+        self.audit(actor, AuditAction::FileRead, record_id, &details)
+            .await?;
         Ok(png)
     }
 
@@ -161,7 +164,8 @@ impl RecordService {
         let stream = self.blobs.read(file.sha256, range.clone()).await?;
         let details =
             serde_json::json!({ "file_id": file.id, "range": range.map(|r| [r.start, r.end]) });
-        self.audit(actor, "file.read", record_id, &details).await?;
+        self.audit(actor, AuditAction::FileRead, record_id, &details)
+            .await?;
         Ok(stream.map_err(ServiceError::from).boxed())
     }
 
@@ -192,7 +196,8 @@ impl RecordService {
         let marked = self.watermark(file, Overlay::Line { line }).await?;
         let details =
             serde_json::json!({ "file_id": file.id, "loan_id": loan_id, "watermarked": true });
-        self.audit(actor, "file.read", record_id, &details).await?;
+        self.audit(actor, AuditAction::FileRead, record_id, &details)
+            .await?;
         Ok(marked)
     }
 
@@ -243,7 +248,7 @@ impl RecordService {
     pub(super) async fn audit(
         &self,
         actor: &Actor,
-        action: &str,
+        action: AuditAction,
         record_id: Uuid,
         details: &serde_json::Value,
     ) -> ServiceResult<()> {

@@ -21,6 +21,7 @@ use super::parties::{EventInput, EventView};
 use super::{Actor, ServiceError, ServiceResult, filing, holds};
 use crate::blobs::BlobStore;
 use crate::db::{self, Pool};
+use crate::domain::audit::AuditAction;
 use crate::domain::disposition;
 use crate::domain::permissions::{Capability, ChangeRefusal, check_change};
 use crate::domain::record::{RecordMetadata, RecordPatch};
@@ -215,7 +216,7 @@ impl RecordService {
             db::audit::append(
                 &mut tx,
                 Some(actor.user_id),
-                "record.updated",
+                AuditAction::RecordUpdated,
                 Some(id),
                 &serde_json::json!({ "changes": changes, "archival_code_assigned": assigned }),
             )
@@ -256,7 +257,7 @@ impl RecordService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "record.event",
+            AuditAction::RecordEvent,
             Some(id),
             &serde_json::json!({ "type": row.r#type, "date": row.date, "note": row.note }),
         )

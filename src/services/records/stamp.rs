@@ -5,6 +5,7 @@
 use uuid::Uuid;
 
 use super::{FileView, RecordService};
+use crate::domain::audit::AuditAction;
 use crate::domain::permissions::Capability;
 use crate::extract::{Marked, Overlay};
 use crate::print::stamp::FilingStamp;
@@ -65,7 +66,7 @@ impl RecordService {
         let marked = self
             .watermark(&file, Overlay::FilingStamp { stamp })
             .await?;
-        self.audit(actor, "file.stamped", record_id, &details)
+        self.audit(actor, AuditAction::FileStamped, record_id, &details)
             .await?;
         Ok((file, marked))
     }

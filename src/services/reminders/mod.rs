@@ -20,6 +20,7 @@ use super::paging::bad_cursor;
 use super::{Actor, ServiceError, ServiceResult};
 use crate::config::ReminderSettings;
 use crate::db::{self, Pool};
+use crate::domain::audit::AuditAction;
 use crate::domain::reminder::{Recipient, ReminderKind, ReminderStatus, is_addressed_to};
 use crate::domain::user::Role;
 
@@ -203,7 +204,7 @@ impl ReminderService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "reminder.status",
+            AuditAction::ReminderStatus,
             row.record_id,
             &details,
         )

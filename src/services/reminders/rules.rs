@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::ReminderService;
 use crate::db;
+use crate::domain::audit::AuditAction;
 use crate::domain::reminder::{Period, ReminderKind};
 use crate::domain::user::Role;
 use crate::services::{Actor, ServiceError, ServiceResult};
@@ -93,7 +94,7 @@ impl ReminderService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "reminder_rule.saved",
+            AuditAction::ReminderRuleSaved,
             None,
             &details,
         )

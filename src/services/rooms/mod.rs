@@ -19,6 +19,7 @@ pub use types::*;
 
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, PgConnection, Pool};
+use crate::domain::audit::AuditAction;
 use crate::domain::catalogue::Carrier;
 use crate::domain::permissions::Capability;
 use crate::domain::reminder::{NewReminder, Recipient, ReminderKind};
@@ -74,7 +75,14 @@ impl RoomService {
         db::rooms::set_plan(&mut tx, room.id, &plan, self.today()).await?;
         refresh_inspection_reminder(&mut tx, &room, Some(actor.user_id)).await?;
         let details = serde_json::json!({"room_id": room.id, "code": room.code});
-        db::audit::append(&mut tx, Some(actor.user_id), "room.created", None, &details).await?;
+        db::audit::append(
+            &mut tx,
+            Some(actor.user_id),
+            AuditAction::RoomCreated,
+            None,
+            &details,
+        )
+        .await?;
         let view = room_view(&mut tx, room).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(view)
@@ -121,7 +129,14 @@ impl RoomService {
             db::rooms::set_targets(&mut tx, id, &checked_targets(targets)?).await?;
         }
         let details = serde_json::json!({"room_id": id, "code": room.code});
-        db::audit::append(&mut tx, Some(actor.user_id), "room.updated", None, &details).await?;
+        db::audit::append(
+            &mut tx,
+            Some(actor.user_id),
+            AuditAction::RoomUpdated,
+            None,
+            &details,
+        )
+        .await?;
         let view = room_view(&mut tx, room).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(view)
@@ -146,7 +161,7 @@ impl RoomService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "room.plan_changed",
+            AuditAction::RoomPlanChanged,
             None,
             &details,
         )
@@ -287,7 +302,7 @@ impl RoomService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "room.inspected",
+            AuditAction::RoomInspected,
             None,
             &details,
         )

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::{RoomService, find_room};
 use crate::db::{self, PgConnection};
+use crate::domain::audit::AuditAction;
 use crate::domain::location::Location;
 use crate::domain::permissions::Capability;
 use crate::print::{self, labels::PlaceLabel};
@@ -199,7 +200,7 @@ impl RoomService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "record.moved",
+            AuditAction::RecordMoved,
             Some(record_id),
             &details,
         )

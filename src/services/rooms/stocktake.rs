@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::{RoomService, find_room};
 use crate::db::{self, PgConnection};
+use crate::domain::audit::AuditAction;
 use crate::domain::permissions::{Capability, Visibility};
 use crate::domain::reminder::{NewReminder, Recipient, ReminderKind};
 use crate::domain::stocktake::{Finding, FindingCounts, ItemState, PlaceTree};
@@ -143,7 +144,7 @@ impl RoomService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "stocktake.started",
+            AuditAction::StocktakeStarted,
             None,
             &details,
         )
@@ -236,7 +237,7 @@ impl RoomService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "stocktake.finished",
+            AuditAction::StocktakeFinished,
             None,
             &details,
         )

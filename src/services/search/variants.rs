@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::SearchService;
 use crate::db;
+use crate::domain::audit::AuditAction;
 use crate::domain::permissions::Capability;
 use crate::index::variants::{self, Group, Variants};
 use crate::services::{Actor, ServiceError, ServiceResult, require};
@@ -63,7 +64,7 @@ impl SearchService {
         db::audit::append(
             &mut tx,
             Some(actor.user_id),
-            "search.variants",
+            AuditAction::SearchVariants,
             None,
             &serde_json::json!({ "archive": groups }),
         )

@@ -3,13 +3,19 @@
 
 use std::time::{Duration, Instant};
 
-use dangan::domain::job::JobKind;
-use serde_json::json;
+use dangan::domain::job::Job;
 use sqlx::PgPool;
 
 use crate::helpers::{TestApp, assert_problem};
 
 mod killed;
+
+/// An extraction job of a file that is not there.
+fn nil_file() -> Job {
+    Job::ExtractText {
+        file_id: uuid::Uuid::nil(),
+    }
+}
 
 async fn status_of(app: &TestApp, id: i64) -> (String, i32, Option<String>) {
     sqlx::query_as("select status, attempts, last_error from jobs where id = $1")
@@ -25,8 +31,9 @@ async fn a_job_of_a_worker_that_died_is_a_failed_attempt_claimed_again(pool: PgP
     let jobs = &app.app.jobs;
     assert!(
         jobs.enqueue(
-            JobKind::ExtractText,
-            json!({ "file_id": uuid::Uuid::nil() }),
+            &Job::ExtractText {
+                file_id: uuid::Uuid::nil()
+            },
             None
         )
         .await
@@ -66,9 +73,7 @@ async fn a_job_of_a_worker_that_died_is_a_failed_attempt_claimed_again(pool: PgP
 async fn a_failed_attempt_is_retried_later_and_an_unknown_kind_fails_for_good(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let jobs = &app.app.jobs;
-    jobs.enqueue(JobKind::ExtractText, json!({}), None)
-        .await
-        .expect("enqueue");
+    jobs.enqueue(&nil_file(), None).await.expect("enqueue");
     let mut slot = jobs.register_worker().await.expect("worker");
     let job = slot.claim().await.expect("claim").expect("job");
     let delay = slot
@@ -112,14 +117,10 @@ async fn a_duplicate_is_not_queued_while_the_first_waits(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let jobs = &app.app.jobs;
     let key = Some("file-1".to_owned());
-    assert!(
-        jobs.enqueue(JobKind::ExtractText, json!({}), key.clone())
-            .await
-            .expect("first")
-    );
+    assert!(jobs.enqueue(&nil_file(), key.clone()).await.expect("first"));
     assert!(
         !jobs
-            .enqueue(JobKind::ExtractText, json!({}), key.clone())
+            .enqueue(&nil_file(), key.clone())
             .await
             .expect("second")
     );
@@ -128,9 +129,7 @@ async fn a_duplicate_is_not_queued_while_the_first_waits(pool: PgPool) {
         .await
         .expect("run");
     assert!(
-        jobs.enqueue(JobKind::ExtractText, json!({}), key)
-            .await
-            .expect("after"),
+        jobs.enqueue(&nil_file(), key).await.expect("after"),
         "a finished job does not block a new one"
     );
 }
@@ -177,19 +176,12 @@ async fn jobs_are_listed_for_administrators_with_their_errors(pool: PgPool) {
 async fn a_scheduled_slot_is_enqueued_once_however_many_processes_schedule_it(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let slot = chrono::Utc::now();
-    let payload = json!({ "staging_max_age_secs": 3600 });
+    let job = Job::Housekeeping {
+        staging_max_age_secs: Some(3600),
+    };
     let jobs = &app.app.jobs;
-    assert!(
-        jobs.enqueue_scheduled(JobKind::Housekeeping, slot, payload.clone())
-            .await
-            .expect("first")
-    );
-    assert!(
-        !jobs
-            .enqueue_scheduled(JobKind::Housekeeping, slot, payload.clone())
-            .await
-            .expect("second")
-    );
+    assert!(jobs.enqueue_scheduled(slot, &job).await.expect("first"));
+    assert!(!jobs.enqueue_scheduled(slot, &job).await.expect("second"));
     assert_eq!(
         dangan::jobs::runner::run_until_idle(&app.app)
             .await
@@ -204,7 +196,7 @@ async fn a_scheduled_slot_is_enqueued_once_however_many_processes_schedule_it(po
     assert_eq!(status, "done");
     let later = slot + chrono::Duration::minutes(10);
     assert!(
-        jobs.enqueue_scheduled(JobKind::Housekeeping, later, payload)
+        jobs.enqueue_scheduled(later, &job)
             .await
             .expect("next slot")
     );
@@ -216,7 +208,12 @@ async fn two_workers_on_one_queue_never_run_the_same_job(pool: PgPool) {
     for n in 0..40 {
         app.app
             .jobs
-            .enqueue(JobKind::ExtractText, json!({ "n": n }), None)
+            .enqueue(
+                &Job::ExtractText {
+                    file_id: uuid::Uuid::from_u128(n),
+                },
+                None,
+            )
             .await
             .expect("enqueue");
     }

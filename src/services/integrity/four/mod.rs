@@ -5,7 +5,6 @@
 //! type matches content, no programs or active content; audit trail intact). At filing (GD)
 //! the content was hashed as it arrived, so it is not read again for the hash.
 
-use serde_json::json;
 use uuid::Uuid;
 
 mod checks;
@@ -21,7 +20,7 @@ use crate::db::records::FileRow;
 use crate::db::{self, PgConnection};
 use crate::domain::Sha256Digest;
 use crate::domain::integrity::{CheckKind, Property, Stage};
-use crate::domain::job::JobKind;
+use crate::domain::job::Job;
 use crate::extract::ContentReport;
 use crate::services::jobs::new_job;
 use crate::services::{ServiceError, ServiceResult};
@@ -50,8 +49,10 @@ pub(crate) async fn queue_filing_check(
     )
     .await?;
     let mut job = new_job(
-        JobKind::FourProperties,
-        json!({ "check_id": id, "record_id": record_id }),
+        &Job::FourProperties {
+            check_id: id,
+            record_id: Some(record_id),
+        },
         Some(id.to_string()),
     );
     job.run_at = Some(chrono::Utc::now() + FILING_CHECK_FALLBACK);
@@ -65,8 +66,10 @@ pub(crate) async fn queue_filing_check(
 /// Queues the job that runs check `id` once its records' texts are extracted.
 async fn enqueue_four_check(conn: &mut PgConnection, id: Uuid) -> ServiceResult<()> {
     let job = new_job(
-        JobKind::FourProperties,
-        json!({ "check_id": id }),
+        &Job::FourProperties {
+            check_id: id,
+            record_id: None,
+        },
         Some(id.to_string()),
     );
     db::jobs::enqueue(conn, &job).await?;
