@@ -112,25 +112,23 @@ impl HoldService {
             "hold_id": hold.id, "reason": hold.reason,
             "record_ids": record_ids, "party_id": hold.party_id,
         });
-        match &record_ids {
+        // one event in each held record's trail, or one of no record for a party's hold
+        let subjects: Vec<Option<Uuid>> = match &record_ids {
             Some(ids) => {
                 db::holds::add_records(&mut tx, hold.id, ids).await?;
-                for id in ids {
-                    let action = AuditAction::HoldCreated;
-                    db::audit::append(&mut tx, Some(actor.user_id), action, Some(*id), &details)
-                        .await?;
-                }
+                ids.iter().copied().map(Some).collect()
             }
-            None => {
-                db::audit::append(
-                    &mut tx,
-                    Some(actor.user_id),
-                    AuditAction::HoldCreated,
-                    None,
-                    &details,
-                )
-                .await?;
-            }
+            None => vec![None],
+        };
+        for record_id in subjects {
+            db::audit::append(
+                &mut tx,
+                Some(actor.user_id),
+                AuditAction::HoldCreated,
+                record_id,
+                &details,
+            )
+            .await?;
         }
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(hold_view(hold, record_ids))
