@@ -309,6 +309,32 @@ impl Browser {
         }
     }
 
+    /// Clicks `css`, a form's submit button, and waits until the page it leads to has
+    /// loaded: a form that comes back to the same address is told apart from the page it
+    /// was sent from, which the address alone cannot do.
+    pub async fn submit(&self, css: &str) {
+        self.script("window.danganSentFrom = true;").await;
+        self.click(css).await;
+        let started = Instant::now();
+        loop {
+            let loaded = self
+                .script(
+                    "return window.danganSentFrom === undefined \
+                     && document.readyState === 'complete';",
+                )
+                .await;
+            if loaded.as_bool() == Some(true) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the page of {css} never loaded; still on {}",
+                self.url().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the page's address holds `part` (a query parameter a redirect adds).
     pub async fn wait_for_url_with(&self, part: &str) {
         let started = Instant::now();

@@ -70,7 +70,7 @@ async fn a_keeper_takes_stock_of_a_shelf_in_the_browser(pool: PgPool) {
         browser
             .type_into("#items", &format!("{}\n{}", codes_ref[0], codes_ref[2]))
             .await;
-        browser.click("#sightings-form button[type=submit]").await;
+        browser.submit("#sightings-form button[type=submit]").await;
         browser.wait_for_path("/stocktakes/").await;
         page_is_healthy(&browser).await;
         // box B2: 档案丁 ticked from the list of what is not seen yet
@@ -88,10 +88,10 @@ async fn a_keeper_takes_stock_of_a_shelf_in_the_browser(pool: PgPool) {
         browser
             .click(&format!("#ticks input[value='{}']", codes_ref[3]))
             .await;
-        browser.click("#sightings-form button[type=submit]").await;
+        browser.submit("#sightings-form button[type=submit]").await;
         browser.wait_for_path("/stocktakes/").await;
         page_is_healthy(&browser).await;
-        browser.click("#finish-form button[type=submit]").await;
+        browser.submit("#finish-form button[type=submit]").await;
         browser.wait_for_path("/stocktakes/").await;
         page_is_healthy(&browser).await;
         let counts = browser.text("#stocktake-counts").await;
