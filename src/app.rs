@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::db::{self, Database, PoolSettings};
 use crate::extract::{ExtractOptions, Sandbox};
 use crate::metrics::Metrics;
+use crate::priority::Background;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
 use crate::services::catalogue::CatalogueService;
@@ -73,11 +74,23 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// The zone of schedules, due dates and times typed into forms.
     pub timezone: chrono_tz::Tz,
+    /// Where uploads run: at background priority in a serving process.
+    pub background: Background,
 }
 
 impl App {
-    /// Builds the services over open stores.
-    pub fn new(settings: &Settings, pool: db::Pool, blobs: BlobStore, index_dir: PathBuf) -> Self {
+    /// Builds the services over open stores. Bulk work (filing, extraction, jobs, indexing)
+    /// takes the background pool; everything else the pool of requests.
+    pub fn new(
+        settings: &Settings,
+        pools: impl Into<db::Pools>,
+        blobs: BlobStore,
+        index_dir: PathBuf,
+    ) -> Self {
+        let db::Pools {
+            requests: pool,
+            background,
+        } = pools.into();
         let metrics = Arc::new(Metrics::new());
         let sandbox = Arc::new(Sandbox::new(
             settings
@@ -90,7 +103,7 @@ impl App {
             index_dir.with_file_name("scratch"),
         ));
         let ingest = IngestService::new(
-            pool.clone(),
+            background.clone(),
             blobs.clone(),
             settings.time.timezone,
             metrics.clone(),
@@ -111,11 +124,11 @@ impl App {
             auth: AuthService::new(pool.clone(), settings.auth.token_ttl),
             catalogue: CatalogueService::new(pool.clone()),
             parties: PartyService::new(pool.clone(), settings.time.timezone),
-            import: ImportService::new(pool.clone(), ingest.clone()),
+            import: ImportService::new(background.clone(), ingest.clone()),
             ingest,
             records,
             jobs: JobService::new(
-                pool.clone(),
+                background.clone(),
                 RetryPolicy {
                     base: settings.worker.retry_base,
                     max: settings.worker.retry_max,
@@ -123,7 +136,7 @@ impl App {
                 },
             ),
             extraction: ExtractionService::new(
-                pool.clone(),
+                background.clone(),
                 blobs.clone(),
                 ExtractOptions {
                     max_ocr_pages: settings.extract.max_ocr_pages,
@@ -135,7 +148,10 @@ impl App {
                 sandbox.clone(),
             ),
             search: SearchService::new(
-                pool.clone(),
+                db::Pools {
+                    requests: pool.clone(),
+                    background,
+                },
                 index_dir.clone(),
                 settings.search.writer_memory,
                 settings.time.timezone,
@@ -178,7 +194,13 @@ impl App {
             },
             metrics,
             timezone: settings.time.timezone,
+            background: Background::default(),
         }
+    }
+
+    /// Runs uploads on `background`.
+    pub fn with_background(self, background: Background) -> Self {
+        Self { background, ..self }
     }
 }
 
@@ -195,7 +217,7 @@ impl Stores {
         let stores = Self::open(settings).await?;
         let app = App::new(
             settings,
-            stores.database.pool.clone(),
+            stores.database.pools(),
             stores.blobs.clone(),
             stores.index_dir.clone(),
         );
@@ -208,6 +230,24 @@ impl Stores {
         let stores = Self::open_unmigrated(settings).await?;
         stores.migrate().await?;
         Ok(stores)
+    }
+
+    /// The services of `app` for work at background priority: over the background pool
+    /// alone (its backends at background priority), sharing `app`'s search index and
+    /// metrics. Work on a background runtime uses these, so that no connection a request
+    /// takes is one whose wake-ups wait on a background thread.
+    pub fn background_app(&self, settings: &Settings, app: &App) -> App {
+        App {
+            search: app.search.clone(),
+            metrics: app.metrics.clone(),
+            background: app.background.clone(),
+            ..App::new(
+                settings,
+                self.database.background.clone(),
+                self.blobs.clone(),
+                self.index_dir.clone(),
+            )
+        }
     }
 
     /// Applies the migrations the database has not seen.

@@ -24,6 +24,8 @@ pub mod jobs;
 pub mod metrics;
 /// Printing: PDFs with an embedded CJK font (labels, forms, registers, watermarks).
 pub mod print;
+/// Who gets the cores first: requests at normal priority, bulk work in the background.
+pub mod priority;
 /// The capabilities: filing, reading, accounts, health.
 pub mod services;
 /// The web interface: pages in zh-CN, zh-TW and en over the same services.

@@ -3,7 +3,9 @@
 //! LOAD_SECONDS (default 60) over loopback, at most LOAD_MAX_UPLOADS uploads (default 20 000).
 //! Reports throughput, p50/p99 and errors of each, the search p99 under load as a ratio of
 //! its idle p99 measured first in the same run (target ≤ 10, and 0 errors), and the growth of
-//! the server's resident memory.
+//! the server's resident memory. Two more baselines of the same run tell the causes apart:
+//! the same searchers alone (what their own number costs), and idle search again on the index
+//! the load left behind (what its growth costs).
 //!
 //! `scripts/bench indexing` (issue 18, item 4) runs the same with LOAD_UNTIL_DONE=1: the
 //! uploaders file exactly LOAD_MAX_UPLOADS records (a bulk import) and the searchers run until
@@ -239,6 +241,67 @@ fn upload(client: &reqwest::Client, settings: &Settings, n: usize) -> reqwest::R
         .multipart(form)
 }
 
+/// Whether a background job is queued or running.
+async fn jobs_open(client: &reqwest::Client, settings: &Settings) -> anyhow::Result<bool> {
+    for status in ["queued", "running"] {
+        let page: serde_json::Value = client
+            .get(format!("{}/api/v1/jobs", settings.base))
+            .query(&[("status", status), ("limit", "1")])
+            .bearer_auth(&settings.token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        if page["items"]
+            .as_array()
+            .is_some_and(|items| !items.is_empty())
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// 500 searches one at a time: the idle baseline.
+async fn idle_searches(client: &reqwest::Client, settings: &Settings) -> Tally {
+    let idle = Mutex::new(Tally::default());
+    for n in 0..500 {
+        timed(search(client, settings, n), &idle).await;
+    }
+    idle.into_inner()
+}
+
+/// The searchers, each searching without pause until `deadline`, or (a bulk import) until no
+/// importer is left.
+fn searchers(
+    client: &reqwest::Client,
+    settings: &Arc<Settings>,
+    searches: &Arc<Mutex<Tally>>,
+    deadline: Instant,
+    importing: &Arc<AtomicUsize>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..settings.searchers)
+        .map(|worker| {
+            let (client, settings, searches, importing) = (
+                client.clone(),
+                settings.clone(),
+                searches.clone(),
+                importing.clone(),
+            );
+            tokio::spawn(async move {
+                let mut n = worker;
+                while Instant::now() < deadline
+                    && !(settings.until_done && importing.load(Ordering::Relaxed) == 0)
+                {
+                    timed(search(&client, &settings, n), &searches).await;
+                    n += settings.searchers;
+                }
+            })
+        })
+        .collect()
+}
+
 async fn run() -> anyhow::Result<bool> {
     let settings = Arc::new(settings()?);
     let client = reqwest::Client::builder()
@@ -252,14 +315,19 @@ async fn run() -> anyhow::Result<bool> {
         timed(upload(&client, &settings, n), &seed).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await; // the indexer catches up
-    let idle = Mutex::new(Tally::default());
     let cpu_before = machine_cpu_seconds();
-    for n in 0..500 {
-        timed(search(&client, &settings, n), &idle).await;
-    }
+    let idle = idle_searches(&client, &settings).await;
     // what one search costs the machine, all processes together
     let cpu_per_search = (machine_cpu_seconds() - cpu_before) / 500.0;
-    let idle = idle.into_inner();
+    // the same searchers with no upload: what their own number costs them
+    eprintln!("{} searchers alone for 10 s", settings.searchers);
+    let alone = Arc::new(Mutex::new(Tally::default()));
+    let none_importing = Arc::new(AtomicUsize::new(usize::MAX));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for task in searchers(&client, &settings, &alone, deadline, &none_importing) {
+        task.await?;
+    }
+    let alone = alone.lock().await.percentile(0.99);
     let rss_before = rss_kb(settings.pid, "VmRSS:");
 
     eprintln!(
@@ -299,23 +367,9 @@ async fn run() -> anyhow::Result<bool> {
             importing.fetch_sub(1, Ordering::Relaxed);
         }));
     }
-    for worker in 0..settings.searchers {
-        let (client, settings, searches, importing) = (
-            client.clone(),
-            settings.clone(),
-            searches.clone(),
-            importing.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut n = worker;
-            while Instant::now() < deadline
-                && !(settings.until_done && importing.load(Ordering::Relaxed) == 0)
-            {
-                timed(search(&client, &settings, n), &searches).await;
-                n += settings.searchers;
-            }
-        }));
-    }
+    tasks.extend(searchers(
+        &client, &settings, &searches, deadline, &importing,
+    ));
     let started = Instant::now();
     for task in tasks {
         task.await?;
@@ -323,6 +377,17 @@ async fn run() -> anyhow::Result<bool> {
     let elapsed = started.elapsed().as_secs_f64();
     let rss_after = rss_kb(settings.pid, "VmRSS:");
     let rss_peak = rss_kb(settings.pid, "VmHWM:");
+    // the same idle searches on the index as the load left it: the searches under load ran
+    // on an index growing to this size, each one counting and faceting more hits
+    eprintln!("waiting for the background work the load left (text extraction) to end");
+    let drained = Instant::now();
+    while jobs_open(&client, &settings).await? && drained.elapsed() < Duration::from_secs(300) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let drained = drained.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(2)).await; // the indexer catches up
+    eprintln!("measuring idle search again on the grown index");
+    let idle_after = idle_searches(&client, &settings).await;
     let (uploads, searches) = (uploads.lock().await, searches.lock().await);
 
     let ratio = searches.percentile(0.99) / idle.percentile(0.99);
@@ -351,8 +416,21 @@ async fn run() -> anyhow::Result<bool> {
         idle.percentile(0.99)
     );
     println!(
-        "  search p99 under load / idle p99: {ratio:.1} (target ≤ {})",
-        settings.target
+        "  the same {} searchers alone (no upload) p99 {alone:.1} ms; under load / alone: {:.1}",
+        settings.searchers,
+        searches.percentile(0.99) / alone
+    );
+    println!(
+        "  idle search on the grown index p50 {:.1} ms  p99 {:.1} ms (after the load and its \
+         {drained:.0} s of remaining extraction, same run)",
+        idle_after.percentile(0.5),
+        idle_after.percentile(0.99)
+    );
+    println!(
+        "  search p99 under load / idle p99: {ratio:.1} (target ≤ {}); / idle p99 on the grown \
+         index: {:.1}",
+        settings.target,
+        searches.percentile(0.99) / idle_after.percentile(0.99)
     );
     // Little's law: N searchers that always have a search outstanding, answered at X per
     // second, wait N / X each on average; X is at most cores / (CPU per search), so no server

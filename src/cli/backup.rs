@@ -62,7 +62,7 @@ pub async fn restore(
         stores.migrate().await?;
         let app = App::new(
             &settings,
-            stores.database.pool.clone(),
+            stores.database.pools(),
             stores.blobs.clone(),
             stores.index_dir.clone(),
         );

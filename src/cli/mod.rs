@@ -98,6 +98,7 @@ pub fn run() -> ExitCode {
     };
     init_tracing(&settings);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .thread_name("dangan-requests")
         .enable_all()
         .build()
     {

@@ -6,6 +6,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{App, Stores};
 use crate::config::Settings;
 use crate::domain::job::Job;
+use crate::priority::BackgroundRuntime;
 use crate::{http, jobs};
 
 /// Opens the stores, creates the first admin if needed, and serves until SIGTERM or Ctrl-C.
@@ -38,18 +39,22 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         })?;
     tracing::info!(address = %listener.local_addr()?, "dangan is serving");
 
+    // uploads, jobs and the indexer run behind requests (see `priority`)
+    let runtime = background_runtime()?;
+    let app = app.with_background(runtime.background());
+    let background_app = stores.background_app(&settings, &app);
     let stop = CancellationToken::new();
-    let scheduler = spawn_scheduler(&app, &settings, &stop);
-    let workers = tokio::spawn(jobs::runner::run_workers(
-        app.clone(),
+    let scheduler = spawn_scheduler(&background_app, &settings, &stop);
+    let workers = app.background.spawn(jobs::runner::run_workers(
+        background_app.clone(),
         jobs::runner::WorkerOptions {
             concurrency: settings.worker.concurrency.max(1),
             poll_interval: settings.worker.poll_interval,
         },
         stop.clone(),
     ));
-    let indexer = tokio::spawn(jobs::indexer::run_indexer(
-        app.clone(),
+    let indexer = app.background.spawn(jobs::indexer::run_indexer(
+        background_app,
         settings.search.poll_interval,
         stop.clone(),
     ));
@@ -66,8 +71,15 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .database
         .close(settings.database.connect_timeout)
         .await;
+    runtime.stop();
     tracing::info!("dangan stopped");
     Ok(())
+}
+
+/// The runtime of background work, a worker thread per core.
+fn background_runtime() -> anyhow::Result<BackgroundRuntime> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    BackgroundRuntime::start(cores).context("cannot start the background runtime")
 }
 
 /// Runs only background workers until SIGTERM or Ctrl-C; jobs in flight finish first.
@@ -75,9 +87,12 @@ pub async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::R
     let (stores, app) = Stores::open_app(&settings).await?;
     let concurrency = concurrency.unwrap_or(settings.worker.concurrency).max(1);
     tracing::info!(concurrency, "dangan worker is running");
+    let runtime = background_runtime()?;
+    let app = stores.background_app(&settings, &app.with_background(runtime.background()));
     let stop = CancellationToken::new();
     let app_for_scheduler = app.clone();
-    let workers = tokio::spawn(jobs::runner::run_workers(
+    let background = app.background.clone();
+    let workers = background.spawn(jobs::runner::run_workers(
         app,
         jobs::runner::WorkerOptions {
             concurrency,
@@ -94,6 +109,7 @@ pub async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::R
         .database
         .close(settings.database.connect_timeout)
         .await;
+    runtime.stop();
     Ok(())
 }
 
@@ -115,7 +131,7 @@ fn spawn_scheduler(
     stop: &CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let staging_max_age = settings.storage.staging_max_age.as_secs();
-    tokio::spawn(jobs::scheduler::run_scheduler(
+    app.background.spawn(jobs::scheduler::run_scheduler(
         app.clone(),
         settings.schedules(),
         settings.time.timezone,

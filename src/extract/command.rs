@@ -139,8 +139,8 @@ pub(crate) struct Limits {
     pub nice: i32,
 }
 
-/// The niceness of background parsing: searches and uploads go first on a busy machine.
-pub(crate) const BACKGROUND_NICE: i32 = 10;
+/// The niceness of background parsing: requests go first on a busy machine.
+pub(crate) use crate::priority::BACKGROUND_NICE;
 
 impl Limits {
     /// The limits of an external tool run: its timeout bounds its CPU time as well.

@@ -79,12 +79,20 @@ pub async fn create_record(
             ),
         )
     })?;
-    let mut upload = app.ingest.begin(actor);
-    read_parts(&mut multipart, &mut upload, limit, |upload, metadata| {
-        Ok(upload.set_metadata(metadata)?)
-    })
-    .await?;
-    let record = upload.commit().await?;
+    // filing runs behind searches and page views (see `priority`); over the background pool
+    // alone, so it is the only thing that runs there
+    let ingest = app.ingest.clone();
+    let filing = app.background.run(async move {
+        let mut upload = ingest.begin(actor);
+        read_parts(&mut multipart, &mut upload, limit, |upload, metadata| {
+            Ok(upload.set_metadata(metadata)?)
+        })
+        .await?;
+        Ok::<_, ApiError>(upload.commit().await?)
+    });
+    let record = filing
+        .await
+        .map_err(|error| ServiceError::Internal(format!("the upload's task failed: {error}")))??;
     let location = format!("/api/v1/records/{}", record.id);
     let mut response = (StatusCode::CREATED, axum::Json(record)).into_response();
     if let Ok(location) = HeaderValue::from_str(&location) {

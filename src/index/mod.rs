@@ -155,7 +155,7 @@ impl SearchIndex {
             std::thread::Builder::new()
                 .name("index-apply".into())
                 .spawn_scoped(scope, || {
-                    behind_searches();
+                    crate::priority::lower_this_thread();
                     self.apply_here(changes, position)
                 })
                 .map_err(|error| IndexError::io(&self.root, error))?
@@ -404,20 +404,6 @@ fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
         reader,
         writer: Mutex::new(None),
     })
-}
-
-/// Niceness of the indexer's threads: searches and uploads go first on a busy machine.
-const INDEXER_NICE: libc::c_int = 10;
-
-/// Lowers the calling thread's priority (on Linux, niceness belongs to the thread, and the
-/// threads it starts inherit it). Best effort: an indexer at normal priority still works.
-#[expect(
-    unsafe_code,
-    reason = "setpriority has no safe binding; the call passes plain values"
-)]
-fn behind_searches() {
-    // SAFETY: plain values; `who` 0 is the calling thread on Linux.
-    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, INDEXER_NICE) };
 }
 
 fn apply_changes(

@@ -92,7 +92,7 @@ fn the_indexer_writes_behind_searches_at_a_lower_priority() {
     assert!(
         threads
             .iter()
-            .all(|(_, nice)| *nice == (own + i64::from(INDEXER_NICE)).min(19)),
+            .all(|(_, nice)| *nice == i64::from(crate::priority::BACKGROUND_NICE).max(own)),
         "{threads:?}, this process at {own}"
     );
 }

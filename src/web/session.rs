@@ -77,6 +77,7 @@ pub fn is_secure(headers: &HeaderMap) -> bool {
 
 /// A signed-in user on a page; without a valid session the browser goes to `/login` and
 /// comes back to the page asked for.
+#[derive(Clone)]
 pub struct WebUser {
     pub actor: Actor,
     pub token: String,

@@ -17,7 +17,9 @@ use crate::domain::catalogue::SecurityLevel;
 use crate::domain::record::RecordMetadataInput;
 use crate::http::{field_stream, multipart_error};
 use crate::services::ServiceError;
+use crate::services::ingest::IngestService;
 use crate::services::parties::PartyFilter;
+use crate::services::records::RecordView;
 
 /// What was typed into the upload form, kept when it is shown again.
 #[derive(Debug, Default, Clone)]
@@ -193,69 +195,17 @@ pub async fn upload(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let limit = app.limits.max_upload_bytes;
-    let mut form = UploadForm::default();
-    let result = async {
-        let mut multipart = multipart
-            .map_err(|rejection| ServiceError::UnsupportedMediaType(rejection.body_text()))?;
-        let mut upload = app.ingest.begin(user.actor.clone());
-        // the token comes first in the form; without it nothing is stored, but the text
-        // fields are still read so that the form comes back as it was typed
-        let mut csrf_ok = false;
-        let mut metadata_set = false;
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(|error| multipart_error(error, limit))?
-        {
-            let name = field.name().unwrap_or_default().to_owned();
-            if name == "csrf" {
-                let value = field
-                    .text()
-                    .await
-                    .map_err(|error| multipart_error(error, limit))?;
-                csrf_ok = user.csrf_ok(Some(value.trim()));
-                continue;
-            }
-            if name == "file" {
-                if !csrf_ok {
-                    continue; // dropped unread: nothing of a forged form is stored
-                }
-                if !metadata_set {
-                    upload.set_metadata(form.metadata()?)?;
-                    metadata_set = true;
-                }
-                let filename = field.file_name().map(str::to_owned);
-                if filename.as_deref().is_none_or(str::is_empty) {
-                    continue; // the file input left empty
-                }
-                let declared = field.content_type().map(str::to_owned);
-                let body = field_stream(field, limit);
-                upload
-                    .add_file(filename.as_deref(), declared.as_deref(), body)
-                    .await?;
-                continue;
-            }
-            let value = field
-                .text()
-                .await
-                .map_err(|error| multipart_error(error, limit))?;
-            if !form.set(&name, value) {
-                return Err(ServiceError::Validation(format!(
-                    "unexpected field {name:?}"
-                )));
-            }
-        }
-        if !csrf_ok {
-            return Err(ServiceError::Forbidden(
-                user.texts.get("error.csrf").to_owned(),
-            ));
-        }
-        if !metadata_set {
-            upload.set_metadata(form.metadata()?)?;
-        }
-        upload.commit().await
-    }
-    .await;
+    // filing runs behind searches and page views (see `priority`)
+    let (ingest, filer) = (app.ingest.clone(), user.clone());
+    let filing = app.background.run(async move {
+        let mut form = UploadForm::default();
+        let result = file_form(&ingest, &filer, multipart, limit, &mut form).await;
+        (form, result)
+    });
+    let (form, result) = filing.await.unwrap_or_else(|error| {
+        let error = ServiceError::Internal(format!("the upload's task failed: {error}"));
+        (UploadForm::default(), Err(error))
+    });
     match result {
         Ok(record) => Redirect::to(&format!("/records/{}?filed=1", record.id)).into_response(),
         Err(error) => {
@@ -269,6 +219,75 @@ pub async fn upload(
             upload_form(&app, &user, form, Some(message), status).await
         }
     }
+}
+
+/// Reads the form's fields into `form` and files its files: the record filed, or why not.
+async fn file_form(
+    ingest: &IngestService,
+    user: &WebUser,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    limit: u64,
+    form: &mut UploadForm,
+) -> Result<RecordView, ServiceError> {
+    let mut multipart =
+        multipart.map_err(|rejection| ServiceError::UnsupportedMediaType(rejection.body_text()))?;
+    let mut upload = ingest.begin(user.actor.clone());
+    // the token comes first in the form; without it nothing is stored, but the text
+    // fields are still read so that the form comes back as it was typed
+    let mut csrf_ok = false;
+    let mut metadata_set = false;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|error| multipart_error(error, limit))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "csrf" {
+            let value = field
+                .text()
+                .await
+                .map_err(|error| multipart_error(error, limit))?;
+            csrf_ok = user.csrf_ok(Some(value.trim()));
+            continue;
+        }
+        if name == "file" {
+            if !csrf_ok {
+                continue; // dropped unread: nothing of a forged form is stored
+            }
+            if !metadata_set {
+                upload.set_metadata(form.metadata()?)?;
+                metadata_set = true;
+            }
+            let filename = field.file_name().map(str::to_owned);
+            if filename.as_deref().is_none_or(str::is_empty) {
+                continue; // the file input left empty
+            }
+            let declared = field.content_type().map(str::to_owned);
+            let body = field_stream(field, limit);
+            upload
+                .add_file(filename.as_deref(), declared.as_deref(), body)
+                .await?;
+            continue;
+        }
+        let value = field
+            .text()
+            .await
+            .map_err(|error| multipart_error(error, limit))?;
+        if !form.set(&name, value) {
+            return Err(ServiceError::Validation(format!(
+                "unexpected field {name:?}"
+            )));
+        }
+    }
+    if !csrf_ok {
+        return Err(ServiceError::Forbidden(
+            user.texts.get("error.csrf").to_owned(),
+        ));
+    }
+    if !metadata_set {
+        upload.set_metadata(form.metadata()?)?;
+    }
+    upload.commit().await
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ mod parties;
 mod places;
 mod plans;
 mod printing;
+mod priority;
 mod reminders;
 mod reports;
 mod rooms;

@@ -26,7 +26,7 @@ const PRUNE_BATCH: i64 = 100_000;
 impl SearchService {
     /// Subscribes to the notifications that new change-log entries send.
     pub async fn listen_changes(&self) -> ServiceResult<db::jobs::Listener> {
-        Ok(db::jobs::Listener::connect(&self.pool, "dangan_index").await?)
+        Ok(db::jobs::Listener::connect(&self.background, "dangan_index").await?)
     }
 
     /// Applies every committed change of the log to the index; returns how many entries.
@@ -61,7 +61,7 @@ impl SearchService {
         let mut settled_so_far = true;
         let mut applied = 0;
         loop {
-            let mut conn = db::acquire(&self.pool).await?;
+            let mut conn = db::acquire(&self.background).await?;
             // the position was registered when it was reached; only say now and then that
             // this reader is alive, so that an idle index writes nothing
             if last_registered.is_none_or(|at| at.elapsed() >= SEEN_EVERY) {
@@ -104,7 +104,7 @@ impl SearchService {
                 other => other,
             })
             .await?;
-            let mut conn = db::acquire(&self.pool).await?;
+            let mut conn = db::acquire(&self.background).await?;
             let tx = i64::try_from(next.tx).unwrap_or(i64::MAX);
             db::search::register_reader(&mut conn, index.reader_id(), tx, next.seq).await?;
             *last_registered = Some(Instant::now());
@@ -158,7 +158,7 @@ impl SearchService {
     /// Registers `reader_id` at `position`; whether the log was not pruned past it. Once
     /// registered, pruning waits for the reader.
     async fn register_at(&self, reader_id: Uuid, position: Position) -> ServiceResult<bool> {
-        let mut conn = db::acquire(&self.pool).await?;
+        let mut conn = db::acquire(&self.background).await?;
         let tx = i64::try_from(position.tx).unwrap_or(i64::MAX);
         db::search::register_reader(&mut conn, reader_id, tx, position.seq).await?;
         let pruned = db::search::pruned_horizon(&mut conn).await?;
@@ -167,7 +167,7 @@ impl SearchService {
 
     /// Deletes change-log entries every registered reader has passed; how many went.
     pub async fn prune_change_log(&self) -> ServiceResult<u64> {
-        let mut tx = db::begin(&self.pool).await?;
+        let mut tx = db::begin(&self.background).await?;
         let pruned = db::search::prune_changes(&mut tx, READER_STALE_DAYS, PRUNE_BATCH).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(pruned)
@@ -179,13 +179,13 @@ impl SearchService {
         let root = self.root.clone();
         let writer_memory = self.writer_memory;
         let mut rebuild = blocking(move || Rebuild::start(&root, writer_memory)).await?;
-        db::search::refresh_statistics(&mut *db::acquire(&self.pool).await?).await?;
+        db::search::refresh_statistics(&mut *db::acquire(&self.background).await?).await?;
         // the snapshot's horizon is where the new generation will follow the log from: it
         // is registered first, so pruning cannot pass it; a prune that got there first
         // means a later snapshot
         let mut attempts = 0;
         let (mut tx, horizon) = loop {
-            let mut tx = db::begin(&self.pool).await?;
+            let mut tx = db::begin(&self.background).await?;
             db::search::begin_snapshot(&mut tx).await?;
             let horizon = db::search::snapshot_horizon(&mut tx).await?;
             if self

@@ -110,7 +110,10 @@ const MAX_OFFSET: usize = crate::index::COUNT_CAP;
 /// Search and indexing.
 #[derive(Clone)]
 pub struct SearchService {
+    /// Searches.
     pool: Pool,
+    /// Following the change log into the index: background work.
+    background: Pool,
     root: PathBuf,
     writer_memory: usize,
     /// Opened on first use, so commands that never search do not touch it.
@@ -128,10 +131,16 @@ pub struct SearchService {
 
 impl SearchService {
     /// Search over the index under `root` (its generations and `CURRENT`).
-    pub fn new(pool: Pool, root: PathBuf, writer_memory: usize, timezone: chrono_tz::Tz) -> Self {
+    pub fn new(
+        pools: db::Pools,
+        root: PathBuf,
+        writer_memory: usize,
+        timezone: chrono_tz::Tz,
+    ) -> Self {
         Self {
             timezone,
-            pool,
+            pool: pools.requests,
+            background: pools.background,
             root,
             writer_memory,
             index: Arc::new(OnceCell::new()),

@@ -51,6 +51,11 @@ impl Dangan {
         }
     }
 
+    /// The child's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Waits until a `serve` child answers `/readyz`.
     pub async fn wait_ready(&mut self, client: &reqwest::Client) {
         let started = Instant::now();

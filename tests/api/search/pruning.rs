@@ -22,7 +22,7 @@ async fn active_records(app: &TestApp) -> u64 {
 /// Another node's index over the same database.
 fn node(app: &TestApp, dir: &tempfile::TempDir) -> SearchService {
     SearchService::new(
-        app.pool.clone(),
+        app.pool.clone().into(),
         dir.path().join("index"),
         32 << 20,
         chrono_tz::Asia::Shanghai,
