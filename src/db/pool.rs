@@ -268,7 +268,15 @@ impl Database {
         let Some(url) = url else {
             return Self::open_embedded(data_dir, settings).await;
         };
-        let target = Target::Url(url.to_owned());
+        Self::connect(Target::Url(url.to_owned()), settings, None).await
+    }
+
+    /// Opens both pools on `target`.
+    async fn connect(
+        target: Target,
+        settings: PoolSettings,
+        embedded: Option<embedded::EmbeddedPostgres>,
+    ) -> Result<Self, DbError> {
         let pool = connect(&target, settings).await?;
         let background = connect_for(
             &target,
@@ -280,7 +288,7 @@ impl Database {
             pool,
             background,
             target,
-            embedded: None,
+            embedded,
         })
     }
 
@@ -310,23 +318,9 @@ impl Database {
                 .await?;
         }
         maintenance.close().await;
-        let target = embedded.target().clone();
-        let pool = connect(&target, settings).await?;
-        let background = connect_for(
-            &target,
-            background_connections(settings),
-            Priority::Background,
-        )
-        .await?;
-        Ok(Self {
-            pool,
-            background,
-            target,
-            embedded: Some(embedded),
-        })
+        Self::connect(embedded.target().clone(), settings, Some(embedded)).await
     }
 
-    /// Closes the pool, then stops the embedded cluster if dangan started it.
     /// Both pools, for the services.
     pub fn pools(&self) -> Pools {
         Pools {
@@ -335,6 +329,7 @@ impl Database {
         }
     }
 
+    /// Closes the pools, then stops the embedded cluster if dangan started it.
     pub async fn close(self, timeout: Duration) {
         self.pool.close().await;
         self.background.close().await;
