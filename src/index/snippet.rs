@@ -24,6 +24,10 @@ pub struct Highlighter {
     automaton: Option<AhoCorasick>,
     /// The needle each pattern of the automaton spells.
     needle_of: Vec<usize>,
+    /// The characters of the patterns, folded: a text needs folding only where folding
+    /// yields one of them (Chinese full-width punctuation folds to ASCII that a Chinese
+    /// needle never holds).
+    pattern_chars: Vec<char>,
 }
 
 impl Highlighter {
@@ -39,10 +43,24 @@ impl Highlighter {
                     .ok()
             })
             .flatten();
+        let mut pattern_chars: Vec<char> = patterns
+            .iter()
+            .flat_map(|pattern| pattern.chars().map(fold_char))
+            .collect();
+        pattern_chars.sort_unstable();
+        pattern_chars.dedup();
         Self {
             automaton,
             needle_of,
+            pattern_chars,
         }
+    }
+
+    /// Whether folding `c` (not ASCII) yields a character some needle holds, so that a match
+    /// may run through it.
+    fn folds_into_a_needle(&self, c: char) -> bool {
+        let folded = fold_char(c);
+        folded != c && self.pattern_chars.binary_search(&folded).is_ok()
     }
 
     /// The best passage of `text`, matches in `<mark>`, the rest HTML-escaped.
@@ -61,23 +79,27 @@ impl Highlighter {
         let Some(automaton) = &self.automaton else {
             return Vec::new();
         };
-        let mut matches: Vec<(usize, usize, usize)> =
-            if text.chars().any(|c| !c.is_ascii() && fold_char(c) != c) {
-                self.folded_matches(automaton, text)
-            } else {
-                // nothing but ASCII case to fold, which the automaton ignores
-                automaton
-                    .find_overlapping_iter(text)
-                    .take(MAX_MATCHES)
-                    .map(|found| {
-                        (
-                            found.start(),
-                            found.end(),
-                            self.needle_of[found.pattern().as_usize()],
-                        )
-                    })
-                    .collect()
-            };
+        // a text none of whose characters folds into a needle's has the same matches folded
+        // or not: most Chinese texts, whose full-width punctuation folds to ASCII
+        let mut matches: Vec<(usize, usize, usize)> = if text
+            .chars()
+            .any(|c| !c.is_ascii() && self.folds_into_a_needle(c))
+        {
+            self.folded_matches(automaton, text)
+        } else {
+            // nothing but ASCII case to fold, which the automaton ignores
+            automaton
+                .find_overlapping_iter(text)
+                .take(MAX_MATCHES)
+                .map(|found| {
+                    (
+                        found.start(),
+                        found.end(),
+                        self.needle_of[found.pattern().as_usize()],
+                    )
+                })
+                .collect()
+        };
         // longest first among matches at one place, so a word inside a longer match is skipped
         matches.sort_unstable_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
         matches
@@ -287,6 +309,25 @@ mod tests {
         assert_eq!(
             snippet("编号ＨＴ－２０２４，合同", &["ht".into(), "合同".into()]),
             "编号<mark>ＨＴ</mark>－２０２４，<mark>合同</mark>"
+        );
+    }
+
+    #[test]
+    fn folding_is_skipped_only_where_it_could_not_change_a_match() {
+        // full-width punctuation folds to ASCII no Chinese needle holds: matched unfolded
+        assert_eq!(
+            snippet("甲方（公司），劳动合同：第一条", &["合同".into()]),
+            "甲方（公司），劳动<mark>合同</mark>：第一条"
+        );
+        // a needle that holds what full-width characters fold to is matched through them
+        assert_eq!(
+            snippet("条款：ＮＯ．７（见附件）", &["no.7".into()]),
+            "条款：<mark>ＮＯ．７</mark>（见附件）"
+        );
+        // case beyond ASCII folds too
+        assert_eq!(
+            snippet("ÜBER den Vertrag", &["über".into()]),
+            "<mark>ÜBER</mark> den Vertrag"
         );
     }
 
