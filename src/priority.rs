@@ -18,12 +18,10 @@ pub const BACKGROUND_NICE: i32 = 10;
 /// still works.
 #[expect(
     unsafe_code,
-    reason = "setpriority and gettid have no safe binding; the calls pass plain values"
+    reason = "setpriority has no safe binding; the call passes plain values"
 )]
 pub fn lower_this_thread() {
-    // SAFETY: no arguments, no memory touched
-    let thread = unsafe { libc::gettid() } as u32;
-    let nice = BACKGROUND_NICE.max(niceness(thread).unwrap_or(0));
+    let nice = BACKGROUND_NICE.max(this_thread_niceness().unwrap_or(0));
     // SAFETY: plain values; on Linux `who` 0 is the calling thread, not the whole process.
     unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) };
 }
