@@ -365,6 +365,71 @@ async fn a_gap_in_item_numbers_fails_the_integrity_check(pool: PgPool) {
     );
 }
 
+/// At filing a record's own place is checked (the item before it is there), not its whole
+/// class, which grew with every filing; where that item is missing the class is read.
+#[sqlx::test]
+async fn a_filing_check_looks_for_the_item_before_and_reads_the_class_without_it(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut records = Vec::new();
+    for (title, name) in [
+        ("一", "1.txt"),
+        ("二", "2.txt"),
+        ("三", "3.txt"),
+        ("四", "4.txt"),
+    ] {
+        records.push(record_with(&app, title, name, title.as_bytes()).await);
+    }
+    run_jobs(&app).await;
+    let code = |record: &Value| record["archival_code"].as_str().expect("code").to_owned();
+    assert!(code(&records[3]).ends_with("0004"), "{}", records[3]);
+    let items = |check: &Value| result(check, "item_numbers").clone();
+
+    let first = items(&four_properties(&app, &records[0], "GD").await);
+    assert_eq!(first["passed"], true, "{first}");
+    assert!(
+        first["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("0001 opens"),
+        "{first}"
+    );
+    let last = items(&four_properties(&app, &records[3], "GD").await);
+    assert_eq!(last["passed"], true, "{last}");
+    assert!(
+        last["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("0004 follows 0003"),
+        "{last}"
+    );
+
+    // the second item loses its code
+    sqlx::query("update records set archival_code = null where archival_code = $1")
+        .bind(code(&records[1]))
+        .execute(&app.pool)
+        .await
+        .expect("make a gap");
+    let last = items(&four_properties(&app, &records[3], "GD").await);
+    assert_eq!(
+        last["passed"], true,
+        "the fourth still follows the third: {last}"
+    );
+    let third = items(&four_properties(&app, &records[2], "GD").await);
+    assert_eq!(
+        third["passed"], false,
+        "the item before the third is gone: {third}"
+    );
+    assert!(
+        third["reason"].as_str().expect("reason").contains("0002"),
+        "{third}"
+    );
+    let whole = items(&four_properties(&app, &records[3], "CQ").await);
+    assert_eq!(
+        whole["passed"], false,
+        "later stages read the whole class: {whole}"
+    );
+}
+
 #[sqlx::test]
 async fn a_changed_audit_event_breaks_the_record_trail(pool: PgPool) {
     let app = TestApp::spawn(pool).await;

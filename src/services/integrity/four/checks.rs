@@ -1,12 +1,14 @@
 //! The single tests of the four-properties check: each gives `Ok(reason)` when it passes
 //! and `Err(reason)` when it fails, the reason written for the archivist reading the report.
 
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
 use crate::db::records::{FileRow, RecordRow};
 use crate::db::{self, PgConnection};
 use crate::domain::archival_code::ArchivalCode;
-use crate::domain::integrity::item_gaps;
+use crate::domain::integrity::{Stage, item_gaps};
 use crate::extract::ContentReport;
 use crate::services::ServiceResult;
 
@@ -105,9 +107,16 @@ pub(super) fn mandatory_metadata(record: &RecordRow) -> Result<String, String> {
     }
 }
 
+/// Whether the record's class has no gap in its item numbers. At filing (GD) the record's
+/// own place is looked up: item 1, or the item before it there (one index lookup, where
+/// reading the class grew with every item filed into it). Every filing checks its own, so a
+/// class filed here stays continuous; a class whose predecessor is not found, and every
+/// other stage, is read whole, once per class and check (`classes`).
 pub(super) async fn item_numbers(
     conn: &mut PgConnection,
     record: &RecordRow,
+    stage: Stage,
+    classes: &mut HashMap<String, Result<String, String>>,
 ) -> ServiceResult<Result<String, String>> {
     let Some(code) = record
         .archival_code
@@ -119,16 +128,44 @@ pub(super) async fn item_numbers(
         ));
     };
     let prefix = code.class_prefix();
+    if stage == Stage::Gd {
+        if code.item <= 1 {
+            return Ok(Ok(format!("item {:04} opens {prefix}…", code.item)));
+        }
+        let before = ArchivalCode {
+            item: code.item - 1,
+            ..code.clone()
+        };
+        if db::integrity::code_count(conn, &before.to_string()).await? > 0 {
+            return Ok(Ok(format!(
+                "item {:04} follows {:04} in {prefix}…",
+                code.item, before.item
+            )));
+        }
+    }
+    if let Some(known) = classes.get(&prefix) {
+        return Ok(known.clone());
+    }
+    let outcome = class_continuity(conn, &prefix).await?;
+    classes.insert(prefix, outcome.clone());
+    Ok(outcome)
+}
+
+/// Reads a class's item numbers: continuous, or which are missing.
+async fn class_continuity(
+    conn: &mut PgConnection,
+    prefix: &str,
+) -> ServiceResult<Result<String, String>> {
     // most classes run on: their count says so without reading every code
-    let (count, highest) = db::integrity::class_items(conn, &prefix).await?;
+    let (count, highest) = db::integrity::class_items(conn, prefix).await?;
     if count == highest {
         return Ok(Ok(format!("items 1–{highest} of {prefix}… continuous")));
     }
-    let items: Vec<u32> = db::integrity::codes_in_class(conn, &prefix)
+    let items: Vec<u32> = db::integrity::codes_in_class(conn, prefix)
         .await?
         .iter()
         .filter_map(|other| ArchivalCode::parse(other).ok())
-        .filter(|other| other.class_prefix() == prefix)
+        .filter(|other| other.class_prefix() == *prefix)
         .map(|other| other.item)
         .collect();
     let gaps = item_gaps(&items, 20);

@@ -5,6 +5,8 @@
 //! type matches content, no programs or active content; audit trail intact). At filing (GD)
 //! the content was hashed as it arrived, so it is not read again for the hash.
 
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
 mod checks;
@@ -173,6 +175,8 @@ impl IntegrityService {
             .unwrap_or(Stage::Cq);
         let (mut checked, mut ok) = (0i64, 0i64);
         let mut results = Vec::new();
+        // the continuity of each class read, for the other records of the check in it
+        let mut classes = HashMap::new();
         for record_id in check.record_ids.unwrap_or_default() {
             let texts: Vec<&str> = statuses
                 .iter()
@@ -180,7 +184,10 @@ impl IntegrityService {
                 .map(|text| text.status.as_str())
                 .collect();
             // a record destroyed since the check was asked for has nothing left to check
-            let Some(rows) = self.check_record(record_id, stage, &texts).await? else {
+            let Some(rows) = self
+                .check_record(record_id, stage, &texts, &mut classes)
+                .await?
+            else {
                 continue;
             };
             checked += 1;
@@ -197,6 +204,7 @@ impl IntegrityService {
         record_id: Uuid,
         stage: Stage,
         texts: &[&str],
+        classes: &mut HashMap<String, Result<String, String>>,
     ) -> ServiceResult<Option<Vec<ResultRow>>> {
         let mut conn = db::acquire(&self.pool).await?;
         let record = db::records::find(&mut conn, record_id)
@@ -239,7 +247,7 @@ impl IntegrityService {
         results.add(
             Property::Integrity,
             "item_numbers",
-            item_numbers(&mut conn, &record).await?,
+            item_numbers(&mut conn, &record, stage, classes).await?,
         );
         let present: Vec<Result<String, String>> = hashes
             .iter()
