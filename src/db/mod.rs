@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod loans;
 pub mod parties;
 pub mod places;
+pub mod planner;
 pub mod readings;
 pub mod records;
 pub mod releases;

@@ -28,6 +28,7 @@ pub async fn run_workers(app: App, options: WorkerOptions, stop: CancellationTok
     let wake = Arc::new(Notify::new());
     let mut tasks = JoinSet::new();
     tasks.spawn(listen(app.clone(), wake.clone(), stop.clone()));
+    tasks.spawn(keep_statistics(app.clone(), stop.clone()));
     for _ in 0..options.concurrency.max(1) {
         tasks.spawn(worker(
             app.clone(),
@@ -48,6 +49,27 @@ pub async fn run_until_idle(app: &App) -> anyhow::Result<usize> {
         match run_due(app, &mut slot, &CancellationToken::new()).await? {
             0 => return Ok(ran),
             count => ran += count,
+        }
+    }
+}
+
+/// How often the planner statistics of the growing tables are looked at.
+const STATISTICS_EVERY: Duration = Duration::from_secs(5);
+
+/// Keeps the planner statistics of the tables that jobs and filings grow fresh, so that a
+/// bulk import does not run for minutes on plans made for nearly empty tables.
+async fn keep_statistics(app: App, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(STATISTICS_EVERY) => {}
+        }
+        match app.jobs.refresh_statistics().await {
+            Ok(tables) if !tables.is_empty() => {
+                tracing::debug!(?tables, "planner statistics refreshed");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::debug!(%error, "planner statistics not refreshed"),
         }
     }
 }

@@ -107,6 +107,13 @@ impl JobService {
         })
     }
 
+    /// Analyzes the tables that grew past their planner statistics (see `db::planner`);
+    /// their names.
+    pub async fn refresh_statistics(&self) -> ServiceResult<Vec<String>> {
+        let mut conn = db::acquire(&self.pool).await?;
+        Ok(db::planner::refresh_statistics(&mut conn).await?)
+    }
+
     /// Subscribes to the wake-ups that enqueueing sends.
     pub async fn listen(&self) -> ServiceResult<db::jobs::Listener> {
         Ok(db::jobs::Listener::connect(&self.pool, db::jobs::CHANNEL).await?)

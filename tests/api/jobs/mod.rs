@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use crate::helpers::{TestApp, assert_problem};
 
 mod killed;
+mod statistics;
 
 /// An extraction job of a file that is not there.
 fn nil_file() -> Job {
