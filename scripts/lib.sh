@@ -120,9 +120,12 @@ start_dangan() {
   local port=18080
   while (: >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
   base="http://127.0.0.1:$port"
+  # a copy: a later cargo run (the benchmark's own) may replace the built binary, and a
+  # profiler attached to the server then finds no symbols
+  cp "$target_dir/release/dangan" "$work/dangan"
   DANGAN_DATA_DIR="$work/data" DANGAN_LISTEN="127.0.0.1:$port" DANGAN_ADMIN_PASSWORD=bench-password \
     DANGAN_MAX_UPLOAD_BYTES=$((64 * 1024 * 1024 * 1024)) RUST_LOG=warn \
-    "$target_dir/release/dangan" serve 2>"$work/dangan.log" &
+    "$work/dangan" serve 2>"$work/dangan.log" &
   server_pid=$!
   for _ in $(seq 600); do
     curl -sf "$base/readyz" >/dev/null 2>&1 && break
