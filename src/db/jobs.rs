@@ -318,22 +318,44 @@ pub async fn list(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<JobRow>, DbError> {
-    let rows = sqlx::query_as!(
-        JobRow,
-        r#"select id, kind, payload, status, attempts, max_attempts, crashes, run_at, last_error,
-                  created_at, finished_at
-           from jobs
-           where ($1::text is null or kind = $1) and ($2::text is null or status = $2)
-             and ($3::bigint is null or id < $3)
-           order by id desc
-           limit $4"#,
-        kind,
-        status,
-        before,
-        limit
-    )
-    .fetch_all(conn)
-    .await?;
+    // by status apart: a plan for both cases reads the jobs newest first and filters, past
+    // every finished job when few or none have the status asked for
+    let rows = match status {
+        Some(status) => {
+            sqlx::query_as!(
+                JobRow,
+                r#"select id, kind, payload, status, attempts, max_attempts, crashes, run_at,
+                          last_error, created_at, finished_at
+                   from jobs
+                   where status = $2 and ($1::text is null or kind = $1)
+                     and ($3::bigint is null or id < $3)
+                   order by id desc
+                   limit $4"#,
+                kind,
+                status,
+                before,
+                limit
+            )
+            .fetch_all(conn)
+            .await?
+        }
+        None => {
+            sqlx::query_as!(
+                JobRow,
+                r#"select id, kind, payload, status, attempts, max_attempts, crashes, run_at,
+                          last_error, created_at, finished_at
+                   from jobs
+                   where ($1::text is null or kind = $1) and ($2::bigint is null or id < $2)
+                   order by id desc
+                   limit $3"#,
+                kind,
+                before,
+                limit
+            )
+            .fetch_all(conn)
+            .await?
+        }
+    };
     Ok(rows)
 }
 
