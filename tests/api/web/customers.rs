@@ -37,7 +37,8 @@ async fn the_general_manager_signs_off_a_new_customer_folder(pool: PgPool) {
                 .contains("待總經理審核簽字")
         );
         browser.type_into("#sign-off-note", "資料齊全").await;
-        browser.click("#sign-off-form button[type=submit]").await;
+        // the form comes back to the folder's own address: wait for the new page itself
+        browser.submit("#sign-off-form button[type=submit]").await;
         browser.wait_for_path(folder_ref).await;
         page_is_healthy(&browser).await;
         let line = browser.text("dd.sign-off").await;
