@@ -224,6 +224,8 @@ mod tests {
 
     #[test]
     fn counting_stops_at_the_cap_and_says_there_are_more() {
+        // its writer's threads are not the priority test's
+        let _alone = crate::index::tests::writers_alone();
         let (index, term) = sample(31);
         let searcher = index.reader().expect("reader").searcher();
         let query = TermQuery::new(term, IndexRecordOption::Basic);

@@ -2,11 +2,11 @@
 
 use super::*;
 
-/// Held by the tests that start index writers: the priority test counts the writer threads
-/// of the whole process.
+/// Held by the tests that start index writers, here and in the index's other modules: the
+/// priority test counts the writer threads of the whole process.
 static WRITERS: Mutex<()> = Mutex::new(());
 
-fn writers_alone() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn writers_alone() -> std::sync::MutexGuard<'static, ()> {
     WRITERS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
