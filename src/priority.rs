@@ -7,12 +7,6 @@
 //! processes a thread starts inherit it. Lowering it needs no privilege for one's own
 //! threads; for PostgreSQL's backends it needs the same user or root, and is skipped without
 //! it (the work then runs at normal priority, as before).
-//!
-//! With the kernel's autogroups (`kernel.sched_autogroup_enabled`, on by default in most
-//! distributions' kernels), the cores are shared between sessions first and by niceness only
-//! within a session. PostgreSQL starts every backend in a session of its own, so a backend's
-//! niceness alone leaves it an equal of this whole server: its session's autogroup is given
-//! the background niceness as well.
 
 use std::future::Future;
 
@@ -39,8 +33,7 @@ pub fn this_thread_niceness() -> Option<i32> {
     niceness(unsafe { libc::gettid() } as u32)
 }
 
-/// Lowers process `pid` (a PostgreSQL backend of this machine) to background priority: its
-/// niceness, then its autogroup's ([`lower_autogroup`]).
+/// Lowers process `pid` (a PostgreSQL backend of this machine) to background priority.
 #[expect(
     unsafe_code,
     reason = "setpriority has no safe binding; the call passes plain values"
@@ -54,51 +47,20 @@ pub fn lower_process(pid: u32) -> std::io::Result<()> {
             BACKGROUND_NICE.max(niceness(pid).unwrap_or(0)),
         )
     };
-    if done != 0 {
-        return Err(std::io::Error::last_os_error());
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
-    lower_autogroup(pid)
-}
-
-/// Gives the autogroup of process `pid` the background niceness, when `pid` leads a session
-/// of its own (as PostgreSQL's backends do): then no other process shares that autogroup.
-/// Without autogroups in the kernel there is nothing to do. The kernel refuses a change
-/// within 100 ms of another one to a process without CAP_SYS_ADMIN: `WouldBlock`, try again.
-pub fn lower_autogroup(pid: u32) -> std::io::Result<()> {
-    let path = format!("/proc/{pid}/autogroup");
-    let Some(nice) = autogroup_niceness(pid) else {
-        return Ok(());
-    };
-    if nice >= BACKGROUND_NICE || session(pid) != Some(pid) {
-        return Ok(());
-    }
-    std::fs::write(path, BACKGROUND_NICE.to_string())
-}
-
-/// The niceness of the autogroup of process `pid`; `None` without autogroups.
-pub fn autogroup_niceness(pid: u32) -> Option<i32> {
-    // "/autogroup-167 nice 0"
-    let line = std::fs::read_to_string(format!("/proc/{pid}/autogroup")).ok()?;
-    line.rsplit_once("nice ")?.1.trim().parse().ok()
-}
-
-/// The session of process `pid`, from /proc.
-fn session(pid: u32) -> Option<u32> {
-    stat_field(pid, 3)
 }
 
 /// The niceness of thread or process `pid` of this machine, from /proc.
 pub fn niceness(pid: u32) -> Option<i32> {
-    // the 19th field of stat (nice) is the 17th after the name
-    stat_field(pid, 16)
-}
-
-/// Field `at` (from 0) after the command name of `/proc/PID/stat`.
-fn stat_field<T: std::str::FromStr>(pid: u32, at: usize) -> Option<T> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // the command name, in parentheses, may hold spaces: fields are counted after it
     let fields = stat.rsplit_once(')')?.1;
-    fields.split_whitespace().nth(at)?.parse().ok()
+    // the 19th field of stat (nice) is the 17th after the name
+    fields.split_whitespace().nth(16)?.parse().ok()
 }
 
 /// Where background work of this process runs: a runtime whose threads (its blocking pool's
@@ -170,61 +132,6 @@ impl Background {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A `sleep` child; with `own_session`, it leads a session of its own, as PostgreSQL's
-    /// backends do.
-    fn sleeper(own_session: bool) -> std::process::Child {
-        let mut command = if own_session {
-            let mut command = std::process::Command::new("setsid");
-            command.arg("sleep");
-            command
-        } else {
-            std::process::Command::new("sleep")
-        };
-        command.arg("30").spawn().expect("sleep")
-    }
-
-    #[test]
-    fn a_process_leading_its_own_session_has_its_autogroup_lowered_and_no_other_is_touched() {
-        let Some(own) = autogroup_niceness(std::process::id()) else {
-            eprintln!("this kernel has no autogroups: nothing to lower");
-            return;
-        };
-        let (mut alone, mut ours) = (sleeper(true), sleeper(false));
-        // setsid execs sleep in the same process once it has its session
-        let started = std::time::Instant::now();
-        while session(alone.id()) != Some(alone.id()) && started.elapsed().as_secs() < 5 {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        let mut lowered = lower_process(alone.id());
-        // without CAP_SYS_ADMIN, one autogroup change in 100 ms (of any process)
-        while lowered
-            .as_ref()
-            .is_err_and(|error| error.kind() == std::io::ErrorKind::WouldBlock)
-        {
-            std::thread::sleep(std::time::Duration::from_millis(110));
-            lowered = lower_autogroup(alone.id());
-        }
-        let shared = lower_process(ours.id());
-        let (alone_nice, ours_nice) = (autogroup_niceness(alone.id()), niceness(ours.id()));
-        for child in [&mut alone, &mut ours] {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        lowered.expect("lowered");
-        shared.expect("lowered");
-        assert_eq!(alone_nice, Some(BACKGROUND_NICE));
-        assert_eq!(
-            ours_nice,
-            Some(BACKGROUND_NICE),
-            "its own niceness is lowered"
-        );
-        assert_eq!(
-            autogroup_niceness(std::process::id()),
-            Some(own),
-            "the autogroup a child shares with this process keeps its niceness"
-        );
-    }
 
     #[test]
     fn work_sent_to_the_background_runs_at_background_priority_and_requests_do_not() {

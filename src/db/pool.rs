@@ -221,7 +221,7 @@ async fn lower_backend(conn: &mut PgConnection) {
             // may name an unrelated process here: only a postgres process is touched
             let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
             if comm.trim_end() == "postgres" {
-                lower_postgres(pid).await.map_err(|error| error.to_string())
+                crate::priority::lower_process(pid).map_err(|error| error.to_string())
             } else {
                 Err(format!("process {pid} here is not a PostgreSQL backend"))
             }
@@ -237,22 +237,6 @@ async fn lower_backend(conn: &mut PgConnection) {
             );
         });
     }
-}
-
-/// Lowers PostgreSQL backend `pid`; the kernel takes one autogroup change in 100 ms from a
-/// process without CAP_SYS_ADMIN, so a pool opening connections together waits its turn.
-async fn lower_postgres(pid: u32) -> std::io::Result<()> {
-    let mut outcome = crate::priority::lower_process(pid);
-    for _ in 0..20 {
-        match outcome {
-            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
-                tokio::time::sleep(std::time::Duration::from_millis(110)).await;
-                outcome = crate::priority::lower_autogroup(pid);
-            }
-            done => return done,
-        }
-    }
-    outcome
 }
 
 /// Connections of background work at most, beside `max_connections` for requests.

@@ -1,14 +1,13 @@
 //! Searches go first on a busy machine: a serving node files uploads and runs its jobs and
 //! its indexer at background priority, on its own threads and on PostgreSQL's backends
-//! alike (their niceness, and that of their sessions' autogroups), while requests run at
-//! normal priority (issue 18, item 4).
+//! alike, while requests run at normal priority (issue 18, item 4).
 
 use serde_json::json;
 use sqlx::PgPool;
 
 use crate::helpers::child::{CHILD_ADMIN_PASSWORD, Dangan};
 use crate::helpers::{database_url, login};
-use dangan::priority::{BACKGROUND_NICE, autogroup_niceness, niceness};
+use dangan::priority::{BACKGROUND_NICE, niceness};
 
 /// The threads of process `pid`: name and niceness.
 fn threads(pid: u32) -> Vec<(String, i32)> {
@@ -117,16 +116,10 @@ async fn a_node_files_uploads_behind_searches_on_its_threads_and_backends_alike(
     assert!(!background.is_empty(), "{backends:?}");
     for pid in &requests {
         assert!(niceness(*pid).is_some_and(|nice| nice < BACKGROUND_NICE));
-        // each backend leads a session of its own: with autogroups, its session's niceness
-        // weighs against this server's threads, not its own
-        assert!(autogroup_niceness(*pid).is_none_or(|nice| nice < BACKGROUND_NICE));
     }
     if may_lower(background[0]) {
         for pid in &background {
             assert_eq!(niceness(*pid), Some(BACKGROUND_NICE), "backend {pid}");
-            if let Some(nice) = autogroup_niceness(*pid) {
-                assert_eq!(nice, BACKGROUND_NICE, "the autogroup of backend {pid}");
-            }
         }
     } else {
         eprintln!("not root nor PostgreSQL's user: backends keep normal priority here");
