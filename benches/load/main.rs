@@ -263,10 +263,14 @@ async fn jobs_open(client: &reqwest::Client, settings: &Settings) -> anyhow::Res
     Ok(false)
 }
 
-/// 500 searches one at a time: the idle baseline.
+/// Searches made one at a time for an idle baseline: its p99 is the 20th-slowest of them, where
+/// 500 made it the 5th-slowest, which varied by a fifth between runs of the same code.
+const IDLE_SEARCHES: usize = 2000;
+
+/// [`IDLE_SEARCHES`] searches one at a time: the idle baseline.
 async fn idle_searches(client: &reqwest::Client, settings: &Settings) -> Tally {
     let idle = Mutex::new(Tally::default());
-    for n in 0..500 {
+    for n in 0..IDLE_SEARCHES {
         timed(search(client, settings, n), &idle).await;
     }
     idle.into_inner()
@@ -309,7 +313,9 @@ async fn run() -> anyhow::Result<bool> {
         .pool_max_idle_per_host(512)
         .build()?;
 
-    eprintln!("seeding 200 records and measuring idle search (500 requests, one at a time)");
+    eprintln!(
+        "seeding 200 records and measuring idle search ({IDLE_SEARCHES} requests, one at a time)"
+    );
     let seed = Mutex::new(Tally::default());
     for n in 0..200 {
         timed(upload(&client, &settings, n), &seed).await;
@@ -318,7 +324,7 @@ async fn run() -> anyhow::Result<bool> {
     let cpu_before = machine_cpu_seconds();
     let idle = idle_searches(&client, &settings).await;
     // what one search costs the machine, all processes together
-    let cpu_per_search = (machine_cpu_seconds() - cpu_before) / 500.0;
+    let cpu_per_search = (machine_cpu_seconds() - cpu_before) / IDLE_SEARCHES as f64;
     // the same searchers with no upload: what their own number costs them
     eprintln!("{} searchers alone for 10 s", settings.searchers);
     let alone = Arc::new(Mutex::new(Tally::default()));
