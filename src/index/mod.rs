@@ -10,6 +10,7 @@ pub mod query;
 pub mod schema;
 mod search;
 pub mod snippet;
+mod stored;
 mod tiers;
 pub mod variants;
 
@@ -89,6 +90,8 @@ pub struct SearchIndex {
     fields: Fields,
     writer_memory: usize,
     current: RwLock<std::sync::Arc<Generation>>,
+    /// Hits' stored fields, across searches and reloads.
+    stored: stored::StoredHits,
 }
 
 const CURRENT: &str = "CURRENT";
@@ -126,6 +129,7 @@ impl SearchIndex {
             fields,
             writer_memory,
             current: RwLock::new(std::sync::Arc::new(generation)),
+            stored: stored::StoredHits::default(),
         })
     }
 

@@ -13,8 +13,9 @@ use super::analysis::{self, fold, fold_script};
 use super::facets::{self, FacetCounts};
 use super::query::{Filters, QueryBuilder, cjk_runs};
 use super::snippet::Highlighter;
+use super::stored::StoredHit;
 use super::variants::Variants;
-use super::{IndexError, SearchIndex};
+use super::{Fields, IndexError, SearchIndex};
 use crate::domain::permissions::Visibility;
 use crate::domain::search_query::{Atom, SearchQuery, Tier};
 
@@ -117,25 +118,20 @@ impl SearchIndex {
             .then(|| Highlighter::new(&needles(&request.query, Some(&request.variants))));
         let mut hits = Vec::with_capacity(found.len());
         for (tier, score, address) in found {
-            let document: TantivyDocument = searcher.doc(address)?;
-            let id = document
-                .get_first(fields.id)
-                .and_then(|value| value.as_str())
-                .and_then(|text| Uuid::parse_str(text).ok())
-                .ok_or_else(|| IndexError::Corrupt("a document without an id".into()))?;
-            let text = document
-                .get_first(fields.text)
-                .and_then(|value| value.as_str())
-                .unwrap_or_default();
+            let segment = searcher.segment_reader(address.segment_ord).segment_id();
+            let stored = self.stored.get_or_load(segment, address.doc_id, || {
+                let document: TantivyDocument = searcher.doc(address)?;
+                stored_hit(&document, &fields)
+            })?;
             let highlighter = match (tier, &relaxed) {
                 (Tier::Relaxed, Some(relaxed)) => relaxed,
                 _ => &exact,
             };
             hits.push(Hit {
-                record_id: id,
+                record_id: stored.id,
                 score,
                 tier,
-                snippet: highlighter.snippet(text),
+                snippet: highlighter.snippet(&stored.text),
             });
         }
         Ok(SearchResults {
@@ -147,6 +143,21 @@ impl SearchIndex {
             departments: facets.departments,
         })
     }
+}
+
+/// The record id and text of a stored document.
+fn stored_hit(document: &TantivyDocument, fields: &Fields) -> Result<StoredHit, IndexError> {
+    let id = document
+        .get_first(fields.id)
+        .and_then(|value| value.as_str())
+        .and_then(|text| Uuid::parse_str(text).ok())
+        .ok_or_else(|| IndexError::Corrupt("a document without an id".into()))?;
+    let text = document
+        .get_first(fields.text)
+        .and_then(|value| value.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    Ok(StoredHit { id, text })
 }
 
 /// The folded strings to highlight: CJK runs, their jieba words, and other words; with

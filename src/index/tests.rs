@@ -134,3 +134,72 @@ fn a_second_process_on_the_directory_waits_for_the_writers_commit_and_may_write_
         .expect("writes once the holder let go");
     assert_eq!(serve.position().expect("position"), Some(second));
 }
+
+/// One search for `q` by a viewer who sees everything: each hit's record id and snippet.
+fn hits_of(index: &SearchIndex, q: &str) -> Vec<(Uuid, String)> {
+    let request = SearchRequest {
+        query: crate::domain::search_query::SearchQuery::parse(q).expect("query"),
+        filters: Filters::default(),
+        visibility: crate::domain::permissions::Visibility {
+            nothing: false,
+            own_party: None,
+            loaned: Vec::new(),
+            categories: Vec::new(),
+            every_category: true,
+            managed: None,
+        },
+        offset: 0,
+        limit: 20,
+        variants: Default::default(),
+        exact: true,
+    };
+    let results = index.search(&request).expect("searches");
+    results
+        .hits
+        .into_iter()
+        .map(|hit| (hit.record_id, hit.snippet))
+        .collect()
+}
+
+#[test]
+fn a_changed_record_shows_its_new_text_though_the_old_one_was_kept_for_snippets() {
+    let _alone = writers_alone();
+    let root = tempfile::tempdir().expect("temp dir");
+    let index = SearchIndex::open(root.path(), 20_000_000).expect("opens");
+    let record = |text: &str| {
+        Change::Upsert(Box::new(RecordDocument {
+            id: Uuid::from_u128(42),
+            title: "采购合同".into(),
+            texts: vec![text.into()],
+            security_level: "internal".into(),
+            open_status: "controlled".into(),
+            year: 2026,
+            ..Default::default()
+        }))
+    };
+    index
+        .apply(
+            vec![record("第一稿：甲方付款三十日内交货")],
+            Position { tx: 1, seq: 1 },
+        )
+        .expect("applies");
+    let first = hits_of(&index, "交货");
+    assert_eq!(first.len(), 1);
+    assert!(first[0].1.contains("第一稿"), "{first:?}");
+    // asked again, the kept text answers the same
+    assert_eq!(hits_of(&index, "交货"), first);
+
+    index
+        .apply(
+            vec![record("第二稿：乙方验收后交货")],
+            Position { tx: 2, seq: 1 },
+        )
+        .expect("applies");
+    let second = hits_of(&index, "交货");
+    assert_eq!(second.len(), 1, "one record, one hit: {second:?}");
+    assert_eq!(second[0].0, Uuid::from_u128(42));
+    assert!(
+        second[0].1.contains("第二稿") && !second[0].1.contains("第一稿"),
+        "the snippet is of the text now, not of the one kept: {second:?}"
+    );
+}
