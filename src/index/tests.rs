@@ -177,24 +177,19 @@ fn a_changed_record_shows_its_new_text_though_the_old_one_was_kept_for_snippets(
             ..Default::default()
         }))
     };
-    index
-        .apply(
-            vec![record("第一稿：甲方付款三十日内交货")],
-            Position { tx: 1, seq: 1 },
-        )
-        .expect("applies");
+    let file = |text: &str, tx: u64| {
+        index
+            .apply(vec![record(text)], Position { tx, seq: 1 })
+            .expect("applies");
+    };
+    file("第一稿：甲方付款三十日内交货", 1);
     let first = hits_of(&index, "交货");
     assert_eq!(first.len(), 1);
     assert!(first[0].1.contains("第一稿"), "{first:?}");
     // asked again, the kept text answers the same
     assert_eq!(hits_of(&index, "交货"), first);
 
-    index
-        .apply(
-            vec![record("第二稿：乙方验收后交货")],
-            Position { tx: 2, seq: 1 },
-        )
-        .expect("applies");
+    file("第二稿：乙方验收后交货", 2);
     let second = hits_of(&index, "交货");
     assert_eq!(second.len(), 1, "one record, one hit: {second:?}");
     assert_eq!(second[0].0, Uuid::from_u128(42));
