@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
+use super::tokens::TokenOwner;
 use crate::domain::permissions::Visibility;
 
 /// A category's place in the tree and the rule it sets (JSON), if any.
@@ -84,19 +85,81 @@ pub async fn rules_and_loans(
         .first()
         .map(|row| row.loaned.clone())
         .unwrap_or_default();
-    let categories = rows
-        .into_iter()
-        .filter_map(|row| {
-            Some(CategoryAccessRow {
-                id: row.id?,
-                code: row.code?,
-                parent_id: row.parent_id,
-                access: row.access,
-                folder_kind: row.folder_kind,
-            })
-        })
-        .collect();
+    let categories = categories_of(
+        rows.into_iter()
+            .map(|row| (row.id, row.code, row.parent_id, row.access, row.folder_kind)),
+    );
     Ok((categories, loaned))
+}
+
+/// The categories of rows left-joined to something else: a row without one is none.
+fn categories_of(
+    rows: impl Iterator<
+        Item = (
+            Option<Uuid>,
+            Option<String>,
+            Option<Uuid>,
+            Option<Value>,
+            Option<String>,
+        ),
+    >,
+) -> Vec<CategoryAccessRow> {
+    rows.filter_map(|(id, code, parent_id, access, folder_kind)| {
+        Some(CategoryAccessRow {
+            id: id?,
+            code: code?,
+            parent_id,
+            access,
+            folder_kind,
+        })
+    })
+    .collect()
+}
+
+/// The active user holding an unexpired token hashed to `token_hash`, with what
+/// [`rules_and_loans`] reads for them: a search's sign-in and its access decision in one
+/// round trip. `None` when no such user.
+pub async fn owner_rules_and_loans(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    today: NaiveDate,
+) -> Result<Option<(TokenOwner, Vec<CategoryAccessRow>, Vec<Uuid>)>, DbError> {
+    let rows = sqlx::query!(
+        r#"select o.user_id as "user_id!", o.username as "username!", o.role as "role!",
+                  o.department_id, o.party_id,
+                  c.id as "id?", c.code as "code?", c.parent_id, c.access, c.folder_kind,
+                  l.loaned as "loaned!"
+           from (select u.id as user_id, u.username, u.role, u.department_id, u.party_id
+                 from auth_tokens t join users u on u.id = t.user_id
+                 where t.token_hash = $1 and t.expires_at > now() and u.active) o
+           cross join lateral
+                (select array(select distinct record_id from loans
+                              where borrower_id = o.user_id and status = 'approved'
+                                and due_on >= $2 and (due_at is null or due_at > now()))
+                        as loaned) l
+           left join categories c on true
+           order by c.code"#,
+        token_hash,
+        today
+    )
+    .fetch_all(conn)
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let owner = TokenOwner {
+        user_id: first.user_id,
+        username: first.username.clone(),
+        role: first.role.clone(),
+        department_id: first.department_id,
+        party_id: first.party_id,
+    };
+    let loaned = first.loaned.clone();
+    let categories = categories_of(
+        rows.into_iter()
+            .map(|row| (row.id, row.code, row.parent_id, row.access, row.folder_kind)),
+    );
+    Ok(Some((owner, categories, loaned)))
 }
 
 /// The visibility as the SQL functions read it.

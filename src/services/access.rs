@@ -133,6 +133,22 @@ impl Rules {
     }
 }
 
+/// The caller holding `token` and what they see, for a search: the sign-in and the reads
+/// of [`visibility`] in one round trip. A token that is not valid is refused (401).
+pub async fn signed_in_visibility(
+    conn: &mut PgConnection,
+    token: &str,
+    today: NaiveDate,
+) -> ServiceResult<(Actor, Visibility)> {
+    let (owner, rows, loaned) =
+        db::access::owner_rules_and_loans(conn, &super::auth::token_hash(token), today)
+            .await?
+            .ok_or_else(super::auth::invalid_token)?;
+    let actor = super::auth::actor_of(owner)?;
+    let visibility = Rules::from_rows(rows)?.visibility(&actor, loaned);
+    Ok((actor, visibility))
+}
+
 /// What `actor` sees, for lists and search: the rules in force and their running loans.
 pub async fn visibility(
     conn: &mut PgConnection,

@@ -138,18 +138,8 @@ impl AuthService {
         let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
         let owner = db::tokens::find_owner(&mut conn, &token_hash(token))
             .await?
-            .ok_or_else(|| {
-                ServiceError::Unauthorized(
-                    "the token is invalid or has expired; log in again".into(),
-                )
-            })?;
-        Ok(Actor {
-            user_id: owner.user_id,
-            username: owner.username,
-            role: Role::parse(&owner.role)?,
-            department_id: owner.department_id,
-            party_id: owner.party_id,
-        })
+            .ok_or_else(invalid_token)?;
+        actor_of(owner)
     }
 
     /// Ends the session of `token`.
@@ -350,6 +340,22 @@ fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The caller behind a token that was found valid.
+pub(super) fn actor_of(owner: db::tokens::TokenOwner) -> ServiceResult<Actor> {
+    Ok(Actor {
+        user_id: owner.user_id,
+        username: owner.username,
+        role: Role::parse(&owner.role)?,
+        department_id: owner.department_id,
+        party_id: owner.party_id,
+    })
+}
+
+/// What a token that is no longer (or never was) valid answers: 401.
+pub(super) fn invalid_token() -> ServiceError {
+    ServiceError::Unauthorized("the token is invalid or has expired; log in again".into())
 }
 
 pub(super) fn token_hash(token: &str) -> Vec<u8> {

@@ -82,6 +82,19 @@ async fn requests_without_or_with_a_bad_token_are_401(pool: PgPool) {
         .await
         .expect("get");
     assert_problem(response, 401, "unauthorized").await;
+    // search signs its caller in its own way (with their access in one read): the same
+    // answer, before its parameters are looked at
+    for query in ["q=x", "year=not-a-year"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/search?{query}")))
+            .bearer_auth("dgn_forged")
+            .send()
+            .await
+            .expect("search");
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        assert_problem(response, 401, "unauthorized").await;
+    }
 }
 
 #[sqlx::test]
@@ -94,6 +107,8 @@ async fn logout_ends_the_session(pool: PgPool) {
         .expect("logout");
     assert_eq!(response.status(), 204);
     let response = app.get("/api/v1/users").send().await.expect("users");
+    assert_problem(response, 401, "unauthorized").await;
+    let response = app.get("/api/v1/search?q=x").send().await.expect("search");
     assert_problem(response, 401, "unauthorized").await;
 }
 

@@ -23,6 +23,7 @@ use super::paging::page_size;
 use super::{Actor, ServiceError, ServiceResult, access};
 use crate::db::{self, Pool};
 use crate::domain::catalogue::SecurityLevel;
+use crate::domain::permissions::Visibility;
 use crate::domain::search_query::{SearchQuery, Tier};
 use crate::index::{Facet, Filters, IndexError, SearchIndex, SearchRequest};
 
@@ -169,33 +170,48 @@ impl SearchService {
         actor: &Actor,
         params: SearchParams,
     ) -> ServiceResult<SearchResponse> {
-        let asked = serde_json::to_value(&params).map_err(|error| {
-            ServiceError::Internal(format!("search parameters as JSON: {error}"))
-        })?;
-        let query = SearchQuery::parse(params.q.as_deref().unwrap_or(""))
-            .map_err(|error| ServiceError::Validation(error.to_string()))?;
-        let limit = page_size(params.limit, 20, 100) as usize;
-        let offset = match params.cursor.as_deref() {
-            None => 0,
-            Some(cursor) => cursor
-                .parse::<usize>()
-                .ok()
-                .filter(|offset| *offset <= MAX_OFFSET)
-                .ok_or_else(|| {
-                    ServiceError::Validation("cursor: not a cursor from this search".into())
-                })?,
-        };
-        if let (Some(from), Some(to)) = (params.date_from, params.date_to)
-            && from > to
-        {
-            return Err(ServiceError::Validation(
-                "date_from: later than date_to".into(),
-            ));
-        }
-        let place = place_filter(params.room.as_deref(), params.place.as_deref())?;
+        let checked = Checked::of(&params)?;
         let mut conn = db::acquire(&self.pool).await?;
         let visibility = access::visibility(&mut conn, actor, self.today()).await?;
         drop(conn);
+        self.run(actor, visibility, params, checked).await
+    }
+
+    /// The caller holding `token` and what they may see: a search's sign-in, read with the
+    /// access decision's facts in one round trip (each round trip waits for a core on a busy
+    /// server). A token that is not valid is refused (401).
+    pub async fn sign_in(&self, token: &str) -> ServiceResult<Searcher> {
+        let mut conn = db::acquire(&self.pool).await?;
+        let (actor, visibility) =
+            access::signed_in_visibility(&mut conn, token, self.today()).await?;
+        Ok(Searcher { actor, visibility })
+    }
+
+    /// As [`SearchService::search`], for a caller signed in by [`SearchService::sign_in`].
+    pub async fn search_as(
+        &self,
+        searcher: Searcher,
+        params: SearchParams,
+    ) -> ServiceResult<SearchResponse> {
+        let checked = Checked::of(&params)?;
+        self.run(&searcher.actor, searcher.visibility, params, checked)
+            .await
+    }
+
+    async fn run(
+        &self,
+        actor: &Actor,
+        visibility: Visibility,
+        params: SearchParams,
+        checked: Checked,
+    ) -> ServiceResult<SearchResponse> {
+        let Checked {
+            asked,
+            query,
+            limit,
+            offset,
+            place,
+        } = checked;
         let request = SearchRequest {
             query,
             filters: Filters {
@@ -272,6 +288,58 @@ impl SearchService {
     pub async fn num_docs(&self) -> ServiceResult<u64> {
         Ok(self.index().await?.num_docs())
     }
+}
+
+/// A search's parameters, checked before anything is read.
+struct Checked {
+    /// As the audit trail records them.
+    asked: serde_json::Value,
+    query: SearchQuery,
+    limit: usize,
+    offset: usize,
+    place: Option<String>,
+}
+
+impl Checked {
+    fn of(params: &SearchParams) -> ServiceResult<Self> {
+        let asked = serde_json::to_value(params).map_err(|error| {
+            ServiceError::Internal(format!("search parameters as JSON: {error}"))
+        })?;
+        let query = SearchQuery::parse(params.q.as_deref().unwrap_or(""))
+            .map_err(|error| ServiceError::Validation(error.to_string()))?;
+        let limit = page_size(params.limit, 20, 100) as usize;
+        let offset = match params.cursor.as_deref() {
+            None => 0,
+            Some(cursor) => cursor
+                .parse::<usize>()
+                .ok()
+                .filter(|offset| *offset <= MAX_OFFSET)
+                .ok_or_else(|| {
+                    ServiceError::Validation("cursor: not a cursor from this search".into())
+                })?,
+        };
+        if let (Some(from), Some(to)) = (params.date_from, params.date_to)
+            && from > to
+        {
+            return Err(ServiceError::Validation(
+                "date_from: later than date_to".into(),
+            ));
+        }
+        let place = place_filter(params.room.as_deref(), params.place.as_deref())?;
+        Ok(Self {
+            asked,
+            query,
+            limit,
+            offset,
+            place,
+        })
+    }
+}
+
+/// A caller signed in for a search, with what they may see.
+pub struct Searcher {
+    pub actor: Actor,
+    visibility: Visibility,
 }
 
 fn facet_counts(facets: Vec<Facet>) -> Vec<FacetCount> {

@@ -71,6 +71,14 @@ async fn disabling_a_user_or_changing_their_role_ends_their_sessions(pool: PgPoo
     let disabled = patch(json!({ "active": false })).await.expect("patch");
     assert_eq!(disabled.status(), 200);
     assert_eq!(whoami_status(&app, &token).await, 401);
+    let search = app
+        .client
+        .get(app.url("/api/v1/search?q=leaver"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("search");
+    assert_problem(search, 401, "unauthorized").await;
     assert_problem(
         try_login(&app, "leaver", "a-long-password").await,
         401,
