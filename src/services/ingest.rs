@@ -194,15 +194,6 @@ impl Upload {
     }
 }
 
-/// The record `id` as its filing's reply shows it, read inside the filing's transaction.
-async fn read_back(tx: &mut Tx, id: Uuid) -> ServiceResult<RecordView> {
-    let record = db::records::find(tx, id)
-        .await?
-        .ok_or_else(|| ServiceError::Internal(format!("record {id} not found after its insert")))?;
-    let files = db::records::files(tx, id).await?;
-    record_view(record, files)
-}
-
 impl IngestService {
     /// Removes staging copies: whatever happened, they are no longer needed once a write
     /// ended (promoted content moved away from staging, and a failed write's must not stay).
@@ -279,23 +270,19 @@ impl IngestService {
             }
             other => other,
         };
-        // the reply is read in the filing's transaction: no second connection per upload
-        let mut view = None;
-        let written = match written {
-            Ok(record_id) => read_back(&mut tx, record_id).await.map(|read| {
-                view = Some(read);
-                record_id
-            }),
-            Err(error) => Err(error),
-        };
         // the record is filed when its row is there (a lost reply, not a lost commit)
         let record_id = self
             .settle(tx, written, created, async |conn, id| {
                 Ok(db::records::find(conn, id).await?.is_some())
             })
             .await?;
+        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
+        let record = db::records::find(&mut conn, record_id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("record vanished after commit".into()))?;
+        let files = db::records::files(&mut conn, record_id).await?;
         tracing::info!(record.id = %record_id, "record filed");
-        view.ok_or_else(|| ServiceError::Internal("a filed record was not read back".into()))
+        record_view(record, files)
     }
 
     /// Takes a reference to each file's content and moves it from staging into the store,
