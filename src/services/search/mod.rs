@@ -338,7 +338,7 @@ impl Checked {
 
 /// A caller signed in for a search, with what they may see.
 pub struct Searcher {
-    pub actor: Actor,
+    actor: Actor,
     visibility: Visibility,
 }
 
