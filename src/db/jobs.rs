@@ -216,8 +216,8 @@ pub async fn claim(
     }))
 }
 
-/// Settles the jobs of dead workers (running under an id whose advisory lock is gone) as
-/// failed attempts. One statement, so two workers never settle one twice.
+/// Settles the jobs of dead workers (running under an id whose advisory lock in this
+/// database is gone) as failed attempts. One statement, so two workers never settle one twice.
 async fn requeue_orphans(conn: &mut PgConnection, policy: &CrashPolicy) -> Result<(), DbError> {
     let base_ms = policy.retry_base.as_secs_f64() * 1000.0;
     let max_ms = policy.retry_max.as_secs_f64() * 1000.0;
@@ -239,7 +239,11 @@ async fn requeue_orphans(conn: &mut PgConnection, policy: &CrashPolicy) -> Resul
                where o.status = 'running' and not exists (
                    select 1 from pg_locks l
                    where l.locktype = 'advisory' and l.classid = $1::integer::oid
-                     and l.objid = o.locked_by::oid and l.objsubid = 2 and l.granted)
+                     and l.objid = o.locked_by::oid and l.objsubid = 2 and l.granted
+                     -- advisory locks are per database: another installation on this
+                     -- server numbers its workers from 1 too
+                     and l.database = (select oid from pg_database
+                                       where datname = current_database()))
                for update skip locked)"#,
         WORKER_LOCK_CLASS,
         policy.max_crashes,

@@ -26,6 +26,37 @@ async fn status_of(app: &TestApp, id: i64) -> (String, i32, Option<String>) {
         .expect("job row")
 }
 
+/// Takes, in another database of the same server, the advisory lock that worker `id` of this
+/// installation holds, as a worker of another installation numbered alike does.
+async fn lock_in_other_database(app: &TestApp, id: i32) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let (class, object): (i64, i64) = sqlx::query_as(
+        "select classid::int8, objid::int8 from pg_locks
+         where locktype = 'advisory' and objsubid = 2 and objid = $1::int8::oid
+           and database = (select oid from pg_database where datname = current_database())",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("the worker's lock");
+    let options = app
+        .pool
+        .connect_options()
+        .as_ref()
+        .clone()
+        .database("postgres");
+    let mut other = sqlx::PgConnection::connect_with(&options)
+        .await
+        .expect("the other database");
+    sqlx::query("select pg_advisory_lock($1::int4, $2::int4)")
+        .bind(class)
+        .bind(object)
+        .execute(&mut other)
+        .await
+        .expect("lock there");
+    other
+}
+
 #[sqlx::test]
 async fn a_job_of_a_worker_that_died_is_a_failed_attempt_claimed_again(pool: PgPool) {
     let app = TestApp::spawn_with(pool, &[("DANGAN_WORKER__RETRY_BASE", "200ms")]).await;
@@ -48,6 +79,8 @@ async fn a_job_of_a_worker_that_died_is_a_failed_attempt_claimed_again(pool: PgP
         "a live worker's job is not taken"
     );
 
+    // another installation on the same server has a live worker of the same number
+    let _other = lock_in_other_database(&app, first.id()).await;
     drop(first); // the process dies: its connection, and with it its lock, goes away
     let deadline = Instant::now() + Duration::from_secs(10);
     let again = loop {
