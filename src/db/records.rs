@@ -318,6 +318,29 @@ pub async fn set_archival_code(
     Ok(())
 }
 
+/// Stores a record's archival code and its retention in one update.
+pub async fn set_archival_code_and_retention(
+    conn: &mut PgConnection,
+    id: Uuid,
+    (code, item): (&str, i32),
+    due_on: Option<NaiveDate>,
+    reason: Option<&str>,
+) -> Result<(), DbError> {
+    sqlx::query!(
+        "update records set archival_code = $2, item_number = $3, retention_due_on = $4,
+                            retention_reason = $5
+         where id = $1",
+        id,
+        code,
+        item,
+        due_on,
+        reason
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// What retention arithmetic needs of one record.
 #[derive(Debug, Clone)]
 pub struct RetentionFacts {

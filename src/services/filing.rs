@@ -2,12 +2,13 @@
 //! record's classification, assigning its archival code (檔號) and computing its retention
 //! due date. Everything here runs inside the caller's transaction.
 
+use chrono::NaiveDate;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Actor, ServiceError, ServiceResult, holds};
 pub use crate::db::records::RetentionScope;
-use crate::db::records::{ArchivalClass, RecordValues};
+use crate::db::records::{ArchivalClass, RecordValues, RetentionFacts};
 use crate::db::{self, PgConnection};
 use crate::domain::archival_code::ArchivalCode;
 use crate::domain::catalogue::{
@@ -219,43 +220,64 @@ fn unknown(field: &str, what: &str, code: &str) -> ServiceError {
 }
 
 /// Gives the record the next archival code of its class; `None` while the class is incomplete.
+/// With `retention`, the record's due date and its reason are stored in the same statement (a
+/// new record's, from [`new_record_retention`]): one update of the row, not two, each of
+/// which would write a new version of it into every index of `records`.
 pub async fn assign_archival_code(
     conn: &mut PgConnection,
     record_id: Uuid,
     classified: &Classified,
+    retention: Option<&Retention>,
 ) -> ServiceResult<Option<String>> {
     let Some((class, mut code)) = classified.class() else {
+        if let Some(retention) = retention.filter(|retention| **retention != Retention::default()) {
+            db::records::set_retention(
+                conn,
+                record_id,
+                retention.due_on,
+                retention.reason.as_deref(),
+            )
+            .await?;
+        }
         return Ok(None);
     };
     let item = db::records::next_item_number(conn, class).await?;
     code.item =
         u32::try_from(item).map_err(|_| ServiceError::Internal("negative item number".into()))?;
     let text = code.to_string();
-    db::records::set_archival_code(conn, record_id, &text, item)
-        .await
-        .map_err(|error| match error.constraint() {
-            Some("records_archival_code_key") => {
-                ServiceError::Conflict(format!("archival code {text} is taken"))
-            }
-            _ => error.into(),
-        })?;
+    let stored = match retention {
+        Some(retention) => {
+            db::records::set_archival_code_and_retention(
+                conn,
+                record_id,
+                (&text, item),
+                retention.due_on,
+                retention.reason.as_deref(),
+            )
+            .await
+        }
+        None => db::records::set_archival_code(conn, record_id, &text, item).await,
+    };
+    stored.map_err(|error| match error.constraint() {
+        Some("records_archival_code_key") => {
+            ServiceError::Conflict(format!("archival code {text} is taken"))
+        }
+        _ => error.into(),
+    })?;
     Ok(Some(text))
 }
 
-/// Recomputes the due dates of the selected active records (by record, party or policy) and
-/// stores those that changed; returns how many changed. Appraisals stick: the due date never
-/// goes below `retention_min_due_on`, and a record made permanent stays permanent. A change
-/// that moves a held record's due date earlier is refused with `on_hold` (the caller's
-/// transaction must then roll back).
-pub async fn recompute_retention(
-    conn: &mut PgConnection,
-    scope: RetentionScope,
-) -> ServiceResult<usize> {
-    let facts = db::records::retention_facts(conn, scope).await?;
-    let mut changed = 0;
-    let mut earlier = Vec::new();
-    for record in facts {
-        let (due_on, reason) = match (&record.policy_code, &record.trigger) {
+/// A record's retention as the rules compute it: its due date (none while it is permanent or
+/// cannot be known yet) and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Retention {
+    pub due_on: Option<NaiveDate>,
+    pub reason: Option<String>,
+}
+
+impl Retention {
+    fn of(record: &RetentionFacts) -> ServiceResult<Self> {
+        Ok(match (&record.policy_code, &record.trigger) {
             (Some(code), Some(trigger)) => {
                 let policy = Policy {
                     code: code.clone(),
@@ -271,11 +293,47 @@ pub async fn recompute_retention(
                         permanent: record.permanent,
                     },
                 );
-                (outcome.due_on, Some(outcome.reason))
+                Self {
+                    due_on: outcome.due_on,
+                    reason: Some(outcome.reason),
+                }
             }
-            _ if record.permanent => (None, Some("made permanent by appraisal".to_owned())),
-            _ => (None, None),
-        };
+            _ if record.permanent => Self {
+                due_on: None,
+                reason: Some("made permanent by appraisal".to_owned()),
+            },
+            _ => Self::default(),
+        })
+    }
+}
+
+/// The retention of a record inserted by this transaction, computed from its stored facts
+/// (its policy, and the events of it and its party) but not stored: the filing stores it with
+/// the archival code ([`assign_archival_code`]). A new record is under no hold.
+pub async fn new_record_retention(
+    conn: &mut PgConnection,
+    record_id: Uuid,
+) -> ServiceResult<Retention> {
+    let facts = db::records::retention_facts(conn, RetentionScope::Record(record_id)).await?;
+    facts
+        .first()
+        .map_or_else(|| Ok(Retention::default()), Retention::of)
+}
+
+/// Recomputes the due dates of the selected active records (by record, party or policy) and
+/// stores those that changed; returns how many changed. Appraisals stick: the due date never
+/// goes below `retention_min_due_on`, and a record made permanent stays permanent. A change
+/// that moves a held record's due date earlier is refused with `on_hold` (the caller's
+/// transaction must then roll back).
+pub async fn recompute_retention(
+    conn: &mut PgConnection,
+    scope: RetentionScope,
+) -> ServiceResult<usize> {
+    let facts = db::records::retention_facts(conn, scope).await?;
+    let mut changed = 0;
+    let mut earlier = Vec::new();
+    for record in facts {
+        let Retention { due_on, reason } = Retention::of(&record)?;
         if matches!((record.due_on, due_on), (Some(before), Some(after)) if after < before) {
             earlier.push(record.id);
         }

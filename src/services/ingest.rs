@@ -335,7 +335,7 @@ impl IngestService {
         let record_id = Uuid::now_v7();
         let classified = filing::classify(tx, metadata.clone(), actor, !files.is_empty()).await?;
         db::records::insert(tx, record_id, &classified.values()?, actor.user_id).await?;
-        filing::recompute_retention(tx, filing::RetentionScope::Record(record_id)).await?;
+        let retention = filing::new_record_retention(tx, record_id).await?;
         let now = Utc::now();
         let mut audit_files = Vec::with_capacity(files.len());
         for (position, file) in files.iter().enumerate() {
@@ -366,7 +366,8 @@ impl IngestService {
         super::integrity::queue_filing_check(tx, record_id, !files.is_empty()).await?;
         // the item number last: its sequence row stays locked until the commit, and every
         // filing of the same class waits for it
-        let archival_code = filing::assign_archival_code(tx, record_id, &classified).await?;
+        let archival_code =
+            filing::assign_archival_code(tx, record_id, &classified, Some(&retention)).await?;
         db::audit::append(
             tx,
             Some(actor.user_id),

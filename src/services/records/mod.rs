@@ -207,7 +207,7 @@ impl RecordService {
         }
         let assigned = match before.archival_code {
             Some(_) => None,
-            None => filing::assign_archival_code(&mut tx, id, &classified).await?,
+            None => filing::assign_archival_code(&mut tx, id, &classified, None).await?,
         };
         filing::recompute_retention(&mut tx, filing::RetentionScope::Record(id)).await?;
         ensure_not_shortened_while_held(&mut tx, id, before.retention_due_on).await?;
