@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use futures::Stream;
 use uuid::Uuid;
 
@@ -253,9 +253,16 @@ impl IngestService {
     ) -> ServiceResult<RecordView> {
         let mut tx = db::begin(&self.pool).await?;
         let mut created = Vec::new();
+        // what the transaction wrote, as it will read once committed: no read-back after
+        let mut filed = None;
         let written = self
             .write_record(&mut tx, actor, metadata, files, &mut created)
-            .await;
+            .await
+            .map(|(record, files)| {
+                let id = record.id;
+                filed = Some((record, files));
+                id
+            });
         let written = match written {
             Ok(record_id) if !import_rows.is_empty() => {
                 db::imports::insert(&mut tx, import_rows, record_id)
@@ -276,11 +283,8 @@ impl IngestService {
                 Ok(db::records::find(conn, id).await?.is_some())
             })
             .await?;
-        let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
-        let record = db::records::find(&mut conn, record_id)
-            .await?
-            .ok_or_else(|| ServiceError::Internal("record vanished after commit".into()))?;
-        let files = db::records::files(&mut conn, record_id).await?;
+        let (record, files) = filed
+            .ok_or_else(|| ServiceError::Internal("a filing committed nothing to show".into()))?;
         tracing::info!(record.id = %record_id, "record filed");
         record_view(record, files)
     }
@@ -330,14 +334,16 @@ impl IngestService {
         metadata: &RecordMetadata,
         files: &[PendingFile],
         created: &mut Vec<Sha256Digest>,
-    ) -> ServiceResult<Uuid> {
+    ) -> ServiceResult<(db::records::RecordRow, Vec<db::records::FileRow>)> {
         self.store_contents(tx, files, created).await?;
         let record_id = Uuid::now_v7();
         let classified = filing::classify(tx, metadata.clone(), actor, !files.is_empty()).await?;
         db::records::insert(tx, record_id, &classified.values()?, actor.user_id).await?;
         let retention = filing::new_record_retention(tx, record_id).await?;
-        let now = Utc::now();
+        // as PostgreSQL keeps it (microseconds), so the answer shows what a read shows later
+        let now = Utc::now().trunc_subsecs(6);
         let mut audit_files = Vec::with_capacity(files.len());
+        let mut rows = Vec::with_capacity(files.len());
         for (position, file) in files.iter().enumerate() {
             let row = db::records::FileRow {
                 id: Uuid::now_v7(),
@@ -362,6 +368,7 @@ impl IngestService {
                 "size": file.staged.size,
                 "filename": file.filename,
             }));
+            rows.push(row);
         }
         super::integrity::queue_filing_check(tx, record_id, !files.is_empty()).await?;
         // the item number last: its sequence row stays locked until the commit, and every
@@ -380,7 +387,10 @@ impl IngestService {
             }),
         )
         .await?;
-        Ok(record_id)
+        let record = db::records::find(tx, record_id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("a record vanished in its filing".into()))?;
+        Ok((record, rows))
     }
 }
 

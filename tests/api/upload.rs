@@ -54,6 +54,13 @@ async fn a_jpeg_and_a_pdf_with_chinese_names_are_filed_in_one_record(pool: PgPoo
         assert_eq!(text.expect("text state")["status"], "pending");
     }
     assert_eq!(serde_json::Value::Array(fetched_files), record["files"]);
+    // the answer to the filing is the record as committed, field by field
+    for (field, value) in record.as_object().expect("record object") {
+        if field != "files" {
+            assert_eq!(&fetched[field], value, "{field} as filed and as read");
+        }
+    }
+    assert!(record["archival_code"].is_string(), "{record}");
     assert_eq!(app.objects("staging").len(), 0, "nothing left in staging");
     assert_eq!(app.objects("blobs/sha256").len(), 2);
 }
