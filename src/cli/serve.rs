@@ -48,7 +48,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let workers = app.background.spawn(jobs::runner::run_workers(
         background_app.clone(),
         jobs::runner::WorkerOptions {
-            concurrency: settings.worker.concurrency.max(1),
+            concurrency: settings.worker.jobs_at_once(None),
             poll_interval: settings.worker.poll_interval,
         },
         stop.clone(),
@@ -85,7 +85,7 @@ fn background_runtime() -> anyhow::Result<BackgroundRuntime> {
 /// Runs only background workers until SIGTERM or Ctrl-C; jobs in flight finish first.
 pub async fn worker(settings: Settings, concurrency: Option<usize>) -> anyhow::Result<()> {
     let (stores, app) = Stores::open_app(&settings).await?;
-    let concurrency = concurrency.unwrap_or(settings.worker.concurrency).max(1);
+    let concurrency = settings.worker.jobs_at_once(concurrency);
     tracing::info!(concurrency, "dangan worker is running");
     let runtime = background_runtime()?;
     let app = stores.background_app(&settings, &app.with_background(runtime.background()));

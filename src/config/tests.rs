@@ -121,3 +121,22 @@ fn an_unknown_setting_in_a_file_is_an_error() {
         .to_string();
     assert!(error.contains("listen_port"), "{error}");
 }
+
+#[test]
+fn workers_default_to_twice_the_cores_and_a_number_is_kept() {
+    let settings = Settings::from_sources(None, env(&[])).expect("defaults are valid");
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    assert_eq!(settings.worker.jobs_at_once(None), (cores * 2).clamp(2, 16));
+    assert_eq!(
+        settings.worker.jobs_at_once(Some(3)),
+        3,
+        "--concurrency wins"
+    );
+    let set = Settings::from_sources(None, env(&[("DANGAN_WORKER__CONCURRENCY", "5")]))
+        .expect("a number of jobs is valid");
+    assert_eq!(set.worker.jobs_at_once(None), 5);
+    let error = Settings::from_sources(None, env(&[("DANGAN_WORKER__CONCURRENCY", "65")]))
+        .expect_err("too many")
+        .to_string();
+    assert!(error.contains("worker.concurrency"), "{error}");
+}
