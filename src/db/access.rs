@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use super::DbError;
 use super::tokens::TokenOwner;
+use crate::domain::catalogue::{OpenStatus, SecurityLevel};
 use crate::domain::permissions::Visibility;
+use crate::domain::record::RecordStatus;
 
 /// A category's place in the tree and the rule it sets (JSON), if any.
 #[derive(Debug, Clone)]
@@ -28,10 +30,10 @@ pub struct RecordAccessRow {
     pub category_id: Option<Uuid>,
     /// The party's current department for a record in a party's folder, else its own.
     pub department_id: Option<Uuid>,
-    pub security_level: String,
-    pub open_status: String,
+    pub security_level: SecurityLevel,
+    pub open_status: OpenStatus,
     pub party_id: Option<Uuid>,
-    pub status: String,
+    pub status: RecordStatus,
 }
 
 /// Every category with its own rule.
@@ -52,7 +54,9 @@ pub async fn record_facts(
     Ok(sqlx::query_as!(
         RecordAccessRow,
         r#"select r.category_id, record_access_department(r) as department_id,
-                  r.security_level, r.open_status, r.party_id, r.status
+                  r.security_level as "security_level: SecurityLevel",
+                  r.open_status as "open_status: OpenStatus", r.party_id,
+                  r.status as "status: RecordStatus"
            from records r where r.id = $1"#,
         id
     )

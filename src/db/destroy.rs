@@ -9,6 +9,8 @@ use uuid::Uuid;
 use super::DbError;
 use super::records::{FileRow, RecordRow};
 use crate::domain::audit::AuditAction;
+use crate::domain::catalogue::{Carrier, OpenStatus, SecurityLevel};
+use crate::domain::record::RecordStatus;
 
 /// Up to `limit` pending items of a batch in order, locked: `(position, record_id)`.
 pub async fn pending_chunk(
@@ -60,9 +62,10 @@ pub async fn records(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Record
         r#"select r.id as "id!", r.title as "title!", r.doc_date as "doc_date!", r.year as "year!",
                   f.code as "fonds?", c.code as "category?", rp.code as "retention?",
                   d.code as "department?", r.party_id, r.custodian_id, r.doc_number, r.responsible,
-                  r.pages, r.security_level as "security_level!", r.open_status as "open_status!",
-                  r.carrier as "carrier!", r.location, r.description, r.translated_title,
-                  r.doc_type, r.custom as "custom!", r.archival_code, r.status as "status!",
+                  r.pages, r.security_level as "security_level!: SecurityLevel",
+                  r.open_status as "open_status!: OpenStatus", r.carrier as "carrier!: Carrier",
+                  r.location, r.description, r.translated_title, r.doc_type,
+                  r.custom as "custom!", r.archival_code, r.status as "status!: RecordStatus",
                   r.retention_due_on, r.retention_reason, r.created_by,
                   r.created_at as "created_at!", r.updated_at as "updated_at!"
            from records r

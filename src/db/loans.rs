@@ -235,22 +235,6 @@ pub struct ActiveLoan {
     pub reading_room: bool,
 }
 
-/// A record's status and whether it lies in a customer's folder (R11: the general manager
-/// approves those loans).
-pub async fn record_facts(
-    conn: &mut PgConnection,
-    record_id: Uuid,
-) -> Result<Option<(String, bool)>, DbError> {
-    let row = sqlx::query!(
-        r#"select r.status, coalesce(p.kind = 'customer', false) as "customer!"
-           from records r left join parties p on p.id = r.party_id where r.id = $1"#,
-        record_id,
-    )
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|row| (row.status, row.customer)))
-}
-
 /// Approved loans whose due date has passed by `today`, not yet returned.
 pub async fn overdue(conn: &mut PgConnection, today: NaiveDate) -> Result<Vec<LoanRow>, DbError> {
     let rows = sqlx::query_as!(

@@ -36,7 +36,11 @@ pub mod tokens;
 pub mod users;
 pub mod variants;
 
+mod conflict;
+mod enums;
 mod pool;
+
+pub use conflict::Conflict;
 
 pub use pool::{
     Database, PoolSettings, Pools, Priority, Target, connect, connect_for, connect_lazy,
@@ -57,9 +61,13 @@ pub enum DbError {
     /// The server cannot be reached or is shutting down; callers see 503.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
-    /// A unique or foreign-key constraint refused the change; `constraint` names it.
+    /// A unique or foreign-key constraint refused the change: `conflict` is the rule,
+    /// `constraint` its name in the schema.
     #[error("constraint {constraint} refused the change")]
-    Constraint { constraint: String },
+    Constraint {
+        conflict: Conflict,
+        constraint: String,
+    },
     /// Any other database error: a fault of ours.
     #[error("database error: {0}")]
     Other(#[source] sqlx::Error),
@@ -87,10 +95,10 @@ impl DbError {
         }
     }
 
-    /// The name of the violated constraint, if that is what happened.
-    pub fn constraint(&self) -> Option<&str> {
+    /// The rule of the schema that refused the change, if that is what happened.
+    pub fn conflict(&self) -> Option<Conflict> {
         match self {
-            DbError::Constraint { constraint } => Some(constraint),
+            DbError::Constraint { conflict, .. } => Some(*conflict),
             _ => None,
         }
     }
@@ -115,11 +123,10 @@ impl From<sqlx::Error> for DbError {
                 if code.starts_with("22") {
                     return DbError::InvalidValue(db.message().to_owned());
                 }
-                match (
-                    db.is_unique_violation() || db.is_foreign_key_violation(),
-                    db.constraint(),
-                ) {
+                let unique = db.is_unique_violation();
+                match (unique || db.is_foreign_key_violation(), db.constraint()) {
                     (true, Some(constraint)) => DbError::Constraint {
+                        conflict: Conflict::of(constraint, unique),
                         constraint: constraint.to_owned(),
                     },
                     _ => DbError::Other(error),

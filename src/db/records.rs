@@ -6,6 +6,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
+use crate::domain::catalogue::{Carrier, OpenStatus, SecurityLevel};
+use crate::domain::record::RecordStatus;
 
 /// A record as stored, with the codes of its classification.
 #[derive(Debug, Clone)]
@@ -23,16 +25,16 @@ pub struct RecordRow {
     pub doc_number: Option<String>,
     pub responsible: Option<String>,
     pub pages: Option<i32>,
-    pub security_level: String,
-    pub open_status: String,
-    pub carrier: String,
+    pub security_level: SecurityLevel,
+    pub open_status: OpenStatus,
+    pub carrier: Carrier,
     pub location: Option<Value>,
     pub description: Option<String>,
     pub translated_title: Option<String>,
     pub doc_type: Option<String>,
     pub custom: Value,
     pub archival_code: Option<String>,
-    pub status: String,
+    pub status: RecordStatus,
     pub retention_due_on: Option<NaiveDate>,
     pub retention_reason: Option<String>,
     pub created_by: Option<Uuid>,
@@ -190,8 +192,10 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<RecordRow>
         r#"select r.id, r.title, r.doc_date, r.year, f.code as "fonds?", c.code as "category?",
                   rp.code as "retention?", d.code as "department?", r.party_id, r.custodian_id,
                   r.doc_number, r.responsible,
-                  r.pages, r.security_level, r.open_status, r.carrier, r.location, r.description,
-                  r.translated_title, r.doc_type, r.custom, r.archival_code, r.status, r.retention_due_on,
+                  r.pages, r.security_level as "security_level: SecurityLevel",
+                  r.open_status as "open_status: OpenStatus", r.carrier as "carrier: Carrier",
+                  r.location, r.description, r.translated_title, r.doc_type, r.custom,
+                  r.archival_code, r.status as "status: RecordStatus", r.retention_due_on,
                   r.retention_reason, r.created_by, r.created_at, r.updated_at
            from records r
            left join fonds f on f.id = r.fonds_id
@@ -212,8 +216,10 @@ pub async fn of_party(conn: &mut PgConnection, party_id: Uuid) -> Result<Vec<Rec
         r#"select r.id, r.title, r.doc_date, r.year, f.code as "fonds?", c.code as "category?",
                   rp.code as "retention?", d.code as "department?", r.party_id, r.custodian_id,
                   r.doc_number, r.responsible,
-                  r.pages, r.security_level, r.open_status, r.carrier, r.location, r.description,
-                  r.translated_title, r.doc_type, r.custom, r.archival_code, r.status, r.retention_due_on,
+                  r.pages, r.security_level as "security_level: SecurityLevel",
+                  r.open_status as "open_status: OpenStatus", r.carrier as "carrier: Carrier",
+                  r.location, r.description, r.translated_title, r.doc_type, r.custom,
+                  r.archival_code, r.status as "status: RecordStatus", r.retention_due_on,
                   r.retention_reason, r.created_by, r.created_at, r.updated_at
            from records r
            left join fonds f on f.id = r.fonds_id
@@ -421,37 +427,6 @@ pub async fn set_retention(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// The document types (checklist codes) present among a party's records in the given
-/// categories.
-pub async fn doc_types_of_party(
-    conn: &mut PgConnection,
-    party_id: Uuid,
-    category_ids: &[Uuid],
-) -> Result<Vec<String>, DbError> {
-    Ok(sqlx::query_scalar!(
-        r#"select distinct doc_type as "doc_type!" from records
-           where party_id = $1 and category_id = any($2) and doc_type is not null and status = 'active'"#,
-        party_id,
-        category_ids
-    )
-    .fetch_all(conn)
-    .await?)
-}
-
-/// What the permission policy looks at: the record's security level and department.
-pub async fn visibility_facts(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> Result<Option<(String, Option<Uuid>)>, DbError> {
-    let row = sqlx::query!(
-        "select security_level, department_id from records where id = $1",
-        id
-    )
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|row| (row.security_level, row.department_id)))
 }
 
 /// For each file of record `id`, the other active records holding the same content.

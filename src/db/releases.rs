@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::DbError;
 use super::access::visibility_json;
 use crate::domain::permissions::Visibility;
+use crate::domain::record::RecordStatus;
 
 /// A release as stored.
 #[derive(Debug, Clone)]
@@ -33,7 +34,7 @@ pub struct ReleaseItemRow {
     pub open_before: String,
     pub security_level: String,
     pub open_status: String,
-    pub status: String,
+    pub status: RecordStatus,
 }
 
 /// A record that came of age for release review.
@@ -124,10 +125,10 @@ pub async fn list(
 pub async fn items(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ReleaseItemRow>, DbError> {
     Ok(sqlx::query_as!(
         ReleaseItemRow,
-        "select i.record_id, r.archival_code, r.title, i.level_before, i.open_before,
-                r.security_level, r.open_status, r.status
-         from release_items i join records r on r.id = i.record_id
-         where i.release_id = $1 order by r.archival_code, r.id",
+        r#"select i.record_id, r.archival_code, r.title, i.level_before, i.open_before,
+                  r.security_level, r.open_status, r.status as "status: RecordStatus"
+           from release_items i join records r on r.id = i.record_id
+           where i.release_id = $1 order by r.archival_code, r.id"#,
         id
     )
     .fetch_all(conn)

@@ -20,6 +20,12 @@ macro_rules! text_enum {
                 Self::ALL.iter().copied().find(|value| value.as_str() == text)
             }
         }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
     };
 }
 

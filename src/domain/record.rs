@@ -17,6 +17,13 @@ pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
 /// The longest stored filename, in characters.
 pub const MAX_FILENAME_CHARS: usize = 255;
 
+text_enum!(
+    /// Where a record is in its life: kept, withdrawn as filed by mistake (作廢: a tombstone
+    /// that keeps its catalogue entry and audit trail), or destroyed at the end of its
+    /// retention.
+    RecordStatus { Active => "active", Withdrawn => "withdrawn", Destroyed => "destroyed" }
+);
+
 /// Metadata of a record as sent in the `metadata` part of an upload (DA/T 22 / DA/T 46).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

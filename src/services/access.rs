@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, PgConnection};
-use crate::domain::catalogue::{OpenStatus, SecurityLevel};
 use crate::domain::permissions::{
     AccessRule, Approver, CategoryRule, RecordFacts, Viewer, Visibility, may_see, rule_in_force,
 };
@@ -181,13 +180,8 @@ pub async fn record_access(
     };
     let rules = Rules::load(conn).await?;
     let (rule, _) = rules.in_force(row.category_id);
-    let level = SecurityLevel::parse(&row.security_level).ok_or_else(|| {
-        ServiceError::Internal(format!(
-            "record {id} has security level {:?}",
-            row.security_level
-        ))
-    })?;
-    let open = OpenStatus::parse(&row.open_status).unwrap_or(OpenStatus::Controlled);
+    let level = row.security_level;
+    let open = row.open_status;
     let viewer = viewer(actor);
     let mut facts = RecordFacts {
         id,
@@ -262,6 +256,5 @@ pub async fn loan_terms(
     };
     let rules = Rules::load(conn).await?;
     let (rule, _) = rules.in_force(row.category_id);
-    let level = SecurityLevel::parse(&row.security_level).unwrap_or(SecurityLevel::Confidential);
-    Ok(Some((rule.approver_for(level), row)))
+    Ok(Some((rule.approver_for(row.security_level), row)))
 }

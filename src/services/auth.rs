@@ -229,8 +229,8 @@ impl AuthService {
             },
         )
         .await
-        .map_err(|error| match error.constraint() {
-            Some("users_username_key") => {
+        .map_err(|error| match error.conflict() {
+            Some(db::Conflict::Username) => {
                 ServiceError::Conflict(format!("username {:?} is taken", username.as_str()))
             }
             _ => error.into(),

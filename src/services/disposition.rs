@@ -18,6 +18,7 @@ use crate::db::disposition::{AppraisalRow, DueKey, DueQuery, DueRow};
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::audit::AuditAction;
 use crate::domain::disposition::{Decision, extended_due, is_due};
+use crate::domain::record::RecordStatus;
 
 /// Filters of `GET /api/v1/disposition/due`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
@@ -295,7 +296,7 @@ async fn retention_of(
     let record = db::records::find(conn, id)
         .await?
         .ok_or_else(|| record_not_found(id))?;
-    if record.status != "active" {
+    if record.status != RecordStatus::Active {
         return Err(ServiceError::Conflict(format!(
             "record {id} is {}; it cannot be appraised",
             record.status

@@ -258,8 +258,8 @@ pub async fn assign_archival_code(
         }
         None => db::records::set_archival_code(conn, record_id, &text, item).await,
     };
-    stored.map_err(|error| match error.constraint() {
-        Some("records_archival_code_key") => {
+    stored.map_err(|error| match error.conflict() {
+        Some(db::Conflict::ArchivalCode) => {
             ServiceError::Conflict(format!("archival code {text} is taken"))
         }
         _ => error.into(),

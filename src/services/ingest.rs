@@ -268,8 +268,8 @@ impl IngestService {
                 db::imports::insert(&mut tx, import_rows, record_id)
                     .await
                     .map(|()| record_id)
-                    .map_err(|error| match error.constraint() {
-                        Some("import_rows_pkey") => {
+                    .map_err(|error| match error.conflict() {
+                        Some(db::Conflict::ImportRow) => {
                             ServiceError::Conflict("another run imported this row meanwhile".into())
                         }
                         _ => error.into(),

@@ -17,6 +17,7 @@ use crate::db::{self, Pool};
 use crate::domain::audit::AuditAction;
 use crate::domain::catalogue::{OpenStatus, SecurityLevel};
 use crate::domain::permissions::Capability;
+use crate::domain::record::RecordStatus;
 use crate::domain::reminder::ReminderKind;
 
 /// `POST /api/v1/releases`.
@@ -150,15 +151,14 @@ impl ReleaseService {
             let facts = db::access::record_facts(&mut tx, *id)
                 .await?
                 .ok_or_else(|| super::records::record_not_found(*id))?;
-            if facts.status != "active" {
+            if facts.status != RecordStatus::Active {
                 return Err(ServiceError::Conflict(format!(
                     "record {id} is {}; only active records are released",
                     facts.status
                 )));
             }
             if let Some(target) = input.security_level {
-                let current = SecurityLevel::parse(&facts.security_level)
-                    .unwrap_or(SecurityLevel::Confidential);
+                let current = facts.security_level;
                 if rank(target) > rank(current) {
                     return Err(ServiceError::Validation(format!(
                         "security_level: record {id} is {}; a release lowers a level, the \
@@ -251,7 +251,10 @@ impl ReleaseService {
                 )));
             }
             let items = db::releases::items(&mut tx, id).await?;
-            if let Some(gone) = items.iter().find(|item| item.status != "active") {
+            if let Some(gone) = items
+                .iter()
+                .find(|item| item.status != RecordStatus::Active)
+            {
                 return Err(ServiceError::Conflict(format!(
                     "record {} is {} since the proposal; reject it",
                     gone.record_id, gone.status

@@ -122,8 +122,8 @@ impl AuthService {
             },
         )
         .await
-        .map_err(|error| match error.constraint() {
-            Some("users_party_idx") => ServiceError::Conflict(
+        .map_err(|error| match error.conflict() {
+            Some(db::Conflict::UserParty) => ServiceError::Conflict(
                 "party_id: another user is linked to that employee folder".into(),
             ),
             _ => error.into(),

@@ -14,6 +14,7 @@ use super::session::WebUser;
 use super::{Chrome, error_page, message_page, render};
 use crate::app::App;
 use crate::domain::permissions::Capability;
+use crate::domain::record::RecordStatus;
 use crate::services::ServiceError;
 use crate::services::audit::AuditFilter;
 use crate::services::loans::LoanFilter;
@@ -58,7 +59,7 @@ struct RecordPage {
     status: &'static str,
     extra: Vec<(&'static str, String)>,
     files: Vec<FileLine>,
-    /// Whether the caller may place a legal hold on the record.
+    /// Whether the caller may place a legal hold on the record (an active one).
     may_hold: bool,
     /// The edit form's values, for those who may change the record.
     edit: Option<EditForm>,
@@ -167,16 +168,14 @@ pub async fn record_page(
     .filter(|(_, value)| !value.is_empty())
     .map(|(key, value)| (t.get(key), value))
     .collect();
-    let edit =
-        (user.actor.role.may(Capability::EditRecords) && record.status == "active").then(|| {
-            EditForm {
-                title: record.title.clone(),
-                doc_date: record.doc_date.to_string(),
-                doc_number: optional(&record.doc_number),
-                responsible: optional(&record.responsible),
-                description: optional(&record.description),
-            }
-        });
+    let active = record.status == RecordStatus::Active;
+    let edit = (user.actor.role.may(Capability::EditRecords) && active).then(|| EditForm {
+        title: record.title.clone(),
+        doc_date: record.doc_date.to_string(),
+        doc_number: optional(&record.doc_number),
+        responsible: optional(&record.responsible),
+        description: optional(&record.description),
+    });
     let history = if user.actor.role.may(Capability::ReadAudit) {
         let filter = AuditFilter {
             record_id: Some(id),
@@ -242,7 +241,7 @@ pub async fn record_page(
             )
         })
         .collect();
-    let withdrawn = (record.status == "withdrawn").then(|| {
+    let withdrawn = (record.status == RecordStatus::Withdrawn).then(|| {
         let reason = record
             .tombstone
             .as_ref()
@@ -253,9 +252,9 @@ pub async fn record_page(
     let page = RecordPage {
         t,
         earlier,
-        may_correct: user.actor.role.may(Capability::CorrectRecords) && record.status == "active",
+        may_correct: user.actor.role.may(Capability::CorrectRecords) && active,
         withdrawn,
-        may_hold: user.actor.role.may(Capability::Dispose),
+        may_hold: user.actor.role.may(Capability::Dispose) && active,
         loans,
         integrity: record.integrity.as_deref().map(|integrity| {
             t.get(if integrity == "damaged" {
@@ -279,10 +278,10 @@ pub async fn record_page(
         due: record
             .retention_due_on
             .map_or_else(String::new, |due| t.date(&due)),
-        status: t.get(match record.status.as_str() {
-            "destroyed" => "record.destroyed",
-            "withdrawn" => "record.withdrawn",
-            _ => "record.active",
+        status: t.get(match record.status {
+            RecordStatus::Destroyed => "record.destroyed",
+            RecordStatus::Withdrawn => "record.withdrawn",
+            RecordStatus::Active => "record.active",
         }),
         extra,
         files,

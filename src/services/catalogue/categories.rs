@@ -125,7 +125,7 @@ impl CatalogueService {
         let mut tx = db::begin(&self.pool).await?;
         let deleted = delete(&mut tx, code)
             .await
-            .map_err(|error| match error.constraint() {
+            .map_err(|error| match error.conflict() {
                 Some(_) => ServiceError::Conflict(format!(
                     "{what} {code:?} is in use and cannot be deleted"
                 )),

@@ -227,8 +227,8 @@ fn required(field: &str, value: &str) -> Result<String, ValidationError> {
     Ok(value.to_owned())
 }
 
-fn taken(error: DbError, constraint: &str, what: &str, code: &str) -> ServiceError {
-    if error.constraint() == Some(constraint) {
+fn taken(error: DbError, conflict: db::Conflict, what: &str, code: &str) -> ServiceError {
+    if error.conflict() == Some(conflict) {
         ServiceError::Conflict(format!("a {what} with code {code:?} exists"))
     } else {
         error.into()
@@ -236,7 +236,7 @@ fn taken(error: DbError, constraint: &str, what: &str, code: &str) -> ServiceErr
 }
 
 fn folder_kind_taken(error: DbError) -> ServiceError {
-    if error.constraint() == Some("categories_one_folder_kind_idx") {
+    if error.conflict() == Some(db::Conflict::FolderKind) {
         ServiceError::Conflict(
             "another category already holds the folders of this kind of party".into(),
         )

@@ -11,7 +11,7 @@ impl CatalogueService {
         let mut tx = db::begin(&self.pool).await?;
         db::catalogue::insert_fonds(&mut tx, Uuid::now_v7(), &input.code, &name)
             .await
-            .map_err(|error| taken(error, "fonds_code_key", "fonds", &input.code))?;
+            .map_err(|error| taken(error, db::Conflict::FondsCode, "fonds", &input.code))?;
         if input.default || db::catalogue::default_fonds(&mut tx).await?.is_none() {
             db::catalogue::set_default_fonds(&mut tx, &input.code).await?;
         }

@@ -19,6 +19,7 @@ use crate::domain::Sha256Digest;
 use crate::domain::audit::AuditAction;
 use crate::domain::correction::{FileAddition, FileAdditionInput};
 use crate::domain::permissions::Capability;
+use crate::domain::record::RecordStatus;
 
 /// Corrections of filed records.
 #[derive(Clone)]
@@ -133,7 +134,7 @@ impl CorrectionService {
         let record = db::records::find(tx, id)
             .await?
             .ok_or_else(|| record_not_found(id))?;
-        if record.status != "active" {
+        if record.status != RecordStatus::Active {
             return Err(ServiceError::Conflict(format!(
                 "record {id} is {}; its files no longer change",
                 record.status

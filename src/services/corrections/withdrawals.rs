@@ -20,6 +20,7 @@ use crate::db::{self, PgConnection};
 use crate::domain::audit::AuditAction;
 use crate::domain::correction::{NewWithdrawal, WithdrawalDecision};
 use crate::domain::permissions::Capability;
+use crate::domain::record::RecordStatus;
 use crate::domain::reminder::ReminderKind;
 
 /// A withdrawal as clients see it.
@@ -100,7 +101,7 @@ impl CorrectionService {
         let record = db::records::find(&mut tx, id)
             .await?
             .ok_or_else(|| record_not_found(id))?;
-        if record.status != "active" {
+        if record.status != RecordStatus::Active {
             return Err(ServiceError::Conflict(format!(
                 "record {id} is {}; only an active record is withdrawn",
                 record.status
@@ -110,8 +111,8 @@ impl CorrectionService {
         let withdrawal = Uuid::now_v7();
         db::corrections::propose(&mut tx, withdrawal, id, &reason, actor.user_id)
             .await
-            .map_err(|error| match error.constraint() {
-                Some("withdrawals_open_key") => ServiceError::Conflict(format!(
+            .map_err(|error| match error.conflict() {
+                Some(db::Conflict::OpenWithdrawal) => ServiceError::Conflict(format!(
                     "record {id} already has a withdrawal awaiting a decision"
                 )),
                 _ => error.into(),

@@ -23,6 +23,7 @@ use crate::db::records::{FileRow, RecordRow};
 use crate::db::{self, DbError, PgConnection};
 use crate::domain::Sha256Digest;
 use crate::domain::audit::AuditAction;
+use crate::domain::record::RecordStatus;
 use crate::domain::reminder::ReminderKind;
 use crate::services::holds::holds_covering;
 use crate::services::reminders::decisions::{Waiting, supervisors};
@@ -229,7 +230,7 @@ async fn destroy_records(
             }
         };
         let record = match records.get(record_id) {
-            Some(record) if record.status == "active" => record,
+            Some(record) if record.status == RecordStatus::Active => record,
             Some(record) => {
                 items.push(skip(
                     "skipped_gone",

@@ -24,6 +24,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::disposition::{APPROVALS_NEEDED, Decision};
 use crate::domain::job::Job;
 use crate::domain::permissions::Capability;
+use crate::domain::record::RecordStatus;
 use crate::domain::reminder::{Recipient, ReminderKind};
 
 pub use execute::Progress;
@@ -174,8 +175,8 @@ impl DestructionService {
         db::destruction::insert_batch(&mut tx, &batch).await?;
         db::destruction::insert_items(&mut tx, batch.id, &record_ids)
             .await
-            .map_err(|error| match error.constraint() {
-                Some("batch_items_open_record_idx") => ServiceError::Conflict(
+            .map_err(|error| match error.conflict() {
+                Some(db::Conflict::OpenBatchItem) => ServiceError::Conflict(
                     "a listed record is already in another open destruction batch".into(),
                 ),
                 _ => error.into(),
@@ -336,7 +337,7 @@ async fn ensure_destroyable(
         let record = db::records::find(conn, *id)
             .await?
             .ok_or_else(|| record_not_found(*id))?;
-        if record.status != "active" {
+        if record.status != RecordStatus::Active {
             return Err(ServiceError::Conflict(format!(
                 "record {id} is {}; it cannot be destroyed",
                 record.status

@@ -22,6 +22,7 @@ use super::{Actor, ServiceError, ServiceResult, access};
 use crate::db::{self, Pool};
 use crate::domain::loan::{self, LoanStatus, Term, keeps_loans, may_borrow};
 use crate::domain::permissions::Approver;
+use crate::domain::record::RecordStatus;
 use crate::domain::reminder::Recipient;
 use crate::domain::user::Role;
 pub use outside::{NewOutsideBorrower, OutsideBorrowerFilter, OutsideBorrowerView};
@@ -173,7 +174,7 @@ impl LoanService {
                 input.record_id
             )));
         }
-        if facts.status != "active" {
+        if facts.status != RecordStatus::Active {
             return Err(ServiceError::Conflict(format!(
                 "record {} is {}; it cannot be lent",
                 input.record_id, facts.status
@@ -244,7 +245,7 @@ impl LoanService {
             .await?
             .ok_or_else(|| ServiceError::Internal(format!("loan {id} lost its record")))?;
         check_decider(actor, &row, approver)?;
-        if decision == LoanStatus::Approved && facts.status != "active" {
+        if decision == LoanStatus::Approved && facts.status != RecordStatus::Active {
             return Err(ServiceError::Conflict(format!(
                 "record {} is {} since the loan was requested; reject the request",
                 row.record_id, facts.status
@@ -266,8 +267,8 @@ impl LoanService {
             copy_allowed,
         )
         .await
-        .map_err(|error| match error.constraint() {
-            Some("loans_physical_out_key") => ServiceError::Conflict(format!(
+        .map_err(|error| match error.conflict() {
+            Some(db::Conflict::PhysicalLoanOut) => ServiceError::Conflict(format!(
                 "the physical item of record {} is out on another loan",
                 row.record_id
             )),

@@ -14,7 +14,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::catalogue::{ChecklistItem, missing_items};
 use crate::domain::party::{FOLLOW_UP, PartyIdentifier, PartyKind, PartyStatus};
 use crate::domain::permissions::Capability;
-use crate::domain::record::Patch;
+use crate::domain::record::{Patch, RecordStatus};
 use crate::domain::validation::ValidationError;
 use crate::services::paging::{bad_cursor, next_cursor, page_size};
 
@@ -75,8 +75,8 @@ impl PartyService {
             Some(actor.user_id),
         )
         .await
-        .map_err(|error| match error.constraint() {
-            Some("parties_kind_identifier_key") => ServiceError::Conflict(format!(
+        .map_err(|error| match error.conflict() {
+            Some(db::Conflict::PartyIdentifier) => ServiceError::Conflict(format!(
                 "a {} with identifier {:?} exists",
                 input.kind.as_str(),
                 identifier.as_str()
@@ -195,7 +195,7 @@ impl PartyService {
             .unwrap_or_default();
         let present: HashSet<&str> = in_folder
             .iter()
-            .filter(|record| record.status == "active")
+            .filter(|record| record.status == RecordStatus::Active)
             .filter_map(|record| record.doc_type.as_deref())
             .collect();
         let missing = missing_items(&checklist, &present, party.status == PartyStatus::Departed)

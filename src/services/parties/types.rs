@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::db;
 use crate::domain::catalogue::ChecklistItem;
 use crate::domain::party::{Contact, PartyKind, PartyStatus};
-use crate::domain::record::Patch;
+use crate::domain::record::{Patch, RecordStatus};
 
 /// A party to create: `POST /api/v1/parties`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -107,7 +107,7 @@ pub struct RecordSummary {
     pub category: Option<String>,
     pub doc_type: Option<String>,
     pub pages: Option<i32>,
-    pub status: String,
+    pub status: RecordStatus,
     pub retention_due_on: Option<NaiveDate>,
 }
 

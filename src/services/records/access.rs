@@ -13,6 +13,7 @@ use super::{FileView, RecordService, RecordView, file_view, record_not_found};
 use crate::db;
 use crate::domain::audit::AuditAction;
 use crate::domain::loan::watermark_line;
+use crate::domain::record::RecordStatus;
 use crate::extract::{self, ExtractError, Marked, Overlay};
 use crate::services::access::require_record;
 use crate::services::{Actor, ServiceError, ServiceResult};
@@ -68,7 +69,7 @@ impl RecordService {
         let record = db::records::find(&mut conn, record_id)
             .await?
             .ok_or_else(|| record_not_found(record_id))?;
-        if record.status == "destroyed" {
+        if record.status == RecordStatus::Destroyed {
             return Err(ServiceError::Gone(format!(
                 "record {record_id} was destroyed; its files are gone"
             )));

@@ -24,7 +24,7 @@ use crate::db::{self, Pool};
 use crate::domain::audit::AuditAction;
 use crate::domain::disposition;
 use crate::domain::permissions::{Capability, ChangeRefusal, check_change};
-use crate::domain::record::{RecordMetadata, RecordPatch};
+use crate::domain::record::{RecordMetadata, RecordPatch, RecordStatus};
 use crate::extract::Sandbox;
 use crate::services::access::require_record;
 
@@ -67,7 +67,7 @@ impl RecordService {
             .await?
             .ok_or_else(|| record_not_found(id))?;
         let files = db::records::files(&mut conn, id).await?;
-        let destroyed = record.status == "destroyed";
+        let destroyed = record.status == RecordStatus::Destroyed;
         let mut view = record_view(record, files)?;
         for state in db::texts::states(&mut conn, id).await? {
             let mut files = view.files.iter_mut().chain(view.earlier_files.iter_mut());
@@ -98,7 +98,7 @@ impl RecordService {
             (!destroyed).then(|| if damaged { "damaged" } else { "intact" }.to_owned());
         if destroyed {
             view.tombstone = db::destruction::tombstone(&mut conn, id).await?;
-        } else if view.status == "withdrawn" {
+        } else if view.status == RecordStatus::Withdrawn {
             view.tombstone =
                 db::corrections::withdrawal_of(&mut conn, id)
                     .await?
@@ -159,7 +159,7 @@ impl RecordService {
         let row = db::records::find(&mut tx, id)
             .await?
             .ok_or_else(|| record_not_found(id))?;
-        if row.status != "active" {
+        if row.status != RecordStatus::Active {
             return Err(ServiceError::Conflict(format!(
                 "record {id} is {}; it cannot change",
                 row.status

@@ -10,7 +10,7 @@ use super::super::{ServiceError, ServiceResult};
 use crate::db;
 use crate::domain::Sha256Digest;
 use crate::domain::catalogue::{Carrier, Location, OpenStatus, SecurityLevel};
-use crate::domain::record::RecordMetadata;
+use crate::domain::record::{RecordMetadata, RecordStatus};
 
 /// A record as clients see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -41,8 +41,8 @@ pub struct RecordView {
     pub doc_type: Option<String>,
     #[schema(value_type = Object)]
     pub custom: Value,
-    /// `active`, `destroyed` or `withdrawn` (作廢: filed by mistake).
-    pub status: String,
+    /// `withdrawn` is 作廢: filed by mistake.
+    pub status: RecordStatus,
     /// Legal holds on the record.
     pub holds: Vec<Uuid>,
     pub retention_due_on: Option<NaiveDate>,
@@ -128,12 +128,6 @@ pub(in crate::services) fn record_view(
     record: db::records::RecordRow,
     files: Vec<db::records::FileRow>,
 ) -> ServiceResult<RecordView> {
-    let stored = |what: &str, value: &str| {
-        ServiceError::Internal(format!(
-            "record {} has a stored {what} {value:?}",
-            record.id
-        ))
-    };
     let (mut current, mut earlier) = (Vec::new(), Vec::new());
     for file in files {
         let view = file_view(file)?;
@@ -158,12 +152,9 @@ pub(in crate::services) fn record_view(
         doc_number: record.doc_number.clone(),
         responsible: record.responsible.clone(),
         pages: record.pages,
-        security_level: SecurityLevel::parse(&record.security_level)
-            .ok_or_else(|| stored("security level", &record.security_level))?,
-        open_status: OpenStatus::parse(&record.open_status)
-            .ok_or_else(|| stored("open status", &record.open_status))?,
-        carrier: Carrier::parse(&record.carrier)
-            .ok_or_else(|| stored("carrier", &record.carrier))?,
+        security_level: record.security_level,
+        open_status: record.open_status,
+        carrier: record.carrier,
         location: record
             .location
             .clone()
@@ -172,7 +163,7 @@ pub(in crate::services) fn record_view(
         translated_title: record.translated_title.clone(),
         doc_type: record.doc_type.clone(),
         custom: record.custom.clone(),
-        status: record.status.clone(),
+        status: record.status,
         holds: Vec::new(),
         retention_due_on: record.retention_due_on,
         retention_reason: record.retention_reason.clone(),

@@ -134,8 +134,7 @@ impl ReminderService {
         let mut conn = db::acquire(&self.pool).await?;
         let level = db::access::record_facts(&mut conn, record_id)
             .await?
-            .and_then(|facts| SecurityLevel::parse(&facts.security_level))
-            .unwrap_or(SecurityLevel::Confidential);
+            .map_or(SecurityLevel::Confidential, |facts| facts.security_level);
         if matches!(level, SecurityLevel::Public | SecurityLevel::Internal) {
             return Ok(());
         }

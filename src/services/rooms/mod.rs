@@ -65,8 +65,8 @@ impl RoomService {
         let mut tx = db::begin(&self.pool).await?;
         db::rooms::insert(&mut tx, &room, actor.user_id)
             .await
-            .map_err(|error| match error.constraint() {
-                Some("rooms_code_key") => {
+            .map_err(|error| match error.conflict() {
+                Some(db::Conflict::RoomCode) => {
                     ServiceError::Conflict(format!("a room with code {} exists", room.code))
                 }
                 _ => error.into(),
@@ -212,8 +212,8 @@ impl RoomService {
         };
         db::rooms::insert_location(&mut tx, id, &location)
             .await
-            .map_err(|error| match error.constraint() {
-                Some("room_locations_code_key") => ServiceError::Conflict(format!(
+            .map_err(|error| match error.conflict() {
+                Some(db::Conflict::PlaceCode) => ServiceError::Conflict(format!(
                     "the room already has a place {}",
                     location.code
                 )),

@@ -23,6 +23,7 @@ use crate::db::{self, PgConnection};
 use crate::domain::Sha256Digest;
 use crate::domain::integrity::{CheckKind, Property, Stage};
 use crate::domain::job::Job;
+use crate::domain::record::RecordStatus;
 use crate::extract::ContentReport;
 use crate::services::jobs::new_job;
 use crate::services::{ServiceError, ServiceResult};
@@ -210,7 +211,7 @@ impl IntegrityService {
         let record = db::records::find(&mut conn, record_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no record {record_id}")))?;
-        if record.status == "destroyed" {
+        if record.status == RecordStatus::Destroyed {
             return Ok(None);
         }
         let files = db::records::files(&mut conn, record_id).await?;
