@@ -339,6 +339,11 @@ impl IngestService {
         let record_id = Uuid::now_v7();
         let classified = filing::classify(tx, metadata.clone(), actor, !files.is_empty()).await?;
         db::records::insert(tx, record_id, &classified.values()?, actor.user_id).await?;
+        // read back before the item number is taken (which locks the class until the commit);
+        // the code and retention stored after it are set on this value as they are stored
+        let mut record = db::records::find(tx, record_id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("a record vanished in its filing".into()))?;
         let retention = filing::new_record_retention(tx, record_id).await?;
         // as PostgreSQL keeps it (microseconds), so the answer shows what a read shows later
         let now = Utc::now().trunc_subsecs(6);
@@ -375,6 +380,9 @@ impl IngestService {
         // filing of the same class waits for it
         let archival_code =
             filing::assign_archival_code(tx, record_id, &classified, Some(&retention)).await?;
+        record.archival_code.clone_from(&archival_code);
+        record.retention_due_on = retention.due_on;
+        record.retention_reason = retention.reason;
         db::audit::append(
             tx,
             Some(actor.user_id),
@@ -387,9 +395,6 @@ impl IngestService {
             }),
         )
         .await?;
-        let record = db::records::find(tx, record_id)
-            .await?
-            .ok_or_else(|| ServiceError::Internal("a record vanished in its filing".into()))?;
         Ok((record, rows))
     }
 }

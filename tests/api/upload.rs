@@ -36,17 +36,12 @@ async fn a_jpeg_and_a_pdf_with_chinese_names_are_filed_in_one_record(pool: PgPoo
     assert_eq!(files[1]["media_type"], "application/pdf");
     assert_eq!(files[1]["sha256"], hex::encode(Sha256::digest(&pdf)));
 
-    let fetched: serde_json::Value = app
-        .get(&format!(
+    let fetched = app
+        .get_json(&format!(
             "/api/v1/records/{}",
             record["id"].as_str().expect("id")
         ))
-        .send()
-        .await
-        .expect("get record")
-        .json()
-        .await
-        .expect("record JSON");
+        .await;
     let mut fetched_files = fetched["files"].as_array().expect("files").clone();
     for file in &mut fetched_files {
         // read on its own, a record also shows each file's text extraction, queued at filing
@@ -54,15 +49,36 @@ async fn a_jpeg_and_a_pdf_with_chinese_names_are_filed_in_one_record(pool: PgPoo
         assert_eq!(text.expect("text state")["status"], "pending");
     }
     assert_eq!(serde_json::Value::Array(fetched_files), record["files"]);
-    // the answer to the filing is the record as committed, field by field
-    for (field, value) in record.as_object().expect("record object") {
-        if field != "files" {
-            assert_eq!(&fetched[field], value, "{field} as filed and as read");
-        }
-    }
+    assert_filed_as_read(&record, &fetched);
     assert!(record["archival_code"].is_string(), "{record}");
     assert_eq!(app.objects("staging").len(), 0, "nothing left in staging");
     assert_eq!(app.objects("blobs/sha256").len(), 2);
+}
+
+#[sqlx::test]
+async fn a_filing_with_a_retention_period_answers_with_its_due_date_and_code(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = app
+        .file_record(
+            &json!({ "title": "2019年度採購合同", "doc_date": "2019-06-30", "category": "WS",
+                     "retention": "D10", "department": "BGS" }),
+            vec![TestFile::new(
+                "合同.txt",
+                "採購合同 正文".as_bytes().to_vec(),
+            )],
+        )
+        .await;
+    // ten years counted from the first day after the year the record was formed
+    assert_eq!(record["retention_due_on"], "2030-01-01", "{record}");
+    assert!(record["retention_reason"].is_string(), "{record}");
+    assert!(record["archival_code"].is_string(), "{record}");
+    let fetched = app
+        .get_json(&format!(
+            "/api/v1/records/{}",
+            record["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_filed_as_read(&record, &fetched);
 }
 
 #[sqlx::test]
@@ -361,4 +377,13 @@ async fn filing_without_a_token_is_401(pool: PgPool) {
         .expect("sent");
     assert_problem(response, 401, "unauthorized").await;
     assert_eq!(app.count("records").await, 0);
+}
+
+/// The answer to a filing is the record as committed, field by field (its files apart).
+fn assert_filed_as_read(record: &serde_json::Value, fetched: &serde_json::Value) {
+    for (field, value) in record.as_object().expect("record object") {
+        if field != "files" {
+            assert_eq!(&fetched[field], value, "{field} as filed and as read");
+        }
+    }
 }
