@@ -1,16 +1,15 @@
 //! Domain enums stored as text: rows carry them typed, and a value the schema should never
 //! hold is an error of the read, not a string that every caller compares.
 
-use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
-use sqlx::{Decode, Encode, Postgres, Type};
+use sqlx::postgres::{PgTypeInfo, PgValueRef};
+use sqlx::{Decode, Postgres, Type};
 
 use crate::domain::catalogue::{Carrier, OpenStatus, SecurityLevel};
-use crate::domain::party::PartyStatus;
+use crate::domain::party::{PartyKind, PartyStatus};
 use crate::domain::record::RecordStatus;
 
-/// Stores each enum as its `as_str` text and reads it back with `parse`.
+/// Reads each enum from the text its `as_str` stores (queries bind `as_str()`), with `parse`.
 macro_rules! stored_as_text {
     ($($kind:ty),* $(,)?) => {$(
         impl Type<Postgres> for $kind {
@@ -31,17 +30,12 @@ macro_rules! stored_as_text {
                 })
             }
         }
-
-        impl Encode<'_, Postgres> for $kind {
-            fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-                <&str as Encode<Postgres>>::encode_by_ref(&self.as_str(), buf)
-            }
-        }
     )*};
 }
 
 stored_as_text!(
     RecordStatus,
+    PartyKind,
     PartyStatus,
     SecurityLevel,
     OpenStatus,

@@ -7,17 +7,18 @@ use uuid::Uuid;
 
 use super::DbError;
 use super::access::visibility_json;
+use crate::domain::party::{PartyKind, PartyStatus};
 use crate::domain::permissions::Visibility;
 
 /// A party as stored, with its department's code.
 #[derive(Debug, Clone)]
 pub struct PartyRow {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: PartyKind,
     pub identifier: String,
     pub name: String,
     pub department: Option<String>,
-    pub status: String,
+    pub status: PartyStatus,
     pub industry: Option<String>,
     pub nature: Option<String>,
     pub region: Option<String>,
@@ -33,7 +34,7 @@ pub struct PartyRow {
 pub struct PartyValues<'a> {
     pub name: &'a str,
     pub department_id: Option<Uuid>,
-    pub status: &'a str,
+    pub status: PartyStatus,
     pub industry: Option<&'a str>,
     pub nature: Option<&'a str>,
     pub region: Option<&'a str>,
@@ -62,7 +63,7 @@ pub struct EventRow {
 pub async fn insert(
     conn: &mut PgConnection,
     id: Uuid,
-    kind: &str,
+    kind: PartyKind,
     identifier: &str,
     values: &PartyValues<'_>,
     created_by: Option<Uuid>,
@@ -72,11 +73,11 @@ pub async fn insert(
            customer_type, grade, credit_limit, contacts, created_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::float8, $13, $14)",
         id,
-        kind,
+        kind.as_str(),
         identifier,
         values.name,
         values.department_id,
-        values.status,
+        values.status.as_str(),
         values.industry,
         values.nature,
         values.region,
@@ -103,7 +104,7 @@ pub async fn update(
         id,
         values.name,
         values.department_id,
-        values.status,
+        values.status.as_str(),
         values.industry,
         values.nature,
         values.region,
@@ -117,11 +118,15 @@ pub async fn update(
     Ok(())
 }
 
-pub async fn set_status(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<(), DbError> {
+pub async fn set_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: PartyStatus,
+) -> Result<(), DbError> {
     sqlx::query!(
         "update parties set status = $2, updated_at = now() where id = $1",
         id,
-        status
+        status.as_str()
     )
     .execute(conn)
     .await?;
@@ -131,7 +136,8 @@ pub async fn set_status(conn: &mut PgConnection, id: Uuid, status: &str) -> Resu
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<PartyRow>, DbError> {
     Ok(sqlx::query_as!(
         PartyRow,
-        r#"select p.id, p.kind, p.identifier, p.name, d.code as "department?", p.status, p.industry, p.nature,
+        r#"select p.id, p.kind as "kind: PartyKind", p.identifier, p.name, d.code as "department?",
+                  p.status as "status: PartyStatus", p.industry, p.nature,
                   p.region, p.customer_type, p.grade, p.credit_limit::float8 as credit_limit, p.contacts, p.created_at, p.updated_at
            from parties p left join departments d on d.id = p.department_id
            where p.id = $1"#,
@@ -155,7 +161,8 @@ pub async fn list(
     let (after_kind, after_identifier) = after.unzip();
     Ok(sqlx::query_as!(
         PartyRow,
-        r#"select p.id, p.kind, p.identifier, p.name, d.code as "department?", p.status, p.industry, p.nature,
+        r#"select p.id, p.kind as "kind: PartyKind", p.identifier, p.name, d.code as "department?",
+                  p.status as "status: PartyStatus", p.industry, p.nature,
                   p.region, p.customer_type, p.grade, p.credit_limit::float8 as credit_limit, p.contacts, p.created_at, p.updated_at
            from parties p left join departments d on d.id = p.department_id
            where ($1::text is null or p.kind = $1)

@@ -14,6 +14,7 @@ use crate::domain::archival_code::ArchivalCode;
 use crate::domain::catalogue::{
     Carrier, ChecklistItem, FieldDefinition, OpenStatus, SecurityLevel, check_custom,
 };
+use crate::domain::party::{PartyKind, PartyStatus};
 use crate::domain::record::RecordMetadata;
 use crate::domain::retention::{self, Facts, Policy, Trigger};
 
@@ -118,7 +119,9 @@ pub async fn classify(
     };
     if let Some(id) = metadata.custodian {
         let custodian = db::parties::find(conn, id).await?;
-        if !custodian.is_some_and(|party| party.kind == "employee" && party.status == "active") {
+        if !custodian.is_some_and(|party| {
+            party.kind == PartyKind::Employee && party.status == PartyStatus::Active
+        }) {
             return Err(ServiceError::Validation(format!(
                 "custodian: {id} is not an active employee"
             )));
@@ -131,7 +134,7 @@ pub async fn classify(
                 .ok_or_else(|| unknown("category", "category", code))?,
         ),
         // a record for someone's folder goes to the folder category of their kind
-        (None, Some(party)) => db::catalogue::folder_category(conn, &party.kind).await?,
+        (None, Some(party)) => db::catalogue::folder_category(conn, party.kind.as_str()).await?,
         (None, None) => None,
     };
     let retention_code = metadata.retention.clone().or_else(|| {

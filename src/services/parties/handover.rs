@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{PartyService, require_writer};
 use crate::db;
 use crate::domain::audit::AuditAction;
+use crate::domain::party::{PartyKind, PartyStatus};
 use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// `POST /api/v1/parties/{id}/handover`.
@@ -51,14 +52,16 @@ impl PartyService {
         let leaving = db::parties::find(&mut tx, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("party {id} not found")))?;
-        if leaving.kind != "employee" {
+        if leaving.kind != PartyKind::Employee {
             return Err(ServiceError::Validation(format!(
                 "party {id} is a {}; only employees keep records in custody",
-                leaving.kind
+                leaving.kind.as_str()
             )));
         }
         let successor = db::parties::find(&mut tx, input.successor).await?;
-        if !successor.is_some_and(|party| party.kind == "employee" && party.status == "active") {
+        if !successor.is_some_and(|party| {
+            party.kind == PartyKind::Employee && party.status == PartyStatus::Active
+        }) {
             return Err(ServiceError::Validation(format!(
                 "successor: {} is not an active employee",
                 input.successor

@@ -58,12 +58,12 @@ impl PartyService {
         db::parties::insert(
             &mut tx,
             id,
-            input.kind.as_str(),
+            input.kind,
             identifier.as_str(),
             &db::parties::PartyValues {
                 name: &name,
                 department_id,
-                status: status.as_str(),
+                status,
                 industry: input.industry.as_deref(),
                 nature: input.nature.as_deref(),
                 region: input.region.as_deref(),
@@ -137,7 +137,7 @@ impl PartyService {
             &db::parties::PartyValues {
                 name: &name,
                 department_id,
-                status: status.as_str(),
+                status,
                 industry: industry.as_deref(),
                 nature: nature.as_deref(),
                 region: region.as_deref(),
@@ -329,7 +329,7 @@ impl PartyService {
             db::reminders::close_follow_ups(&mut tx, id, row.date, actor.user_id).await?;
         }
         if let Some(status) = event.status_after(party.kind) {
-            db::parties::set_status(&mut tx, id, status.as_str()).await?;
+            db::parties::set_status(&mut tx, id, status).await?;
         }
         let recomputed =
             filing::recompute_retention(&mut tx, filing::RetentionScope::Party(id)).await?;
@@ -411,13 +411,11 @@ fn internal(error: impl std::fmt::Display) -> ServiceError {
 fn party_view(row: db::parties::PartyRow) -> ServiceResult<PartyView> {
     Ok(PartyView {
         id: row.id,
-        kind: PartyKind::parse(&row.kind)
-            .ok_or_else(|| internal(format!("stored party kind {:?}", row.kind)))?,
+        kind: row.kind,
         identifier: row.identifier,
         name: row.name,
         department: row.department,
-        status: PartyStatus::parse(&row.status)
-            .ok_or_else(|| internal(format!("stored party status {:?}", row.status)))?,
+        status: row.status,
         industry: row.industry,
         nature: row.nature,
         region: row.region,
