@@ -68,7 +68,7 @@ pub struct WithdrawalRow {
     pub note: Option<String>,
 }
 
-/// Inserts a proposal; `withdrawals_open_key` is violated when one is already open.
+/// Inserts a proposal; [`Conflict::OpenWithdrawal`](super::Conflict::OpenWithdrawal) when one is already open.
 pub async fn propose(
     conn: &mut PgConnection,
     id: Uuid,

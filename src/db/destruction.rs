@@ -67,7 +67,7 @@ pub async fn insert_batch(conn: &mut PgConnection, batch: &BatchRow) -> Result<(
 }
 
 /// Adds the records as items in the given order; a record already in an open batch is refused
-/// by `batch_items_open_record_idx`.
+/// with [`Conflict::OpenBatchItem`](super::Conflict::OpenBatchItem).
 pub async fn insert_items(
     conn: &mut PgConnection,
     batch_id: Uuid,

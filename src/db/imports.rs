@@ -23,7 +23,7 @@ pub async fn imported(
 }
 
 /// Remembers that the rows `keys` were filed as `record_id`; a key taken meanwhile (by a
-/// concurrent run) fails with `import_rows_pkey`.
+/// concurrent run) fails with [`Conflict::ImportRow`](super::Conflict::ImportRow).
 pub async fn insert(
     conn: &mut PgConnection,
     keys: &[String],

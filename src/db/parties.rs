@@ -59,7 +59,7 @@ pub struct EventRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// Inserts a party; a taken identifier fails with `parties_kind_identifier_key`.
+/// Inserts a party; a taken identifier fails with [`Conflict::PartyIdentifier`](super::Conflict::PartyIdentifier).
 pub async fn insert(
     conn: &mut PgConnection,
     id: Uuid,

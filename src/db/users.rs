@@ -29,7 +29,7 @@ pub struct NewUser<'a> {
     pub department_id: Option<Uuid>,
 }
 
-/// Inserts a user; a taken username fails with constraint `users_username_key`.
+/// Inserts a user; a taken username fails with [`Conflict::Username`](super::Conflict::Username).
 pub async fn insert(conn: &mut PgConnection, user: &NewUser<'_>) -> Result<(), DbError> {
     sqlx::query!(
         "insert into users (id, username, password_hash, role, department_id)

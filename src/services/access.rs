@@ -180,16 +180,14 @@ pub async fn record_access(
     };
     let rules = Rules::load(conn).await?;
     let (rule, _) = rules.in_force(row.category_id);
-    let level = row.security_level;
-    let open = row.open_status;
     let viewer = viewer(actor);
     let mut facts = RecordFacts {
         id,
         rule: &rule,
         category: row.category_id,
         department: row.department_id,
-        level,
-        open,
+        level: row.security_level,
+        open: row.open_status,
         party_id: row.party_id,
         on_loan: false,
     };
