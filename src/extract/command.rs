@@ -2,15 +2,13 @@
 //! and dangan's own parsing child, which is fed its task on standard input.
 
 use std::ffi::OsString;
-use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use wait_timeout::ChildExt;
-
 use super::ExtractError;
+use super::pipes::{self, Ended};
 
 /// How much of a tool's standard error is kept for the error message.
 const STDERR_LIMIT: usize = 8 * 1024;
@@ -325,60 +323,37 @@ fn run_bounded(
         kill(&mut child);
         return Err(ExtractError::io(format!("limit {tool}"), error));
     }
-    let stdin = child.stdin.take();
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let stdout_limit = limits.stdout_limit;
-    // Both pipes are drained on their own threads so that a chatty child never blocks on a
-    // full pipe while we wait for it.
-    let (status, (stdout, stdout_truncated), (stderr, _)) = std::thread::scope(|scope| {
-        if let (Some(mut stdin), Some(input)) = (stdin, input) {
-            // a child that ends without reading it has said what it had to on its way out
-            scope.spawn(move || stdin.write_all(&input));
+    let streams = pipes::follow(
+        &mut child,
+        input.unwrap_or_default(),
+        (limits.stdout_limit, STDERR_LIMIT),
+        limits.timeout,
+    );
+    let (status, streams) = match streams {
+        Ok(Ended::Exited(status, streams)) => (status, streams),
+        Ok(Ended::TimedOut) => {
+            kill(&mut child);
+            return Err(ExtractError::Timeout {
+                tool,
+                after: limits.timeout,
+            });
         }
-        let out = scope.spawn(move || read_capped(stdout, stdout_limit));
-        let err = scope.spawn(move || read_capped(stderr, STDERR_LIMIT));
-        let status = wait_or_kill(&mut child, tool, limits.timeout);
-        let out = out.join().unwrap_or_default();
-        let err = err.join().unwrap_or_default();
-        (status, out, err)
-    });
-    let status = status?;
+        Err(error) => {
+            kill(&mut child);
+            return Err(ExtractError::io(format!("wait for {tool}"), error));
+        }
+    };
     if !status.success() {
-        // A child that crashed may leave what it started running; its group goes with it.
-        kill_group(child.id());
         return Ok(Err(Failure {
             status,
-            stderr: last_lines(&stderr),
-            full_stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            stderr: last_lines(&streams.stderr),
+            full_stderr: String::from_utf8_lossy(&streams.stderr).into_owned(),
         }));
     }
     Ok(Ok(CommandOutput {
-        stdout,
-        stdout_truncated,
+        stdout: streams.stdout,
+        stdout_truncated: streams.stdout_truncated,
     }))
-}
-
-fn wait_or_kill(
-    child: &mut Child,
-    tool: Tool,
-    timeout: Duration,
-) -> Result<ExitStatus, ExtractError> {
-    let waited = child.wait_timeout(timeout);
-    match waited {
-        Ok(Some(status)) => Ok(status),
-        Ok(None) => {
-            kill(child);
-            Err(ExtractError::Timeout {
-                tool,
-                after: timeout,
-            })
-        }
-        Err(error) => {
-            kill(child);
-            Err(ExtractError::io(format!("wait for {tool}"), error))
-        }
-    }
 }
 
 /// Kills the process group led by `leader`; an error means the group is gone already.
@@ -394,31 +369,6 @@ fn kill(child: &mut Child) {
     kill_group(child.id());
     let _ = child.kill();
     let _ = child.wait();
-}
-
-/// Reads a pipe to its end, keeping the first `limit` bytes.
-fn read_capped(pipe: Option<impl Read>, limit: usize) -> (Vec<u8>, bool) {
-    let Some(mut pipe) = pipe else {
-        return (Vec::new(), false);
-    };
-    let mut kept = Vec::new();
-    let mut truncated = false;
-    let mut chunk = [0u8; 64 * 1024];
-    loop {
-        match pipe.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => {
-                let room = limit.saturating_sub(kept.len());
-                if n > room {
-                    truncated = true;
-                }
-                kept.extend_from_slice(&chunk[..n.min(room)]);
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-    }
-    (kept, truncated)
 }
 
 /// The last few non-empty lines of a tool's stderr, for an error message.

@@ -75,6 +75,84 @@ fn a_fed_child_has_its_limits_before_it_reads_its_input() {
     assert!(nice >= BACKGROUND_NICE, "{text}");
 }
 
+fn fed_limits(stdout_limit: usize) -> Limits {
+    Limits {
+        timeout: Duration::from_secs(20),
+        stdout_limit,
+        memory_bytes: 512 << 20,
+        cpu: Duration::from_secs(20),
+        nice: 0,
+    }
+}
+
+#[test]
+fn a_fed_child_echoing_more_than_a_pipe_holds_gets_all_its_input_back() {
+    // cat writes while it is still being fed: the input and the output are both far larger
+    // than a pipe's buffer, so a runner that wrote all before reading would never end
+    let input: Vec<u8> = (0..3 << 20).map(|at: u32| (at % 251) as u8).collect();
+    let output = run_fed(
+        Tool::Sandbox,
+        shell("cat"),
+        &fed_limits(4 << 20),
+        input.clone(),
+    )
+    .expect("ran")
+    .ok()
+    .expect("cat succeeds");
+    assert!(!output.stdout_truncated);
+    assert!(output.stdout == input, "the output differs from the input");
+}
+
+#[test]
+fn a_fed_child_that_reads_none_of_its_input_is_not_waited_on() {
+    let output = run_fed(
+        Tool::Sandbox,
+        shell("echo refused; exit 0"),
+        &fed_limits(100),
+        vec![b'x'; 4 << 20],
+    )
+    .expect("ran")
+    .ok()
+    .expect("exit 0");
+    assert_eq!(output.stdout, b"refused\n");
+}
+
+#[test]
+fn what_a_child_leaves_running_is_killed_and_not_waited_for() {
+    // the background sleep holds standard output open after the shell has exited
+    let started = std::time::Instant::now();
+    let output = run(
+        Tool::Pdftotext,
+        shell("sleep 30 & echo $!"),
+        Duration::from_secs(20),
+        100,
+    )
+    .expect("runs");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "waited for the sleep"
+    );
+    let pid: i32 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("the pid of the sleep");
+    let pid = nix::unistd::Pid::from_raw(pid);
+    let gone = (0..200).any(|_| {
+        // a killed orphan is reaped by init; until then it is a zombie
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let zombie = state
+            .rsplit(") ")
+            .next()
+            .is_some_and(|rest| rest.starts_with('Z'));
+        if nix::sys::signal::kill(pid, None).is_err() || zombie {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        false
+    });
+    assert!(gone, "the sleep it left is still running");
+}
+
 #[test]
 fn relative_paths_cannot_look_like_options() {
     assert_eq!(path_arg(Path::new("-x.pdf")), OsString::from("./-x.pdf"));

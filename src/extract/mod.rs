@@ -15,6 +15,7 @@ mod normalize;
 mod ocr;
 mod office;
 mod pdf;
+mod pipes;
 mod sandbox;
 mod sheet;
 #[cfg(test)]
