@@ -6,6 +6,7 @@
 
 pub mod analysis;
 mod facets;
+mod merges;
 pub mod query;
 pub mod schema;
 mod search;
@@ -176,18 +177,18 @@ impl SearchIndex {
             .map_err(|_| IndexError::Corrupt("the index writer panicked".into()))?;
         if guard.is_none() {
             // one thread: the indexer applies small batches; a rebuild uses every core
-            *guard = Some(
-                generation
-                    .index
-                    .writer_with_num_threads(1, self.writer_memory)
-                    .map_err(|error| match error {
-                        tantivy::TantivyError::LockFailure(
-                            tantivy::directory::error::LockError::LockBusy,
-                            _,
-                        ) => IndexError::HeldElsewhere,
-                        other => other.into(),
-                    })?,
-            );
+            let writer = generation
+                .index
+                .writer_with_num_threads(1, self.writer_memory)
+                .map_err(|error| match error {
+                    tantivy::TantivyError::LockFailure(
+                        tantivy::directory::error::LockError::LockBusy,
+                        _,
+                    ) => IndexError::HeldElsewhere,
+                    other => other.into(),
+                })?;
+            writer.set_merge_policy(Box::new(merges::policy()));
+            *guard = Some(writer);
         }
         let Some(writer) = guard.as_mut() else {
             return Err(IndexError::Corrupt("no index writer".into()));
@@ -317,6 +318,7 @@ impl Rebuild {
         let (_, fields) = schema::build();
         // a rebuild is a one-off: more heap means fewer, larger segments and a faster build
         let writer = generation.index.writer(writer_memory.max(REBUILD_MEMORY))?;
+        writer.set_merge_policy(Box::new(merges::policy()));
         Ok(Self {
             root: root.to_path_buf(),
             name,
