@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
+use super::jobs::{CHANNEL, NewJob};
 
 /// A check as stored.
 #[derive(Debug, Clone)]
@@ -29,6 +30,7 @@ pub struct CheckRow {
     pub error: Option<String>,
 }
 
+/// Inserts a check and, with `job`, queues the job that runs it, in one statement.
 pub async fn insert_check(
     conn: &mut PgConnection,
     id: Uuid,
@@ -36,17 +38,28 @@ pub async fn insert_check(
     stage: Option<&str>,
     record_ids: Option<&[Uuid]>,
     requested_by: Option<Uuid>,
+    job: Option<&NewJob<'_>>,
 ) -> Result<(), DbError> {
     sqlx::query!(
-        "insert into integrity_checks (id, kind, stage, record_ids, requested_by)
-         values ($1, $2, $3, $4, $5)",
+        r#"with checked as (
+               insert into integrity_checks (id, kind, stage, record_ids, requested_by)
+               values ($1, $2, $3, $4, $5)
+               returning id)
+           select enqueue_job($6, $7, $8, $9, $10, $11) as "job_id"
+           from checked where $6::text is not null"#,
         id,
         kind,
         stage,
         record_ids as Option<&[Uuid]>,
         requested_by,
+        job.map(|job| job.kind),
+        job.map(|job| &job.payload),
+        job.and_then(|job| job.dedupe_key.as_deref()),
+        job.map(|job| job.max_attempts),
+        job.and_then(|job| job.run_at),
+        CHANNEL,
     )
-    .execute(conn)
+    .fetch_optional(conn)
     .await?;
     Ok(())
 }

@@ -73,20 +73,11 @@ pub async fn enqueue(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<bool, 
     Ok(insert(conn, job).await?.is_some())
 }
 
-/// [`enqueue`], returning the new job's id.
+/// [`enqueue`], returning the new job's id. The schema's `enqueue_job` does it, so that
+/// other statements can queue a job with what they write (see `texts`, `integrity`).
 async fn insert(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<Option<i64>, DbError> {
-    // one round trip: the wake-up goes with the insert, and only for a job due now (the
-    // workers' polling finds a later one)
     let inserted = sqlx::query_scalar!(
-        r#"with inserted as (
-               insert into jobs (kind, payload, dedupe_key, max_attempts, run_at)
-               values ($1, $2, $3, $4, coalesce($5, now()))
-               on conflict (kind, dedupe_key)
-                   where dedupe_key is not null and status in ('queued', 'running')
-               do nothing
-               returning id, run_at),
-           woken as (select pg_notify($6, $1) from inserted where run_at <= now())
-           select id as "id!" from inserted where (select count(*) from woken) >= 0"#,
+        r#"select enqueue_job($1, $2, $3, $4, $5, $6) as "id""#,
         job.kind,
         job.payload,
         job.dedupe_key,
@@ -94,7 +85,7 @@ async fn insert(conn: &mut PgConnection, job: &NewJob<'_>) -> Result<Option<i64>
         job.run_at,
         CHANNEL,
     )
-    .fetch_optional(conn)
+    .fetch_one(conn)
     .await?;
     Ok(inserted)
 }

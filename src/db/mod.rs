@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backup;
 pub mod blobs;
 pub mod catalogue;
+pub mod classification;
 pub mod corrections;
 pub mod deadlines;
 pub mod destroy;

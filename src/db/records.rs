@@ -164,27 +164,6 @@ pub async fn update(
     Ok(())
 }
 
-pub async fn insert_file(conn: &mut PgConnection, file: &FileRow) -> Result<(), DbError> {
-    sqlx::query!(
-        "insert into record_files
-             (id, record_id, position, sha256, size, media_type, filename, created_at, copy, copy_note)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        file.id,
-        file.record_id,
-        file.position,
-        file.sha256,
-        file.size,
-        file.media_type,
-        file.filename,
-        file.created_at,
-        file.copy,
-        file.copy_note,
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// The record with the codes of its classification.
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<RecordRow>, DbError> {
     Ok(sqlx::query_as!(

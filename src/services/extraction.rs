@@ -38,15 +38,17 @@ pub struct ExtractionService {
     sandbox: Arc<Sandbox>,
 }
 
-/// Queues the text extraction of a newly filed file, inside the filing transaction.
-pub(crate) async fn queue_extraction(
+/// Inserts a newly filed file, its text pending and its extraction queued, inside the
+/// filing transaction.
+pub(crate) async fn insert_file_to_extract(
     conn: &mut PgConnection,
-    file_id: Uuid,
-    record_id: Uuid,
+    file: &db::records::FileRow,
 ) -> ServiceResult<()> {
-    db::texts::insert_pending(&mut *conn, file_id, record_id).await?;
-    let job = super::jobs::new_job(&Job::ExtractText { file_id }, Some(file_id.to_string()));
-    db::jobs::enqueue(conn, &job).await?;
+    let job = super::jobs::new_job(
+        &Job::ExtractText { file_id: file.id },
+        Some(file.id.to_string()),
+    );
+    db::texts::insert_file_to_extract(conn, file, &job).await?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Actor, ServiceError, ServiceResult, holds};
+use crate::db::classification::{ClassCodes, ClassRows};
 pub use crate::db::records::RetentionScope;
 use crate::db::records::{ArchivalClass, RecordValues, RetentionFacts};
 use crate::db::{self, PgConnection};
@@ -101,14 +102,6 @@ pub async fn classify(
     actor: &Actor,
     has_files: bool,
 ) -> ServiceResult<Classified> {
-    let fonds = match metadata.fonds.as_deref() {
-        Some(code) => Some(
-            db::catalogue::find_fonds(conn, code)
-                .await?
-                .ok_or_else(|| unknown("fonds", "fonds", code))?,
-        ),
-        None => db::catalogue::default_fonds(conn).await?,
-    };
     let party = match metadata.party_id {
         Some(id) => Some(
             db::parties::find(conn, id)
@@ -127,43 +120,45 @@ pub async fn classify(
             )));
         }
     }
-    let category = match (metadata.category.as_deref(), &party) {
-        (Some(code), _) => Some(
-            db::catalogue::find_category(conn, code)
-                .await?
-                .ok_or_else(|| unknown("category", "category", code))?,
-        ),
-        // a record for someone's folder goes to the folder category of their kind
-        (None, Some(party)) => db::catalogue::folder_category(conn, party.kind.as_str()).await?,
-        (None, None) => None,
+    // a record for someone's folder goes to the folder category of their kind; the retention
+    // is the category's unless given; the department the uploader's unless given
+    let codes = ClassCodes {
+        fonds: metadata.fonds.as_deref(),
+        category: metadata.category.as_deref(),
+        folder_kind: party.as_ref().map(|party| party.kind.as_str()),
+        retention: metadata.retention.as_deref(),
+        department: metadata.department.as_deref(),
+        department_id: actor.department_id,
     };
-    let retention_code = metadata.retention.clone().or_else(|| {
+    let ClassRows {
+        fonds,
+        category,
+        retention,
+        department,
+    } = db::classification::find(conn, codes).await?;
+    let named = |code: Option<&str>, found: bool, field: &str, what: &str| match code {
+        Some(code) if !found => Err(unknown(field, what, code)),
+        _ => Ok(()),
+    };
+    named(codes.fonds, fonds.is_some(), "fonds", "fonds")?;
+    named(codes.category, category.is_some(), "category", "category")?;
+    let retention_code = codes.retention.or_else(|| {
         category
             .as_ref()
-            .and_then(|category| category.retention_code.clone())
+            .and_then(|category| category.retention_code.as_deref())
     });
-    let retention = match retention_code.as_deref() {
-        Some(code) => Some(
-            db::catalogue::find_retention(conn, code)
-                .await?
-                .ok_or_else(|| unknown("retention", "retention policy", code))?,
-        ),
-        None => None,
-    };
-    let department = match metadata.department.as_deref() {
-        Some(code) => Some(
-            db::catalogue::find_department(conn, code)
-                .await?
-                .ok_or_else(|| unknown("department", "department", code))?,
-        ),
-        None => match actor.department_id {
-            Some(id) => db::catalogue::list_departments(conn)
-                .await?
-                .into_iter()
-                .find(|department| department.id == id),
-            None => None,
-        },
-    };
+    named(
+        retention_code,
+        retention.is_some(),
+        "retention",
+        "retention policy",
+    )?;
+    named(
+        codes.department,
+        department.is_some(),
+        "department",
+        "department",
+    )?;
 
     let definitions: Vec<FieldDefinition> = match &category {
         Some(category) => serde_json::from_value(category.fields.clone()).map_err(|error| {
@@ -187,10 +182,10 @@ pub async fn classify(
         }
     }
 
-    metadata.fonds = fonds.as_ref().map(|row| row.code.clone());
+    metadata.fonds = fonds.as_ref().map(|(_, code)| code.clone());
     metadata.category = category.as_ref().map(|row| row.code.clone());
-    metadata.retention = retention.as_ref().map(|row| row.code.clone());
-    metadata.department = department.as_ref().map(|row| row.code.clone());
+    metadata.retention = retention.as_ref().map(|(_, code)| code.clone());
+    metadata.department = department.as_ref().map(|(_, code)| code.clone());
     if let Some(location) = &metadata.location {
         super::rooms::check_location(conn, location).await?;
     }
@@ -210,10 +205,10 @@ pub async fn classify(
         open_status: metadata.open_status.unwrap_or(OpenStatus::Controlled),
         custom: Value::Object(metadata.custom.clone()),
         location,
-        fonds: fonds.map(|row| (row.id, row.code)),
+        fonds,
         category: category.map(|row| (row.id, row.code)),
-        retention: retention.map(|row| (row.id, row.code)),
-        department: department.map(|row| (row.id, row.code)),
+        retention,
+        department,
         metadata,
     })
 }

@@ -365,8 +365,7 @@ impl IngestService {
                 replaced_at: None,
                 replace_reason: None,
             };
-            db::records::insert_file(tx, &row).await?;
-            super::extraction::queue_extraction(tx, row.id, record_id).await?;
+            super::extraction::insert_file_to_extract(tx, &row).await?;
             audit_files.push(serde_json::json!({
                 "file_id": row.id,
                 "sha256": file.staged.digest,

@@ -188,9 +188,8 @@ impl CorrectionService {
                     )));
                 }
             }
-            db::records::insert_file(tx, &row).await?;
+            super::extraction::insert_file_to_extract(tx, &row).await?;
             first_new.get_or_insert(row.id);
-            super::extraction::queue_extraction(tx, row.id, id).await?;
             new_files.push(serde_json::json!({
                 "file_id": row.id,
                 "sha256": file.staged.digest,

@@ -47,8 +47,16 @@ impl IntegrityService {
     pub async fn new_sweep(&self) -> ServiceResult<Uuid> {
         let id = Uuid::now_v7();
         let mut conn = db::acquire(&self.pool).await?;
-        db::integrity::insert_check(&mut conn, id, CheckKind::Fixity.as_str(), None, None, None)
-            .await?;
+        db::integrity::insert_check(
+            &mut conn,
+            id,
+            CheckKind::Fixity.as_str(),
+            None,
+            None,
+            None,
+            None,
+        )
+        .await?;
         Ok(id)
     }
 

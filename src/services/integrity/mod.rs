@@ -182,6 +182,10 @@ impl IntegrityService {
     pub async fn queue_sweep(&self, requested_by: Option<Uuid>) -> ServiceResult<CheckView> {
         let id = Uuid::now_v7();
         let mut tx = db::begin(&self.pool).await?;
+        let job = new_job(
+            &Job::FixitySweep { check_id: Some(id) },
+            Some(id.to_string()),
+        );
         db::integrity::insert_check(
             &mut tx,
             id,
@@ -189,13 +193,9 @@ impl IntegrityService {
             None,
             None,
             requested_by,
+            Some(&job),
         )
         .await?;
-        let job = new_job(
-            &Job::FixitySweep { check_id: Some(id) },
-            Some(id.to_string()),
-        );
-        db::jobs::enqueue(&mut tx, &job).await?;
         tx.commit().await.map_err(db::DbError::from)?;
         self.view(id).await
     }

@@ -42,15 +42,6 @@ pub(crate) async fn queue_filing_check(
     extracting: bool,
 ) -> ServiceResult<()> {
     let id = Uuid::now_v7();
-    db::integrity::insert_check(
-        conn,
-        id,
-        CheckKind::FourProperties.as_str(),
-        Some(Stage::Gd.as_str()),
-        Some(&[record_id]),
-        None,
-    )
-    .await?;
     let mut job = new_job(
         &Job::FourProperties {
             check_id: id,
@@ -59,23 +50,19 @@ pub(crate) async fn queue_filing_check(
         Some(id.to_string()),
     );
     job.run_at = Some(chrono::Utc::now() + FILING_CHECK_FALLBACK);
-    db::jobs::enqueue(conn, &job).await?;
+    db::integrity::insert_check(
+        conn,
+        id,
+        CheckKind::FourProperties.as_str(),
+        Some(Stage::Gd.as_str()),
+        Some(&[record_id]),
+        None,
+        Some(&job),
+    )
+    .await?;
     if !extracting {
         db::jobs::wake_filing_checks(conn, record_id).await?;
     }
-    Ok(())
-}
-
-/// Queues the job that runs check `id` once its records' texts are extracted.
-async fn enqueue_four_check(conn: &mut PgConnection, id: Uuid) -> ServiceResult<()> {
-    let job = new_job(
-        &Job::FourProperties {
-            check_id: id,
-            record_id: None,
-        },
-        Some(id.to_string()),
-    );
-    db::jobs::enqueue(conn, &job).await?;
     Ok(())
 }
 
@@ -128,6 +115,15 @@ impl IntegrityService {
                 )));
             }
         }
+        let job = queued.then(|| {
+            new_job(
+                &Job::FourProperties {
+                    check_id: id,
+                    record_id: None,
+                },
+                Some(id.to_string()),
+            )
+        });
         db::integrity::insert_check(
             &mut tx,
             id,
@@ -135,11 +131,9 @@ impl IntegrityService {
             Some(stage.as_str()),
             Some(record_ids),
             requested_by,
+            job.as_ref(),
         )
         .await?;
-        if queued {
-            enqueue_four_check(&mut tx, id).await?;
-        }
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(id)
     }
