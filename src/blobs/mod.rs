@@ -283,6 +283,12 @@ impl BlobStore {
         Ok(result.into_stream().map_err(BlobError::from).boxed())
     }
 
+    /// Stored content whole, in memory: for content whose size the caller has bounded.
+    pub async fn read_all(&self, digest: Sha256Digest) -> Result<Bytes, BlobError> {
+        let result = self.store.get(&BlobKey::Content(digest).path()).await?;
+        Ok(result.bytes().await?)
+    }
+
     /// Writes stored content to the file at `path` (a scratch copy for a child process to
     /// read); returns the bytes written.
     pub async fn copy_to_file(&self, digest: Sha256Digest, path: &Path) -> Result<u64, BlobError> {

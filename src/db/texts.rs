@@ -13,6 +13,7 @@ use super::records::FileRow;
 pub struct FileToExtract {
     pub record_id: Uuid,
     pub sha256: Vec<u8>,
+    pub size: i64,
     pub media_type: String,
     pub record_active: bool,
     /// The text already extracted from the same content for another file, if any.
@@ -84,7 +85,8 @@ pub async fn file_to_extract(
     file_id: Uuid,
 ) -> Result<Option<FileToExtract>, DbError> {
     let row = sqlx::query!(
-        r#"select f.record_id, f.sha256, f.media_type, (r.status = 'active') as "record_active!",
+        r#"select f.record_id, f.sha256, f.size, f.media_type,
+                  (r.status = 'active') as "record_active!",
                   k.method as "known_method?", k.text as "known_text?",
                   k.pages as "known_pages?", (k.file_id is not null) as "known!"
            from record_files f join records r on r.id = f.record_id
@@ -101,6 +103,7 @@ pub async fn file_to_extract(
     Ok(row.map(|row| FileToExtract {
         record_id: row.record_id,
         sha256: row.sha256,
+        size: row.size,
         media_type: row.media_type,
         record_active: row.record_active,
         known: row.known.then_some(KnownText {

@@ -107,7 +107,8 @@ impl ExtractionService {
         let digest = Sha256Digest::from_slice(&file.sha256).ok_or_else(|| {
             ServiceError::Internal(format!("file {file_id} has a malformed digest"))
         })?;
-        let result = self.run_extractors(digest, &file.media_type).await;
+        let size = u64::try_from(file.size).unwrap_or(u64::MAX);
+        let result = self.run_extractors(digest, &file.media_type, size).await;
         let (stored, failure) = match result {
             Ok(extracted) => (Stored::from_extracted(extracted), None),
             Err(Failed::Extract(ExtractError::Unsupported { media_type })) => (
@@ -161,7 +162,30 @@ impl ExtractionService {
         &self,
         digest: Sha256Digest,
         media_type: &str,
+        size: u64,
     ) -> Result<extract::Extracted, Failed> {
+        if Sandbox::text_layer_first(media_type, size) {
+            // a small PDF goes to pdftotext straight from the store: no scratch copy on disk
+            let bytes = self
+                .blobs
+                .read_all(digest)
+                .await
+                .map_err(|error| Failed::Service(error.into()))?;
+            let sandbox = self.sandbox.clone();
+            let options = self.options.clone();
+            let layer =
+                tokio::task::spawn_blocking(move || sandbox.text_layer(bytes.into(), &options))
+                    .await
+                    .map_err(|error| {
+                        Failed::Service(ServiceError::Internal(format!(
+                            "extraction thread: {error}"
+                        )))
+                    })?
+                    .map_err(Failed::Extract)?;
+            if let Some(extracted) = layer {
+                return Ok(extracted);
+            }
+        }
         let sandbox = self.sandbox.clone();
         let scratch = tokio::task::spawn_blocking(move || sandbox.scratch_file("extract-"))
             .await
@@ -177,7 +201,7 @@ impl ExtractionService {
         // the parsers run in a child process (extract::Sandbox): a hostile file ends that
         // child, never this one
         tokio::task::spawn_blocking(move || {
-            let result = sandbox.extract(scratch.path(), &media_type, &options);
+            let result = sandbox.extract_in_child(scratch.path(), &media_type, &options);
             drop(scratch);
             result
         })

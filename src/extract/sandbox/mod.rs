@@ -146,6 +146,21 @@ impl Sandbox {
         {
             return Ok(extracted);
         }
+        self.extract_in_child(path, media_type, options)
+    }
+
+    /// [`super::extract_file`] in the child, without first trying the text layer alone (the
+    /// caller did). Blocking.
+    pub fn extract_in_child(
+        &self,
+        path: &Path,
+        media_type: &str,
+        options: &ExtractOptions,
+    ) -> Result<Extracted, ExtractError> {
+        let kind =
+            Kind::of(&parse_media_type(media_type).0).ok_or_else(|| ExtractError::Unsupported {
+                media_type: media_type.to_owned(),
+            })?;
         // each tool run inside is bounded by the timeout; the clock covers them all
         let tool_runs: u32 = match kind {
             Kind::Pdf => options.max_ocr_pages.saturating_add(3),
@@ -179,11 +194,35 @@ impl Sandbox {
         path: &Path,
         options: &ExtractOptions,
     ) -> Result<Option<Extracted>, ExtractError> {
-        let fits =
-            std::fs::metadata(path).is_ok_and(|meta| meta.len() <= pdf::TEXT_LAYER_ALONE_BYTES);
+        let fits = std::fs::metadata(path).is_ok_and(|meta| Self::text_layer_may_do(meta.len()));
         let Some(bytes) = fits.then(|| std::fs::read(path).ok()).flatten() else {
             return Ok(None);
         };
+        self.text_layer(bytes, options)
+    }
+
+    /// Whether a PDF of `size` bytes may have its text layer read from memory
+    /// ([`Sandbox::text_layer`]).
+    fn text_layer_may_do(size: u64) -> bool {
+        size <= pdf::TEXT_LAYER_ALONE_BYTES
+    }
+
+    /// Whether a file of this media type and size is to be tried with [`Sandbox::text_layer`]
+    /// first: a PDF small enough to hold in memory.
+    pub fn text_layer_first(media_type: &str, size: u64) -> bool {
+        Kind::of(&parse_media_type(media_type).0) == Some(Kind::Pdf)
+            && Self::text_layer_may_do(size)
+    }
+
+    /// The text of the PDF `bytes` when its text layer is the whole of it, read by pdftotext
+    /// alone under this sandbox's limits (no scratch file, no child of dangan's); `None` when
+    /// the full extraction must run ([`Sandbox::extract_in_child`]): a damaged or encrypted
+    /// file, a page to OCR, output cut at its limit.
+    pub fn text_layer(
+        &self,
+        bytes: Vec<u8>,
+        options: &ExtractOptions,
+    ) -> Result<Option<Extracted>, ExtractError> {
         let mut limits = Limits::tool(options.timeout, options.tool_output_limit());
         limits.memory_bytes = limits.memory_bytes.min(self.memory_bytes);
         limits.nice = BACKGROUND_NICE;
