@@ -69,6 +69,67 @@ async fn text_found_only_in_an_ocr_scan_is_searchable(pool: PgPool) {
     }
 }
 
+/// A one-page PDF whose page is the corpus's scanned ID card and nothing else, as a scanner
+/// makes it: its text layer is empty.
+fn scanned_pdf() -> Vec<u8> {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let image = Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => 2529, "Height" => 3544,
+            "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8, "Filter" => "DCTDecode",
+        },
+        corpus("scans/scan_sc.jpg"),
+    );
+    let image_id = doc.add_object(image);
+    let content = Stream::new(dictionary! {}, b"q 595 0 0 842 0 0 cm /Im0 Do Q".to_vec());
+    let content_id = doc.add_object(content);
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image_id } },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        }),
+    );
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog_id);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).expect("pdf");
+    bytes
+}
+
+#[sqlx::test]
+async fn a_scanned_pdf_whose_text_layer_is_empty_is_read_by_ocr(pool: PgPool) {
+    // pdftotext alone reads it from memory first and finds nothing; the sandbox child then
+    // renders the page and runs OCR
+    let app = TestApp::spawn(pool).await;
+    let record = app
+        .file_record(
+            &json!({ "title": "扫描的PDF" }),
+            vec![TestFile {
+                name: "scan.pdf".into(),
+                bytes: scanned_pdf(),
+                content_type: Some("application/pdf".into()),
+            }],
+        )
+        .await;
+    settle(&app).await;
+    let (status, method): (String, Option<String>) =
+        sqlx::query_as("select status, method from file_texts")
+            .fetch_one(&app.pool)
+            .await
+            .expect("text row");
+    assert_eq!(status, "done");
+    assert!(method.unwrap_or_default().contains("ocr"));
+    let results = search(&app, "南山区").await;
+    assert_eq!(results["hits"][0]["record_id"], record["id"], "{results}");
+}
+
 #[sqlx::test]
 async fn a_file_without_text_is_recorded_as_failed_and_the_job_says_why(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
