@@ -137,11 +137,7 @@ impl Sandbox {
         media_type: &str,
         options: &ExtractOptions,
     ) -> Result<Extracted, ExtractError> {
-        let kind =
-            Kind::of(&parse_media_type(media_type).0).ok_or_else(|| ExtractError::Unsupported {
-                media_type: media_type.to_owned(),
-            })?;
-        if kind == Kind::Pdf
+        if is_pdf(media_type)
             && let Some(extracted) = self.text_layer_alone(path, options)?
         {
             return Ok(extracted);
@@ -210,8 +206,7 @@ impl Sandbox {
     /// Whether a file of this media type and size is to be tried with [`Sandbox::text_layer`]
     /// first: a PDF small enough to hold in memory.
     pub fn text_layer_first(media_type: &str, size: u64) -> bool {
-        Kind::of(&parse_media_type(media_type).0) == Some(Kind::Pdf)
-            && Self::text_layer_may_do(size)
+        is_pdf(media_type) && Self::text_layer_may_do(size)
     }
 
     /// The text of the PDF `bytes` when its text layer is the whole of it, read by pdftotext
@@ -407,6 +402,10 @@ impl Sandbox {
             },
         }
     }
+}
+
+fn is_pdf(media_type: &str) -> bool {
+    Kind::of(&parse_media_type(media_type).0) == Some(Kind::Pdf)
 }
 
 fn absolute(path: &Path) -> PathBuf {
