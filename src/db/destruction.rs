@@ -6,13 +6,14 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DbError;
+use crate::domain::disposition::BatchStatus;
 
 /// A destruction batch as stored.
 #[derive(Debug, Clone)]
 pub struct BatchRow {
     pub id: Uuid,
     pub as_of: NaiveDate,
-    pub status: String,
+    pub status: BatchStatus,
     pub supervisors: Vec<String>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -55,7 +56,7 @@ pub async fn insert_batch(conn: &mut PgConnection, batch: &BatchRow) -> Result<(
          values ($1, $2, $3, $4, $5, $6, $7)",
         batch.id,
         batch.as_of,
-        batch.status,
+        batch.status.as_str(),
         &batch.supervisors,
         batch.created_by,
         batch.created_at,
@@ -89,9 +90,9 @@ pub async fn insert_items(
 pub async fn find_batch(conn: &mut PgConnection, id: Uuid) -> Result<Option<BatchRow>, DbError> {
     Ok(sqlx::query_as!(
         BatchRow,
-        "select id, as_of, status, supervisors, created_by, created_at, approved_at, finished_at,
-                run_at
-         from destruction_batches where id = $1",
+        r#"select id, as_of, status as "status: BatchStatus", supervisors, created_by, created_at,
+                approved_at, finished_at, run_at
+         from destruction_batches where id = $1"#,
         id
     )
     .fetch_optional(conn)
@@ -102,9 +103,9 @@ pub async fn find_batch(conn: &mut PgConnection, id: Uuid) -> Result<Option<Batc
 pub async fn lock_batch(conn: &mut PgConnection, id: Uuid) -> Result<Option<BatchRow>, DbError> {
     Ok(sqlx::query_as!(
         BatchRow,
-        "select id, as_of, status, supervisors, created_by, created_at, approved_at, finished_at,
-                run_at
-         from destruction_batches where id = $1 for update",
+        r#"select id, as_of, status as "status: BatchStatus", supervisors, created_by, created_at,
+                approved_at, finished_at, run_at
+         from destruction_batches where id = $1 for update"#,
         id
     )
     .fetch_optional(conn)
@@ -145,18 +146,22 @@ pub async fn approvals(
 
 /// Moves a batch to `status`, stamping `approved_at` or `finished_at` as it fits; `done`
 /// also frees its records for other batches.
-pub async fn set_status(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<(), DbError> {
+pub async fn set_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: BatchStatus,
+) -> Result<(), DbError> {
     sqlx::query!(
         "update destruction_batches set status = $2,
              approved_at = case when $2 = 'approved' then now() else approved_at end,
              finished_at = case when $2 = 'done' then now() else finished_at end
          where id = $1",
         id,
-        status
+        status.as_str()
     )
     .execute(&mut *conn)
     .await?;
-    if status == "done" {
+    if status == BatchStatus::Done {
         sqlx::query!(
             "update batch_items set open = false where batch_id = $1",
             id
@@ -258,16 +263,16 @@ pub async fn tombstone(conn: &mut PgConnection, record_id: Uuid) -> Result<Optio
 /// Batches newest first, of one status if given.
 pub async fn list_batches(
     conn: &mut PgConnection,
-    status: Option<&str>,
+    status: Option<BatchStatus>,
     limit: i64,
 ) -> Result<Vec<BatchRow>, DbError> {
     Ok(sqlx::query_as!(
         BatchRow,
-        "select id, as_of, status, supervisors, created_by, created_at, approved_at, finished_at,
-                run_at
+        r#"select id, as_of, status as "status: BatchStatus", supervisors, created_by, created_at,
+                approved_at, finished_at, run_at
          from destruction_batches where ($1::text is null or status = $1)
-         order by created_at desc, id desc limit $2",
-        status,
+         order by created_at desc, id desc limit $2"#,
+        status.map(BatchStatus::as_str),
         limit
     )
     .fetch_all(conn)

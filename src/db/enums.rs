@@ -6,6 +6,7 @@ use sqlx::postgres::{PgTypeInfo, PgValueRef};
 use sqlx::{Decode, Postgres, Type};
 
 use crate::domain::catalogue::{Carrier, OpenStatus, SecurityLevel};
+use crate::domain::disposition::BatchStatus;
 use crate::domain::party::{PartyKind, PartyStatus};
 use crate::domain::record::RecordStatus;
 
@@ -39,5 +40,6 @@ stored_as_text!(
     PartyStatus,
     SecurityLevel,
     OpenStatus,
-    Carrier
+    Carrier,
+    BatchStatus
 );

@@ -13,6 +13,17 @@ text_enum!(
     Decision { Destroy => "destroy", Extend => "extend", Permanent => "permanent" }
 );
 
+text_enum!(
+    /// Where a destruction batch (銷毀清冊) stands: approved by two, run, its paper shredded.
+    BatchStatus {
+        AwaitingApproval => "awaiting_approval",
+        Approved => "approved",
+        Running => "running",
+        AwaitingShredding => "awaiting_shredding",
+        Done => "done",
+    }
+);
+
 /// Distinct approvals a destruction batch needs before it runs.
 pub const APPROVALS_NEEDED: usize = 2;
 

@@ -9,6 +9,7 @@ use super::i18n::Texts;
 use super::session::WebUser;
 use super::{Chrome, error_page, render};
 use crate::app::App;
+use crate::domain::disposition::BatchStatus;
 use crate::domain::loan::LoanStatus;
 use crate::domain::permissions::Capability;
 use crate::services::corrections::{WithdrawalFilter, WithdrawalView};
@@ -77,10 +78,13 @@ pub async fn dashboard(State(app): State<App>, user: WebUser) -> Response {
     };
     let mut batches = Vec::new();
     if user.actor.role.may(Capability::Dispose) {
-        for status in ["awaiting_approval", "awaiting_shredding"] {
+        for status in [
+            BatchStatus::AwaitingApproval,
+            BatchStatus::AwaitingShredding,
+        ] {
             let waiting = app
                 .destruction
-                .list_batches(&user.actor, Some(status))
+                .list_batches(&user.actor, Some(status.as_str()))
                 .await
                 .unwrap_or_default();
             batches.extend(waiting.into_iter().map(|batch| {

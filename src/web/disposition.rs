@@ -16,7 +16,7 @@ use super::i18n::Texts;
 use super::session::{WebUser, url_encode};
 use super::{Chrome, message_of, render_with};
 use crate::app::App;
-use crate::domain::disposition::Decision;
+use crate::domain::disposition::{BatchStatus, Decision};
 use crate::services::ServiceError;
 use crate::services::destruction::NewBatch;
 use crate::services::disposition::{DueFilter, NewAppraisal};
@@ -134,7 +134,7 @@ async fn page(
                 .approvals
                 .iter()
                 .any(|approval| approval.user_id == user.actor.user_id);
-            let shredding = batch.status == "awaiting_shredding";
+            let shredding = batch.status == BatchStatus::AwaitingShredding;
             BatchLine {
                 supervisors: if shredding {
                     batch.supervisors.clone()
@@ -156,7 +156,7 @@ async fn page(
                     .map(|approval| approval.username.clone())
                     .collect::<Vec<_>>()
                     .join(", "),
-                approvable: batch.status == "awaiting_approval"
+                approvable: batch.status == BatchStatus::AwaitingApproval
                     && batch.created_by != user.actor.user_id
                     && !approved_by_me,
             }

@@ -149,6 +149,37 @@ async fn a_batch_with_one_approval_does_not_run(pool: PgPool) {
     assert_eq!(after["status"], "awaiting_approval");
     assert_eq!(outcomes(&after), ["pending"]);
     assert_eq!(file_status(&app, &record).await.status(), 200);
+
+    // the list by status finds it where it stands, and a status batches never have is refused
+    let listed = |status: &'static str| {
+        app.get("/api/v1/disposition/batches")
+            .query(&[("status", status)])
+            .send()
+    };
+    let waiting: Value = listed("awaiting_approval")
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(waiting.as_array().map(Vec::len), Some(1), "{waiting}");
+    assert_eq!(waiting[0]["id"], created["id"]);
+    let approved: Value = listed("approved")
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(approved, serde_json::json!([]));
+    let refused = listed("failed").await.expect("list");
+    assert_eq!(refused.status(), 400);
+    let problem: Value = refused.json().await.expect("problem");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("awaiting_shredding")),
+        "{problem}"
+    );
 }
 
 #[sqlx::test]
@@ -400,6 +431,18 @@ async fn the_openapi_document_describes_destruction_batches(pool: PgPool) {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
     assert!(doc["components"]["schemas"].get("BatchView").is_some());
+    let statuses = &doc["components"]["schemas"]["BatchStatus"]["enum"];
+    assert_eq!(
+        statuses,
+        &serde_json::json!([
+            "awaiting_approval",
+            "approved",
+            "running",
+            "awaiting_shredding",
+            "done"
+        ]),
+        "{doc}"
+    );
 }
 
 #[sqlx::test]

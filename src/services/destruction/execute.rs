@@ -23,6 +23,7 @@ use crate::db::records::{FileRow, RecordRow};
 use crate::db::{self, DbError, PgConnection};
 use crate::domain::Sha256Digest;
 use crate::domain::audit::AuditAction;
+use crate::domain::disposition::BatchStatus;
 use crate::domain::record::RecordStatus;
 use crate::domain::reminder::ReminderKind;
 use crate::services::holds::holds_covering;
@@ -51,15 +52,17 @@ impl DestructionService {
             let batch = db::destruction::find_batch(&mut conn, id)
                 .await?
                 .ok_or_else(|| batch_not_found(id))?;
-            match batch.status.as_str() {
-                "done" | "awaiting_shredding" => return Ok(Progress::Done),
-                "awaiting_approval" => {
+            match batch.status {
+                BatchStatus::Done | BatchStatus::AwaitingShredding => return Ok(Progress::Done),
+                BatchStatus::AwaitingApproval => {
                     return Err(ServiceError::Conflict(format!(
                         "batch {id} is not approved; it cannot run"
                     )));
                 }
-                "approved" => db::destruction::set_status(&mut conn, id, "running").await?,
-                _ => {}
+                BatchStatus::Approved => {
+                    db::destruction::set_status(&mut conn, id, BatchStatus::Running).await?;
+                }
+                BatchStatus::Running => {}
             }
             batch
         };
@@ -81,14 +84,14 @@ impl DestructionService {
         let batch = db::destruction::lock_batch(&mut tx, id)
             .await?
             .ok_or_else(|| batch_not_found(id))?;
-        if batch.status == "running" {
+        if batch.status == BatchStatus::Running {
             let to_shred = db::destruction::awaiting_shredding(&mut tx, id).await?;
             if to_shred.is_empty() {
-                db::destruction::set_status(&mut tx, id, "done").await?;
+                db::destruction::set_status(&mut tx, id, BatchStatus::Done).await?;
                 let details = json!({ "batch_id": id });
                 db::audit::append(&mut tx, None, AuditAction::BatchDone, None, &details).await?;
             } else {
-                db::destruction::set_status(&mut tx, id, "awaiting_shredding").await?;
+                db::destruction::set_status(&mut tx, id, BatchStatus::AwaitingShredding).await?;
                 let details = json!({ "batch_id": id, "to_shred": to_shred.len() });
                 db::audit::append(
                     &mut tx,

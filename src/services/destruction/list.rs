@@ -169,7 +169,7 @@ fn lines(batch: &BatchView) -> Vec<Vec<Cell>> {
     let mut lines = vec![
         vec![text("銷毀清冊"), text(&batch.id.to_string())],
         vec![text("截止日期"), text(&batch.as_of.to_string())],
-        vec![text("狀態"), text(&batch.status)],
+        vec![text("狀態"), text(batch.status.as_str())],
         vec![text("批准人"), text(&approvers.join("; "))],
         vec![text("監銷人"), text(&batch.supervisors.join("; "))],
         vec![text("建立時間"), Cell::Text(batch.created_at.to_rfc3339())],

@@ -21,7 +21,7 @@ use crate::blobs::BlobStore;
 use crate::db::destruction::{BatchRow, ItemRow};
 use crate::db::{self, DbError, PgConnection, Pool};
 use crate::domain::audit::AuditAction;
-use crate::domain::disposition::{APPROVALS_NEEDED, Decision};
+use crate::domain::disposition::{APPROVALS_NEEDED, BatchStatus, Decision};
 use crate::domain::job::Job;
 use crate::domain::permissions::Capability;
 use crate::domain::record::RecordStatus;
@@ -93,7 +93,7 @@ pub struct BatchView {
     pub as_of: NaiveDate,
     /// `awaiting_approval`, `approved`, `running`, `awaiting_shredding` (digital part done,
     /// physical items to be confirmed shredded) or `done`.
-    pub status: String,
+    pub status: BatchStatus,
     pub supervisors: Vec<String>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -164,7 +164,7 @@ impl DestructionService {
         let batch = BatchRow {
             id: Uuid::now_v7(),
             as_of: input.as_of,
-            status: "awaiting_approval".into(),
+            status: BatchStatus::AwaitingApproval,
             supervisors,
             created_by: actor.user_id,
             created_at: Utc::now(),
@@ -226,7 +226,7 @@ impl DestructionService {
                 actor.username
             )));
         }
-        if batch.status != "awaiting_approval" {
+        if batch.status != BatchStatus::AwaitingApproval {
             return Err(ServiceError::Conflict(format!(
                 "batch {id} is {}; it takes no more approvals",
                 batch.status
@@ -240,11 +240,11 @@ impl DestructionService {
         }
         let approvals = db::destruction::approvals(&mut tx, id).await?;
         if approvals.len() >= APPROVALS_NEEDED {
-            db::destruction::set_status(&mut tx, id, "approved").await?;
+            db::destruction::set_status(&mut tx, id, BatchStatus::Approved).await?;
             let mut job = new_job(&Job::DestroyBatch { batch_id: id }, Some(id.to_string()));
             job.run_at = batch.run_at;
             db::jobs::enqueue(&mut tx, &job).await?;
-            batch.status = "approved".into();
+            batch.status = BatchStatus::Approved;
             batch.approved_at = Some(Utc::now());
             decided(&mut tx, &approval_key(id), Some(actor.user_id)).await?;
         } else {
@@ -286,22 +286,20 @@ impl DestructionService {
         status: Option<&str>,
     ) -> ServiceResult<Vec<BatchView>> {
         require_viewer(actor)?;
-        const STATUSES: [&str; 6] = [
-            "awaiting_approval",
-            "approved",
-            "running",
-            "awaiting_shredding",
-            "done",
-            "failed",
-        ];
-        if let Some(status) = status
-            && !STATUSES.contains(&status)
-        {
-            return Err(ServiceError::Validation(format!(
-                "status: one of {} (not {status:?})",
-                STATUSES.join(", ")
-            )));
-        }
+        let status = status
+            .map(|status| {
+                BatchStatus::parse(status).ok_or_else(|| {
+                    let statuses: Vec<&str> = BatchStatus::ALL
+                        .iter()
+                        .map(|status| status.as_str())
+                        .collect();
+                    ServiceError::Validation(format!(
+                        "status: one of {} (not {status:?})",
+                        statuses.join(", ")
+                    ))
+                })
+            })
+            .transpose()?;
         let mut conn = db::acquire(&self.pool).await?;
         let rows = db::destruction::list_batches(&mut conn, status, 100).await?;
         let mut views = Vec::with_capacity(rows.len());

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::{BatchView, DestructionService, batch_not_found, batch_view, shredding_key};
 use crate::db::{self, DbError};
 use crate::domain::audit::AuditAction;
+use crate::domain::disposition::BatchStatus;
 use crate::domain::permissions::Capability;
 use crate::services::reminders::decisions::decided;
 use crate::services::{Actor, ServiceError, ServiceResult};
@@ -70,7 +71,7 @@ impl DestructionService {
                 )));
             }
         };
-        if batch.status != "awaiting_shredding" {
+        if batch.status != BatchStatus::AwaitingShredding {
             return Err(ServiceError::Conflict(format!(
                 "batch {id} is {}; shredding is confirmed once its digital part has run",
                 batch.status
@@ -114,7 +115,7 @@ impl DestructionService {
             .await?
             .is_empty()
         {
-            db::destruction::set_status(&mut tx, id, "done").await?;
+            db::destruction::set_status(&mut tx, id, BatchStatus::Done).await?;
             decided(&mut tx, &shredding_key(id), Some(actor.user_id)).await?;
             db::audit::append(
                 &mut tx,
