@@ -7,6 +7,7 @@ use sqlx::{Decode, Postgres, Type};
 
 use crate::domain::catalogue::{Carrier, OpenStatus, SecurityLevel};
 use crate::domain::disposition::BatchStatus;
+use crate::domain::loan::LoanStatus;
 use crate::domain::party::{PartyKind, PartyStatus};
 use crate::domain::record::RecordStatus;
 
@@ -41,5 +42,6 @@ stored_as_text!(
     SecurityLevel,
     OpenStatus,
     Carrier,
-    BatchStatus
+    BatchStatus,
+    LoanStatus
 );

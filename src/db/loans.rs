@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::DbError;
 use super::access::visibility_json;
+use crate::domain::loan::LoanStatus;
 use crate::domain::permissions::Visibility;
 
 /// A loan as stored, with the names clients see beside the ids.
@@ -27,7 +28,7 @@ pub struct LoanRow {
     pub physical: bool,
     pub reading_room: bool,
     pub copy_allowed: bool,
-    pub status: String,
+    pub status: LoanStatus,
     pub requested_at: DateTime<Utc>,
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -89,7 +90,8 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<LoanRow>, 
         r#"select l.id, l.record_id, r.archival_code, r.title, l.borrower_id,
                   l.outside_borrower_id,
                   coalesce(u.username, o.name || '（' || o.organisation || '）') as "borrower!",
-                  l.purpose, l.days, l.hours, l.physical, l.reading_room, l.copy_allowed, l.status,
+                  l.purpose, l.days, l.hours, l.physical, l.reading_room, l.copy_allowed,
+                  l.status as "status: LoanStatus",
                   l.requested_at, l.decided_by, l.decided_at, l.due_on, l.due_at, l.returned_to,
                   l.returned_at
            from loans l join records r on r.id = l.record_id
@@ -108,7 +110,7 @@ pub async fn list(
     conn: &mut PgConnection,
     borrower_id: Option<Uuid>,
     record_id: Option<Uuid>,
-    status: Option<&str>,
+    status: Option<LoanStatus>,
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<LoanRow>, DbError> {
@@ -117,7 +119,8 @@ pub async fn list(
         r#"select l.id, l.record_id, r.archival_code, r.title, l.borrower_id,
                   l.outside_borrower_id,
                   coalesce(u.username, o.name || '（' || o.organisation || '）') as "borrower!",
-                  l.purpose, l.days, l.hours, l.physical, l.reading_room, l.copy_allowed, l.status,
+                  l.purpose, l.days, l.hours, l.physical, l.reading_room, l.copy_allowed,
+                  l.status as "status: LoanStatus",
                   l.requested_at, l.decided_by, l.decided_at, l.due_on, l.due_at, l.returned_to,
                   l.returned_at
            from loans l join records r on r.id = l.record_id
@@ -131,7 +134,7 @@ pub async fn list(
            limit $5"#,
         borrower_id,
         record_id,
-        status,
+        status.map(LoanStatus::as_str),
         before,
         limit,
     )
@@ -166,7 +169,7 @@ pub async fn has_open(
 pub async fn decide(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: LoanStatus,
     decided_by: Uuid,
     due: (Option<NaiveDate>, Option<DateTime<Utc>>),
     copy_allowed: bool,
@@ -176,7 +179,7 @@ pub async fn decide(
                 due_at = $5, copy_allowed = $6
          where id = $1",
         id,
-        status,
+        status.as_str(),
         decided_by,
         due.0,
         due.1,
@@ -242,7 +245,8 @@ pub async fn overdue(conn: &mut PgConnection, today: NaiveDate) -> Result<Vec<Lo
         r#"select l.id, l.record_id, r.archival_code, r.title, l.borrower_id,
                   l.outside_borrower_id,
                   coalesce(u.username, o.name || '（' || o.organisation || '）') as "borrower!",
-                  l.purpose, l.days, l.hours, l.physical, l.reading_room, l.copy_allowed, l.status,
+                  l.purpose, l.days, l.hours, l.physical, l.reading_room, l.copy_allowed,
+                  l.status as "status: LoanStatus",
                   l.requested_at, l.decided_by, l.decided_at, l.due_on, l.due_at, l.returned_to,
                   l.returned_at
            from loans l join records r on r.id = l.record_id
@@ -316,7 +320,7 @@ pub struct RegisterRow {
     pub reading_room: bool,
     pub days: i32,
     pub hours: Option<i32>,
-    pub status: String,
+    pub status: LoanStatus,
     pub approver: Option<String>,
     pub due_on: Option<NaiveDate>,
     pub returned_at: Option<DateTime<Utc>>,
@@ -335,7 +339,8 @@ pub async fn register(
         r#"select l.requested_at,
                   coalesce(u.username, o.name || '（' || o.organisation || '）') as "borrower!",
                   r.archival_code, r.title, l.purpose, l.physical, l.reading_room, l.days, l.hours,
-                  l.status, d.username as "approver?", l.due_on, l.returned_at
+                  l.status as "status: LoanStatus", d.username as "approver?", l.due_on,
+                  l.returned_at
            from loans l
            join records r on r.id = l.record_id
            left join users u on u.id = l.borrower_id

@@ -258,22 +258,15 @@ impl LoanService {
         };
         let copy_allowed =
             copy_allowed && decision == LoanStatus::Approved && !row.physical && !row.reading_room;
-        db::loans::decide(
-            &mut tx,
-            id,
-            decision.as_str(),
-            actor.user_id,
-            due,
-            copy_allowed,
-        )
-        .await
-        .map_err(|error| match error.conflict() {
-            Some(db::Conflict::PhysicalLoanOut) => ServiceError::Conflict(format!(
-                "the physical item of record {} is out on another loan",
-                row.record_id
-            )),
-            _ => error.into(),
-        })?;
+        db::loans::decide(&mut tx, id, decision, actor.user_id, due, copy_allowed)
+            .await
+            .map_err(|error| match error.conflict() {
+                Some(db::Conflict::PhysicalLoanOut) => ServiceError::Conflict(format!(
+                    "the physical item of record {} is out on another loan",
+                    row.record_id
+                )),
+                _ => error.into(),
+            })?;
         db::loans::close_reminders(&mut tx, id, actor.user_id).await?;
         let row = find(&mut tx, id).await?;
         if decision == LoanStatus::Approved && row.physical {
@@ -327,7 +320,7 @@ impl LoanService {
                 loan_not_found(id)
             });
         }
-        if row.status != LoanStatus::Approved.as_str() {
+        if row.status != LoanStatus::Approved {
             return Err(ServiceError::Conflict(format!(
                 "loan {id} is {}; only an approved loan is returned",
                 row.status
@@ -378,7 +371,7 @@ impl LoanService {
             &mut conn,
             borrower_id,
             filter.record_id,
-            filter.status.map(LoanStatus::as_str),
+            filter.status,
             before,
             i64::from(limit) + 1,
         )
@@ -405,7 +398,7 @@ impl LoanService {
     }
 
     fn view(&self, row: db::loans::LoanRow) -> LoanView {
-        let status = LoanStatus::parse(&row.status).unwrap_or(LoanStatus::Requested);
+        let status = row.status;
         let overdue = status == LoanStatus::Approved
             && (row.due_on.is_some_and(|due_on| due_on < self.today())
                 || row.due_at.is_some_and(|due_at| due_at < Utc::now()));
@@ -453,7 +446,7 @@ fn check_decider(actor: &Actor, row: &db::loans::LoanRow, approver: Approver) ->
             "nobody decides their own loan".into(),
         ));
     }
-    if row.status != LoanStatus::Requested.as_str() {
+    if row.status != LoanStatus::Requested {
         return Err(ServiceError::Conflict(format!(
             "loan {} is {}; only a requested loan is decided",
             row.id, row.status

@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 
 use super::LoanService;
 use crate::db;
+use crate::domain::loan::LoanStatus;
 use crate::domain::permissions::Capability;
 use crate::print::{self, table::Table};
 use crate::services::export::Download;
@@ -87,10 +88,10 @@ impl LoanService {
                     },
                     row.approver.unwrap_or_default(),
                     row.due_on.map(|due| due.to_string()).unwrap_or_default(),
-                    match (row.returned_at, row.status.as_str()) {
+                    match (row.returned_at, row.status) {
                         (Some(at), _) => day(at),
-                        (None, "rejected") => "未批准".into(),
-                        (None, "requested") => "待审批".into(),
+                        (None, LoanStatus::Rejected) => "未批准".into(),
+                        (None, LoanStatus::Requested) => "待审批".into(),
                         _ => String::new(),
                     },
                 ]
