@@ -173,24 +173,13 @@ impl ExtractionService {
                 .map_err(|error| Failed::Service(error.into()))?;
             let sandbox = self.sandbox.clone();
             let options = self.options.clone();
-            let layer =
-                tokio::task::spawn_blocking(move || sandbox.text_layer(bytes.into(), &options))
-                    .await
-                    .map_err(|error| {
-                        Failed::Service(ServiceError::Internal(format!(
-                            "extraction thread: {error}"
-                        )))
-                    })?
-                    .map_err(Failed::Extract)?;
+            let layer = off_executor(move || sandbox.text_layer(bytes.into(), &options)).await?;
             if let Some(extracted) = layer {
                 return Ok(extracted);
             }
         }
         let sandbox = self.sandbox.clone();
-        let scratch = tokio::task::spawn_blocking(move || sandbox.scratch_file("extract-"))
-            .await
-            .map_err(|error| Failed::Service(ServiceError::Internal(error.to_string())))?
-            .map_err(Failed::Extract)?;
+        let scratch = off_executor(move || sandbox.scratch_file("extract-")).await?;
         self.blobs
             .copy_to_file(digest, scratch.path())
             .await
@@ -200,11 +189,20 @@ impl ExtractionService {
         let media_type = media_type.to_owned();
         // the parsers run in a child process (extract::Sandbox): a hostile file ends that
         // child, never this one
-        tokio::task::spawn_blocking(move || {
+        off_executor(move || {
             let result = sandbox.extract_in_child(scratch.path(), &media_type, &options);
             drop(scratch);
             result
         })
+        .await
+    }
+}
+
+/// Runs blocking extraction work on a blocking thread.
+async fn off_executor<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ExtractError> + Send + 'static,
+) -> Result<T, Failed> {
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| {
             Failed::Service(ServiceError::Internal(format!(
@@ -212,7 +210,6 @@ impl ExtractionService {
             )))
         })?
         .map_err(Failed::Extract)
-    }
 }
 
 /// What is stored of one extraction.
