@@ -208,7 +208,12 @@ pub async fn claim(
 }
 
 /// Settles the jobs of dead workers (running under an id whose advisory lock in this
-/// database is gone) as failed attempts. One statement, so two workers never settle one twice.
+/// database is gone) as failed attempts. The dead ids are found first; a row is settled only
+/// if it still runs under one of them when it is updated. A row locked by a claim or by
+/// another sweep is waited for and then looked at again as it now is: a lock test inside
+/// the row's own condition (an anti-join against `pg_locks`) is not redone by PostgreSQL's
+/// recheck of a concurrently updated row, so a job just claimed again by a live worker
+/// was settled a second time.
 async fn requeue_orphans(conn: &mut PgConnection, policy: &CrashPolicy) -> Result<(), DbError> {
     let base_ms = policy.retry_base.as_secs_f64() * 1000.0;
     let max_ms = policy.retry_max.as_secs_f64() * 1000.0;
@@ -225,8 +230,8 @@ async fn requeue_orphans(conn: &mut PgConnection, policy: &CrashPolicy) -> Resul
                    'the worker running attempt %s of %s stopped before it finished (killed, or out of memory)%s',
                    j.attempts, j.max_attempts,
                    case when j.last_error is null then '' else '; before that: ' || left(j.last_error, 2000) end)
-           where j.id in (
-               select id from jobs o
+           where j.status = 'running' and j.locked_by = any(array(
+               select distinct o.locked_by from jobs o
                where o.status = 'running' and not exists (
                    select 1 from pg_locks l
                    where l.locktype = 'advisory' and l.classid = $1::integer::oid
@@ -234,8 +239,7 @@ async fn requeue_orphans(conn: &mut PgConnection, policy: &CrashPolicy) -> Resul
                      -- advisory locks are per database: another installation on this
                      -- server numbers its workers from 1 too
                      and l.database = (select oid from pg_database
-                                       where datname = current_database()))
-               for update skip locked)"#,
+                                       where datname = current_database()))))"#,
         WORKER_LOCK_CLASS,
         policy.max_crashes,
         base_ms,

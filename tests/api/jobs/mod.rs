@@ -271,3 +271,74 @@ async fn two_workers_on_one_queue_never_run_the_same_job(pool: PgPool) {
     assert_eq!(all.len(), first.len() + second.len(), "a job was run twice");
     assert_eq!(all.len(), 40, "every job ran");
 }
+
+#[sqlx::test]
+async fn a_sweep_that_meets_a_job_being_claimed_again_leaves_it_to_its_live_worker(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let jobs = &app.app.jobs;
+    jobs.enqueue(&nil_file(), None).await.expect("enqueue");
+    let mut dead = jobs.register_worker().await.expect("worker");
+    let job = dead.claim().await.expect("claim").expect("a job");
+    let dead_id = dead.id();
+    drop(dead);
+    let gone = Instant::now() + Duration::from_secs(10);
+    while sqlx::query_scalar::<_, bool>(
+        "select exists (select 1 from pg_locks where locktype = 'advisory' and objsubid = 2
+                          and objid = $1::int8::oid)",
+    )
+    .bind(i64::from(dead_id))
+    .fetch_one(&app.pool)
+    .await
+    .expect("locks")
+    {
+        assert!(Instant::now() < gone, "the dead worker's lock stayed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // a live worker takes the orphaned job over; its claim is not committed yet when a
+    // second worker's sweep reaches the row (still running under the dead worker's id)
+    let live = jobs.register_worker().await.expect("live worker");
+    let mut claim = app.pool.begin().await.expect("begin");
+    sqlx::query("update jobs set locked_by = $2, attempts = attempts + 1 where id = $1")
+        .bind(job.id)
+        .bind(live.id())
+        .execute(&mut *claim)
+        .await
+        .expect("claim it");
+    let sweeper = {
+        let jobs = jobs.clone();
+        tokio::spawn(async move {
+            let mut slot = jobs.register_worker().await.expect("sweeping worker");
+            slot.claim().await.expect("sweep and claim")
+        })
+    };
+    let waiting = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < waiting
+        && !sqlx::query_scalar::<_, bool>(
+            "select exists (select 1 from pg_stat_activity
+                            where datname = current_database() and wait_event_type = 'Lock')",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .expect("activity")
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    claim.commit().await.expect("commit the claim");
+    assert!(
+        sweeper.await.expect("sweeper").is_none(),
+        "nothing else is due"
+    );
+
+    let (status, locked_by, attempts, crashes): (String, Option<i32>, i32, i32) =
+        sqlx::query_as("select status, locked_by, attempts, crashes from jobs where id = $1")
+            .bind(job.id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("job row");
+    assert_eq!(
+        (status.as_str(), locked_by, attempts, crashes),
+        ("running", Some(live.id()), 2, 0),
+        "the live worker's job was settled as a death"
+    );
+}
