@@ -1,5 +1,6 @@
 //! The child side of the sandbox: `dangan sandbox` runs the one task it reads on standard
-//! input (or `dangan sandbox TASK`, by hand) and prints its answer.
+//! input (or `dangan sandbox TASK`, by hand) and prints its answer. On standard input the
+//! task is the first line; the content of a task that is fed its file follows that line.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -14,25 +15,28 @@ use crate::extract::command::die_with_parent;
 /// answer. What `dangan sandbox` runs; never called in the server process.
 pub fn child_main(task_json: Option<&str>) -> ExitCode {
     die_with_parent();
-    let mut read = String::new();
-    let task_json = match task_json {
-        Some(json) => json,
-        None => match std::io::stdin().read_to_string(&mut read) {
-            Ok(_) => read.as_str(),
-            Err(error) => {
-                eprintln!("dangan sandbox: cannot read the task: {error}");
-                return ExitCode::from(2);
-            }
+    let mut input = Vec::new();
+    if task_json.is_none()
+        && let Err(error) = std::io::stdin().read_to_end(&mut input)
+    {
+        eprintln!("dangan sandbox: cannot read the task: {error}");
+        return ExitCode::from(2);
+    }
+    let (line, content) = match task_json {
+        Some(json) => (json.as_bytes(), &[][..]),
+        None => match input.iter().position(|&byte| byte == b'\n') {
+            Some(end) => (&input[..end], &input[end + 1..]),
+            None => (&input[..], &[][..]),
         },
     };
-    let task: Task = match serde_json::from_str(task_json) {
+    let task: Task = match serde_json::from_slice(line) {
         Ok(task) => task,
         Err(error) => {
             eprintln!("dangan sandbox: the task is not valid: {error}");
             return ExitCode::from(2);
         }
     };
-    let answer = match std::panic::catch_unwind(move || perform(task)) {
+    let answer = match std::panic::catch_unwind(move || perform(task, content)) {
         Ok(answer) => answer,
         Err(payload) => Answer::Panicked {
             message: payload
@@ -59,7 +63,8 @@ pub fn child_main(task_json: Option<&str>) -> ExitCode {
     }
 }
 
-pub(super) fn perform(task: Task) -> Answer {
+/// Runs `task`; `content` is what followed the task on standard input (a fed file).
+pub(super) fn perform(task: Task, content: &[u8]) -> Answer {
     let result = match task {
         Task::Extract {
             path,
@@ -69,6 +74,9 @@ pub(super) fn perform(task: Task) -> Answer {
             .map(|extracted| Answer::Extracted { extracted }),
         Task::Inspect { path, media_type } => read_all(&path).map(|bytes| Answer::Inspected {
             report: crate::extract::inspect(&bytes, &media_type),
+        }),
+        Task::InspectContent { media_type } => Ok(Answer::Inspected {
+            report: crate::extract::inspect(content, &media_type),
         }),
         Task::Watermark {
             input,

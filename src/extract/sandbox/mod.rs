@@ -67,6 +67,10 @@ enum Task {
         path: PathBuf,
         media_type: String,
     },
+    /// As `Inspect`, of the content that follows the task on standard input.
+    InspectContent {
+        media_type: String,
+    },
     Watermark {
         input: PathBuf,
         output: PathBuf,
@@ -190,23 +194,17 @@ impl Sandbox {
         path: &Path,
         options: &ExtractOptions,
     ) -> Result<Option<Extracted>, ExtractError> {
-        let fits = std::fs::metadata(path).is_ok_and(|meta| Self::text_layer_may_do(meta.len()));
+        let fits = std::fs::metadata(path).is_ok_and(|meta| Self::fits_in_memory(meta.len()));
         let Some(bytes) = fits.then(|| std::fs::read(path).ok()).flatten() else {
             return Ok(None);
         };
         self.text_layer(bytes, options)
     }
 
-    /// Whether a PDF of `size` bytes may have its text layer read from memory
-    /// ([`Sandbox::text_layer`]).
-    fn text_layer_may_do(size: u64) -> bool {
-        size <= pdf::TEXT_LAYER_ALONE_BYTES
-    }
-
     /// Whether a file of this media type and size is to be tried with [`Sandbox::text_layer`]
     /// first: a PDF small enough to hold in memory.
     pub fn text_layer_first(media_type: &str, size: u64) -> bool {
-        is_pdf(media_type) && Self::text_layer_may_do(size)
+        is_pdf(media_type) && Self::fits_in_memory(size)
     }
 
     /// The text of the PDF `bytes` when its text layer is the whole of it, read by pdftotext
@@ -237,6 +235,31 @@ impl Sandbox {
             Answer::Inspected { report } => Ok(report),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// [`super::inspect`] of `content` in the child, which reads it from its standard input
+    /// after the task: no scratch copy is written and read back. Blocking.
+    pub fn inspect_content(
+        &self,
+        content: &[u8],
+        media_type: &str,
+    ) -> Result<ContentReport, ExtractError> {
+        let task = Task::InspectContent {
+            media_type: media_type.to_owned(),
+        };
+        let mut limits = self.limits(self.cpu, 1 << 20);
+        limits.nice = BACKGROUND_NICE;
+        match self.run_with(&task, &limits, content)? {
+            Answer::Inspected { report } => Ok(report),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Whether a file of `size` bytes may be held in memory to be fed to a child
+    /// ([`Sandbox::inspect_content`], [`Sandbox::text_layer`]); a larger one is copied to a
+    /// scratch file for the child to read.
+    pub fn fits_in_memory(size: u64) -> bool {
+        size <= pdf::TEXT_LAYER_ALONE_BYTES
     }
 
     /// [`super::overlay`] of the file at `input` into `output` in the child (a watermark
@@ -299,17 +322,30 @@ impl Sandbox {
 
     /// Runs `task` in a child and reads its answer; failures of the child become errors.
     fn run(&self, task: &Task, limits: &Limits) -> Result<Answer, ExtractError> {
-        let task_json = serde_json::to_string(task).map_err(|error| ExtractError::Reported {
+        self.run_with(task, limits, &[])
+    }
+
+    /// As [`Sandbox::run`], feeding `content` after the task's line.
+    fn run_with(
+        &self,
+        task: &Task,
+        limits: &Limits,
+        content: &[u8],
+    ) -> Result<Answer, ExtractError> {
+        let mut input = serde_json::to_vec(task).map_err(|error| ExtractError::Reported {
             message: format!("cannot encode the sandbox task: {error}"),
             permanent: true,
         })?;
+        input.reserve_exact(content.len() + 1);
+        input.push(b'\n');
+        input.extend_from_slice(content);
         let mut command = Command::new(&self.program);
         // a panic's or an allocation failure's message, not a backtrace, is what is read back
         command
             .arg("sandbox")
             .env("RUST_BACKTRACE", "0")
             .env_remove("RUST_LIB_BACKTRACE");
-        let output = match run_fed(Tool::Sandbox, command, limits, task_json.into_bytes()) {
+        let output = match run_fed(Tool::Sandbox, command, limits, input) {
             Ok(Ok(output)) => output,
             Ok(Err(failure)) => return Err(self.classify(failure)),
             Err(ExtractError::Timeout { after, .. }) => {

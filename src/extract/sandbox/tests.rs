@@ -184,7 +184,7 @@ fn the_child_side_answers_a_task_it_was_given_as_json() {
     };
     let json = serde_json::to_string(&task).expect("encode");
     let task: Task = serde_json::from_str(&json).expect("decode");
-    match perform(task) {
+    match perform(task, &[]) {
         Answer::Extracted { extracted } => assert_eq!(extracted.text, "庫房溫濕度"),
         other => panic!("unexpected {other:?}"),
     }
@@ -193,10 +193,29 @@ fn the_child_side_answers_a_task_it_was_given_as_json() {
         media_type: "application/pdf".into(),
     };
     assert!(matches!(
-        perform(missing),
+        perform(missing, &[]),
         Answer::Failed {
             permanent: false,
             ..
         }
     ));
+}
+
+#[test]
+fn content_to_inspect_is_fed_after_the_task_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // answers with what followed its task's line, as the report's sniffed type
+    let script = r#"read -r task
+content=$(cat)
+case "$task" in *'"task":"inspect_content"'*) ;; *) exit 3 ;; esac
+printf 'dangan-sandbox/1 {"outcome":"inspected","report":{"sniffed":"%s","unreadable":null,"encrypted":false,"active_content":[],"executable":false}}\n' "$content""#;
+    let sandbox = scripted(dir.path(), script, Duration::from_secs(5));
+    let report = sandbox
+        .inspect_content(b"%PDF-1.7 fed, not copied", "application/pdf")
+        .expect("inspected");
+    assert_eq!(report.sniffed.as_deref(), Some("%PDF-1.7 fed, not copied"));
+    assert!(
+        !dir.path().join("scratch").exists(),
+        "no scratch copy was written"
+    );
 }

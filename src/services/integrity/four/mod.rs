@@ -24,7 +24,7 @@ use crate::domain::Sha256Digest;
 use crate::domain::integrity::{CheckKind, Property, Stage};
 use crate::domain::job::Job;
 use crate::domain::record::RecordStatus;
-use crate::extract::ContentReport;
+use crate::extract::{ContentReport, Sandbox};
 use crate::services::jobs::new_job;
 use crate::services::{ServiceError, ServiceResult};
 
@@ -324,25 +324,28 @@ impl IntegrityService {
             return Ok(None);
         }
         let sandbox = self.sandbox.clone();
-        let scratch = tokio::task::spawn_blocking(move || sandbox.scratch_file("inspect-"))
-            .await
-            .map_err(|error| ServiceError::Internal(format!("content inspection: {error}")))?
-            .map_err(|error| ServiceError::Internal(error.to_string()))?;
-        match self.blobs.copy_to_file(digest, scratch.path()).await {
-            Ok(_) => {}
-            Err(crate::blobs::BlobError::NotFound(_)) => return Ok(None),
-            Err(error) => return Err(error.into()),
-        }
-        let sandbox = self.sandbox.clone();
         let media_type = file.media_type.clone();
         // opened in a child process: a hostile PDF or zip ends that child, not the worker
-        let report = tokio::task::spawn_blocking(move || {
-            let report = sandbox.inspect(scratch.path(), &media_type);
-            drop(scratch);
-            report
-        })
-        .await
-        .map_err(|error| ServiceError::Internal(format!("content inspection: {error}")))?;
+        let report = if Sandbox::fits_in_memory(file.size as u64) {
+            let content = match self.blobs.read_all(digest).await {
+                Ok(content) => content,
+                Err(crate::blobs::BlobError::NotFound(_)) => return Ok(None),
+                Err(error) => return Err(error.into()),
+            };
+            blocking(move || sandbox.inspect_content(&content, &media_type)).await?
+        } else {
+            let scratch = {
+                let sandbox = sandbox.clone();
+                blocking(move || sandbox.scratch_file("inspect-")).await?
+            }
+            .map_err(|error| ServiceError::Internal(error.to_string()))?;
+            match self.blobs.copy_to_file(digest, scratch.path()).await {
+                Ok(_) => {}
+                Err(crate::blobs::BlobError::NotFound(_)) => return Ok(None),
+                Err(error) => return Err(error.into()),
+            }
+            blocking(move || sandbox.inspect(scratch.path(), &media_type)).await?
+        };
         let report = match report {
             Ok(report) => report,
             // a file that crashes or exhausts its inspector does not open: that is the finding
@@ -358,4 +361,13 @@ impl IntegrityService {
         };
         Ok(Some(report))
     }
+}
+
+/// Runs blocking `work` (a child's run, a scratch file) off the executor.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> ServiceResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| ServiceError::Internal(format!("content inspection: {error}")))
 }
