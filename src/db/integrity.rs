@@ -265,10 +265,15 @@ pub async fn finish_four_check(
     let reasons: Vec<&str> = results.iter().map(|row| row.reason.as_str()).collect();
     sqlx::query!(
         "with stored as (
-             insert into integrity_results (check_id, record_id, property, test, passed, reason)
-             select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::bool[], $6::text[])
-             on conflict (check_id, record_id, test) do update
-             set passed = excluded.passed, reason = excluded.reason)
+             insert into integrity_record_results (check_id, record_id, tests)
+             select $1, record_id,
+                    jsonb_agg(jsonb_build_object('property', property, 'test', test,
+                                                 'passed', passed, 'reason', reason)
+                              order by n)
+             from unnest($2::uuid[], $3::text[], $4::text[], $5::bool[], $6::text[])
+                  with ordinality as result (record_id, property, test, passed, reason, n)
+             group by record_id
+             on conflict (check_id, record_id) do update set tests = excluded.tests)
          update integrity_checks
          set checked = $7, ok = $8, status = 'done', finished_at = now(),
              started_at = coalesce(started_at, now())
@@ -290,11 +295,15 @@ pub async fn finish_four_check(
 pub async fn results(conn: &mut PgConnection, check_id: Uuid) -> Result<Vec<ResultRow>, DbError> {
     Ok(sqlx::query_as!(
         ResultRow,
-        "select record_id, property, test, passed, reason from integrity_results
-         where check_id = $1
+        r#"select r.record_id, t.property as "property!", t.test as "test!",
+                  t.passed as "passed!", t.reason as "reason!"
+         from integrity_record_results r,
+              jsonb_to_recordset(r.tests) as t (property text, test text, passed boolean,
+                                                reason text)
+         where r.check_id = $1
          order by record_id,
                   array_position(array['authenticity', 'integrity', 'usability', 'security'], property),
-                  test",
+                  test"#,
         check_id
     )
     .fetch_all(conn)

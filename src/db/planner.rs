@@ -20,7 +20,10 @@ const GROWING: [(&str, &str); 9] = [
     ("audit_events", "analyze audit_events"),
     ("index_changes", "analyze index_changes"),
     ("integrity_checks", "analyze integrity_checks"),
-    ("integrity_results", "analyze integrity_results"),
+    (
+        "integrity_record_results",
+        "analyze integrity_record_results",
+    ),
 ];
 
 /// Changes since a table's last analysis that make it stale: this many at least, and half
