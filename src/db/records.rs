@@ -86,17 +86,36 @@ pub struct FileRow {
     pub replace_reason: Option<String>,
 }
 
+/// Inserts a record; the row as [`find`] reads it, in the same round trip.
 pub async fn insert(
     conn: &mut PgConnection,
     id: Uuid,
     values: &RecordValues<'_>,
     created_by: Uuid,
-) -> Result<(), DbError> {
-    sqlx::query!(
-        "insert into records (id, title, doc_date, year, fonds_id, category_id, retention_policy_id,
-           department_id, party_id, doc_number, responsible, pages, security_level, open_status, carrier,
-           location, description, translated_title, doc_type, custom, created_by, custodian_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+) -> Result<RecordRow, DbError> {
+    Ok(sqlx::query_as!(
+        RecordRow,
+        r#"with r as (
+             insert into records (id, title, doc_date, year, fonds_id, category_id,
+               retention_policy_id, department_id, party_id, doc_number, responsible, pages,
+               security_level, open_status, carrier, location, description, translated_title,
+               doc_type, custom, created_by, custodian_id)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                     $18, $19, $20, $21, $22)
+             returning *)
+           select r.id, r.title, r.doc_date, r.year, f.code as "fonds?", c.code as "category?",
+                  rp.code as "retention?", d.code as "department?", r.party_id, r.custodian_id,
+                  r.doc_number, r.responsible,
+                  r.pages, r.security_level as "security_level: SecurityLevel",
+                  r.open_status as "open_status: OpenStatus", r.carrier as "carrier: Carrier",
+                  r.location, r.description, r.translated_title, r.doc_type, r.custom,
+                  r.archival_code, r.status as "status: RecordStatus", r.retention_due_on,
+                  r.retention_reason, r.created_by, r.created_at, r.updated_at
+           from r
+           left join fonds f on f.id = r.fonds_id
+           left join categories c on c.id = r.category_id
+           left join retention_policies rp on rp.id = r.retention_policy_id
+           left join departments d on d.id = r.department_id"#,
         id,
         values.title,
         values.doc_date,
@@ -120,9 +139,8 @@ pub async fn insert(
         created_by,
         values.custodian_id,
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_one(conn)
+    .await?)
 }
 
 pub async fn update(

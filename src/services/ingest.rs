@@ -338,12 +338,10 @@ impl IngestService {
         self.store_contents(tx, files, created).await?;
         let record_id = Uuid::now_v7();
         let classified = filing::classify(tx, metadata.clone(), actor, !files.is_empty()).await?;
-        db::records::insert(tx, record_id, &classified.values()?, actor.user_id).await?;
-        // read back before the item number is taken (which locks the class until the commit);
-        // the code and retention stored after it are set on this value as they are stored
-        let mut record = db::records::find(tx, record_id)
-            .await?
-            .ok_or_else(|| ServiceError::Internal("a record vanished in its filing".into()))?;
+        // as stored, before the item number is taken (which locks the class until the
+        // commit); the code and retention stored after it are set on this value as they are
+        let mut record =
+            db::records::insert(tx, record_id, &classified.values()?, actor.user_id).await?;
         let retention = filing::new_record_retention(tx, record_id).await?;
         // as PostgreSQL keeps it (microseconds), so the answer shows what a read shows later
         let now = Utc::now().trunc_subsecs(6);
