@@ -114,30 +114,51 @@ pub async fn file_to_extract(
     }))
 }
 
-/// Stores the outcome of an extraction.
+/// Stores the outcome of an extraction and, when no other file of the record awaits its
+/// text, makes the record's waiting filing checks due now (as
+/// [`super::jobs::wake_filing_checks`]), in one statement and one commit. Returns whether
+/// other files of the record were still pending as this statement saw them: their
+/// extractions may be committing meanwhile, each seeing this file pending, so the caller
+/// then wakes the checks again after the commit.
 pub async fn save(
     conn: &mut PgConnection,
     file_id: Uuid,
     record_id: Uuid,
     outcome: &TextOutcome<'_>,
-) -> Result<(), DbError> {
-    sqlx::query!(
-        "insert into file_texts (file_id, record_id, status, method, text, pages, error)
-         values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (file_id) do update set status = excluded.status, method = excluded.method,
-             text = excluded.text, pages = excluded.pages, error = excluded.error,
-             updated_at = now()",
+) -> Result<bool, DbError> {
+    // the statement's snapshot shows this file's text still pending: it is left out
+    Ok(sqlx::query_scalar!(
+        r#"with saved as (
+               insert into file_texts (file_id, record_id, status, method, text, pages, error)
+               values ($1, $2, $3, $4, $5, $6, $7)
+               on conflict (file_id) do update set status = excluded.status,
+                   method = excluded.method, text = excluded.text, pages = excluded.pages,
+                   error = excluded.error, updated_at = now()),
+           others as (
+               select exists (select 1 from file_texts t
+                              where t.record_id = $2 and t.status = 'pending'
+                                and t.file_id <> $1) as pending),
+           woken as (
+               update jobs set run_at = now()
+               where kind = 'four_properties' and status = 'queued'
+                 and payload ->> 'record_id' = $2::uuid::text and run_at > now()
+                 and $3 <> 'pending' and not (select pending from others)
+               returning id),
+           told as (select pg_notify($8, 'four_properties')
+                    where exists (select 1 from woken))
+           select pending as "others_pending!" from others
+           where (select count(*) from told) >= 0"#,
         file_id,
         record_id,
         outcome.status,
         outcome.method,
         outcome.text,
         outcome.pages,
-        outcome.error
+        outcome.error,
+        CHANNEL,
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Extraction state of one file, for the record's view.

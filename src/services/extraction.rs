@@ -94,11 +94,9 @@ impl ExtractionService {
                 pages: known.pages,
                 error: None,
             };
-            // the same content was extracted for another file: copy, don't run the tools again
-            db::texts::save(&mut conn, file_id, file.record_id, &outcome)
-                .await
-                .map_err(ServiceError::from)?;
-            db::jobs::wake_filing_checks(&mut conn, file.record_id)
+            // the same content was extracted for another file: copy, don't run the tools
+            // again (the record's filing check is woken with it)
+            save(&mut conn, file_id, file.record_id, &outcome)
                 .await
                 .map_err(ServiceError::from)?;
             return Ok(());
@@ -131,11 +129,8 @@ impl ExtractionService {
             Err(Failed::Service(error)) => return Err(error.into()),
         };
         let mut conn = db::acquire(&self.pool).await.map_err(ServiceError::from)?;
-        db::texts::save(&mut conn, file_id, file.record_id, &stored.outcome())
-            .await
-            .map_err(ServiceError::from)?;
-        // the record's filing check waits for this
-        db::jobs::wake_filing_checks(&mut conn, file.record_id)
+        // the record's filing check waits for this: it is woken with it
+        save(&mut conn, file_id, file.record_id, &stored.outcome())
             .await
             .map_err(ServiceError::from)?;
         tracing::info!(
@@ -153,8 +148,7 @@ impl ExtractionService {
             return Ok(());
         };
         let stored = Stored::without_text("failed", why.to_owned());
-        db::texts::save(&mut conn, file_id, file.record_id, &stored.outcome()).await?;
-        db::jobs::wake_filing_checks(&mut conn, file.record_id).await?;
+        save(&mut conn, file_id, file.record_id, &stored.outcome()).await?;
         Ok(())
     }
 
@@ -199,6 +193,21 @@ impl ExtractionService {
 }
 
 /// Runs blocking extraction work on a blocking thread.
+/// Stores an extraction's outcome, waking the record's filing check when it was the last
+/// text it waited for; when other files of the record were pending as the save saw them,
+/// the check is looked at again after the commit (their saves may have missed this one).
+async fn save(
+    conn: &mut db::PgConnection,
+    file_id: Uuid,
+    record_id: Uuid,
+    outcome: &TextOutcome<'_>,
+) -> Result<(), db::DbError> {
+    if db::texts::save(conn, file_id, record_id, outcome).await? {
+        db::jobs::wake_filing_checks(conn, record_id).await?;
+    }
+    Ok(())
+}
+
 async fn off_executor<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ExtractError> + Send + 'static,
 ) -> Result<T, Failed> {

@@ -10,6 +10,7 @@ use crate::helpers::{TestApp, assert_problem};
 
 mod killed;
 mod statistics;
+mod wake;
 
 /// An extraction job of a file that is not there.
 fn nil_file() -> Job {
