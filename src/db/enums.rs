@@ -9,7 +9,7 @@ use crate::domain::catalogue::{Carrier, OpenStatus, SecurityLevel};
 use crate::domain::disposition::BatchStatus;
 use crate::domain::loan::LoanStatus;
 use crate::domain::party::{PartyKind, PartyStatus};
-use crate::domain::record::RecordStatus;
+use crate::domain::record::{RecordStatus, TextStatus};
 
 /// Reads each enum from the text its `as_str` stores (queries bind `as_str()`), with `parse`.
 macro_rules! stored_as_text {
@@ -43,5 +43,6 @@ stored_as_text!(
     OpenStatus,
     Carrier,
     BatchStatus,
-    LoanStatus
+    LoanStatus,
+    TextStatus
 );

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::DbError;
 use super::jobs::{CHANNEL, NewJob};
+use crate::domain::record::TextStatus;
 
 /// A check as stored.
 #[derive(Debug, Clone)]
@@ -373,9 +374,9 @@ pub async fn class_items(
 
 /// The extraction status of one file (`pending` until it has a text row).
 #[derive(Debug, Clone)]
-pub struct TextStatus {
+pub struct RecordTextStatus {
     pub record_id: Uuid,
-    pub status: String,
+    pub status: TextStatus,
 }
 
 /// The extraction status of each file of the records, in file order; none for a destroyed
@@ -383,10 +384,11 @@ pub struct TextStatus {
 pub async fn text_statuses(
     conn: &mut PgConnection,
     record_ids: &[Uuid],
-) -> Result<Vec<TextStatus>, DbError> {
+) -> Result<Vec<RecordTextStatus>, DbError> {
     Ok(sqlx::query_as!(
-        TextStatus,
-        r#"select f.record_id, coalesce(t.status, 'pending') as "status!" from record_files f
+        RecordTextStatus,
+        r#"select f.record_id, coalesce(t.status, 'pending') as "status!: TextStatus"
+           from record_files f
            join records r on r.id = f.record_id
            left join file_texts t on t.file_id = f.id
            where f.record_id = any($1) and r.status <> 'destroyed'

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::DbError;
 use super::jobs::{CHANNEL, NewJob};
 use super::records::FileRow;
+use crate::domain::record::TextStatus;
 
 /// What the extraction job needs to know about a file.
 #[derive(Debug, Clone)]
@@ -23,7 +24,7 @@ pub struct FileToExtract {
 /// The outcome of one extraction.
 #[derive(Debug, Clone)]
 pub struct TextOutcome<'a> {
-    pub status: &'a str,
+    pub status: TextStatus,
     pub method: Option<&'a str>,
     pub text: Option<&'a str>,
     pub pages: Option<i32>,
@@ -142,7 +143,7 @@ pub async fn save(
                update jobs set run_at = now()
                where kind = 'four_properties' and status = 'queued'
                  and payload ->> 'record_id' = $2::uuid::text and run_at > now()
-                 and $3 <> 'pending' and not (select pending from others)
+                 and $3::text <> 'pending' and not (select pending from others)
                returning id),
            told as (select pg_notify($8, 'four_properties')
                     where exists (select 1 from woken))
@@ -150,7 +151,7 @@ pub async fn save(
            where (select count(*) from told) >= 0"#,
         file_id,
         record_id,
-        outcome.status,
+        outcome.status.as_str(),
         outcome.method,
         outcome.text,
         outcome.pages,
@@ -165,7 +166,7 @@ pub async fn save(
 #[derive(Debug, Clone)]
 pub struct TextState {
     pub file_id: Uuid,
-    pub status: String,
+    pub status: TextStatus,
     pub method: Option<String>,
     pub pages: Option<i32>,
     pub error: Option<String>,
@@ -176,8 +177,9 @@ pub struct TextState {
 pub async fn states(conn: &mut PgConnection, record_id: Uuid) -> Result<Vec<TextState>, DbError> {
     Ok(sqlx::query_as!(
         TextState,
-        "select file_id, status, method, pages, error, length(text) as chars
-         from file_texts where record_id = $1",
+        r#"select file_id, status as "status: TextStatus", method, pages, error,
+                  length(text) as chars
+           from file_texts where record_id = $1"#,
         record_id
     )
     .fetch_all(conn)

@@ -24,6 +24,13 @@ text_enum!(
     RecordStatus { Active => "active", Withdrawn => "withdrawn", Destroyed => "destroyed" }
 );
 
+text_enum!(
+    /// How far the text extraction of a file got: pending from its filing until its
+    /// extraction job has run; then done, failed (no text, and why), or unsupported (a type
+    /// that carries no text to extract).
+    TextStatus { Pending => "pending", Done => "done", Failed => "failed", Unsupported => "unsupported" }
+);
+
 /// Metadata of a record as sent in the `metadata` part of an upload (DA/T 22 / DA/T 46).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

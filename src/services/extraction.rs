@@ -12,6 +12,7 @@ use crate::db::texts::TextOutcome;
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::Sha256Digest;
 use crate::domain::job::Job;
+use crate::domain::record::TextStatus;
 use crate::extract::{self, ExtractError, ExtractOptions, Method, Sandbox};
 
 /// Why an extraction did not finish.
@@ -88,7 +89,7 @@ impl ExtractionService {
         }
         if let Some(known) = &file.known {
             let outcome = TextOutcome {
-                status: "done",
+                status: TextStatus::Done,
                 method: known.method.as_deref(),
                 text: known.text.as_deref(),
                 pages: known.pages,
@@ -111,7 +112,7 @@ impl ExtractionService {
             Ok(extracted) => (Stored::from_extracted(extracted), None),
             Err(Failed::Extract(ExtractError::Unsupported { media_type })) => (
                 Stored::without_text(
-                    "unsupported",
+                    TextStatus::Unsupported,
                     format!("no text extraction for {media_type}"),
                 ),
                 None,
@@ -119,7 +120,7 @@ impl ExtractionService {
             Err(Failed::Extract(error)) if error.is_permanent() || last_attempt => {
                 let message = error.to_string();
                 (
-                    Stored::without_text("failed", message.clone()),
+                    Stored::without_text(TextStatus::Failed, message.clone()),
                     Some(ExtractionFailure::Permanent(message)),
                 )
             }
@@ -134,7 +135,7 @@ impl ExtractionService {
             .await
             .map_err(ServiceError::from)?;
         tracing::info!(
-            status = stored.status,
+            status = stored.status.as_str(),
             method = stored.method,
             "text extraction finished"
         );
@@ -147,7 +148,7 @@ impl ExtractionService {
         let Some(file) = db::texts::file_to_extract(&mut conn, file_id).await? else {
             return Ok(());
         };
-        let stored = Stored::without_text("failed", why.to_owned());
+        let stored = Stored::without_text(TextStatus::Failed, why.to_owned());
         save(&mut conn, file_id, file.record_id, &stored.outcome()).await?;
         Ok(())
     }
@@ -223,7 +224,7 @@ async fn off_executor<T: Send + 'static>(
 
 /// What is stored of one extraction.
 struct Stored {
-    status: &'static str,
+    status: TextStatus,
     method: &'static str,
     text: Option<String>,
     pages: Option<i32>,
@@ -238,9 +239,9 @@ impl Stored {
         }
         Self {
             status: if extracted.method == Method::None {
-                "unsupported"
+                TextStatus::Unsupported
             } else {
-                "done"
+                TextStatus::Done
             },
             method: extracted.method.as_str(),
             text: Some(extracted.text.replace('\0', "")),
@@ -249,7 +250,7 @@ impl Stored {
         }
     }
 
-    fn without_text(status: &'static str, why: String) -> Self {
+    fn without_text(status: TextStatus, why: String) -> Self {
         Self {
             status,
             method: Method::None.as_str(),

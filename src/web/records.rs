@@ -14,7 +14,7 @@ use super::session::WebUser;
 use super::{Chrome, error_page, message_page, render};
 use crate::app::App;
 use crate::domain::permissions::Capability;
-use crate::domain::record::RecordStatus;
+use crate::domain::record::{RecordStatus, TextStatus};
 use crate::services::ServiceError;
 use crate::services::audit::AuditFilter;
 use crate::services::loans::LoanFilter;
@@ -137,7 +137,10 @@ pub async fn record_page(
         .iter()
         .map(|file| FileLine {
             id: file.id,
-            has_text: file.text.as_ref().is_some_and(|text| text.status == "done"),
+            has_text: file
+                .text
+                .as_ref()
+                .is_some_and(|text| text.status == TextStatus::Done),
             name: file.filename.clone(),
             media_type: file.media_type.clone(),
             size: file.size.to_string(),

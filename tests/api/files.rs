@@ -206,3 +206,33 @@ async fn a_copy_is_filed_only_with_its_reason_and_each_file_says_what_it_is(pool
     assert_eq!(read["files"][1]["copy_note"], "原件由本人保管");
     assert_eq!(read["files"][0]["copy"], false);
 }
+
+#[sqlx::test]
+async fn a_files_text_status_is_one_of_the_four_the_document_names(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = app
+        .file_record(
+            &json!({ "title": "抽取狀態" }),
+            vec![TestFile::new("note.txt", "庫房溫濕度".as_bytes().to_vec())],
+        )
+        .await;
+    let path = format!("/api/v1/records/{}", record["id"].as_str().expect("id"));
+    assert_eq!(
+        app.get_json(&path).await["files"][0]["text"]["status"],
+        "pending"
+    );
+    dangan::jobs::runner::run_until_idle(&app.app)
+        .await
+        .expect("run");
+    assert_eq!(
+        app.get_json(&path).await["files"][0]["text"]["status"],
+        "done"
+    );
+    let doc = app.get_json("/api/openapi.json").await;
+    assert_eq!(
+        doc["components"]["schemas"]["TextStatus"]["enum"],
+        json!(["pending", "done", "failed", "unsupported"]),
+        "{}",
+        doc["components"]["schemas"]["FileTextView"]
+    );
+}

@@ -10,7 +10,7 @@ use super::super::{ServiceError, ServiceResult};
 use crate::db;
 use crate::domain::Sha256Digest;
 use crate::domain::catalogue::{Carrier, Location, OpenStatus, SecurityLevel};
-use crate::domain::record::{RecordMetadata, RecordStatus};
+use crate::domain::record::{RecordMetadata, RecordStatus, TextStatus};
 
 /// A record as clients see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -113,8 +113,7 @@ pub struct FixityView {
 /// How far the text extraction of a file got.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FileTextView {
-    /// `pending`, `done`, `failed` or `unsupported`.
-    pub status: String,
+    pub status: TextStatus,
     /// `pdf_text`, `pdf_ocr`, `image_ocr`, `plain_text`, `html`, `docx`, `odt`, `spreadsheet`.
     pub method: Option<String>,
     pub pages: Option<i32>,

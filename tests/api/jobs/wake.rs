@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use dangan::db::texts::TextOutcome;
+use dangan::domain::record::TextStatus;
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -12,7 +13,7 @@ use crate::helpers::{TestApp, TestFile};
 
 fn done() -> TextOutcome<'static> {
     TextOutcome {
-        status: "done",
+        status: TextStatus::Done,
         method: Some("text"),
         text: Some("檔案"),
         pages: None,

@@ -9,6 +9,7 @@ use crate::db::records::{FileRow, RecordRow};
 use crate::db::{self, PgConnection};
 use crate::domain::archival_code::ArchivalCode;
 use crate::domain::integrity::{Stage, item_gaps};
+use crate::domain::record::TextStatus;
 use crate::extract::ContentReport;
 use crate::services::ServiceResult;
 
@@ -195,12 +196,18 @@ pub(super) fn opens(report: &Option<ContentReport>) -> Result<String, String> {
 }
 
 /// `texts`: the extraction status of each of the record's files.
-pub(super) fn text_available(texts: &[&str]) -> Result<String, String> {
+pub(super) fn text_available(texts: &[TextStatus]) -> Result<String, String> {
     if texts.is_empty() {
         return Ok("no electronic files".into());
     }
-    let failed = texts.iter().filter(|status| **status == "failed").count();
-    let pending = texts.iter().filter(|status| **status == "pending").count();
+    let failed = texts
+        .iter()
+        .filter(|status| **status == TextStatus::Failed)
+        .count();
+    let pending = texts
+        .iter()
+        .filter(|status| **status == TextStatus::Pending)
+        .count();
     match (failed, pending) {
         (0, 0) => Ok(format!(
             "{} files extracted or not text-bearing",

@@ -23,7 +23,7 @@ use crate::db::{self, PgConnection};
 use crate::domain::Sha256Digest;
 use crate::domain::integrity::{CheckKind, Property, Stage};
 use crate::domain::job::Job;
-use crate::domain::record::RecordStatus;
+use crate::domain::record::{RecordStatus, TextStatus};
 use crate::extract::{ContentReport, Sandbox};
 use crate::services::jobs::new_job;
 use crate::services::{ServiceError, ServiceResult};
@@ -154,7 +154,11 @@ impl IntegrityService {
                 .ok_or_else(|| ServiceError::NotFound(format!("no integrity check {id}")))?;
             let record_ids = check.record_ids.clone().unwrap_or_default();
             let statuses = db::integrity::text_statuses(&mut conn, &record_ids).await?;
-            if wait_for_texts && statuses.iter().any(|text| text.status == "pending") {
+            if wait_for_texts
+                && statuses
+                    .iter()
+                    .any(|text| text.status == TextStatus::Pending)
+            {
                 return Ok(FourCheckRun::AwaitsExtraction);
             }
             if record_ids.len() > 1 {
@@ -173,10 +177,10 @@ impl IntegrityService {
         // the continuity of each class read, for the other records of the check in it
         let mut classes = HashMap::new();
         for record_id in check.record_ids.unwrap_or_default() {
-            let texts: Vec<&str> = statuses
+            let texts: Vec<TextStatus> = statuses
                 .iter()
                 .filter(|text| text.record_id == record_id)
-                .map(|text| text.status.as_str())
+                .map(|text| text.status)
                 .collect();
             // a record destroyed since the check was asked for has nothing left to check
             let Some(rows) = self
@@ -198,7 +202,7 @@ impl IntegrityService {
         &self,
         record_id: Uuid,
         stage: Stage,
-        texts: &[&str],
+        texts: &[TextStatus],
         classes: &mut HashMap<String, Result<String, String>>,
     ) -> ServiceResult<Option<Vec<ResultRow>>> {
         let mut conn = db::acquire(&self.pool).await?;
