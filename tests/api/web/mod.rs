@@ -25,8 +25,10 @@ pub async fn log_in(browser: &Browser, username: &str, password: &str, next: &st
     browser.wait_for_path("/login").await;
     browser.type_into("#username", username).await;
     browser.type_into("#password", password).await;
+    // the page the form leads to has loaded: with `next` "/", the login page's own address
+    // already starts with it
     browser
-        .click("form[action='/login'] button[type=submit]")
+        .submit("form[action='/login'] button[type=submit]")
         .await;
     browser.wait_for_path(next).await;
 }
