@@ -193,12 +193,11 @@ impl ExtractionService {
     }
 }
 
-/// Runs blocking extraction work on a blocking thread.
 /// Stores an extraction's outcome, waking the record's filing check when it was the last
 /// text it waited for; when other files of the record were pending as the save saw them,
 /// the check is looked at again after the commit (their saves may have missed this one).
 async fn save(
-    conn: &mut db::PgConnection,
+    conn: &mut PgConnection,
     file_id: Uuid,
     record_id: Uuid,
     outcome: &TextOutcome<'_>,
@@ -209,6 +208,7 @@ async fn save(
     Ok(())
 }
 
+/// Runs blocking extraction work on a blocking thread.
 async fn off_executor<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ExtractError> + Send + 'static,
 ) -> Result<T, Failed> {
