@@ -7,6 +7,7 @@ use sqlx::{Decode, Postgres, Type};
 
 use crate::domain::catalogue::{Carrier, OpenStatus, SecurityLevel};
 use crate::domain::disposition::BatchStatus;
+use crate::domain::job::JobStatus;
 use crate::domain::loan::LoanStatus;
 use crate::domain::party::{PartyKind, PartyStatus};
 use crate::domain::record::{RecordStatus, TextStatus};
@@ -44,5 +45,6 @@ stored_as_text!(
     Carrier,
     BatchStatus,
     LoanStatus,
-    TextStatus
+    TextStatus,
+    JobStatus
 );

@@ -8,6 +8,7 @@ use sqlx::postgres::PgListener;
 use uuid::Uuid;
 
 use super::{DbError, Pool};
+use crate::domain::job::JobStatus;
 
 /// Advisory lock class every worker takes with its own id ("dang" in ASCII).
 const WORKER_LOCK_CLASS: i32 = 0x6461_6e67;
@@ -57,7 +58,7 @@ pub struct JobRow {
     pub id: i64,
     pub kind: String,
     pub payload: Value,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i32,
     pub max_attempts: i32,
     pub crashes: i32,
@@ -313,36 +314,34 @@ pub async fn postpone(
 pub async fn list(
     conn: &mut PgConnection,
     kind: Option<&str>,
-    status: Option<&str>,
+    status: Option<JobStatus>,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<JobRow>, DbError> {
     // by status apart: a plan for both cases reads the jobs newest first and filters, past
     // every finished job when few or none have the status asked for
-    let rows = match status {
-        Some(status) => {
-            sqlx::query_as!(
+    let rows =
+        match status {
+            Some(status) => sqlx::query_as!(
                 JobRow,
-                r#"select id, kind, payload, status, attempts, max_attempts, crashes, run_at,
-                          last_error, created_at, finished_at
+                r#"select id, kind, payload, status as "status: JobStatus", attempts, max_attempts,
+                          crashes, run_at, last_error, created_at, finished_at
                    from jobs
                    where status = $2 and ($1::text is null or kind = $1)
                      and ($3::bigint is null or id < $3)
                    order by id desc
                    limit $4"#,
                 kind,
-                status,
+                status.as_str(),
                 before,
                 limit
             )
             .fetch_all(conn)
-            .await?
-        }
-        None => {
-            sqlx::query_as!(
+            .await?,
+            None => sqlx::query_as!(
                 JobRow,
-                r#"select id, kind, payload, status, attempts, max_attempts, crashes, run_at,
-                          last_error, created_at, finished_at
+                r#"select id, kind, payload, status as "status: JobStatus", attempts, max_attempts,
+                          crashes, run_at, last_error, created_at, finished_at
                    from jobs
                    where ($1::text is null or kind = $1) and ($2::bigint is null or id < $2)
                    order by id desc
@@ -352,9 +351,8 @@ pub async fn list(
                 limit
             )
             .fetch_all(conn)
-            .await?
-        }
-    };
+            .await?,
+        };
     Ok(rows)
 }
 
@@ -362,8 +360,8 @@ pub async fn list(
 pub async fn find(conn: &mut PgConnection, id: i64) -> Result<Option<JobRow>, DbError> {
     let row = sqlx::query_as!(
         JobRow,
-        r#"select id, kind, payload, status, attempts, max_attempts, crashes, run_at, last_error,
-                  created_at, finished_at
+        r#"select id, kind, payload, status as "status: JobStatus", attempts, max_attempts,
+                  crashes, run_at, last_error, created_at, finished_at
            from jobs where id = $1"#,
         id
     )
@@ -383,8 +381,8 @@ pub async fn retry(conn: &mut PgConnection, id: i64) -> Result<Option<JobRow>, D
                select 1 from jobs other
                where other.kind = j.kind and other.dedupe_key = j.dedupe_key
                  and other.status in ('queued', 'running'))
-           returning id, kind, payload, status, attempts, max_attempts, crashes, run_at,
-                     last_error, created_at, finished_at"#,
+           returning id, kind, payload, status as "status: JobStatus", attempts, max_attempts,
+                     crashes, run_at, last_error, created_at, finished_at"#,
         id
     )
     .fetch_optional(&mut *conn)

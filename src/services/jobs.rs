@@ -21,7 +21,7 @@ pub use crate::db::jobs::ClaimedJob;
 pub struct JobView {
     pub id: i64,
     pub kind: String,
-    pub status: String,
+    pub status: JobStatus,
     pub payload: Value,
     pub attempts: i32,
     pub max_attempts: i32,
@@ -150,7 +150,7 @@ impl JobService {
         let mut rows = db::jobs::list(
             &mut conn,
             filter.kind.map(JobKind::as_str),
-            filter.status.map(JobStatus::as_str),
+            filter.status,
             before,
             i64::from(limit) + 1,
         )

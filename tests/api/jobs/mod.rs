@@ -343,3 +343,26 @@ async fn a_sweep_that_meets_a_job_being_claimed_again_leaves_it_to_its_live_work
         "the live worker's job was settled as a death"
     );
 }
+
+#[sqlx::test]
+async fn a_listed_jobs_status_is_one_of_the_four_the_document_names(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.app
+        .jobs
+        .enqueue(&nil_file(), None)
+        .await
+        .expect("enqueue");
+    let page = app.get_json("/api/v1/jobs?status=queued").await;
+    assert_eq!(page["items"][0]["status"], "queued", "{page}");
+    let doc = app.get_json("/api/openapi.json").await;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["JobView"]["properties"]["status"]["$ref"], "#/components/schemas/JobStatus",
+        "{}",
+        schemas["JobView"]
+    );
+    assert_eq!(
+        schemas["JobStatus"]["enum"],
+        serde_json::json!(["queued", "running", "done", "failed"])
+    );
+}
