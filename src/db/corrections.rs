@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::DbError;
 use super::access::visibility_json;
 use crate::domain::permissions::Visibility;
+use crate::domain::proposal::ProposalStatus;
 
 /// The position after the record's last file.
 pub async fn next_position(conn: &mut PgConnection, record_id: Uuid) -> Result<i32, DbError> {
@@ -60,7 +61,7 @@ pub struct WithdrawalRow {
     pub archival_code: Option<String>,
     pub title: String,
     pub reason: String,
-    pub status: String,
+    pub status: ProposalStatus,
     pub proposed_by: Uuid,
     pub proposed_at: DateTime<Utc>,
     pub decided_by: Option<Uuid>,
@@ -92,10 +93,11 @@ pub async fn propose(
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<WithdrawalRow>, DbError> {
     Ok(sqlx::query_as!(
         WithdrawalRow,
-        "select w.id, w.record_id, r.archival_code, r.title, w.reason, w.status, w.proposed_by,
-                w.proposed_at, w.decided_by, w.decided_at, w.note
-         from withdrawals w join records r on r.id = w.record_id
-         where w.id = $1",
+        r#"select w.id, w.record_id, r.archival_code, r.title, w.reason,
+                  w.status as "status: ProposalStatus", w.proposed_by, w.proposed_at,
+                  w.decided_by, w.decided_at, w.note
+           from withdrawals w join records r on r.id = w.record_id
+           where w.id = $1"#,
         id
     )
     .fetch_optional(conn)
@@ -109,10 +111,11 @@ pub async fn withdrawal_of(
 ) -> Result<Option<WithdrawalRow>, DbError> {
     Ok(sqlx::query_as!(
         WithdrawalRow,
-        "select w.id, w.record_id, r.archival_code, r.title, w.reason, w.status, w.proposed_by,
-                w.proposed_at, w.decided_by, w.decided_at, w.note
-         from withdrawals w join records r on r.id = w.record_id
-         where w.record_id = $1 and w.status = 'approved'",
+        r#"select w.id, w.record_id, r.archival_code, r.title, w.reason,
+                  w.status as "status: ProposalStatus", w.proposed_by, w.proposed_at,
+                  w.decided_by, w.decided_at, w.note
+           from withdrawals w join records r on r.id = w.record_id
+           where w.record_id = $1 and w.status = 'approved'"#,
         record_id
     )
     .fetch_optional(conn)
@@ -123,10 +126,11 @@ pub async fn withdrawal_of(
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<WithdrawalRow>, DbError> {
     Ok(sqlx::query_as!(
         WithdrawalRow,
-        "select w.id, w.record_id, r.archival_code, r.title, w.reason, w.status, w.proposed_by,
-                w.proposed_at, w.decided_by, w.decided_at, w.note
-         from withdrawals w join records r on r.id = w.record_id
-         where w.id = $1 for update of w",
+        r#"select w.id, w.record_id, r.archival_code, r.title, w.reason,
+                  w.status as "status: ProposalStatus", w.proposed_by, w.proposed_at,
+                  w.decided_by, w.decided_at, w.note
+           from withdrawals w join records r on r.id = w.record_id
+           where w.id = $1 for update of w"#,
         id
     )
     .fetch_optional(conn)
@@ -137,20 +141,21 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<Withdrawal
 /// if given.
 pub async fn list(
     conn: &mut PgConnection,
-    status: Option<&str>,
+    status: Option<ProposalStatus>,
     record_id: Option<Uuid>,
     visibility: &Visibility,
     limit: i64,
 ) -> Result<Vec<WithdrawalRow>, DbError> {
     Ok(sqlx::query_as!(
         WithdrawalRow,
-        "select w.id, w.record_id, r.archival_code, r.title, w.reason, w.status, w.proposed_by,
-                w.proposed_at, w.decided_by, w.decided_at, w.note
-         from withdrawals w join records r on r.id = w.record_id
-         where ($1::text is null or w.status = $1) and ($2::uuid is null or w.record_id = $2)
-           and record_visible(r, $3)
-         order by w.proposed_at desc, w.id desc limit $4",
-        status,
+        r#"select w.id, w.record_id, r.archival_code, r.title, w.reason,
+                  w.status as "status: ProposalStatus", w.proposed_by, w.proposed_at,
+                  w.decided_by, w.decided_at, w.note
+           from withdrawals w join records r on r.id = w.record_id
+           where ($1::text is null or w.status = $1) and ($2::uuid is null or w.record_id = $2)
+             and record_visible(r, $3)
+           order by w.proposed_at desc, w.id desc limit $4"#,
+        status.map(ProposalStatus::as_str),
         record_id,
         visibility_json(visibility),
         limit
@@ -163,7 +168,7 @@ pub async fn list(
 pub async fn decide(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: ProposalStatus,
     decided_by: Uuid,
     note: Option<&str>,
 ) -> Result<(), DbError> {
@@ -171,7 +176,7 @@ pub async fn decide(
         "update withdrawals set status = $2, decided_by = $3, decided_at = now(), note = $4
          where id = $1",
         id,
-        status,
+        status.as_str(),
         decided_by,
         note
     )

@@ -10,6 +10,7 @@ use crate::domain::disposition::BatchStatus;
 use crate::domain::job::JobStatus;
 use crate::domain::loan::LoanStatus;
 use crate::domain::party::{PartyKind, PartyStatus};
+use crate::domain::proposal::ProposalStatus;
 use crate::domain::record::{RecordStatus, TextStatus};
 
 /// Reads each enum from the text its `as_str` stores (queries bind `as_str()`), with `parse`.
@@ -46,5 +47,6 @@ stored_as_text!(
     BatchStatus,
     LoanStatus,
     TextStatus,
-    JobStatus
+    JobStatus,
+    ProposalStatus
 );

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::DbError;
 use super::access::visibility_json;
 use crate::domain::permissions::Visibility;
+use crate::domain::proposal::ProposalStatus;
 use crate::domain::record::RecordStatus;
 
 /// A release as stored.
@@ -17,7 +18,7 @@ pub struct ReleaseRow {
     pub open_status: Option<String>,
     pub security_level: Option<String>,
     pub reason: String,
-    pub status: String,
+    pub status: ProposalStatus,
     pub proposed_by: Uuid,
     pub proposed_at: DateTime<Utc>,
     pub decided_by: Option<Uuid>,
@@ -93,9 +94,9 @@ pub async fn insert_items(
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<ReleaseRow>, DbError> {
     Ok(sqlx::query_as!(
         ReleaseRow,
-        "select id, open_status, security_level, reason, status, proposed_by, proposed_at,
-                decided_by, decided_at
-         from releases where id = $1 for update",
+        r#"select id, open_status, security_level, reason, status as "status: ProposalStatus",
+                  proposed_by, proposed_at, decided_by, decided_at
+           from releases where id = $1 for update"#,
         id
     )
     .fetch_optional(conn)
@@ -105,16 +106,16 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<ReleaseRow
 /// Releases newest first, of one status if given.
 pub async fn list(
     conn: &mut PgConnection,
-    status: Option<&str>,
+    status: Option<ProposalStatus>,
     limit: i64,
 ) -> Result<Vec<ReleaseRow>, DbError> {
     Ok(sqlx::query_as!(
         ReleaseRow,
-        "select id, open_status, security_level, reason, status, proposed_by, proposed_at,
-                decided_by, decided_at
-         from releases where ($1::text is null or status = $1)
-         order by proposed_at desc, id desc limit $2",
-        status,
+        r#"select id, open_status, security_level, reason, status as "status: ProposalStatus",
+                  proposed_by, proposed_at, decided_by, decided_at
+           from releases where ($1::text is null or status = $1)
+           order by proposed_at desc, id desc limit $2"#,
+        status.map(ProposalStatus::as_str),
         limit
     )
     .fetch_all(conn)
@@ -165,13 +166,13 @@ pub async fn apply(conn: &mut PgConnection, release: &ReleaseRow) -> Result<u64,
 pub async fn decide(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: ProposalStatus,
     decided_by: Uuid,
 ) -> Result<(), DbError> {
     sqlx::query!(
         "update releases set status = $2, decided_by = $3, decided_at = now() where id = $1",
         id,
-        status,
+        status.as_str(),
         decided_by
     )
     .execute(conn)

@@ -47,6 +47,7 @@ pub mod media;
 pub mod party;
 pub mod patch;
 pub mod permissions;
+pub mod proposal;
 pub mod record;
 pub mod reminder;
 pub mod retention;

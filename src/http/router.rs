@@ -37,6 +37,7 @@ const JSON_BODY_LIMIT: usize = 1024 * 1024;
     components(schemas(
         crate::domain::job::JobStatus,
         crate::domain::job::JobKind,
+        crate::domain::proposal::ProposalStatus,
         crate::services::integrity::CheckFormat,
         crate::services::destruction::ListFormat,
         crate::services::ledger::LedgerFormat,

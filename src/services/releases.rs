@@ -17,6 +17,7 @@ use crate::db::{self, Pool};
 use crate::domain::audit::AuditAction;
 use crate::domain::catalogue::{OpenStatus, SecurityLevel};
 use crate::domain::permissions::Capability;
+use crate::domain::proposal::ProposalStatus;
 use crate::domain::record::RecordStatus;
 use crate::domain::reminder::ReminderKind;
 
@@ -51,8 +52,7 @@ pub struct ReleaseItemView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReleaseView {
     pub id: Uuid,
-    /// `proposed`, `approved` or `rejected`.
-    pub status: String,
+    pub status: ProposalStatus,
     pub open_status: Option<String>,
     pub security_level: Option<String>,
     pub reason: String,
@@ -69,8 +69,7 @@ pub struct ReleaseView {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReleaseFilter {
-    /// `proposed`, `approved` or `rejected`.
-    pub status: Option<String>,
+    pub status: Option<ProposalStatus>,
     pub limit: Option<i64>,
 }
 
@@ -236,7 +235,7 @@ impl ReleaseService {
                 "a release is decided by someone other than its proposer".into(),
             ));
         }
-        if release.status != "proposed" {
+        if release.status != ProposalStatus::Proposed {
             return Err(ServiceError::Conflict(format!(
                 "release {id} is {}; only a proposed release is decided",
                 release.status
@@ -277,8 +276,7 @@ impl ReleaseService {
                 .await?;
             }
         }
-        let status = if approve { "approved" } else { "rejected" };
-        db::releases::decide(&mut tx, id, status, actor.user_id).await?;
+        db::releases::decide(&mut tx, id, ProposalStatus::decided(approve), actor.user_id).await?;
         decided(&mut tx, &format!("release:{id}"), Some(actor.user_id)).await?;
         db::audit::append(
             &mut tx,
@@ -311,16 +309,9 @@ impl ReleaseService {
         filter: ReleaseFilter,
     ) -> ServiceResult<Vec<ReleaseView>> {
         require_reader(actor)?;
-        if let Some(status) = filter.status.as_deref()
-            && !matches!(status, "proposed" | "approved" | "rejected")
-        {
-            return Err(ServiceError::Validation(format!(
-                "status: one of proposed, approved, rejected (not {status:?})"
-            )));
-        }
         let limit = i64::from(page_size(filter.limit, 50, 500));
         let mut conn = db::acquire(&self.pool).await?;
-        let rows = db::releases::list(&mut conn, filter.status.as_deref(), limit).await?;
+        let rows = db::releases::list(&mut conn, filter.status, limit).await?;
         let mut views = Vec::with_capacity(rows.len());
         for row in rows {
             views.push(self.view_in(&mut conn, actor, row.id).await?);

@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::domain::disposition::BatchStatus;
 use crate::domain::loan::LoanStatus;
 use crate::domain::permissions::Capability;
+use crate::domain::proposal::ProposalStatus;
 use crate::services::corrections::{WithdrawalFilter, WithdrawalView};
 use crate::services::loans::LoanFilter;
 use crate::services::releases::ReleaseFilter;
@@ -97,7 +98,7 @@ pub async fn dashboard(State(app): State<App>, user: WebUser) -> Response {
     }
     let releases = if user.actor.role.may(Capability::ReviewRelease) {
         let filter = ReleaseFilter {
-            status: Some("proposed".into()),
+            status: Some(ProposalStatus::Proposed),
             limit: Some(20),
         };
         app.releases
@@ -112,7 +113,7 @@ pub async fn dashboard(State(app): State<App>, user: WebUser) -> Response {
     };
     let withdrawals = if user.actor.role.may(Capability::ApproveWithdrawal) {
         let filter = WithdrawalFilter {
-            status: Some("proposed".into()),
+            status: Some(ProposalStatus::Proposed),
             limit: Some(20),
             ..WithdrawalFilter::default()
         };

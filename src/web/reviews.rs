@@ -20,6 +20,7 @@ use super::{Chrome, message_of, render_with};
 use crate::app::App;
 use crate::domain::catalogue::SecurityLevel;
 use crate::domain::permissions::Capability;
+use crate::domain::proposal::ProposalStatus;
 use crate::services::ServiceError;
 use crate::services::destruction::ShreddingInput;
 use crate::services::holds::NewHold;
@@ -86,7 +87,7 @@ pub async fn confirm_shredded(
 
 struct ReleaseLine {
     id: Uuid,
-    status_code: String,
+    status_code: &'static str,
     status: &'static str,
     change: String,
     reason: String,
@@ -160,10 +161,10 @@ async fn page(
             ReleaseLine {
                 id: release.id,
                 status: t.get(&format!("releases.{}", release.status)),
-                decidable: release.status == "proposed"
+                decidable: release.status == ProposalStatus::Proposed
                     && role.may(Capability::ReviewRelease)
                     && release.proposed_by != user.actor.user_id,
-                status_code: release.status,
+                status_code: release.status.as_str(),
                 change,
                 reason: release.reason,
                 records: release

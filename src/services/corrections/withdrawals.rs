@@ -20,6 +20,7 @@ use crate::db::{self, PgConnection};
 use crate::domain::audit::AuditAction;
 use crate::domain::correction::{NewWithdrawal, WithdrawalDecision};
 use crate::domain::permissions::Capability;
+use crate::domain::proposal::ProposalStatus;
 use crate::domain::record::RecordStatus;
 use crate::domain::reminder::ReminderKind;
 
@@ -31,8 +32,7 @@ pub struct WithdrawalView {
     pub archival_code: Option<String>,
     pub title: String,
     pub reason: String,
-    /// `proposed`, `approved` or `rejected`.
-    pub status: String,
+    pub status: ProposalStatus,
     pub proposed_by: Uuid,
     pub proposed_at: DateTime<Utc>,
     pub decided_by: Option<Uuid>,
@@ -64,8 +64,7 @@ impl From<db::corrections::WithdrawalRow> for WithdrawalView {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct WithdrawalFilter {
-    /// `proposed`, `approved` or `rejected`.
-    pub status: Option<String>,
+    pub status: Option<ProposalStatus>,
     pub record_id: Option<Uuid>,
     pub limit: Option<i64>,
 }
@@ -159,19 +158,12 @@ impl CorrectionService {
         filter: WithdrawalFilter,
     ) -> ServiceResult<Vec<WithdrawalView>> {
         require_party_to_withdrawals(actor)?;
-        if let Some(status) = filter.status.as_deref()
-            && !matches!(status, "proposed" | "approved" | "rejected")
-        {
-            return Err(ServiceError::Validation(format!(
-                "status: one of proposed, approved, rejected (not {status:?})"
-            )));
-        }
         let limit = i64::from(page_size(filter.limit, 50, 500));
         let mut conn = db::acquire(&self.pool).await?;
         let visibility = visibility(&mut conn, actor, self.today()).await?;
         let rows = db::corrections::list(
             &mut conn,
-            filter.status.as_deref(),
+            filter.status,
             filter.record_id,
             &visibility,
             limit,
@@ -223,13 +215,13 @@ impl CorrectionService {
                 "a withdrawal is decided by someone other than its proposer".into(),
             ));
         }
-        if row.status != "proposed" {
+        if row.status != ProposalStatus::Proposed {
             return Err(ServiceError::Conflict(format!(
                 "withdrawal {id} is {}; only a proposed withdrawal is decided",
                 row.status
             )));
         }
-        let status = if approve { "approved" } else { "rejected" };
+        let status = ProposalStatus::decided(approve);
         if approve {
             ensure_not_held(
                 &mut tx,

@@ -121,6 +121,43 @@ async fn a_release_approved_by_a_second_person_opens_every_record_at_once(pool: 
             .await
             .expect("count");
     assert_eq!(released, 2);
+
+    // the listing by status: the decided release left the proposed ones
+    let listed = |status: &'static str| {
+        let (app, director) = (&app, &director);
+        async move {
+            app.get_json_as(director, &format!("/api/v1/releases?status={status}"))
+                .await
+        }
+    };
+    assert_eq!(listed("approved").await[0]["id"], proposed["id"]);
+    assert_eq!(listed("proposed").await, json!([]));
+    let unknown = app
+        .client
+        .get(app.url("/api/v1/releases?status=decided"))
+        .bearer_auth(&director)
+        .send()
+        .await
+        .expect("get");
+    assert_problem(unknown, 400, "validation").await;
+}
+
+#[sqlx::test]
+async fn releases_and_withdrawals_name_the_three_states_of_a_proposal(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let doc = app.get_json("/api/openapi.json").await;
+    let schemas = &doc["components"]["schemas"];
+    for view in ["ReleaseView", "WithdrawalView"] {
+        assert_eq!(
+            schemas[view]["properties"]["status"]["$ref"], "#/components/schemas/ProposalStatus",
+            "{}",
+            schemas[view]
+        );
+    }
+    assert_eq!(
+        schemas["ProposalStatus"]["enum"],
+        json!(["proposed", "approved", "rejected"])
+    );
 }
 
 #[sqlx::test]
