@@ -157,7 +157,9 @@ pub async fn register_worker(conn: &mut PgConnection) -> Result<i32, DbError> {
     Ok(id)
 }
 
-/// Claims the next job that is due; `None` when there is none. With `sweep`, jobs whose
+/// Claims the next job that is due, oldest first, filing checks (`four_properties`) after
+/// every other kind that is due: the text extractions of a bulk import make its records
+/// findable, the checks' report is read after it; `None` when there is none. With `sweep`, jobs whose
 /// worker died are first settled as failed attempts: queued again after the retry delay,
 /// or at once to be given up when they are out of attempts or crashes. A job claimed with
 /// `exhausted` set is not to be run, only to have its failure recorded. `finished`: a job
@@ -182,7 +184,7 @@ pub async fn claim(
                select id, (attempts >= max_attempts or crashes >= $2) as exhausted
                from jobs
                where status = 'queued' and run_at <= now()
-               order by run_at, id
+               order by (kind = 'four_properties'), run_at, id
                limit 1
                for update skip locked)
            update jobs j set status = 'running', locked_by = $1, updated_at = now(),

@@ -366,3 +366,26 @@ async fn a_listed_jobs_status_is_one_of_the_four_the_document_names(pool: PgPool
         serde_json::json!(["queued", "running", "done", "failed"])
     );
 }
+
+#[sqlx::test]
+async fn a_due_text_extraction_is_claimed_before_an_older_filing_check(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let jobs = &app.app.jobs;
+    let check = Job::FourProperties {
+        check_id: uuid::Uuid::now_v7(),
+        record_id: None,
+    };
+    jobs.enqueue(&check, None).await.expect("enqueue the check");
+    jobs.enqueue(&nil_file(), None)
+        .await
+        .expect("enqueue the extraction");
+    let mut slot = jobs.register_worker().await.expect("worker");
+    let first = slot.claim().await.expect("claim").expect("a job");
+    let second = slot.claim().await.expect("claim").expect("another job");
+    assert_eq!(
+        (first.kind.as_str(), second.kind.as_str()),
+        ("extract_text", "four_properties"),
+        "the extraction queued later goes first; the check is not forgotten"
+    );
+    assert!(slot.claim().await.expect("claim").is_none());
+}
