@@ -276,14 +276,24 @@ fn write_file(
     free: mpsc::Sender<AlignedBuffer>,
 ) -> std::io::Result<u64> {
     use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
-    }
-    let direct = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .custom_flags(nix::fcntl::OFlag::O_DIRECT.bits())
-        .open(path);
+    let open_direct = || {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(nix::fcntl::OFlag::O_DIRECT.bits())
+            .open(path)
+    };
+    // the staging directory is made when the first file finds it missing, not asked for
+    // with a mkdir on every upload
+    let direct = match open_direct() {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            open_direct()
+        }
+        other => other,
+    };
     let (mut file, is_direct) = match direct {
         Ok(file) => (file, true),
         Err(_) => (
@@ -337,15 +347,24 @@ pub(super) async fn promote_local(
         })
 }
 
+/// The rename is tried first: the directories of a content address exist but for the first
+/// content under a prefix, and asking for them (a stat per ancestor and a mkdir) cost more
+/// than the rename.
 fn rename_durably(from: &Path, to: &Path) -> std::io::Result<()> {
     let parent = to.parent().map(Path::to_path_buf).unwrap_or_default();
-    let created: Vec<PathBuf> = parent
-        .ancestors()
-        .take_while(|dir| !dir.exists())
-        .map(Path::to_path_buf)
-        .collect();
-    fs::create_dir_all(&parent)?;
-    fs::rename(from, to)?;
+    let mut created: Vec<PathBuf> = Vec::new();
+    match fs::rename(from, to) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && from.exists() => {
+            created = parent
+                .ancestors()
+                .take_while(|dir| !dir.exists())
+                .map(Path::to_path_buf)
+                .collect();
+            fs::create_dir_all(&parent)?;
+            fs::rename(from, to)?;
+        }
+        other => other?,
+    }
     File::open(&parent)?.sync_all()?;
     // Directories created just now must reach the disk too, each in its own parent.
     for dir in created {
@@ -354,4 +373,34 @@ fn rename_durably(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_move_makes_missing_directories_and_reuses_present_ones() {
+        let root = tempfile::tempdir().expect("scratch");
+        let staged = |name: &str| {
+            let path = root.path().join(name);
+            fs::write(&path, name).expect("staged file");
+            path
+        };
+        let into = root.path().join("blobs/sha256/ab/cd");
+        rename_durably(&staged("one"), &into.join("abcd1")).expect("first move");
+        rename_durably(&staged("two"), &into.join("abcd2")).expect("second move");
+        assert_eq!(fs::read(into.join("abcd1")).expect("first"), b"one");
+        assert_eq!(fs::read(into.join("abcd2")).expect("second"), b"two");
+        let missing = rename_durably(
+            &root.path().join("gone"),
+            &root.path().join("blobs/sha256/ef/01/ef01"),
+        )
+        .expect_err("nothing to move");
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+        assert!(
+            !root.path().join("blobs/sha256/ef").exists(),
+            "no directory is made for a file that is not there"
+        );
+    }
 }
