@@ -4,6 +4,7 @@
 mod documents;
 mod pruning;
 mod recall;
+mod sources;
 mod stalled;
 mod tiers;
 
