@@ -165,6 +165,53 @@ pub async fn commit(tx: Tx) -> Result<(), CommitFailure> {
     })
 }
 
+/// Rolls `tx` back now, releasing its locks (a dropped transaction rolls back only when its
+/// connection is next used).
+pub async fn rollback(tx: Tx) -> Result<(), DbError> {
+    Ok(tx.rollback().await?)
+}
+
+/// A transaction's id, read before its commit, so that the commit's outcome can be asked
+/// for when its reply is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XactId(i64);
+
+/// What became of a transaction, as the server's commit log tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XactOutcome {
+    Committed,
+    Aborted,
+    /// Its commit is still running (or its backend has not yet seen the connection end).
+    InProgress,
+}
+
+/// The id of `tx`'s transaction, assigned now if it has none yet. Read it first thing in a
+/// write that must tell a lost commit reply from a lost commit: a round trip made before
+/// the write takes its locks, not while it holds them.
+pub async fn xact_id(tx: &mut Tx) -> Result<XactId, DbError> {
+    let id = sqlx::query_scalar!(r#"select pg_current_xact_id()::text::bigint as "id!""#)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(XactId(id))
+}
+
+/// What became of the transaction `xact`; `None` when the server no longer knows (an id
+/// older than the commit log it keeps, which an outcome asked for at once never is).
+pub async fn xact_outcome(pool: &Pool, xact: XactId) -> Result<Option<XactOutcome>, DbError> {
+    let status = sqlx::query_scalar!(
+        "select pg_xact_status($1::bigint::text::xid8) as status",
+        xact.0
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(match status.as_deref() {
+        Some("committed") => Some(XactOutcome::Committed),
+        Some("aborted") => Some(XactOutcome::Aborted),
+        Some("in progress") => Some(XactOutcome::InProgress),
+        _ => None,
+    })
+}
+
 /// Takes a connection from the pool.
 pub async fn acquire(pool: &Pool) -> Result<PooledConnection, DbError> {
     Ok(pool.acquire().await?)

@@ -24,6 +24,26 @@ async fn an_upload_whose_commit_reply_is_lost_keeps_its_record_and_content(pool:
         .await
         .expect("database");
     let cutter = CommitCutter::start(&database, MARKER).await;
+    upload_through(cutter, pool).await;
+}
+
+/// As above, and the database then seems gone for 1.5 s (every connection cut, new ones
+/// refused): the upload asks again until it can tell that its commit happened, and answers
+/// 201 (before, it answered 503 although the record was filed).
+#[sqlx::test]
+async fn an_upload_whose_commit_reply_is_lost_in_an_outage_still_answers_filed(pool: PgPool) {
+    let database: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(&pool)
+        .await
+        .expect("database");
+    let outage = std::time::Duration::from_millis(1500);
+    let cutter = CommitCutter::start_with_outage(&database, MARKER, outage).await;
+    upload_through(cutter, pool).await;
+}
+
+/// Files a record whose title is the marker through `cutter`, and checks that it was filed
+/// whole although the commit's reply was lost.
+async fn upload_through(cutter: CommitCutter, pool: PgPool) {
     let proxied = PgPoolOptions::new()
         .max_connections(4)
         .connect(&cutter.url)

@@ -340,6 +340,108 @@ async fn a_failure_after_the_blob_write_leaves_no_record_and_no_content(pool: Pg
     assert_nothing_stored(&app).await;
 }
 
+/// A write refused at its commit removes the content it stored only while nothing else
+/// references it. Here another write of the same content waited for the refused one's
+/// blob row and took its reference meanwhile (the object was there, so it kept it): before,
+/// the refused upload deleted the object under it.
+#[sqlx::test]
+async fn a_refused_commit_keeps_content_that_a_waiting_write_took_meanwhile(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    sqlx::raw_sql(
+        "create function refuse_late() returns trigger language plpgsql as
+           $$ begin perform pg_sleep(1); raise exception 'refused at commit'; end $$;
+         create constraint trigger refuse_commit after insert on records
+           deferrable initially deferred for each row
+           when (new.title = '被拒') execute function refuse_late();",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("install a trigger that refuses the commit");
+    let pdf = corpus("pdf/debian-faq.zh-cn.pdf");
+    let digest = Sha256::digest(&pdf).to_vec();
+    let size = i64::try_from(pdf.len()).expect("size");
+
+    let metadata = json!({ "title": "被拒" });
+    let refused = app.upload(&metadata, vec![TestFile::new("a.pdf", pdf.clone())]);
+    let waiting_write = async {
+        while app.objects("blobs").is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let mut tx = app.pool.begin().await.expect("begin");
+        // waits for the refused upload's row lock, as a concurrent upload's reference does
+        sqlx::query(
+            "insert into blobs (sha256, size, refcount) values ($1, $2, 1)
+             on conflict (sha256) do update set refcount = blobs.refcount + 1",
+        )
+        .bind(&digest)
+        .bind(size)
+        .execute(&mut *tx)
+        .await
+        .expect("take a reference");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        tx.commit().await.expect("commit the reference");
+    };
+    let (response, ()) = tokio::join!(refused, waiting_write);
+
+    assert_problem(response, 500, "internal").await;
+    assert_eq!(app.count("records").await, 0);
+    assert_eq!(
+        app.objects("blobs").len(),
+        1,
+        "the content the other write references stays"
+    );
+    let refcount: i32 = sqlx::query_scalar("select refcount from blobs where sha256 = $1")
+        .bind(&digest)
+        .fetch_one(&app.pool)
+        .await
+        .expect("refcount");
+    assert_eq!(refcount, 1);
+}
+
+/// Content of a failed upload is removed with its blob row, so the next upload of it stores
+/// it afresh and files it whole.
+#[sqlx::test]
+async fn content_of_a_failed_upload_can_be_filed_again(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    sqlx::raw_sql(
+        "create function refuse() returns trigger language plpgsql as
+           $$ begin raise exception 'refused'; end $$;
+         create trigger refuse_record before insert on records
+           for each row when (new.title = '失敗') execute function refuse();",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("install failing trigger");
+    let pdf = corpus("pdf/debian-faq.zh-cn.pdf");
+    let failed = app
+        .upload(
+            &json!({ "title": "失敗" }),
+            vec![TestFile::new("a.pdf", pdf.clone())],
+        )
+        .await;
+    assert_problem(failed, 500, "internal").await;
+    assert_nothing_stored(&app).await;
+
+    let record = app
+        .file_record(
+            &json!({ "title": "再試" }),
+            vec![TestFile::new("a.pdf", pdf.clone())],
+        )
+        .await;
+    let id = record["id"].as_str().expect("id");
+    let file_id = record["files"][0]["id"].as_str().expect("file id");
+    let download = app
+        .get(&format!("/api/v1/records/{id}/files/{file_id}"))
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(download.status(), 200);
+    assert_eq!(
+        download.bytes().await.expect("bytes").as_ref(),
+        pdf.as_slice()
+    );
+}
+
 #[sqlx::test]
 async fn abandoned_staging_objects_are_collected_after_the_configured_age(pool: PgPool) {
     let app = TestApp::spawn_with(pool, &[("DANGAN_STORAGE__STAGING_MAX_AGE", "1h")]).await;

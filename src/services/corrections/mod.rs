@@ -11,7 +11,7 @@ use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::access::{Access, require_record};
-use super::ingest::{IngestService, PendingFile, Upload};
+use super::ingest::{IngestService, NewContent, PendingFile, Upload};
 use super::records::{RecordService, RecordView, record_not_found};
 use super::{Actor, ServiceError, ServiceResult, holds, require};
 use crate::db::{self, Pool, Tx};
@@ -104,16 +104,12 @@ impl CorrectionService {
             file.copy_note = note.clone();
         }
         let mut tx = db::begin(&self.pool).await?;
+        let xact = db::xact_id(&mut tx).await?;
         let mut created = Vec::new();
         let written = self
             .write_in(&mut tx, actor, id, &addition, &files, &mut created)
             .await;
-        // the correction landed when its first new file is there
-        self.ingest
-            .settle(tx, written, created, async |conn, file_id| {
-                Ok(db::records::file(conn, id, file_id).await?.is_some())
-            })
-            .await?;
+        self.ingest.settle(tx, xact, written, created).await?;
         Ok(())
     }
 
@@ -125,7 +121,7 @@ impl CorrectionService {
         id: Uuid,
         addition: &FileAddition,
         files: &[PendingFile],
-        created: &mut Vec<Sha256Digest>,
+        created: &mut Vec<NewContent>,
     ) -> ServiceResult<Uuid> {
         if !db::records::lock(tx, id).await? {
             return Err(record_not_found(id));

@@ -19,6 +19,9 @@ use crate::domain::media::media_type;
 use crate::domain::record::{RecordMetadata, RecordMetadataInput, clean_filename};
 use crate::metrics::Metrics;
 
+mod commit;
+pub(super) use commit::NewContent;
+
 /// Creates records from uploads.
 #[derive(Clone)]
 pub struct IngestService {
@@ -205,45 +208,6 @@ impl IngestService {
         }
     }
 
-    /// Commits `tx`, in which `written` stored the content listed in `created`, and returns
-    /// what was written (an id). On failure the content it put in place is removed again;
-    /// a commit whose reply was lost counts as done when `landed` finds the id committed
-    /// (then the content stays: at worst an unreferenced object).
-    pub(super) async fn settle(
-        &self,
-        tx: Tx,
-        written: ServiceResult<Uuid>,
-        mut created: Vec<Sha256Digest>,
-        landed: impl AsyncFnOnce(&mut db::PgConnection, Uuid) -> Result<bool, db::DbError>,
-    ) -> ServiceResult<Uuid> {
-        let committed = match written {
-            Ok(id) => match db::commit(tx).await {
-                Ok(()) => Ok(id),
-                Err(db::CommitFailure::RolledBack(error)) => Err(error.into()),
-                Err(db::CommitFailure::Unknown(error)) => {
-                    created.clear();
-                    tracing::warn!(%error, %id, "a commit with new content failed; looking for what it wrote");
-                    let mut conn = self.pool.acquire().await.map_err(db::DbError::from)?;
-                    if landed(&mut conn, id).await? {
-                        tracing::info!(%id, "the write committed after all");
-                        Ok(id)
-                    } else {
-                        Err(error.into())
-                    }
-                }
-            },
-            Err(error) => Err(error),
-        };
-        if committed.is_err() {
-            for digest in created {
-                if let Err(cleanup) = self.blobs.delete(digest).await {
-                    tracing::warn!(%cleanup, %digest, "could not remove content of a failed write");
-                }
-            }
-        }
-        committed
-    }
-
     async fn file_record(
         &self,
         actor: &Actor,
@@ -252,6 +216,7 @@ impl IngestService {
         import_rows: &[String],
     ) -> ServiceResult<RecordView> {
         let mut tx = db::begin(&self.pool).await?;
+        let xact = db::xact_id(&mut tx).await?;
         let mut created = Vec::new();
         // what the transaction wrote, as it will read once committed: no read-back after
         let mut filed = None;
@@ -277,12 +242,7 @@ impl IngestService {
             }
             other => other,
         };
-        // the record is filed when its row is there (a lost reply, not a lost commit)
-        let record_id = self
-            .settle(tx, written, created, async |conn, id| {
-                Ok(db::records::find(conn, id).await?.is_some())
-            })
-            .await?;
+        let record_id = self.settle(tx, xact, written, created).await?;
         let (record, files) = filed
             .ok_or_else(|| ServiceError::Internal("a filing committed nothing to show".into()))?;
         tracing::info!(record.id = %record_id, "record filed");
@@ -295,7 +255,7 @@ impl IngestService {
         &self,
         tx: &mut Tx,
         files: &[PendingFile],
-        created: &mut Vec<Sha256Digest>,
+        created: &mut Vec<NewContent>,
     ) -> ServiceResult<()> {
         // Row locks in digest order, so two uploads sharing content cannot deadlock.
         let mut by_digest: Vec<&PendingFile> = files.iter().collect();
@@ -315,7 +275,10 @@ impl IngestService {
             if promoted.last() != Some(&staged.digest) {
                 let promotion = self.blobs.promote(staged).await?;
                 if promotion == Promotion::Created {
-                    created.push(staged.digest);
+                    created.push(NewContent {
+                        digest: staged.digest,
+                        size,
+                    });
                 }
                 self.metrics
                     .record_stored_file(promotion == Promotion::Created, staged.size);
@@ -333,7 +296,7 @@ impl IngestService {
         actor: &Actor,
         metadata: &RecordMetadata,
         files: &[PendingFile],
-        created: &mut Vec<Sha256Digest>,
+        created: &mut Vec<NewContent>,
     ) -> ServiceResult<(db::records::RecordRow, Vec<db::records::FileRow>)> {
         self.store_contents(tx, files, created).await?;
         let record_id = Uuid::now_v7();
