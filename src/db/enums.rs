@@ -7,6 +7,7 @@ use sqlx::{Decode, Postgres, Type};
 
 use crate::domain::catalogue::{Carrier, OpenStatus, SecurityLevel};
 use crate::domain::disposition::BatchStatus;
+use crate::domain::integrity::{CheckKind, CheckStatus, Stage};
 use crate::domain::job::JobStatus;
 use crate::domain::loan::LoanStatus;
 use crate::domain::party::{PartyKind, PartyStatus};
@@ -48,5 +49,8 @@ stored_as_text!(
     LoanStatus,
     TextStatus,
     JobStatus,
-    ProposalStatus
+    ProposalStatus,
+    CheckKind,
+    CheckStatus,
+    Stage
 );

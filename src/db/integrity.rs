@@ -8,16 +8,17 @@ use uuid::Uuid;
 
 use super::DbError;
 use super::jobs::{CHANNEL, NewJob};
+use crate::domain::integrity::{CheckKind, CheckStatus, Stage};
 use crate::domain::record::TextStatus;
 
 /// A check as stored.
 #[derive(Debug, Clone)]
 pub struct CheckRow {
     pub id: Uuid,
-    pub kind: String,
-    pub stage: Option<String>,
+    pub kind: CheckKind,
+    pub stage: Option<Stage>,
     pub record_ids: Option<Vec<Uuid>>,
-    pub status: String,
+    pub status: CheckStatus,
     pub requested_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -35,8 +36,8 @@ pub struct CheckRow {
 pub async fn insert_check(
     conn: &mut PgConnection,
     id: Uuid,
-    kind: &str,
-    stage: Option<&str>,
+    kind: CheckKind,
+    stage: Option<Stage>,
     record_ids: Option<&[Uuid]>,
     requested_by: Option<Uuid>,
     job: Option<&NewJob<'_>>,
@@ -49,8 +50,8 @@ pub async fn insert_check(
            select enqueue_job($6, $7, $8, $9, $10, $11) as "job_id"
            from checked where $6::text is not null"#,
         id,
-        kind,
-        stage,
+        kind.as_str(),
+        stage.map(Stage::as_str),
         record_ids as Option<&[Uuid]>,
         requested_by,
         job.map(|job| job.kind),
@@ -68,9 +69,10 @@ pub async fn insert_check(
 pub async fn find_check(conn: &mut PgConnection, id: Uuid) -> Result<Option<CheckRow>, DbError> {
     Ok(sqlx::query_as!(
         CheckRow,
-        "select id, kind, stage, record_ids, status, requested_by, created_at, started_at,
+        r#"select id, kind as "kind: CheckKind", stage as "stage: Stage", record_ids,
+                status as "status: CheckStatus", requested_by, created_at, started_at,
                 finished_at, checked, ok, bytes, mismatched, missing, unreferenced, error
-         from integrity_checks where id = $1",
+         from integrity_checks where id = $1"#,
         id
     )
     .fetch_optional(conn)
@@ -81,9 +83,10 @@ pub async fn find_check(conn: &mut PgConnection, id: Uuid) -> Result<Option<Chec
 pub async fn list_checks(conn: &mut PgConnection, limit: i64) -> Result<Vec<CheckRow>, DbError> {
     Ok(sqlx::query_as!(
         CheckRow,
-        "select id, kind, stage, record_ids, status, requested_by, created_at, started_at,
+        r#"select id, kind as "kind: CheckKind", stage as "stage: Stage", record_ids,
+                status as "status: CheckStatus", requested_by, created_at, started_at,
                 finished_at, checked, ok, bytes, mismatched, missing, unreferenced, error
-         from integrity_checks order by created_at desc limit $1",
+         from integrity_checks order by created_at desc limit $1"#,
         limit
     )
     .fetch_all(conn)

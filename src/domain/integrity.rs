@@ -25,6 +25,12 @@ text_enum!(
     CheckKind { Fixity => "fixity", FourProperties => "four_properties" }
 );
 
+text_enum!(
+    /// Where a check is: waiting for its job, running, done (its figures final), or failed
+    /// (its `error` says why).
+    CheckStatus { Queued => "queued", Running => "running", Done => "done", Failed => "failed" }
+);
+
 /// The numbers missing from `1..=max(items)`, in order; at most `limit` of them.
 pub fn item_gaps(items: &[u32], limit: usize) -> Vec<u32> {
     let Some(&highest) = items.iter().max() else {

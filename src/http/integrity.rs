@@ -10,6 +10,7 @@ use super::error::{ApiError, Problem};
 use super::export::attachment;
 use super::extract::{CurrentUser, Json, Path, Query};
 use crate::app::App;
+use crate::domain::integrity::CheckStatus;
 use crate::services::integrity::{CheckFormat, CheckList, CheckView, NewCheck};
 
 /// `?format=csv|xlsx` of a check.
@@ -34,7 +35,7 @@ pub async fn create_check(
     Json(input): Json<NewCheck>,
 ) -> Result<(StatusCode, axum::Json<CheckView>), ApiError> {
     let check = app.integrity.start(&actor, input).await?;
-    let status = if check.status == "done" {
+    let status = if check.status == CheckStatus::Done {
         StatusCode::CREATED
     } else {
         StatusCode::ACCEPTED

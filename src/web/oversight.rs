@@ -89,7 +89,8 @@ struct IntegrityPage {
     t: Texts,
     chrome: Chrome,
     may_start: bool,
-    checks: Vec<(String, String, i64, i64, String)>,
+    /// Kind and status in the user's language, checked and in order, when started.
+    checks: Vec<(&'static str, &'static str, i64, i64, String)>,
     message: Option<String>,
 }
 
@@ -109,8 +110,10 @@ pub async fn integrity_page(State(app): State<App>, user: WebUser) -> Response {
             .into_iter()
             .map(|check| {
                 (
-                    check.kind,
-                    check.status,
+                    user.texts
+                        .get(&format!("integrity.{}", check.kind.as_str())),
+                    user.texts
+                        .get(&format!("integrity.{}", check.status.as_str())),
                     check.checked,
                     check.ok,
                     check.created_at.format("%Y-%m-%d %H:%M").to_string(),

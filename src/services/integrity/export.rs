@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{CheckView, IntegrityService};
 use crate::domain::audit::AuditAction;
 use crate::domain::export::Cell;
+use crate::domain::integrity::CheckKind;
 use crate::services::export::{Download, table_download};
 use crate::services::{Actor, ServiceResult};
 
@@ -60,16 +61,16 @@ fn lines(check: &CheckView) -> Vec<Vec<Cell>> {
     };
     let mut lines = vec![
         vec![text("檢測"), text(&check.id.to_string())],
-        vec![text("類型"), text(&check.kind)],
+        vec![text("類型"), text(check.kind.as_str())],
         vec![text("環節"), text(check.stage.as_deref().unwrap_or(""))],
-        vec![text("狀態"), text(&check.status)],
+        vec![text("狀態"), text(check.status.as_str())],
         vec![text("檢測數"), Cell::Number(check.checked)],
         vec![text("通過數"), Cell::Number(check.ok)],
         vec![text("開始時間"), time(check.started_at)],
         vec![text("完成時間"), time(check.finished_at)],
         vec![],
     ];
-    if check.kind == "fixity" {
+    if check.kind == CheckKind::Fixity {
         lines.push(
             ["結果", "SHA-256", "大小", "記錄", "說明"]
                 .iter()

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::IntegrityService;
 use crate::db;
 use crate::domain::Sha256Digest;
-use crate::domain::integrity::CheckKind;
+use crate::domain::integrity::{CheckKind, CheckStatus};
 use crate::domain::reminder::{NewReminder, Recipient, ReminderKind};
 use crate::domain::user::Role;
 use crate::services::{ServiceError, ServiceResult};
@@ -47,16 +47,8 @@ impl IntegrityService {
     pub async fn new_sweep(&self) -> ServiceResult<Uuid> {
         let id = Uuid::now_v7();
         let mut conn = db::acquire(&self.pool).await?;
-        db::integrity::insert_check(
-            &mut conn,
-            id,
-            CheckKind::Fixity.as_str(),
-            None,
-            None,
-            None,
-            None,
-        )
-        .await?;
+        db::integrity::insert_check(&mut conn, id, CheckKind::Fixity, None, None, None, None)
+            .await?;
         Ok(id)
     }
 
@@ -79,7 +71,7 @@ impl IntegrityService {
                 db::integrity::blobs_left_to_verify(&mut conn, since).await?,
             )
         };
-        if row.status == "done" {
+        if row.status == CheckStatus::Done {
             return Ok(());
         }
         let since = row.started_at.unwrap_or_else(Utc::now);

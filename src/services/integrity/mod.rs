@@ -24,7 +24,7 @@ use super::jobs::new_job;
 use super::{Actor, ServiceError, ServiceResult};
 use crate::blobs::BlobStore;
 use crate::db::{self, Pool};
-use crate::domain::integrity::{CheckKind, Stage};
+use crate::domain::integrity::{CheckKind, CheckStatus, Stage};
 use crate::domain::job::Job;
 use crate::domain::permissions::Capability;
 use crate::extract::Sandbox;
@@ -65,12 +65,10 @@ pub struct ResultView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CheckView {
     pub id: Uuid,
-    /// `fixity` or `four_properties`.
-    pub kind: String,
+    pub kind: CheckKind,
     pub stage: Option<String>,
     pub record_ids: Option<Vec<Uuid>>,
-    /// `queued`, `running`, `done` or `failed`.
-    pub status: String,
+    pub status: CheckStatus,
     /// Blobs (fixity) or records (four properties) checked.
     pub checked: i64,
     /// Of those, how many were in order.
@@ -189,7 +187,7 @@ impl IntegrityService {
         db::integrity::insert_check(
             &mut tx,
             id,
-            CheckKind::Fixity.as_str(),
+            CheckKind::Fixity,
             None,
             None,
             requested_by,
@@ -261,7 +259,7 @@ fn check_view(row: db::integrity::CheckRow, results: Vec<ResultView>) -> CheckVi
     CheckView {
         id: row.id,
         kind: row.kind,
-        stage: row.stage,
+        stage: row.stage.map(|stage| stage.as_str().to_owned()),
         record_ids: row.record_ids,
         status: row.status,
         checked: row.checked,

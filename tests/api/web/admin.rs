@@ -1,6 +1,8 @@
 //! The catalogue set-up in the browser: a department, a retention period and a category
-//! with its fields and folder checklist, created and changed on `/admin`.
+//! with its fields and folder checklist, created and changed on `/admin`; the integrity
+//! checks listed on `/integrity`.
 
+use serde_json::json;
 use sqlx::PgPool;
 
 use super::{log_in, page_is_healthy};
@@ -82,4 +84,66 @@ async fn the_admin_sets_up_a_department_a_retention_and_a_category_with_fields(p
         .find(|department| department["name"] == "法务部")
         .expect("法务部");
     assert_eq!(branch["branch"], true, "the box ticked makes it a branch");
+}
+
+/// The integrity page names each check's kind and status in the reader's language, not in
+/// the API's words (before, "fixity" and "done" stood in the Chinese page).
+#[sqlx::test]
+async fn the_integrity_page_names_checks_in_the_readers_language(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let record = app
+        .file_record(&json!({"title": "四性檢測用的檔案"}), vec![])
+        .await;
+    let response = app
+        .post("/api/v1/integrity/checks")
+        .json(&json!({"record_id": record["id"]}))
+        .send()
+        .await
+        .expect("check");
+    assert_eq!(
+        response.status(),
+        201,
+        "a four-properties check, done at once"
+    );
+    let api_words = [
+        "fixity",
+        "four_properties",
+        "queued",
+        "running",
+        "done",
+        "failed",
+    ];
+    with_browser(
+        &app.address,
+        "zh-CN",
+        "integrity-zh",
+        |browser| async move {
+            log_in(&browser, "admin", ADMIN_PASSWORD, "/integrity").await;
+            browser.submit("form[action='/integrity'] button").await;
+            let table = browser.text("table").await;
+            assert!(
+                table.contains("四性检测") && table.contains("已完成"),
+                "{table}"
+            );
+            assert!(
+                table.contains("固定性核查"),
+                "the sweep just started: {table}"
+            );
+            for word in api_words {
+                assert!(!table.contains(word), "{word} in {table}");
+            }
+            page_is_healthy(&browser).await;
+        },
+    )
+    .await;
+    with_browser(&app.address, "en", "integrity-en", |browser| async move {
+        log_in(&browser, "admin", ADMIN_PASSWORD, "/integrity").await;
+        let table = browser.text("table").await;
+        assert!(
+            table.contains("Four-properties check") && table.contains("Done"),
+            "{table}"
+        );
+        assert!(table.contains("Fixity sweep"), "{table}");
+    })
+    .await;
 }

@@ -53,8 +53,8 @@ pub(crate) async fn queue_filing_check(
     db::integrity::insert_check(
         conn,
         id,
-        CheckKind::FourProperties.as_str(),
-        Some(Stage::Gd.as_str()),
+        CheckKind::FourProperties,
+        Some(Stage::Gd),
         Some(&[record_id]),
         None,
         Some(&job),
@@ -127,8 +127,8 @@ impl IntegrityService {
         db::integrity::insert_check(
             &mut tx,
             id,
-            CheckKind::FourProperties.as_str(),
-            Some(stage.as_str()),
+            CheckKind::FourProperties,
+            Some(stage),
             Some(record_ids),
             requested_by,
             job.as_ref(),
@@ -167,11 +167,7 @@ impl IntegrityService {
             }
             (check, statuses)
         };
-        let stage = check
-            .stage
-            .as_deref()
-            .and_then(Stage::parse)
-            .unwrap_or(Stage::Cq);
+        let stage = check.stage.unwrap_or(Stage::Cq);
         let (mut checked, mut ok) = (0i64, 0i64);
         let mut results = Vec::new();
         // the continuity of each class read, for the other records of the check in it
