@@ -13,6 +13,7 @@ use crate::domain::loan::LoanStatus;
 use crate::domain::party::{PartyKind, PartyStatus};
 use crate::domain::proposal::ProposalStatus;
 use crate::domain::record::{RecordStatus, TextStatus};
+use crate::domain::reminder::{ReminderKind, ReminderStatus};
 
 /// Reads each enum from the text its `as_str` stores (queries bind `as_str()`), with `parse`.
 macro_rules! stored_as_text {
@@ -52,5 +53,7 @@ stored_as_text!(
     ProposalStatus,
     CheckKind,
     CheckStatus,
-    Stage
+    Stage,
+    ReminderKind,
+    ReminderStatus
 );

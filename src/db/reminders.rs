@@ -8,16 +8,16 @@ use uuid::Uuid;
 use super::DbError;
 use super::access::visibility_json;
 use crate::domain::permissions::Visibility;
-use crate::domain::reminder::{NewReminder, Recipient};
+use crate::domain::reminder::{NewReminder, Recipient, ReminderKind, ReminderStatus};
 
 /// A reminder as stored.
 #[derive(Debug, Clone)]
 pub struct ReminderRow {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: ReminderKind,
     pub subject: String,
     pub due_on: NaiveDate,
-    pub status: String,
+    pub status: ReminderStatus,
     pub recipient_role: Option<String>,
     pub recipient_user: Option<Uuid>,
     pub record_id: Option<Uuid>,
@@ -169,7 +169,8 @@ pub async fn list(
     let (after_due, after_id) = query.after.unzip();
     Ok(sqlx::query_as!(
         ReminderRow,
-        "select id, kind, subject, due_on, status, recipient_role, recipient_user, record_id,
+        r#"select id, kind as "kind: ReminderKind", subject, due_on, status as "status: ReminderStatus",
+                recipient_role, recipient_user, record_id,
                 room_id, party_id, details, created_at, acknowledged_at, done_at
          from reminders
          where ($1::date is null or due_on < $1)
@@ -184,7 +185,7 @@ pub async fn list(
            and (party_id is null or exists (
                 select 1 from parties p where p.id = reminders.party_id and party_visible(p, $10)))
          order by due_on, id
-         limit $9",
+         limit $9"#,
         query.due_before,
         query.kind,
         query.status,
@@ -204,9 +205,10 @@ pub async fn list(
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<ReminderRow>, DbError> {
     Ok(sqlx::query_as!(
         ReminderRow,
-        "select id, kind, subject, due_on, status, recipient_role, recipient_user, record_id,
+        r#"select id, kind as "kind: ReminderKind", subject, due_on, status as "status: ReminderStatus",
+                recipient_role, recipient_user, record_id,
                 room_id, party_id, details, created_at, acknowledged_at, done_at
-         from reminders where id = $1 for update",
+         from reminders where id = $1 for update"#,
         id
     )
     .fetch_optional(conn)
@@ -217,7 +219,7 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<ReminderRo
 pub async fn set_status(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: ReminderStatus,
     by: Uuid,
 ) -> Result<(), DbError> {
     sqlx::query!(
@@ -228,7 +230,7 @@ pub async fn set_status(
              done_by = case when $2 = 'done' then $3 end
          where id = $1",
         id,
-        status,
+        status.as_str(),
         by,
     )
     .execute(conn)
@@ -260,7 +262,8 @@ pub async fn claim_deliveries(
                    set retry_at = null, error = null, claimed_at = now()
                    where reminder_deliveries.retry_at <= now()
                returning reminder_id)
-           select r.id, r.kind, r.subject, r.due_on, r.status, r.recipient_role,
+           select r.id, r.kind as "kind: ReminderKind", r.subject, r.due_on,
+                  r.status as "status: ReminderStatus", r.recipient_role,
                   r.recipient_user, r.record_id, r.room_id, r.party_id, r.details,
                   r.created_at, r.acknowledged_at, r.done_at
            from reminders r join claimed c on c.reminder_id = r.id

@@ -47,10 +47,10 @@ pub struct ReminderFilter {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReminderView {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: ReminderKind,
     pub subject: String,
     pub due_on: NaiveDate,
-    pub status: String,
+    pub status: ReminderStatus,
     /// Due before today and not done.
     pub overdue: bool,
     pub recipient_role: Option<String>,
@@ -184,13 +184,13 @@ impl ReminderService {
             .await?
             .filter(|row| is_addressed_to(recipient(row), actor.user_id, actor.role))
             .ok_or_else(|| ServiceError::NotFound(format!("no reminder {id}")))?;
-        if row.status == ReminderStatus::Done.as_str() {
+        if row.status == ReminderStatus::Done {
             return Err(ServiceError::Conflict(format!(
                 "reminder {id} is already done"
             )));
         }
         // an inspection is done when it is recorded, with its findings (issue 19)
-        if status == ReminderStatus::Done && row.kind == ReminderKind::Inspection.as_str() {
+        if status == ReminderStatus::Done && row.kind == ReminderKind::Inspection {
             let room = row
                 .room_id
                 .map_or_else(|| "{room}".to_owned(), |room| room.to_string());
@@ -199,7 +199,7 @@ impl ReminderService {
                  POST /api/v1/rooms/{room}/inspections"
             )));
         }
-        db::reminders::set_status(&mut tx, id, status.as_str(), actor.user_id).await?;
+        db::reminders::set_status(&mut tx, id, status, actor.user_id).await?;
         let details = serde_json::json!({"reminder_id": id, "kind": row.kind, "status": status});
         db::audit::append(
             &mut tx,
@@ -242,7 +242,7 @@ fn parse_cursor(cursor: &str) -> ServiceResult<(NaiveDate, Uuid)> {
 
 fn reminder_view(row: db::reminders::ReminderRow, today: NaiveDate) -> ReminderView {
     ReminderView {
-        overdue: row.due_on < today && row.status != ReminderStatus::Done.as_str(),
+        overdue: row.due_on < today && row.status != ReminderStatus::Done,
         id: row.id,
         kind: row.kind,
         subject: row.subject,
