@@ -28,6 +28,28 @@ pub async fn append(
     Ok(())
 }
 
+/// As [`append`], in a write that must tell a lost commit reply from a lost commit: returns
+/// the transaction's id in the same round trip (see [`super::xact_id`]).
+pub async fn append_with_xact_id(
+    conn: &mut PgConnection,
+    actor_id: Option<Uuid>,
+    action: AuditAction,
+    record_id: Option<Uuid>,
+    details: &Value,
+) -> Result<super::XactId, DbError> {
+    let xact = sqlx::query_scalar!(
+        r#"insert into audit_events (actor_id, action, record_id, details) values ($1, $2, $3, $4)
+           returning pg_current_xact_id()::text::bigint as "xact!""#,
+        actor_id,
+        action.as_str(),
+        record_id,
+        details
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(super::XactId(xact))
+}
+
 /// An event of the trail as listed.
 #[derive(Debug, Clone)]
 pub struct AuditRow {

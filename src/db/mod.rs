@@ -186,8 +186,9 @@ pub enum XactOutcome {
 }
 
 /// The id of `tx`'s transaction, assigned now if it has none yet. Read it first thing in a
-/// write that must tell a lost commit reply from a lost commit: a round trip made before
-/// the write takes its locks, not while it holds them.
+/// write that must tell a lost commit reply from a lost commit (a round trip made before
+/// the write takes its locks, not while it holds them), or with its audit event
+/// ([`audit::append_with_xact_id`]).
 pub async fn xact_id(tx: &mut Tx) -> Result<XactId, DbError> {
     let id = sqlx::query_scalar!(r#"select pg_current_xact_id()::text::bigint as "id!""#)
         .fetch_one(&mut **tx)

@@ -108,8 +108,9 @@ impl CorrectionService {
         let mut created = Vec::new();
         let written = self
             .write_in(&mut tx, actor, id, &addition, &files, &mut created)
-            .await;
-        self.ingest.settle(tx, xact, written, created).await?;
+            .await
+            .map(|file_id| (file_id, xact));
+        self.ingest.settle(tx, written, created).await?;
         Ok(())
     }
 

@@ -39,21 +39,19 @@ pub(in crate::services) struct NewContent {
 }
 
 impl IngestService {
-    /// Commits `tx` (the transaction `xact`, whose id is best read before any lock is taken:
-    /// see [`db::xact_id`]), in which `written` stored the content listed in `created`, and returns
-    /// what was written (an id). On failure the content it put in place is removed again.
+    /// Commits `tx`, in which `written` stored the content listed in `created`, and returns
+    /// what was written: an id, with the transaction's ([`db::xact_id`]). On failure the content it put in place is removed again.
     /// A commit whose reply was lost is decided by the server's commit log: the upload
     /// succeeds when its transaction committed after all, and its content stays whenever
     /// the outcome is not known to be a rollback.
     pub(in crate::services) async fn settle(
         &self,
         tx: Tx,
-        xact: db::XactId,
-        written: ServiceResult<Uuid>,
+        written: ServiceResult<(Uuid, db::XactId)>,
         created: Vec<NewContent>,
     ) -> ServiceResult<Uuid> {
         let committed = match written {
-            Ok(id) => self.commit(tx, xact, id).await,
+            Ok((id, xact)) => self.commit(tx, xact, id).await,
             Err(error) => {
                 roll_back(tx).await;
                 Err((error, Discard::Content))

@@ -216,23 +216,22 @@ impl IngestService {
         import_rows: &[String],
     ) -> ServiceResult<RecordView> {
         let mut tx = db::begin(&self.pool).await?;
-        let xact = db::xact_id(&mut tx).await?;
         let mut created = Vec::new();
         // what the transaction wrote, as it will read once committed: no read-back after
         let mut filed = None;
         let written = self
             .write_record(&mut tx, actor, metadata, files, &mut created)
             .await
-            .map(|(record, files)| {
+            .map(|(record, files, xact)| {
                 let id = record.id;
                 filed = Some((record, files));
-                id
+                (id, xact)
             });
         let written = match written {
-            Ok(record_id) if !import_rows.is_empty() => {
+            Ok((record_id, xact)) if !import_rows.is_empty() => {
                 db::imports::insert(&mut tx, import_rows, record_id)
                     .await
-                    .map(|()| record_id)
+                    .map(|()| (record_id, xact))
                     .map_err(|error| match error.conflict() {
                         Some(db::Conflict::ImportRow) => {
                             ServiceError::Conflict("another run imported this row meanwhile".into())
@@ -242,7 +241,7 @@ impl IngestService {
             }
             other => other,
         };
-        let record_id = self.settle(tx, xact, written, created).await?;
+        let record_id = self.settle(tx, written, created).await?;
         let (record, files) = filed
             .ok_or_else(|| ServiceError::Internal("a filing committed nothing to show".into()))?;
         tracing::info!(record.id = %record_id, "record filed");
@@ -288,8 +287,8 @@ impl IngestService {
         Ok(())
     }
 
-    /// Everything of one filing, inside `tx`. `created` collects content that this call
-    /// stored, so a failure can remove it again.
+    /// Everything of one filing, inside `tx`, and the transaction's id. `created` collects
+    /// content that this call stored, so a failure can remove it again.
     async fn write_record(
         &self,
         tx: &mut Tx,
@@ -297,7 +296,11 @@ impl IngestService {
         metadata: &RecordMetadata,
         files: &[PendingFile],
         created: &mut Vec<NewContent>,
-    ) -> ServiceResult<(db::records::RecordRow, Vec<db::records::FileRow>)> {
+    ) -> ServiceResult<(
+        db::records::RecordRow,
+        Vec<db::records::FileRow>,
+        db::XactId,
+    )> {
         self.store_contents(tx, files, created).await?;
         let record_id = Uuid::now_v7();
         let classified = filing::classify(tx, metadata.clone(), actor, !files.is_empty()).await?;
@@ -343,7 +346,7 @@ impl IngestService {
         record.archival_code.clone_from(&archival_code);
         record.retention_due_on = retention.due_on;
         record.retention_reason = retention.reason;
-        db::audit::append(
+        let xact = db::audit::append_with_xact_id(
             tx,
             Some(actor.user_id),
             AuditAction::RecordCreated,
@@ -355,7 +358,7 @@ impl IngestService {
             }),
         )
         .await?;
-        Ok((record, rows))
+        Ok((record, rows, xact))
     }
 }
 
