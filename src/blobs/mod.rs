@@ -1,5 +1,5 @@
-//! File content in the object store, addressed by SHA-256. [`BlobKey`] owns every object
-//! path; [`BlobStore`] streams uploads to a staging key while hashing, promotes them to their
+//! File content in the object store, addressed by SHA-256. `BlobKey` owns every object
+//! path; [`BlobStore`](crate::blobs::BlobStore) streams uploads to a staging key while hashing, promotes them to their
 //! content address, reads ranges back and collects staging leftovers.
 
 mod fixity;

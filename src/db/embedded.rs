@@ -5,7 +5,7 @@
 //! PostgreSQL refuses to run as root; when dangan runs as root the cluster belongs to the
 //! unprivileged `postgres` system user and the server is started as that user. When that
 //! user cannot enter the data directory (a clone under `/root`, say), the cluster lives
-//! under [`FALLBACK_ROOT`] instead, in a directory named after the data directory, and the
+//! under `FALLBACK_ROOT` instead, in a directory named after the data directory, and the
 //! log and `<data_dir>/pg.location` say where.
 
 use std::fs;

@@ -33,7 +33,7 @@ const MIN_CHANGES: i64 = 500;
 /// Advisory lock class of the analysis ("stat" in ASCII): one process analyzes at a time.
 const ANALYZE_LOCK: i64 = 0x7374_6174;
 
-/// Analyzes the growing tables that changed by half their rows (and [`MIN_CHANGES`]) since
+/// Analyzes the growing tables that changed by half their rows (and `MIN_CHANGES`) since
 /// their last analysis; returns their names. Another process analyzing meanwhile: nothing.
 pub async fn refresh_statistics(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;

@@ -1,9 +1,9 @@
 //! Text extraction from stored files: PDF text layers (poppler), OCR of scans and images
 //! (Tesseract), plain text and HTML in UTF-8/GB18030/Big5, DOCX, ODT and spreadsheets.
 //!
-//! Everything here blocks (files, child processes): call [`extract_file`] from
+//! Everything here blocks (files, child processes): call [`extract_file`](crate::extract::extract_file) from
 //! `tokio::task::spawn_blocking`. The text comes back normalised (NFKC, whitespace collapsed,
-//! no spaces between CJK characters) and capped at [`ExtractOptions::max_text_bytes`]; folding
+//! no spaces between CJK characters) and capped at [`ExtractOptions::max_text_bytes`](crate::extract::ExtractOptions::max_text_bytes); folding
 //! Traditional to Simplified is left to the index's analyzer, so the stored text keeps its
 //! script.
 

@@ -217,8 +217,8 @@ impl WorkerSlot {
     }
 
     /// The next due job, if any; jobs of dead workers are settled first (at most every
-    /// [`SWEEP_EVERY`], so an idle worker's every poll sweeps). A job claimed with
-    /// `exhausted` set is not to be run: give it up ([`WorkerSlot::give_up`]).
+    /// `SWEEP_EVERY`, so an idle worker's every poll sweeps). A job claimed with
+    /// `exhausted` set is not to be run: give it up ([`crate::jobs::give_up`]).
     pub async fn claim(&mut self) -> ServiceResult<Option<ClaimedJob>> {
         self.claim_after(None).await
     }

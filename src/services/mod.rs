@@ -1,5 +1,5 @@
 //! The capabilities of dangan, one module each. A service owns its transactions and returns
-//! [`ServiceError`]; HTTP handlers and CLI commands call exactly one service function.
+//! [`ServiceError`](crate::services::ServiceError); HTTP handlers and CLI commands call exactly one service function.
 
 pub mod access;
 pub mod audit;

@@ -78,7 +78,7 @@ pub struct ItemEntry {
 }
 
 impl ItemEntry {
-    /// The cells under [`CatalogueKind::Items`] headings; `number` is the 序號.
+    /// The cells under [`CatalogueKind::Items`](crate::domain::export::CatalogueKind::Items) headings; `number` is the 序號.
     pub fn cells(&self, number: u64, language: Language) -> Vec<Cell> {
         let security = SecurityLevel::parse(&self.security_level)
             .map_or(self.security_level.as_str(), |level| level.label(language));
@@ -115,7 +115,7 @@ pub struct FolderEntry {
 }
 
 impl FolderEntry {
-    /// The cells under [`CatalogueKind::Folders`] headings; `number` is the 序號.
+    /// The cells under [`CatalogueKind::Folders`](crate::domain::export::CatalogueKind::Folders) headings; `number` is the 序號.
     pub fn cells(&self, number: u64, language: Language) -> Vec<Cell> {
         let separator = match language {
             Language::En => ", ",
@@ -179,7 +179,7 @@ pub struct FolderItemEntry {
 }
 
 impl FolderItemEntry {
-    /// The cells under [`CatalogueKind::FolderItems`] headings.
+    /// The cells under [`CatalogueKind::FolderItems`](crate::domain::export::CatalogueKind::FolderItems) headings.
     pub fn cells(&self) -> Vec<Cell> {
         vec![
             Cell::Text(self.folder.clone()),

@@ -2,7 +2,7 @@
 
 use crate::domain::user::Role;
 
-/// What a role may do, apart from seeing records (which [`may_see`] decides).
+/// What a role may do, apart from seeing records (which [`may_see`](crate::domain::permissions::may_see) decides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Capability {
     /// File new records (upload, import).

@@ -1,7 +1,7 @@
 //! Corrections of filed records (issue 19, item 1): the records office adds a file to a
 //! filed record or replaces one (a bad scan), keeping the earlier file with its content,
 //! hash and audit; and withdraws (作廢) a record filed by mistake with a director's
-//! approval ([`withdrawals`]).
+//! approval (`withdrawals`).
 
 mod withdrawals;
 

@@ -1,6 +1,6 @@
-//! Digital integrity (R21): fixity sweeps that re-hash every stored blob ([`fixity`]), and
+//! Digital integrity (R21): fixity sweeps that re-hash every stored blob (`fixity`), and
 //! the four-properties check (四性檢測, DA/T 70) of records at filing, hand-over and storage
-//! ([`four`]). Every check is kept with its figures and results, and can be exported.
+//! (`four`). Every check is kept with its figures and results, and can be exported.
 
 mod export;
 mod fixity;

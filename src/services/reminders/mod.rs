@@ -1,7 +1,7 @@
 //! The one reminders engine (R19–R22): everything with a due date, for a role or a user,
 //! acknowledged or done in the app and delivered once per channel by e-mail and webhook.
 //! Reminders are raised where their cause arises (a reading, an inspection, a room) and by
-//! the scheduled sweep ([`sweep`]); [`delivery`] sends those that fell due.
+//! the scheduled sweep (`sweep`); `delivery` sends those that fell due.
 
 pub(crate) mod decisions;
 mod delivery;
