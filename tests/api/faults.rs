@@ -76,13 +76,7 @@ async fn upload_through(cutter: CommitCutter, pool: PgPool) {
     let id = body["id"].as_str().expect("id");
     let file_id = body["files"][0]["id"].as_str().expect("file id");
     let download = app
-        .get(&format!("/api/v1/records/{id}/files/{file_id}"))
-        .send()
-        .await
-        .expect("download");
-    assert_eq!(download.status(), 200);
-    assert_eq!(
-        download.bytes().await.expect("bytes").as_ref(),
-        pdf.as_slice()
-    );
+        .get_bytes(&format!("/api/v1/records/{id}/files/{file_id}"))
+        .await;
+    assert_eq!(download, pdf);
 }

@@ -161,21 +161,7 @@ impl CorrectionService {
         let mut new_files = Vec::with_capacity(files.len());
         let mut first_new = None;
         for file in files {
-            let row = db::records::FileRow {
-                id: Uuid::now_v7(),
-                record_id: id,
-                position,
-                sha256: file.staged.digest.as_bytes().to_vec(),
-                size: i64::try_from(file.staged.size).unwrap_or(i64::MAX),
-                media_type: file.media_type.clone(),
-                filename: file.filename.clone(),
-                created_at: now,
-                copy: file.copy_note.is_some(),
-                copy_note: file.copy_note.clone(),
-                replaced_by: None,
-                replaced_at: None,
-                replace_reason: None,
-            };
+            let row = file.row(id, position, now);
             if let (Some(old), Some((_, reason))) = (&replaced, &addition.replaces) {
                 // the earlier file leaves its position before the new one takes it
                 if !db::corrections::mark_replaced(tx, old.id, row.id, reason).await? {

@@ -40,6 +40,32 @@ pub(super) struct PendingFile {
     pub(super) copy_note: Option<String>,
 }
 
+impl PendingFile {
+    /// The file's row in `record_id` at `position`, filed at `now`: a new, current file.
+    pub(super) fn row(
+        &self,
+        record_id: Uuid,
+        position: i32,
+        now: chrono::DateTime<Utc>,
+    ) -> db::records::FileRow {
+        db::records::FileRow {
+            id: Uuid::now_v7(),
+            record_id,
+            position,
+            sha256: self.staged.digest.as_bytes().to_vec(),
+            size: i64::try_from(self.staged.size).unwrap_or(i64::MAX),
+            media_type: self.media_type.clone(),
+            filename: self.filename.clone(),
+            created_at: now,
+            copy: self.copy_note.is_some(),
+            copy_note: self.copy_note.clone(),
+            replaced_by: None,
+            replaced_at: None,
+            replace_reason: None,
+        }
+    }
+}
+
 /// One upload in progress: files are added as they arrive, then [`Upload::commit`] files the
 /// record. Dropped without committing, it removes what it staged.
 pub struct Upload {
@@ -314,21 +340,8 @@ impl IngestService {
         let mut audit_files = Vec::with_capacity(files.len());
         let mut rows = Vec::with_capacity(files.len());
         for (position, file) in files.iter().enumerate() {
-            let row = db::records::FileRow {
-                id: Uuid::now_v7(),
-                record_id,
-                position: i32::try_from(position).unwrap_or(i32::MAX),
-                sha256: file.staged.digest.as_bytes().to_vec(),
-                size: i64::try_from(file.staged.size).unwrap_or(i64::MAX),
-                media_type: file.media_type.clone(),
-                filename: file.filename.clone(),
-                created_at: now,
-                copy: file.copy_note.is_some(),
-                copy_note: file.copy_note.clone(),
-                replaced_by: None,
-                replaced_at: None,
-                replace_reason: None,
-            };
+            let position = i32::try_from(position).unwrap_or(i32::MAX);
+            let row = file.row(record_id, position, now);
             super::extraction::insert_file_to_extract(tx, &row).await?;
             audit_files.push(serde_json::json!({
                 "file_id": row.id,

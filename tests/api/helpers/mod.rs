@@ -135,6 +135,13 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
+    /// GETs `path` with the admin's token, asserting 200, and returns its body.
+    pub async fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let response = self.get(path).send().await.expect("get");
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.bytes().await.expect("bytes").to_vec()
+    }
+
     /// GETs `path` as the holder of `token`, asserting 200, and returns its JSON.
     pub async fn get_json_as(&self, token: &str, path: &str) -> Value {
         let response = self
