@@ -14,6 +14,7 @@ use crate::blobs::BlobStore;
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::audit::{ChainedEvent, check_chain};
 use crate::domain::permissions::Capability;
+use crate::services::require;
 
 /// Events read per round trip when the chain is checked.
 const CHAIN_PAGE: i64 = 5000;
@@ -99,7 +100,7 @@ impl AuditService {
     }
 
     pub async fn list(&self, actor: &Actor, filter: AuditFilter) -> ServiceResult<AuditPage> {
-        require_auditor(actor)?;
+        require(actor, Capability::ReadAudit)?;
         let limit = page_size(filter.limit, 100, 500);
         let before = id_cursor(filter.cursor.as_deref())?;
         let mut conn = db::acquire(&self.pool).await?;
@@ -143,7 +144,7 @@ impl AuditService {
     /// Checks the hash chain of one record's trail, or of every record's and then the
     /// whole trail's (sealed up to now first) against its newest anchor.
     pub async fn verify(&self, actor: &Actor, scope: VerifyScope) -> ServiceResult<ChainReport> {
-        require_auditor(actor)?;
+        require(actor, Capability::ReadAudit)?;
         if scope.record_id.is_none() {
             self.seal().await?;
         }
@@ -156,10 +157,6 @@ impl AuditService {
         }
         Ok(report)
     }
-}
-
-fn require_auditor(actor: &Actor) -> ServiceResult<()> {
-    super::require(actor, Capability::ReadAudit)
 }
 
 /// Checks the chains of `record_id`'s trail, or of every record's, reading the trail in

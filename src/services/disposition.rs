@@ -10,7 +10,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::holds::{ensure_not_held, holds_covering, require_disposer};
+use super::holds::{ensure_not_held, holds_covering};
 use super::paging::{bad_cursor, next_cursor, page_size};
 use super::records::record_not_found;
 use super::{Actor, ServiceError, ServiceResult, filing};
@@ -18,7 +18,9 @@ use crate::db::disposition::{AppraisalRow, DueKey, DueQuery, DueRow};
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::audit::AuditAction;
 use crate::domain::disposition::{Decision, extended_due, is_due};
+use crate::domain::permissions::Capability;
 use crate::domain::record::RecordStatus;
+use crate::services::require;
 
 /// Filters of `GET /api/v1/disposition/due`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
@@ -120,7 +122,7 @@ impl DispositionService {
     /// Active records due on or before `as_of`, by due date then archival code.
     #[tracing::instrument(skip_all)]
     pub async fn due(&self, actor: &Actor, filter: DueFilter) -> ServiceResult<DuePage> {
-        require_disposer(actor)?;
+        require(actor, Capability::Dispose)?;
         let as_of = parse_as_of(filter.as_of.as_deref())?;
         let after = filter.cursor.as_deref().map(parse_cursor).transpose()?;
         let limit = page_size(filter.limit, 100, 1000);
@@ -184,7 +186,7 @@ impl DispositionService {
         actor: &Actor,
         input: NewAppraisal,
     ) -> ServiceResult<AppraisalView> {
-        require_disposer(actor)?;
+        require(actor, Capability::Dispose)?;
         let reason = input.reason.trim().to_owned();
         if reason.is_empty() {
             return Err(ServiceError::Validation("reason: required".into()));

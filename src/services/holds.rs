@@ -13,6 +13,7 @@ use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, PgConnection, Pool};
 use crate::domain::audit::AuditAction;
 use crate::domain::permissions::Capability;
+use crate::services::require;
 
 /// A hold to place: `POST /api/v1/holds`, with either `record_ids` or `party_id`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -61,7 +62,7 @@ impl HoldService {
     /// record (or once for the party).
     #[tracing::instrument(skip_all)]
     pub async fn create(&self, actor: &Actor, input: NewHold) -> ServiceResult<HoldView> {
-        require_disposer(actor)?;
+        require(actor, Capability::Dispose)?;
         let reason = input.reason.trim().to_owned();
         if reason.is_empty() {
             return Err(ServiceError::Validation("reason: required".into()));
@@ -137,7 +138,7 @@ impl HoldService {
     /// Releases a hold. Unknown holds are 404; a hold already released is 409.
     #[tracing::instrument(skip_all, fields(hold.id = %id))]
     pub async fn release(&self, actor: &Actor, id: Uuid) -> ServiceResult<()> {
-        require_disposer(actor)?;
+        require(actor, Capability::Dispose)?;
         let mut tx = db::begin(&self.pool).await?;
         let hold = db::holds::lock(&mut tx, id)
             .await?
@@ -178,7 +179,7 @@ impl HoldService {
 
     /// The holds not yet released, oldest first.
     pub async fn list(&self, actor: &Actor) -> ServiceResult<HoldList> {
-        require_disposer(actor)?;
+        require(actor, Capability::Dispose)?;
         let mut conn = db::acquire(&self.pool).await?;
         let holds = db::holds::active(&mut conn).await?;
         let ids: Vec<Uuid> = holds.iter().map(|hold| hold.id).collect();
@@ -261,11 +262,6 @@ pub async fn ensure_not_held(
         ))),
         _ => Ok(()),
     }
-}
-
-/// Who may see the due list, appraise records and place or release holds.
-pub(super) fn require_disposer(actor: &Actor) -> ServiceResult<()> {
-    super::require(actor, Capability::Dispose)
 }
 
 /// The listed ids, deduplicated, after checking that each is an active record.

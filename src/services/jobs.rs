@@ -13,6 +13,7 @@ use super::{Actor, ServiceError, ServiceResult};
 use crate::db::{self, Pool};
 use crate::domain::job::{Job, JobKind, JobStatus, retry_delay};
 use crate::domain::permissions::Capability;
+use crate::services::require;
 
 pub use crate::db::jobs::ClaimedJob;
 
@@ -143,7 +144,7 @@ impl JobService {
 
     /// Lists jobs for administrators and archivists.
     pub async fn list(&self, actor: &Actor, filter: JobFilter) -> ServiceResult<JobPage> {
-        require_queue_keeper(actor)?;
+        require(actor, Capability::KeepQueue)?;
         let limit = page_size(filter.limit, 50, 500);
         let before = id_cursor(filter.cursor.as_deref())?;
         let mut conn = db::acquire(&self.pool).await?;
@@ -162,7 +163,7 @@ impl JobService {
 
     /// Queues a failed job again with its attempts and crashes reset; 409 unless it failed.
     pub async fn retry(&self, actor: &Actor, id: i64) -> ServiceResult<JobView> {
-        require_queue_keeper(actor)?;
+        require(actor, Capability::KeepQueue)?;
         let mut conn = db::acquire(&self.pool).await?;
         match db::jobs::retry(&mut conn, id).await? {
             Some(row) => Ok(JobView::from(row)),
@@ -175,10 +176,6 @@ impl JobService {
             },
         }
     }
-}
-
-fn require_queue_keeper(actor: &Actor) -> ServiceResult<()> {
-    super::require(actor, Capability::KeepQueue)
 }
 
 impl From<db::jobs::JobRow> for JobView {

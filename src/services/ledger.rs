@@ -5,11 +5,13 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::export::{Download, require_exporter, table_download};
+use super::export::{Download, table_download};
 use super::{Actor, ServiceResult, access, printed};
 use crate::db::{self, Pool};
 use crate::domain::export::Cell;
+use crate::domain::permissions::Capability;
 use crate::print;
+use crate::services::require;
 
 /// One line of the ledger.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -79,7 +81,7 @@ impl LedgerService {
 
     /// The ledger of what the caller may see, for those who may export the catalogue.
     pub async fn ledger(&self, actor: &Actor) -> ServiceResult<LedgerView> {
-        require_exporter(actor)?;
+        require(actor, Capability::ExportCatalogue)?;
         let mut conn = db::acquire(&self.pool).await?;
         let visibility = access::standing_visibility(&mut conn, actor).await?;
         let lines: Vec<LedgerLine> = db::stats::ledger(&mut conn, &visibility)

@@ -128,11 +128,6 @@ impl From<ValidationError> for ServiceError {
     }
 }
 
-/// Auditors read the trail; everyone else may file and describe records.
-pub(crate) fn require_filer(actor: &Actor) -> ServiceResult<()> {
-    require(actor, Capability::FileRecords)
-}
-
 /// `Forbidden` unless the actor's role holds `capability` (the table is `Role::may`).
 pub(crate) fn require(actor: &Actor, capability: Capability) -> ServiceResult<()> {
     if actor.role.may(capability) {

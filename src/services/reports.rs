@@ -9,11 +9,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::export::{Download, require_exporter, table_download};
+use super::export::{Download, table_download};
 use super::{Actor, ServiceError, ServiceResult, access, printed};
 use crate::db::{self, Pool};
 use crate::domain::export::Cell;
+use crate::domain::permissions::Capability;
 use crate::print;
+use crate::services::require;
 
 /// How a report is sent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
@@ -156,7 +158,7 @@ impl ReportService {
     /// The report of the period, of what the caller may see (those who may export the
     /// catalogue and read statistics).
     pub async fn report(&self, actor: &Actor, query: &ReportQuery) -> ServiceResult<ReportView> {
-        require_exporter(actor)?;
+        require(actor, Capability::ExportCatalogue)?;
         let (from, to) = self.period(query)?;
         let zone = self.timezone.name();
         let mut conn = db::acquire(&self.pool).await?;

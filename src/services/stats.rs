@@ -5,10 +5,11 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::export::require_exporter;
 use super::{Actor, ServiceResult};
 use crate::db::stats::{PartyCount, RecordTotal};
 use crate::db::{self, DbError, Pool};
+use crate::domain::permissions::Capability;
+use crate::services::require;
 
 /// Totals of the active (not destroyed) records of one value of a breakdown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -79,7 +80,7 @@ impl StatsService {
     /// export the catalogue.
     #[tracing::instrument(skip_all)]
     pub async fn overview(&self, actor: &Actor) -> ServiceResult<StatsView> {
-        require_exporter(actor)?;
+        require(actor, Capability::ExportCatalogue)?;
         let mut conn = self.pool.acquire().await.map_err(DbError::from)?;
         let visibility = super::access::standing_visibility(&mut conn, actor).await?;
         let totals = db::stats::record_totals(&mut conn, &visibility).await?;

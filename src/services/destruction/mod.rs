@@ -26,6 +26,7 @@ use crate::domain::job::Job;
 use crate::domain::permissions::Capability;
 use crate::domain::record::RecordStatus;
 use crate::domain::reminder::{Recipient, ReminderKind};
+use crate::services::require;
 
 pub use execute::Progress;
 pub use list::{BatchQuery, ListFormat};
@@ -268,7 +269,7 @@ impl DestructionService {
 
     /// The batch with its approvals and items.
     pub async fn get(&self, actor: &Actor, id: Uuid) -> ServiceResult<BatchView> {
-        require_viewer(actor)?;
+        require(actor, Capability::SeeDestruction)?;
         let mut conn = db::acquire(&self.pool).await?;
         let batch = db::destruction::find_batch(&mut conn, id)
             .await?
@@ -285,7 +286,7 @@ impl DestructionService {
         actor: &Actor,
         status: Option<&str>,
     ) -> ServiceResult<Vec<BatchView>> {
-        require_viewer(actor)?;
+        require(actor, Capability::SeeDestruction)?;
         let status = status
             .map(|status| {
                 BatchStatus::parse(status).ok_or_else(|| {
@@ -422,10 +423,6 @@ fn item_view(row: ItemRow) -> ItemView {
         shred_supervisor: row.shred_supervisor,
         shred_remarks: row.shred_remarks,
     }
-}
-
-fn require_viewer(actor: &Actor) -> ServiceResult<()> {
-    super::require(actor, Capability::SeeDestruction)
 }
 
 fn batch_not_found(id: Uuid) -> ServiceError {

@@ -23,6 +23,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::catalogue::Language;
 use crate::domain::export::{self, CatalogueFilter, CatalogueKind, Cell, ExportFormat};
 use crate::domain::permissions::{Capability, Visibility};
+use crate::services::require;
 
 /// Lines sent through the channel at a time.
 const BATCH_LINES: usize = 256;
@@ -165,7 +166,7 @@ impl ExportService {
     /// anything is sent; so is a query that fails before its first lines.
     #[tracing::instrument(skip_all, fields(kind = ?query.kind, format = ?query.format))]
     pub async fn export(&self, actor: &Actor, query: ExportQuery) -> ServiceResult<Download> {
-        require_exporter(actor)?;
+        require(actor, Capability::ExportCatalogue)?;
         let asked = serde_json::to_value(&query)
             .map_err(|error| ServiceError::Internal(format!("export query as JSON: {error}")))?;
         let request = ExportRequest::parse(query, self.timezone)?;
@@ -220,11 +221,6 @@ impl ExportService {
             body,
         })
     }
-}
-
-/// Who may export the catalogue and read its statistics (of what they may see).
-pub(super) fn require_exporter(actor: &Actor) -> ServiceResult<()> {
-    super::require(actor, Capability::ExportCatalogue)
 }
 
 /// Refuses codes and parties that do not exist, naming the parameter: an export filtered by

@@ -16,8 +16,10 @@ use crate::db::{self, Pool, Tx};
 use crate::domain::Sha256Digest;
 use crate::domain::audit::AuditAction;
 use crate::domain::media::media_type;
+use crate::domain::permissions::Capability;
 use crate::domain::record::{RecordMetadata, RecordMetadataInput, clean_filename};
 use crate::metrics::Metrics;
+use crate::services::require;
 
 mod commit;
 pub(super) use commit::NewContent;
@@ -119,7 +121,7 @@ pub const MAX_FILES_PER_RECORD: usize = 500;
 impl Upload {
     /// Checks and keeps the record's metadata; a second metadata part is an error.
     pub fn set_metadata(&mut self, mut input: RecordMetadataInput) -> ServiceResult<()> {
-        super::require_filer(&self.actor)?;
+        require(&self.actor, Capability::FileRecords)?;
         if self.metadata.is_some() {
             return Err(ServiceError::Validation(
                 "metadata: sent more than once".into(),

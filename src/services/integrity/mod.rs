@@ -28,6 +28,7 @@ use crate::domain::integrity::{CheckKind, CheckStatus, Stage};
 use crate::domain::job::Job;
 use crate::domain::permissions::Capability;
 use crate::extract::Sandbox;
+use crate::services::require;
 
 /// The most records a four-properties check runs inside its request; larger checks run as a
 /// job, and the request answers at once with the queued check.
@@ -131,7 +132,7 @@ impl IntegrityService {
     /// Starts a check: a fixity sweep runs as a job (202 while it runs); a four-properties
     /// check of listed records runs at once and is returned done.
     pub async fn start(&self, actor: &Actor, input: NewCheck) -> ServiceResult<CheckView> {
-        require_checker(actor)?;
+        require(actor, Capability::CheckIntegrity)?;
         let records = match (input.record_id, input.record_ids) {
             (Some(id), None) => Some(vec![id]),
             (None, Some(ids)) if !ids.is_empty() && ids.len() <= 1000 => Some(ids),
@@ -201,7 +202,7 @@ impl IntegrityService {
     /// A check with its results; the per-record results name only records the caller may
     /// see (an auditor sees the figures, never the records).
     pub async fn get(&self, actor: &Actor, id: Uuid) -> ServiceResult<CheckView> {
-        require_checker(actor)?;
+        require(actor, Capability::CheckIntegrity)?;
         let mut view = self.view(id).await?;
         let ids: Vec<Uuid> = view.results.iter().map(|result| result.record_id).collect();
         let mut conn = db::acquire(&self.pool).await?;
@@ -219,7 +220,7 @@ impl IntegrityService {
 
     /// The latest hundred checks, without their per-record results.
     pub async fn list(&self, actor: &Actor) -> ServiceResult<CheckList> {
-        require_checker(actor)?;
+        require(actor, Capability::CheckIntegrity)?;
         let mut conn = db::acquire(&self.pool).await?;
         let rows = db::integrity::list_checks(&mut conn, 100).await?;
         Ok(CheckList {
@@ -248,11 +249,6 @@ impl IntegrityService {
             .collect();
         Ok(check_view(row, results))
     }
-}
-
-/// Admins, archivists and auditors run and read integrity checks.
-fn require_checker(actor: &Actor) -> ServiceResult<()> {
-    super::require(actor, Capability::CheckIntegrity)
 }
 
 fn check_view(row: db::integrity::CheckRow, results: Vec<ResultView>) -> CheckView {

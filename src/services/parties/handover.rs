@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{PartyService, require_writer};
+use super::PartyService;
 use crate::db;
 use crate::domain::audit::AuditAction;
 use crate::domain::party::{PartyKind, PartyStatus};
+use crate::domain::permissions::Capability;
+use crate::services::require;
 use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// `POST /api/v1/parties/{id}/handover`.
@@ -41,7 +43,7 @@ impl PartyService {
         id: Uuid,
         input: HandoverInput,
     ) -> ServiceResult<HandoverView> {
-        require_writer(actor)?;
+        require(actor, Capability::KeepFolders)?;
         if input.successor == id {
             return Err(ServiceError::Validation(
                 "successor: name someone other than the leaving employee".into(),

@@ -17,6 +17,7 @@ use crate::domain::permissions::Capability;
 use crate::domain::record::{Patch, RecordStatus};
 use crate::domain::validation::ValidationError;
 use crate::services::paging::{bad_cursor, next_cursor, page_size};
+use crate::services::require;
 
 pub use crate::domain::party::EventInput;
 pub use handover::{HandoverInput, HandoverView};
@@ -47,7 +48,7 @@ impl PartyService {
 
     #[tracing::instrument(skip_all)]
     pub async fn create(&self, actor: &Actor, input: NewParty) -> ServiceResult<PartyView> {
-        require_writer(actor)?;
+        require(actor, Capability::KeepFolders)?;
         let identifier = PartyIdentifier::parse(&input.identifier)?;
         let name = required_text("name", &input.name)?;
         let mut tx = db::begin(&self.pool).await?;
@@ -104,7 +105,7 @@ impl PartyService {
     ) -> ServiceResult<PartyView> {
         let mut tx = db::begin(&self.pool).await?;
         require_folder(&mut tx, actor, id).await?;
-        require_writer(actor)?;
+        require(actor, Capability::KeepFolders)?;
         let before = find(&mut tx, id).await?;
         let name = match patch.name {
             Patch::Unchanged => before.name.clone(),
@@ -348,11 +349,6 @@ impl PartyService {
         tx.commit().await.map_err(db::DbError::from)?;
         Ok(EventView::from(row))
     }
-}
-
-/// Who may create and change parties and record their events.
-pub(super) fn require_writer(actor: &Actor) -> ServiceResult<()> {
-    super::require(actor, Capability::KeepFolders)
 }
 
 async fn find(conn: &mut PgConnection, id: Uuid) -> ServiceResult<PartyView> {

@@ -25,6 +25,7 @@ use crate::domain::permissions::Capability;
 use crate::domain::reminder::{NewReminder, Recipient, ReminderKind};
 use crate::domain::storage_care::{self, ClimateTarget};
 use crate::domain::user::Role;
+use crate::services::require;
 
 /// Rooms, their plans and inspections.
 #[derive(Clone)]
@@ -45,7 +46,7 @@ impl RoomService {
     /// Creates a room; its first inspection is due at once.
     #[tracing::instrument(skip_all)]
     pub async fn create(&self, actor: &Actor, input: NewRoom) -> ServiceResult<RoomView> {
-        require_keeper(actor)?;
+        require(actor, Capability::KeepRooms)?;
         let code = input.code.trim().to_owned();
         let name = input.name.trim().to_owned();
         if code.is_empty() || name.is_empty() {
@@ -111,7 +112,7 @@ impl RoomService {
         id: Uuid,
         patch: RoomPatch,
     ) -> ServiceResult<RoomView> {
-        require_keeper(actor)?;
+        require(actor, Capability::KeepRooms)?;
         let mut tx = db::begin(&self.pool).await?;
         let mut room = find_room(&mut tx, id, true).await?;
         if let Some(name) = patch.name {
@@ -151,7 +152,7 @@ impl RoomService {
         id: Uuid,
         plan: NewPlan,
     ) -> ServiceResult<RoomView> {
-        require_keeper(actor)?;
+        require(actor, Capability::KeepRooms)?;
         storage_care::validate_plan(&plan.items).map_err(ServiceError::Validation)?;
         let mut tx = db::begin(&self.pool).await?;
         let room = find_room(&mut tx, id, true).await?;
@@ -178,7 +179,7 @@ impl RoomService {
         id: Uuid,
         input: NewLocation,
     ) -> ServiceResult<LocationView> {
-        require_keeper(actor)?;
+        require(actor, Capability::KeepRooms)?;
         let code = input.code.trim().to_owned();
         if code.is_empty() {
             return Err(ServiceError::Validation("code: required".into()));
@@ -233,7 +234,7 @@ impl RoomService {
         id: Uuid,
         input: NewInspection,
     ) -> ServiceResult<InspectionView> {
-        require_keeper(actor)?;
+        require(actor, Capability::KeepRooms)?;
         let today = self.today();
         let inspected_on = input.inspected_on.unwrap_or(today);
         if inspected_on > today {
@@ -323,11 +324,6 @@ impl RoomService {
                 .collect(),
         })
     }
-}
-
-/// Admins and archivists look after the storage rooms.
-pub(crate) fn require_keeper(actor: &Actor) -> ServiceResult<()> {
-    super::require(actor, Capability::KeepRooms)
 }
 
 pub(crate) async fn find_room(

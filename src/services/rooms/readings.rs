@@ -10,12 +10,14 @@ use uuid::Uuid;
 
 use super::{RoomService, find_room, room_targets};
 use crate::db::{self, PgConnection};
+use crate::domain::permissions::Capability;
 use crate::domain::reminder::{NewReminder, Recipient, ReminderKind};
 use crate::domain::storage_care::{
     Breach, ClimateTarget, DayRange, reading_breaches, swing_breaches,
 };
 use crate::domain::user::Role;
-use crate::services::{Actor, ServiceError, ServiceResult, require_filer};
+use crate::services::require;
+use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// Readings one request may carry.
 const MAX_READINGS_PER_REQUEST: usize = 10_000;
@@ -141,7 +143,7 @@ impl RoomService {
         id: Uuid,
         readings: Vec<ReadingInput>,
     ) -> ServiceResult<ReadingsAccepted> {
-        require_filer(actor)?;
+        require(actor, Capability::FileRecords)?;
         if readings.is_empty() {
             return Err(ServiceError::Validation("no readings given".into()));
         }
