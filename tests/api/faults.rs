@@ -1,6 +1,8 @@
 //! Faults between dangan and its stores: what an upload does when PostgreSQL's reply to its
 //! commit is lost, when the object store cannot be written.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -19,12 +21,7 @@ const MARKER: &str = "提交應答丟失 commit-reply-lost";
 /// nothing).
 #[sqlx::test]
 async fn an_upload_whose_commit_reply_is_lost_keeps_its_record_and_content(pool: PgPool) {
-    let database: String = sqlx::query_scalar("select current_database()")
-        .fetch_one(&pool)
-        .await
-        .expect("database");
-    let cutter = CommitCutter::start(&database, MARKER).await;
-    upload_through(cutter, pool).await;
+    upload_through_a_lost_reply(pool, Duration::ZERO).await;
 }
 
 /// As above, and the database then seems gone for 1.5 s (every connection cut, new ones
@@ -32,18 +29,17 @@ async fn an_upload_whose_commit_reply_is_lost_keeps_its_record_and_content(pool:
 /// 201 (before, it answered 503 although the record was filed).
 #[sqlx::test]
 async fn an_upload_whose_commit_reply_is_lost_in_an_outage_still_answers_filed(pool: PgPool) {
+    upload_through_a_lost_reply(pool, Duration::from_millis(1500)).await;
+}
+
+/// Files a record whose title is the marker through a proxy that loses its commit's reply
+/// (and then seems down for `outage`), and checks that it was filed whole.
+async fn upload_through_a_lost_reply(pool: PgPool, outage: Duration) {
     let database: String = sqlx::query_scalar("select current_database()")
         .fetch_one(&pool)
         .await
         .expect("database");
-    let outage = std::time::Duration::from_millis(1500);
-    let cutter = CommitCutter::start_with_outage(&database, MARKER, outage).await;
-    upload_through(cutter, pool).await;
-}
-
-/// Files a record whose title is the marker through `cutter`, and checks that it was filed
-/// whole although the commit's reply was lost.
-async fn upload_through(cutter: CommitCutter, pool: PgPool) {
+    let cutter = CommitCutter::start(&database, MARKER, outage).await;
     let proxied = PgPoolOptions::new()
         .max_connections(4)
         .connect(&cutter.url)

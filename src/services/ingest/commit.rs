@@ -39,9 +39,9 @@ pub(in crate::services) struct NewContent {
 }
 
 impl IngestService {
-    /// Commits `tx`, in which `written` stored the content listed in `created`, and returns
-    /// what was written: an id, with the transaction's ([`db::xact_id`]). On failure the content it put in place is removed again.
-    /// A commit whose reply was lost is decided by the server's commit log: the upload
+    /// Commits `tx`, in which `written` stored the content listed in `created` and returned
+    /// its id with the transaction's ([`db::xact_id`]), and returns that id. On failure the
+    /// content it put in place is removed again. A commit whose reply was lost is decided by the server's commit log: the upload
     /// succeeds when its transaction committed after all, and its content stays whenever
     /// the outcome is not known to be a rollback.
     pub(in crate::services) async fn settle(

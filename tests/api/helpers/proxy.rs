@@ -32,13 +32,9 @@ struct Shared {
 }
 
 impl CommitCutter {
-    /// Proxies `127.0.0.1:5432` for `database`; cuts connections whose messages held `marker`.
-    pub async fn start(database: &str, marker: &'static str) -> Self {
-        Self::start_with_outage(database, marker, Duration::ZERO).await
-    }
-
-    /// As [`CommitCutter::start`], and after the cut the server is unreachable for `outage`.
-    pub async fn start_with_outage(database: &str, marker: &'static str, outage: Duration) -> Self {
+    /// Proxies `127.0.0.1:5432` for `database`; cuts connections whose messages held
+    /// `marker`, and after the cut the server is unreachable for `outage` (none when zero).
+    pub async fn start(database: &str, marker: &'static str, outage: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let port = listener.local_addr().expect("addr").port();
         let shared = Arc::new(Shared {
