@@ -10,7 +10,7 @@ impl CatalogueService {
         actor: &Actor,
         input: NewCategory,
     ) -> ServiceResult<CategoryView> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         check_code("code", &input.code)?;
         let mut tx = db::begin(&self.pool).await?;
         let values = CategoryInput {
@@ -65,7 +65,7 @@ impl CatalogueService {
         code: &str,
         patch: CategoryPatch,
     ) -> ServiceResult<CategoryView> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         let mut tx = db::begin(&self.pool).await?;
         let before = category(&mut tx, code).await?;
         let values = CategoryInput {
@@ -99,7 +99,7 @@ impl CatalogueService {
     }
 
     pub async fn delete_category(&self, actor: &Actor, code: &str) -> ServiceResult<()> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         self.delete(actor, "category", code, |conn, code| {
             Box::pin(db::catalogue::delete_category(conn, code))
         })

@@ -14,7 +14,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Actor, ServiceError, ServiceResult, filing};
+use super::{Actor, ServiceError, ServiceResult, filing, require};
 use crate::db::catalogue::{CategoryRow, CategoryValues};
 use crate::db::{self, DbError, PgConnection, Pool};
 use crate::domain::audit::AuditAction;
@@ -213,10 +213,6 @@ impl CatalogueService {
     pub fn new(pool: Pool) -> Self {
         Self { pool }
     }
-}
-
-fn require_admin(actor: &Actor) -> ServiceResult<()> {
-    super::require(actor, Capability::Administer)
 }
 
 fn required(field: &str, value: &str) -> Result<String, ValidationError> {

@@ -68,7 +68,7 @@ impl CatalogueService {
         name: &str,
     ) -> ServiceResult<PresetSummary> {
         if let Some(actor) = actor {
-            require_admin(actor)?;
+            require(actor, Capability::Administer)?;
         }
         let text = match name {
             "enterprise" => ENTERPRISE_PRESET,

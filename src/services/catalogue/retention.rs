@@ -10,7 +10,7 @@ impl CatalogueService {
         actor: &Actor,
         input: NewRetentionPolicy,
     ) -> ServiceResult<RetentionPolicyView> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         check_code("code", &input.code)?;
         let name = required("name", &input.name)?;
         let (years, trigger) = policy_terms(input.years, input.trigger.as_deref())?;
@@ -56,7 +56,7 @@ impl CatalogueService {
         code: &str,
         patch: RetentionPatch,
     ) -> ServiceResult<RetentionPolicyView> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         let mut tx = db::begin(&self.pool).await?;
         let before = retention(&mut tx, code).await?;
         let name = match &patch.name {
@@ -85,7 +85,7 @@ impl CatalogueService {
     }
 
     pub async fn delete_retention(&self, actor: &Actor, code: &str) -> ServiceResult<()> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         self.delete(actor, "retention policy", code, |conn, code| {
             Box::pin(db::catalogue::delete_retention(conn, code))
         })

@@ -5,7 +5,7 @@ use crate::domain::audit::AuditAction;
 
 impl CatalogueService {
     pub async fn create_fonds(&self, actor: &Actor, input: NewFonds) -> ServiceResult<FondsView> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         check_code("code", &input.code)?;
         let name = required("name", &input.name)?;
         let mut tx = db::begin(&self.pool).await?;
@@ -47,7 +47,7 @@ impl CatalogueService {
         code: &str,
         patch: FondsPatch,
     ) -> ServiceResult<FondsView> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         let mut tx = db::begin(&self.pool).await?;
         let before = fonds(&mut tx, code).await?;
         if let Some(name) = &patch.name {
@@ -75,7 +75,7 @@ impl CatalogueService {
     }
 
     pub async fn delete_fonds(&self, actor: &Actor, code: &str) -> ServiceResult<()> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         self.delete(actor, "fonds", code, |conn, code| {
             Box::pin(db::catalogue::delete_fonds(conn, code))
         })
@@ -89,7 +89,7 @@ impl CatalogueService {
         actor: &Actor,
         input: NewDepartment,
     ) -> ServiceResult<DepartmentView> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         check_code("code", &input.code)?;
         let name = required("name", &input.name)?;
         let mut tx = db::begin(&self.pool).await?;
@@ -131,7 +131,7 @@ impl CatalogueService {
         code: &str,
         patch: DepartmentPatch,
     ) -> ServiceResult<DepartmentView> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         let mut tx = db::begin(&self.pool).await?;
         let before = department(&mut tx, code).await?;
         if let Some(name) = &patch.name {
@@ -153,7 +153,7 @@ impl CatalogueService {
     }
 
     pub async fn delete_department(&self, actor: &Actor, code: &str) -> ServiceResult<()> {
-        require_admin(actor)?;
+        require(actor, Capability::Administer)?;
         self.delete(actor, "department", code, |conn, code| {
             Box::pin(db::catalogue::delete_department(conn, code))
         })
