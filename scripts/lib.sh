@@ -122,7 +122,7 @@ start_dangan() {
   base="http://127.0.0.1:$port"
   # a copy: a later cargo run (the benchmark's own) may replace the built binary, and a
   # profiler attached to the server then finds no symbols
-  cp "$target_dir/release/dangan" "$work/dangan"
+  cp "$target_dir/release/dangan" "$target_dir/release/dangan-sandbox" "$work/"
   DANGAN_DATA_DIR="$work/data" DANGAN_LISTEN="127.0.0.1:$port" DANGAN_ADMIN_PASSWORD=bench-password \
     DANGAN_MAX_UPLOAD_BYTES=$((64 * 1024 * 1024 * 1024)) RUST_LOG=warn \
     "$work/dangan" serve 2>"$work/dangan.log" &

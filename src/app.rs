@@ -97,7 +97,7 @@ impl App {
                 .extract
                 .sandbox_program
                 .as_deref()
-                .map_or_else(Sandbox::this_program, PathBuf::from),
+                .map_or_else(Sandbox::default_program, PathBuf::from),
             settings.extract.sandbox_memory,
             settings.extract.sandbox_cpu,
             index_dir.with_file_name("scratch"),

@@ -64,10 +64,10 @@ impl TestApp {
                 "DANGAN_DATA_DIR".to_owned(),
                 data_dir.path().display().to_string(),
             ),
-            // the server parses uploads in `dangan sandbox`: this test binary is not dangan
+            // the server parses uploads in `dangan-sandbox`: this test binary is not dangan
             (
                 "DANGAN_EXTRACT__SANDBOX_PROGRAM".to_owned(),
-                env!("CARGO_BIN_EXE_dangan").to_owned(),
+                env!("CARGO_BIN_EXE_dangan-sandbox").to_owned(),
             ),
         ];
         vars.extend(
