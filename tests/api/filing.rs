@@ -127,18 +127,11 @@ async fn a_failed_filing_gives_its_number_back(pool: PgPool) {
             .ends_with("-0001")
     );
 
-    sqlx::raw_sql(
-        "create function refuse() returns trigger language plpgsql as
-           $$ begin raise exception 'refused'; end $$;
-         create trigger refuse_audit before insert on audit_events
-           for each row when (new.action = 'record.created') execute function refuse();",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("install failing trigger");
+    app.refuse_inserts("audit_events", "new.action = 'record.created'")
+        .await;
     let failed = app.upload(&metadata, vec![]).await;
     assert_eq!(failed.status(), 500);
-    sqlx::raw_sql("drop trigger refuse_audit on audit_events")
+    sqlx::raw_sql("drop trigger refuse on audit_events")
         .execute(&app.pool)
         .await
         .expect("drop trigger");

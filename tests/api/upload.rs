@@ -315,15 +315,8 @@ async fn invalid_metadata_is_400_naming_the_problem(pool: PgPool) {
 async fn a_failure_after_the_blob_write_leaves_no_record_and_no_content(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     // A real database failure between the blob write and the commit: the audit insert fails.
-    sqlx::raw_sql(
-        "create function refuse() returns trigger language plpgsql as
-           $$ begin raise exception 'audit trail refused the event'; end $$;
-         create trigger refuse_audit before insert on audit_events
-           for each row when (new.action = 'record.created') execute function refuse();",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("install failing trigger");
+    app.refuse_inserts("audit_events", "new.action = 'record.created'")
+        .await;
 
     let response = app
         .upload(
@@ -403,15 +396,7 @@ async fn a_refused_commit_keeps_content_that_a_waiting_write_took_meanwhile(pool
 #[sqlx::test]
 async fn content_of_a_failed_upload_can_be_filed_again(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    sqlx::raw_sql(
-        "create function refuse() returns trigger language plpgsql as
-           $$ begin raise exception 'refused'; end $$;
-         create trigger refuse_record before insert on records
-           for each row when (new.title = '失敗') execute function refuse();",
-    )
-    .execute(&app.pool)
-    .await
-    .expect("install failing trigger");
+    app.refuse_inserts("records", "new.title = '失敗'").await;
     let pdf = corpus("pdf/debian-faq.zh-cn.pdf");
     let failed = app
         .upload(

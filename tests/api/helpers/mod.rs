@@ -231,6 +231,21 @@ impl TestApp {
             .await
             .expect("count rows")
     }
+
+    /// Makes the database refuse every insert into `table` of a row for which `when` holds
+    /// (an SQL condition on `new`): a real failure in the middle of a transaction. Until
+    /// `drop trigger refuse on TABLE`.
+    pub async fn refuse_inserts(&self, table: &str, when: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "create or replace function refuse() returns trigger language plpgsql as
+               $$ begin raise exception 'the database refused the row'; end $$;
+             create trigger refuse before insert on {table}
+               for each row when ({when}) execute function refuse();"
+        )))
+        .execute(&self.pool)
+        .await
+        .expect("install failing trigger");
+    }
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
