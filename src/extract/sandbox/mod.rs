@@ -55,7 +55,7 @@ pub struct Sandbox {
 }
 
 /// The binary that holds only the child's side (src/bin/sandbox.rs).
-pub const SANDBOX_BINARY: &str = "dangan-sandbox";
+const SANDBOX_BINARY: &str = "dangan-sandbox";
 
 /// [`SANDBOX_BINARY`] in the directory of `exe`, when it is there and may be run.
 fn sandbox_beside(exe: &Path) -> Option<PathBuf> {
@@ -127,7 +127,7 @@ impl Sandbox {
 
     /// This very program: `/proc/self/exe` runs the binary that is running even when its
     /// file was replaced or deleted since (an upgrade in place).
-    pub fn this_program() -> PathBuf {
+    fn this_program() -> PathBuf {
         let proc_self = PathBuf::from("/proc/self/exe");
         if proc_self.exists() {
             return proc_self;
