@@ -424,8 +424,18 @@ impl Listener {
         Ok(self.0.recv().await?.payload().to_owned())
     }
 
-    /// Drops the notifications already received; how many there were.
+    /// Drops the notifications that have arrived, without waiting for more; how many there
+    /// were. Those sent while the caller was busy wait on the connection, not in the
+    /// listener's buffer (which `next_buffered` alone reads): each would otherwise wake the
+    /// caller once more, for nothing. Reading one that is there takes a single poll, and a
+    /// receive stopped before its message is whole loses nothing (sqlx reads a message off
+    /// the connection only once it has all of it).
     pub fn drain(&mut self) -> usize {
-        std::iter::from_fn(|| self.0.next_buffered()).count()
+        use futures::FutureExt;
+        let mut drained = 0;
+        while let Some(Ok(Some(_))) = self.0.try_recv().now_or_never() {
+            drained += 1;
+        }
+        drained
     }
 }

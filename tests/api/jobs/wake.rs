@@ -103,3 +103,44 @@ async fn the_only_text_of_a_record_wakes_its_check_as_it_is_saved(pool: PgPool) 
     assert!(!others);
     assert!(check_due(&app).await, "woken by the save itself");
 }
+
+/// The indexer, busy with a batch, answers the filings that notified it meanwhile with one
+/// catch-up: the notifications waiting on its connection are drained, not each answered by a
+/// catch-up that finds nothing new.
+#[sqlx::test]
+async fn notifications_that_arrived_while_the_indexer_was_busy_wake_it_once(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut listener = app
+        .app
+        .search
+        .listen_changes()
+        .await
+        .expect("listen to the change log");
+    for n in 0..4 {
+        app.file_record(&json!({ "title": format!("第{n}件") }), Vec::new())
+            .await;
+    }
+    // the four filings' notifications are on the listener's connection by now
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::timeout(Duration::from_secs(5), listener.recv())
+        .await
+        .expect("a notification")
+        .expect("the listener's connection");
+    assert!(
+        listener.drain() >= 3,
+        "the other filings' notifications are drained"
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), listener.recv())
+            .await
+            .is_err(),
+        "nothing is left to wake the indexer again"
+    );
+    // and a filing after the drain wakes it
+    app.file_record(&json!({ "title": "第五件" }), Vec::new())
+        .await;
+    tokio::time::timeout(Duration::from_secs(5), listener.recv())
+        .await
+        .expect("the next filing's notification")
+        .expect("the listener's connection");
+}
