@@ -1,5 +1,6 @@
-//! A record's filing check waits for every file's text; the save of the last text wakes it,
-//! however the saves of the record's files interleave.
+//! Wake-ups: a record's filing check waits for every file's text, and the save of the last
+//! text wakes it, however the saves of the record's files interleave; the indexer answers the
+//! notifications that arrived while it was busy with one catch-up.
 
 use std::time::Duration;
 
