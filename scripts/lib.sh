@@ -93,10 +93,13 @@ ensure_cargo() {
 }
 
 # Text extraction and printing tools: poppler (pdftotext, pdftoppm, with the CJK CMaps of
-# poppler-data), Tesseract OCR with Simplified and Traditional Chinese and English, and the
-# Noto CJK fonts that printed PDFs (labels, forms, watermarks) embed.
+# poppler-data; its C++ library, which the text-layer reader dangan-pdftext is built with),
+# Tesseract OCR with Simplified and Traditional Chinese and English, and the Noto CJK fonts
+# that printed PDFs (labels, forms, watermarks) embed.
 ensure_extraction_tools() {
   ensure_packages pdftotext:poppler-utils /usr/share/poppler/cMap:poppler-data \
+    /usr/include/poppler/cpp/poppler-document.h:libpoppler-cpp-dev pkg-config:pkg-config \
+    g++:g++ \
     tesseract:tesseract-ocr \
     /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata:tesseract-ocr-chi-sim \
     /usr/share/tesseract-ocr/5/tessdata/chi_tra.traineddata:tesseract-ocr-chi-tra \
@@ -122,7 +125,8 @@ start_dangan() {
   base="http://127.0.0.1:$port"
   # a copy: a later cargo run (the benchmark's own) may replace the built binary, and a
   # profiler attached to the server then finds no symbols
-  cp "$target_dir/release/dangan" "$target_dir/release/dangan-sandbox" "$work/"
+  cp "$target_dir/release/dangan" "$target_dir/release/dangan-sandbox" \
+    "$target_dir/release/dangan-pdftext" "$work/"
   DANGAN_DATA_DIR="$work/data" DANGAN_LISTEN="127.0.0.1:$port" DANGAN_ADMIN_PASSWORD=bench-password \
     DANGAN_MAX_UPLOAD_BYTES=$((64 * 1024 * 1024 * 1024)) RUST_LOG=warn \
     "$work/dangan" serve 2>"$work/dangan.log" &

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::Settings;
 
-/// CPU seconds of the server, of its children that ended, and of PostgreSQL's processes.
+/// CPU seconds of the server, of its children (those that ended, and the long-lived text
+/// readers with what their own children used), and of PostgreSQL's processes.
 #[derive(Default)]
 pub struct Cpu {
     pub own: f64,
@@ -19,17 +20,26 @@ pub struct Cpu {
 impl Cpu {
     pub fn read(pid: u32) -> Self {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let postgres = std::fs::read_dir("/proc")
+        let stats: Vec<String> = std::fs::read_dir("/proc")
             .into_iter()
             .flatten()
             .flatten()
             .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+            .collect();
+        let postgres = stats
+            .iter()
             .filter(|stat| stat.contains("(postgres)"))
-            .map(|stat| ticks(&stat, 14..16))
+            .map(|stat| ticks(stat, 14..16))
+            .sum();
+        // a child still running is not in the server's own figures for children yet
+        let running_children: f64 = stats
+            .iter()
+            .filter(|stat| field(stat, 4) == Some(f64::from(pid)))
+            .map(|stat| ticks(stat, 14..18))
             .sum();
         Cpu {
             own: ticks(&stat, 14..16),
-            children: ticks(&stat, 16..18),
+            children: ticks(&stat, 16..18) + running_children,
             postgres,
         }
     }
@@ -46,13 +56,15 @@ impl Cpu {
 /// Seconds in the given fields of a `/proc/PID/stat` line (utime, stime, cutime, cstime are
 /// fields 14 to 17, in clock ticks of 1/100 s).
 fn ticks(stat: &str, fields: std::ops::Range<usize>) -> f64 {
+    fields.filter_map(|n| field(stat, n)).sum::<f64>() / 100.0
+}
+
+/// Field `n` of a `/proc/PID/stat` line (4 is the parent's process id), as a number.
+fn field(stat: &str, n: usize) -> Option<f64> {
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let values: Vec<f64> = after_name
-        .split_whitespace()
-        .map(|value| value.parse().unwrap_or(0.0))
-        .collect();
     // after the name comes field 3 (the state)
-    fields.filter_map(|n| values.get(n - 3)).sum::<f64>() / 100.0
+    let value = after_name.split_whitespace().nth(n.checked_sub(3)?)?;
+    Some(value.parse().unwrap_or(0.0))
 }
 
 /// Latencies in milliseconds.

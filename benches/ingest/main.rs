@@ -170,7 +170,7 @@ async fn run() -> anyhow::Result<bool> {
     );
     let per_file = |seconds: f64| 1000.0 * seconds / files.len() as f64;
     println!(
-        "  CPU per file: dangan {:.1} ms, its children (sandbox, pdftotext) {:.1} ms, \
+        "  CPU per file: dangan {:.1} ms, its children (sandbox, text reader) {:.1} ms, \
          PostgreSQL {:.1} ms; pdftotext alone {:.1} ms",
         per_file(cpu.own),
         per_file(cpu.children),

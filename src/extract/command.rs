@@ -122,7 +122,7 @@ const TOOL_MEMORY_BYTES: u64 = 2 << 30;
 /// time. Every child also runs in its own process group (a kill reaches what it started),
 /// may not write a core file, and is killed when the thread that started it dies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Limits {
+pub struct Limits {
     /// Wall-clock time before the process group is killed.
     pub timeout: Duration,
     /// Bytes of standard output kept; the rest is read and dropped.
@@ -160,14 +160,14 @@ const CPU_GRACE_SECS: u64 = 5;
 /// limits are inherited, and a tool started inside the sandbox may not raise a hard limit
 /// above the sandbox's own.
 #[derive(Debug, Clone, Copy)]
-struct Bounds {
+pub(crate) struct Bounds {
     memory: (u64, u64),
     cpu: (u64, u64),
     nice: i32,
 }
 
 impl Bounds {
-    fn of(limits: &Limits) -> Self {
+    pub(crate) fn of(limits: &Limits) -> Self {
         use nix::sys::resource::{Resource, getrlimit};
         let clamp = |resource, soft: u64, hard: u64| {
             let ceiling = getrlimit(resource).map_or(u64::MAX, |(_, hard)| hard);
@@ -197,7 +197,7 @@ impl Bounds {
         reason = "prlimit and setpriority have no safe binding for another process; the \
                   calls pass plain values and are async-signal-safe (also used before exec)"
     )]
-    fn apply(&self, pid: libc::pid_t) -> std::io::Result<()> {
+    pub(crate) fn apply(&self, pid: libc::pid_t) -> std::io::Result<()> {
         let limits = [
             (libc::RLIMIT_AS, self.memory),
             (libc::RLIMIT_CPU, self.cpu),

@@ -21,6 +21,7 @@ mod sheet;
 #[cfg(test)]
 mod testing;
 mod text;
+pub mod text_server;
 mod watermark;
 
 use std::path::Path;
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-pub use command::Tool;
+pub use command::{Limits, Tool};
 pub use error::{ExtractError, Resource};
 pub use inspect::{ContentReport, inspect};
 pub use sandbox::{Sandbox, child_main as sandbox_main};

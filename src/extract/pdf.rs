@@ -10,6 +10,7 @@ use lopdf::{Document, Object, ObjectId};
 
 use super::command::{CommandOutput, Limits, Tool, path_arg, run_checked, run_fed};
 use super::ocr::ocr_pdf_pages;
+use super::text_server::{self, Outcome};
 use super::{ExtractError, ExtractOptions, Raw};
 
 /// A page with fewer non-blank characters than this in its text layer counts as empty: a scan,
@@ -55,25 +56,45 @@ pub(crate) fn extract_pdf(path: &Path, opts: &ExtractOptions) -> Result<Raw, Ext
 /// ([`text_layer_alone`]): their bytes are held in memory to be fed to pdftotext.
 pub(super) const TEXT_LAYER_ALONE_BYTES: u64 = 16 << 20;
 
-/// The text of a PDF whose text layer is the whole of it, read by pdftotext alone. No parser
-/// of dangan's touches the bytes, so no sandbox child is needed (one adds half again to
-/// pdftotext's time for a page); pdftotext is given `bytes` on standard input only once
-/// its limits are set ([`run_fed`]). `Ok(None)` when the full extraction must run in the
+/// The text of a PDF whose text layer is the whole of it, read by poppler alone: by the
+/// `reader` ([`text_server`]) when there is one, else by pdftotext. No parser of dangan's
+/// touches the bytes, so no sandbox child is needed (one adds half again to pdftotext's time
+/// for a page); pdftotext is given `bytes` on standard input only once its limits are set
+/// ([`run_fed`]). `Ok(None)` when the full extraction must run in the
 /// sandbox: pdftotext failed (a damaged or encrypted file, told apart there), its output was
 /// cut, or a page is near-empty (a scan, for OCR). A timeout is not tried again there.
 pub(super) fn text_layer_alone(
     bytes: Vec<u8>,
     limits: &Limits,
+    reader: Option<&Path>,
 ) -> Result<Option<Raw>, ExtractError> {
     if !has_header(&bytes) {
         return Ok(None);
     }
-    let mut command = Tool::Pdftotext.command();
-    command.args(["-enc", "UTF-8", "-", "-"]);
-    let output = match run_fed(Tool::Pdftotext, command, limits, bytes) {
-        Ok(Ok(output)) => output,
-        Err(error @ ExtractError::Timeout { .. }) => return Err(error),
-        Ok(Err(_)) | Err(_) => return Ok(None),
+    let answer = reader.and_then(|reader| text_server::read(reader, &bytes, limits));
+    let output = match answer {
+        Some(answer) => match answer.outcome {
+            Outcome::Read { truncated } => CommandOutput {
+                stdout: answer.text,
+                stdout_truncated: truncated,
+            },
+            Outcome::TimedOut => {
+                return Err(ExtractError::Timeout {
+                    tool: Tool::Pdftotext,
+                    after: limits.timeout,
+                });
+            }
+            Outcome::Damaged | Outcome::Locked | Outcome::Died => return Ok(None),
+        },
+        None => {
+            let mut command = Tool::Pdftotext.command();
+            command.args(["-enc", "UTF-8", "-", "-"]);
+            match run_fed(Tool::Pdftotext, command, limits, bytes) {
+                Ok(Ok(output)) => output,
+                Err(error @ ExtractError::Timeout { .. }) => return Err(error),
+                Ok(Err(_)) | Err(_) => return Ok(None),
+            }
+        }
     };
     let layer = pages_of(&output);
     if layer.truncated || layer.pages.iter().any(|page| near_empty(page)) {

@@ -37,5 +37,6 @@ mod rooms;
 mod search;
 mod stats;
 mod stocktakes;
+mod text_reader;
 mod upload;
 mod web;

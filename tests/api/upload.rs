@@ -356,10 +356,8 @@ async fn a_refused_commit_keeps_content_that_a_waiting_write_took_meanwhile(pool
     let pdf = corpus("pdf/debian-faq.zh-cn.pdf");
     let digest = Sha256::digest(&pdf).to_vec();
 
-    let refused = app.upload(
-        &json!({ "title": "被拒" }),
-        vec![TestFile::new("a.pdf", pdf.clone())],
-    );
+    let metadata = json!({ "title": "被拒" });
+    let refused = app.upload(&metadata, vec![TestFile::new("a.pdf", pdf.clone())]);
     let waiting_write = async {
         // the refused upload's object is in place while its commit waits in the trigger
         while app.objects("blobs").is_empty() {

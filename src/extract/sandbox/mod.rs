@@ -29,7 +29,7 @@ use super::command::{BACKGROUND_NICE, Failure, Limits, Tool, path_arg, run_fed, 
 use super::error::Resource;
 use super::{
     ContentReport, ExtractError, ExtractOptions, Extracted, Kind, Method, Overlay,
-    parse_media_type, pdf,
+    parse_media_type, pdf, text_server,
 };
 
 /// Starts the answer line, with the protocol version.
@@ -46,6 +46,9 @@ const MARKED_TYPES: [&str; 2] = ["application/pdf", "text/plain; charset=utf-8"]
 pub struct Sandbox {
     /// The dangan binary to run as `PROGRAM sandbox`.
     program: PathBuf,
+    /// `dangan-pdftext`, which reads PDF text layers ([`super::text_server`]), beside
+    /// `program` or this program's binary; without it pdftotext does.
+    text_reader: Option<PathBuf>,
     /// Address space of the child.
     memory_bytes: u64,
     /// CPU time of the child itself; tools it starts have their own limits.
@@ -57,10 +60,10 @@ pub struct Sandbox {
 /// The binary that holds only the child's side (src/bin/sandbox.rs).
 const SANDBOX_BINARY: &str = "dangan-sandbox";
 
-/// [`SANDBOX_BINARY`] in the directory of `exe`, when it is there and may be run.
-fn sandbox_beside(exe: &Path) -> Option<PathBuf> {
+/// The binary `name` in the directory of `exe`, when it is there and may be run.
+fn beside(exe: &Path, name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    let sibling = exe.parent()?.join(SANDBOX_BINARY);
+    let sibling = exe.parent()?.join(name);
     std::fs::metadata(&sibling)
         .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
         .then_some(sibling)
@@ -107,8 +110,13 @@ impl Sandbox {
     /// A sandbox running `program` (the dangan binary) with `memory_bytes` of address space
     /// and `cpu` of CPU time, with scratch files under `scratch_dir`.
     pub fn new(program: PathBuf, memory_bytes: u64, cpu: Duration, scratch_dir: PathBuf) -> Self {
+        let text_reader = beside(&program, text_server::BINARY).or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            beside(&exe, text_server::BINARY)
+        });
         Self {
             program,
+            text_reader,
             memory_bytes,
             cpu,
             scratch_dir,
@@ -121,7 +129,7 @@ impl Sandbox {
     pub fn default_program() -> PathBuf {
         std::env::current_exe()
             .ok()
-            .and_then(|exe| sandbox_beside(&exe))
+            .and_then(|exe| beside(&exe, SANDBOX_BINARY))
             .unwrap_or_else(Self::this_program)
     }
 
@@ -241,8 +249,10 @@ impl Sandbox {
         let mut limits = Limits::tool(options.timeout, options.tool_output_limit());
         limits.memory_bytes = limits.memory_bytes.min(self.memory_bytes);
         limits.nice = BACKGROUND_NICE;
-        Ok(pdf::text_layer_alone(bytes, &limits)?
-            .map(|raw| super::finish(raw, Method::PdfText, options)))
+        Ok(
+            pdf::text_layer_alone(bytes, &limits, self.text_reader.as_deref())?
+                .map(|raw| super::finish(raw, Method::PdfText, options)),
+        )
     }
 
     /// [`super::inspect`] of the file at `path` in the child. Blocking.

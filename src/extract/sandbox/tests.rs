@@ -224,11 +224,15 @@ printf 'dangan-sandbox/1 {"outcome":"inspected","report":{"sniffed":"%s","unread
 fn the_small_sandbox_binary_beside_dangan_is_preferred_when_it_may_be_run() {
     let dir = tempfile::tempdir().expect("temp dir");
     let exe = dir.path().join("dangan");
-    assert_eq!(sandbox_beside(&exe), None, "nothing beside dangan");
+    assert_eq!(beside(&exe, SANDBOX_BINARY), None, "nothing beside dangan");
     let sibling = dir.path().join(SANDBOX_BINARY);
     std::fs::write(&sibling, "#!/bin/sh\n").expect("file");
     std::fs::set_permissions(&sibling, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-    assert_eq!(sandbox_beside(&exe), None, "a file that may not be run");
+    assert_eq!(
+        beside(&exe, SANDBOX_BINARY),
+        None,
+        "a file that may not be run"
+    );
     std::fs::set_permissions(&sibling, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    assert_eq!(sandbox_beside(&exe), Some(sibling));
+    assert_eq!(beside(&exe, SANDBOX_BINARY), Some(sibling));
 }
