@@ -357,7 +357,7 @@ fn run_bounded(
 }
 
 /// Kills the process group led by `leader`; an error means the group is gone already.
-fn kill_group(leader: u32) {
+pub(super) fn kill_group(leader: u32) {
     if let Ok(group) = i32::try_from(leader) {
         let _ =
             nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), nix::sys::signal::SIGKILL);

@@ -60,9 +60,9 @@ pub(super) const TEXT_LAYER_ALONE_BYTES: u64 = 16 << 20;
 /// `reader` ([`text_server`]) when there is one, else by pdftotext. No parser of dangan's
 /// touches the bytes, so no sandbox child is needed (one adds half again to pdftotext's time
 /// for a page); pdftotext is given `bytes` on standard input only once its limits are set
-/// ([`run_fed`]). `Ok(None)` when the full extraction must run in the
-/// sandbox: pdftotext failed (a damaged or encrypted file, told apart there), its output was
-/// cut, or a page is near-empty (a scan, for OCR). A timeout is not tried again there.
+/// ([`run_fed`]). `Ok(None)` when the full extraction must run in the sandbox: poppler failed
+/// (a damaged or encrypted file, told apart there), its output was cut, or a page is
+/// near-empty (a scan, for OCR). A timeout is not tried again there.
 pub(super) fn text_layer_alone(
     bytes: Vec<u8>,
     limits: &Limits,

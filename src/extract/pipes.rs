@@ -166,12 +166,10 @@ fn pidfd_open(pid: Pid) -> Option<OwnedFd> {
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn non_blocking(fd: Option<OwnedFd>) -> std::io::Result<Option<File>> {
-    fd.map(|fd| {
-        fcntl(&fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
-        Ok(File::from(fd))
-    })
-    .transpose()
+/// The pipe end `fd`, set not to block.
+pub(super) fn non_blocking(fd: OwnedFd) -> std::io::Result<File> {
+    fcntl(&fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+    Ok(File::from(fd))
 }
 
 /// The input on its way into the child's standard input.
@@ -183,7 +181,10 @@ struct Feed {
 
 impl Feed {
     fn new(pipe: Option<OwnedFd>, input: Vec<u8>) -> std::io::Result<Self> {
-        let file = non_blocking(pipe)?.filter(|_| !input.is_empty());
+        let file = pipe
+            .map(non_blocking)
+            .transpose()?
+            .filter(|_| !input.is_empty());
         Ok(Self {
             file,
             input,
@@ -226,7 +227,7 @@ struct Capture {
 impl Capture {
     fn new(pipe: Option<OwnedFd>, limit: usize) -> std::io::Result<Self> {
         Ok(Self {
-            file: non_blocking(pipe)?,
+            file: pipe.map(non_blocking).transpose()?,
             kept: Vec::new(),
             limit,
             truncated: false,

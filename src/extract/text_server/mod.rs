@@ -14,20 +14,20 @@ mod serve;
 
 use std::fs::File;
 use std::io::{self, ErrorKind, Read as _, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 pub use protocol::Outcome;
 pub use serve::{NOT_BUILT, Read, Reader, Sink, serve};
 
-use super::command::Limits;
+use super::command::{Limits, kill_group};
+use super::pipes::non_blocking;
 
 /// The reader's binary, beside the sandbox's.
 pub const BINARY: &str = "dangan-pdftext";
@@ -182,12 +182,7 @@ impl ReaderProcess {
 
     /// Kills the reader with its child and reaps it; its exit code, if it had exited.
     fn kill(mut self) -> Option<i32> {
-        if let Ok(group) = i32::try_from(self.child.id()) {
-            let _ = nix::sys::signal::killpg(
-                nix::unistd::Pid::from_raw(group),
-                nix::sys::signal::SIGKILL,
-            );
-        }
+        kill_group(self.child.id());
         self.child.wait().ok().and_then(|status| status.code())
     }
 }
@@ -217,9 +212,4 @@ fn wait_for(
             Err(error) => return Err(error.into()),
         }
     }
-}
-
-fn non_blocking(fd: OwnedFd) -> io::Result<File> {
-    fcntl(&fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
-    Ok(File::from(fd))
 }
